@@ -1,0 +1,268 @@
+//! Loading a bundle: `config.json` into the oci-spec types, the rootfs resolved, and every
+//! check that can be made before anything on the system is touched.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::MsFlags;
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
+
+use crate::linux::mount_options::parse_propagation;
+use crate::linux::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
+
+/// The name of the configuration file inside a bundle.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// Why a bundle cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The bundle directory or config.json cannot be read.
+    #[error("read {path}")]
+    Read {
+        /// What we tried to read.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// config.json is not valid JSON for the spec.
+    #[error("parse {path}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's message, with line and column.
+        reason: String,
+    },
+    /// A field has a value the runtime refuses.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The config field, as a JSON path (`process.args`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The namespace list is inconsistent.
+    #[error(transparent)]
+    Namespaces(#[from] NamespaceError),
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> BundleError {
+    BundleError::Invalid { field, reason: reason.into() }
+}
+
+/// A loaded, validated bundle.
+#[derive(Debug)]
+pub struct Bundle {
+    dir: PathBuf,
+    spec: Spec,
+    rootfs: PathBuf,
+    namespaces: NamespacePlan,
+    rootfs_propagation: MsFlags,
+}
+
+impl Bundle {
+    /// Load and validate the bundle in `dir`.
+    pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
+        let dir = std::fs::canonicalize(dir).map_err(|source| BundleError::Read { path: dir.to_path_buf(), source })?;
+        let config_path = dir.join(CONFIG_FILE);
+        let bytes = std::fs::read(&config_path).map_err(|source| BundleError::Read { path: config_path.clone(), source })?;
+        let spec = parse_config(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
+        Bundle::from_spec(dir, spec)
+    }
+
+    /// Validate an already parsed spec for the bundle directory `dir` (absolute).
+    pub fn from_spec(dir: PathBuf, spec: Spec) -> Result<Bundle, BundleError> {
+        validate_version(spec.version())?;
+        let root = spec.root().as_ref().ok_or_else(|| invalid("root", "is required"))?;
+        if root.path().as_os_str().is_empty() {
+            return Err(invalid("root.path", "is required"));
+        }
+        let rootfs_config = if root.path().is_absolute() { root.path().clone() } else { dir.join(root.path()) };
+        let rootfs = std::fs::canonicalize(&rootfs_config)
+            .map_err(|e| invalid("root.path", format!("rootfs {}: {e}", rootfs_config.display())))?;
+        if !rootfs.is_dir() {
+            return Err(invalid("root.path", format!("rootfs {} is not a directory", rootfs.display())));
+        }
+        let process = spec.process().as_ref().ok_or_else(|| invalid("process", "is required to create a container"))?;
+        validate_process(process)?;
+        let linux = spec.linux().as_ref().ok_or_else(|| invalid("linux", "is required on Linux"))?;
+        let namespaces = plan_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
+        if !namespaces.has(LinuxNamespaceType::Mount) {
+            return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
+        }
+        if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
+            return Err(invalid("hostname", "cannot set a hostname without a private uts namespace"));
+        }
+        let has_mappings = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty());
+        if namespaces.creates(LinuxNamespaceType::User) && !has_mappings {
+            return Err(invalid("linux.uidMappings", "a new user namespace needs uid and gid mappings"));
+        }
+        if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
+            return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace"));
+        }
+        let rootfs_propagation = match linux.rootfs_propagation().as_deref() {
+            None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            Some(name) => parse_propagation(name)
+                .ok_or_else(|| invalid("linux.rootfsPropagation", format!("unknown propagation {name:?}")))?,
+        };
+        for mount in spec.mounts().as_deref().unwrap_or_default() {
+            if !mount.destination().is_absolute() {
+                return Err(invalid("mounts.destination", format!("{} is not an absolute path", mount.destination().display())));
+            }
+        }
+        Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation })
+    }
+
+    /// The bundle directory (absolute).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The parsed config.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The rootfs, absolute with symlinks resolved (on the host, where the bundle lives).
+    pub fn rootfs(&self) -> &Path {
+        &self.rootfs
+    }
+
+    /// The process section (present: checked by validation).
+    pub fn process(&self) -> &Process {
+        // Invariant: from_spec refuses a spec without a process.
+        self.spec.process().as_ref().expect("validated bundle has a process")
+    }
+
+    /// Which namespaces to create and join.
+    pub fn namespaces(&self) -> &NamespacePlan {
+        &self.namespaces
+    }
+
+    /// Propagation for `/` in the container's mount namespace.
+    pub fn rootfs_propagation(&self) -> MsFlags {
+        self.rootfs_propagation
+    }
+
+    /// The annotations, for the state.
+    pub fn annotations(&self) -> std::collections::HashMap<String, String> {
+        self.spec.annotations().clone().unwrap_or_default()
+    }
+}
+
+/// Decode config.json; the error carries serde's line and column.
+pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+fn validate_version(version: &str) -> Result<(), BundleError> {
+    let mut parts = version.split('.');
+    let major = parts.next().and_then(|m| m.parse::<u32>().ok());
+    let minor = parts.next().and_then(|m| m.split('-').next()?.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(1), Some(_)) => Ok(()),
+        _ if version.is_empty() => Err(invalid("ociVersion", "is required")),
+        _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version"))),
+    }
+}
+
+fn validate_process(process: &Process) -> Result<(), BundleError> {
+    let args = process.args().as_deref().unwrap_or_default();
+    if args.is_empty() || args[0].is_empty() {
+        return Err(invalid("process.args", "must not be empty"));
+    }
+    if !process.cwd().is_absolute() {
+        return Err(invalid("process.cwd", format!("{:?} is not an absolute path", process.cwd())));
+    }
+    if process.terminal() == Some(true) {
+        return Err(invalid("process.terminal", "terminals are not supported yet; set it to false"));
+    }
+    let mut seen = Vec::new();
+    for rlimit in process.rlimits().as_deref().unwrap_or_default() {
+        if seen.contains(&rlimit.typ()) {
+            return Err(invalid("process.rlimits", format!("{:?} is given more than once", rlimit.typ())));
+        }
+        if rlimit.soft() > rlimit.hard() {
+            return Err(invalid("process.rlimits", format!("{:?} soft limit is above its hard limit", rlimit.typ())));
+        }
+        seen.push(rlimit.typ());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle_with(config: serde_json::Value) -> (tempfile::TempDir, Result<Bundle, BundleError>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("rootfs")).unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), config.to_string()).unwrap();
+        let result = Bundle::load(dir.path());
+        (dir, result)
+    }
+
+    fn minimal() -> serde_json::Value {
+        json!({
+            "ociVersion": "1.2.0",
+            "root": {"path": "rootfs"},
+            "process": {"args": ["/bin/true"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+            "hostname": "h",
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "uts"}, {"type": "pid"}]}
+        })
+    }
+
+    fn error_of(config: serde_json::Value) -> String {
+        bundle_with(config).1.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_bundle_loads() {
+        let (dir, bundle) = bundle_with(minimal());
+        let bundle = bundle.unwrap();
+        assert_eq!(bundle.rootfs(), std::fs::canonicalize(dir.path().join("rootfs")).unwrap());
+        assert!(bundle.namespaces().creates(LinuxNamespaceType::Pid));
+    }
+
+    #[test]
+    fn refuses_bad_configs_naming_the_field() {
+        let mut c = minimal();
+        c["process"]["args"] = json!([]);
+        assert_eq!(error_of(c), "process.args: must not be empty");
+        let mut c = minimal();
+        c["root"]["path"] = json!("missing");
+        assert!(error_of(c).starts_with("root.path: rootfs "));
+        let mut c = minimal();
+        c["ociVersion"] = json!("2.0.0");
+        assert!(error_of(c).starts_with("ociVersion: "));
+        let mut c = minimal();
+        c["linux"]["namespaces"] = json!([{"type": "mount"}]);
+        assert!(error_of(c).starts_with("hostname: "));
+        let mut c = minimal();
+        c["process"]["cwd"] = json!("relative");
+        assert!(error_of(c).starts_with("process.cwd: "));
+        let mut c = minimal();
+        c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}, {"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}]);
+        assert!(error_of(c).starts_with("process.rlimits: "));
+        let mut c = minimal();
+        c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "uts"}, {"type": "user"}]);
+        assert!(error_of(c).starts_with("linux.uidMappings: "));
+        let mut c = minimal();
+        c.as_object_mut().unwrap().remove("process");
+        assert!(error_of(c).starts_with("process: "));
+    }
+
+    #[test]
+    fn malformed_json_reports_position() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "{\"ociVersion\": \"1.0.0\",").unwrap();
+        let error = Bundle::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("config.json") && error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn missing_config_is_a_read_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(Bundle::load(dir.path()), Err(BundleError::Read { .. })));
+    }
+}

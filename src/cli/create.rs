@@ -1,0 +1,61 @@
+//! `skiff create`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use skiff::container::{self, CreateOptions};
+
+use super::Context;
+
+/// Arguments of `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Path to the root of the bundle directory.
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// Path to an AF_UNIX socket which will receive the pty master (not supported yet).
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Specify the file to write the process id to.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Do not use pivot root to jail process inside rootfs.
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Do not create a new session keyring for the container.
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total).
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// The container id.
+    pub id: String,
+}
+
+impl CreateArgs {
+    /// The core's options.
+    pub fn options(&self) -> CreateOptions {
+        CreateOptions {
+            id: self.id.clone(),
+            bundle: self.bundle.clone(),
+            pid_file: self.pid_file.clone(),
+            no_pivot: self.no_pivot,
+            no_new_keyring: self.no_new_keyring,
+            preserve_fds: self.preserve_fds,
+        }
+    }
+}
+
+/// Refuse `--console-socket` until terminals exist, rather than ignore it.
+pub fn refuse_console_socket(socket: &Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(socket) = socket {
+        anyhow::bail!("--console-socket {}: terminals are not supported yet", socket.display());
+    }
+    Ok(())
+}
+
+pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
+    refuse_console_socket(&args.console_socket)?;
+    container::create(&context.store, &args.options())?;
+    Ok(0)
+}

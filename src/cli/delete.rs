@@ -1,0 +1,20 @@
+//! `skiff delete`.
+
+use clap::Args;
+
+use super::Context;
+
+/// Arguments of `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Forcibly delete the container if it is still running (uses SIGKILL).
+    #[arg(short, long)]
+    pub force: bool,
+    /// The container id.
+    pub id: String,
+}
+
+pub fn run(args: DeleteArgs, context: &Context) -> anyhow::Result<i32> {
+    skiff::container::delete(&context.store, &args.id, args.force)?;
+    Ok(0)
+}

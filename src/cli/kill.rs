@@ -1,0 +1,23 @@
+//! `skiff kill`.
+
+use clap::Args;
+
+use super::Context;
+
+/// Arguments of `kill`.
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Send the signal to all processes in the container.
+    #[arg(short, long)]
+    pub all: bool,
+    /// The container id.
+    pub id: String,
+    /// The signal: a number, or a name with or without SIG.
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+}
+
+pub fn run(args: KillArgs, context: &Context) -> anyhow::Result<i32> {
+    skiff::container::kill(&context.store, &args.id, &args.signal, args.all)?;
+    Ok(0)
+}

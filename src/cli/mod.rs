@@ -1,0 +1,110 @@
+//! The command line, mirroring runc's flags and defaults. Each command file holds its clap
+//! arguments and a handler that makes one call into the core.
+
+mod create;
+mod delete;
+mod kill;
+mod list;
+mod run;
+mod spec;
+mod start;
+mod state;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use skiff::logging::{Level, Logger};
+use skiff::state::StateStore;
+
+/// The `--log-format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    /// logrus text lines.
+    Text,
+    /// logrus JSON lines.
+    Json,
+}
+
+/// skiff: an OCI container runtime, runc-compatible.
+#[derive(Debug, Parser)]
+#[command(name = "skiff", disable_version_flag = true, about = "skiff - an Open Container Initiative runtime")]
+pub struct Cli {
+    /// Root directory for storage of container state (this should be located in tmpfs).
+    #[arg(long, global = true, default_value = "/run/skiff")]
+    pub root: PathBuf,
+    /// Set the log file to write runtime logs to (default is stderr).
+    #[arg(long, global = true)]
+    pub log: Option<PathBuf>,
+    /// Set the log format ('text' (default), or 'json').
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormatArg,
+    /// Enable debug logging.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Enable systemd cgroup support (accepted for compatibility; not acted on yet).
+    #[arg(long, global = true)]
+    pub systemd_cgroup: bool,
+    /// Ignore cgroup permission errors ('true', 'false', or 'auto'); accepted for compatibility.
+    #[arg(long, value_name = "VALUE")]
+    pub rootless: Option<String>,
+    /// Path to the criu binary used for checkpoint and restore (accepted; not used yet).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub criu: Option<String>,
+    /// Print the version.
+    #[arg(short = 'v', long)]
+    pub version: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new specification file.
+    Spec(spec::SpecArgs),
+    /// Create a container.
+    Create(create::CreateArgs),
+    /// Execute the user defined process in a created container.
+    Start(start::StartArgs),
+    /// Create and run a container.
+    Run(run::RunArgs),
+    /// Output the state of a container.
+    State(state::StateArgs),
+    /// Send the specified signal (default: SIGTERM) to the container's init process.
+    Kill(kill::KillArgs),
+    /// Delete any resources held by the container.
+    Delete(delete::DeleteArgs),
+    /// List containers started by skiff with the given root.
+    List(list::ListArgs),
+}
+
+/// What every handler gets.
+#[derive(Debug)]
+pub struct Context {
+    /// The state store under `--root`.
+    pub store: StateStore,
+    /// The log.
+    pub logger: Logger,
+}
+
+impl Context {
+    /// Log at debug level.
+    pub fn debug(&self, message: &str) {
+        self.logger.log(Level::Debug, message);
+    }
+}
+
+/// Run the command; the result is skiff's exit status.
+pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
+    match command {
+        Command::Spec(args) => spec::run(args),
+        Command::Create(args) => create::run(args, context),
+        Command::Start(args) => start::run(args, context),
+        Command::Run(args) => run::run(args, context),
+        Command::State(args) => state::run(args, context),
+        Command::Kill(args) => kill::run(args, context),
+        Command::Delete(args) => delete::run(args, context),
+        Command::List(args) => list::run(args, context),
+    }
+}

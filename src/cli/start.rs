@@ -1,0 +1,17 @@
+//! `skiff start`.
+
+use clap::Args;
+
+use super::Context;
+
+/// Arguments of `start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The container id.
+    pub id: String,
+}
+
+pub fn run(args: StartArgs, context: &Context) -> anyhow::Result<i32> {
+    skiff::container::start(&context.store, &args.id)?;
+    Ok(0)
+}

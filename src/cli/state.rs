@@ -1,0 +1,19 @@
+//! `skiff state`.
+
+use clap::Args;
+
+use super::Context;
+
+/// Arguments of `state`.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The container id.
+    pub id: String,
+}
+
+pub fn run(args: StateArgs, context: &Context) -> anyhow::Result<i32> {
+    let report = skiff::container::state(&context.store, &args.id)?;
+    // runc prints the indented object without a trailing newline.
+    print!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(0)
+}

@@ -1,0 +1,88 @@
+//! `create`: claim the id, clone init into its namespaces, record the state.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::bundle::Bundle;
+use crate::linux::namespaces::NamespacePlan;
+use crate::linux::proc_stat;
+use crate::linux::SysError;
+use crate::process::{InitRequest, spawn_init};
+use crate::state::{ContainerId, State, StateStore, write_atomically};
+use crate::timestamp::rfc3339_nanos;
+use oci_spec::runtime::LinuxNamespaceType;
+
+use super::ContainerError;
+
+/// The options of `create` (and the create half of `run`).
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    /// Container id.
+    pub id: String,
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+}
+
+/// Create the container; init is left parked at the start gate. Returns init's pid.
+///
+/// On any failure everything claimed so far (state directory, init process) is released.
+pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, ContainerError> {
+    let id = ContainerId::parse(&options.id)?;
+    let bundle = Bundle::load(&options.bundle)?;
+    let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
+    let claim = store.claim(&id)?;
+    let request = InitRequest {
+        id: id.as_str(),
+        bundle: &bundle,
+        state_dir: claim.dir(),
+        no_pivot: options.no_pivot,
+        no_new_keyring: options.no_new_keyring,
+        preserve_fds: options.preserve_fds,
+    };
+    let init = spawn_init(&request)?;
+    let stat = proc_stat::read_stat(init.pid())
+        .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
+    let state = State {
+        oci_version: bundle.spec().version().clone(),
+        id: id.to_string(),
+        init_pid: init.pid(),
+        init_start_time: stat.start_time,
+        bundle: bundle.dir().to_path_buf(),
+        rootfs: bundle.rootfs().to_path_buf(),
+        created: rfc3339_nanos(SystemTime::now()),
+        owner_uid: nix::unistd::geteuid().as_raw(),
+        annotations: bundle.annotations(),
+        own_pid_namespace: own_pid_namespace(bundle.namespaces()),
+    };
+    store.save(claim.dir(), &state)?;
+    if let Some(path) = &pid_file {
+        write_atomically(path, init.pid().to_string().as_bytes(), 0o644)?;
+    }
+    let pid = init.commit()?;
+    claim.keep();
+    Ok(pid)
+}
+
+fn own_pid_namespace(namespaces: &NamespacePlan) -> bool {
+    namespaces.creates(LinuxNamespaceType::Pid)
+}
+
+/// `--pid-file` relative to the caller's directory, fixed before anything else runs.
+fn absolute(path: &Path) -> Result<PathBuf, ContainerError> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(|e| ContainerError::InvalidOption {
+        option: "--pid-file",
+        reason: format!("cannot resolve {} against the current directory: {e}", path.display()),
+    })?;
+    Ok(cwd.join(path))
+}

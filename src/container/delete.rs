@@ -1,0 +1,48 @@
+//! `delete`: remove a stopped container (`--force`: kill it first).
+
+use std::time::Duration;
+
+use crate::linux::pidfd::PidFd;
+use crate::state::{ContainerId, StateError, StateStore};
+
+use super::{ContainerError, Status, derive_status};
+
+/// How long `delete --force` waits for init to die after SIGKILL.
+const KILL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Delete container `id`. Without `force` it must be stopped (the runtime-spec's rule: a
+/// created container is refused too); with `force` anything left is killed and removed.
+pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), ContainerError> {
+    let id = ContainerId::parse(id)?;
+    let _lock = match store.lock(&id) {
+        Ok(lock) => lock,
+        Err(StateError::NotFound(_)) if force => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let state = match store.load(&id) {
+        Ok(state) => state,
+        // A directory without state.json is what an interrupted create leaves: remove it,
+        // as runc does; the id still counts as not existing.
+        Err(StateError::NotFound(_)) => {
+            store.remove(&id)?;
+            return if force { Ok(()) } else { Err(StateError::NotFound(id.to_string()).into()) };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let dir = store.container_dir(&id);
+    let status = derive_status(&state, &dir);
+    if status != Status::Stopped {
+        if !force {
+            return Err(ContainerError::WrongState {
+                message: format!("cannot delete container {id} that is not stopped: {status}"),
+                status,
+            });
+        }
+        if let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? {
+            pidfd.send_signal(libc::SIGKILL)?;
+            pidfd.wait_exit(KILL_TIMEOUT)?;
+        }
+    }
+    store.remove(&id)?;
+    Ok(())
+}

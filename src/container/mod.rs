@@ -1,0 +1,118 @@
+//! The container lifecycle: each operation checks the derived status and acts.
+
+mod create;
+mod delete;
+mod kill;
+mod query;
+mod run;
+mod start;
+
+pub use create::{CreateOptions, create};
+pub use delete::delete;
+pub use kill::kill;
+pub use query::{StateReport, list, state};
+pub use run::{RunOutcome, block_signals, wait_for_exit};
+pub use start::start;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::BundleError;
+use crate::linux::SysError;
+use crate::linux::proc_stat;
+use crate::linux::signal::SignalError;
+use crate::process::ProcessError;
+use crate::process::gate::{GateError, gate_path};
+use crate::state::{State, StateError};
+
+/// Errors of lifecycle operations.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// The state store.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The bundle is unusable.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Starting init failed.
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    /// A system call in the runtime failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// A bad signal name.
+    #[error(transparent)]
+    Signal(#[from] SignalError),
+    /// Opening the start gate failed.
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    /// The operation is not allowed in the container's status.
+    #[error("{message}")]
+    WrongState {
+        /// runc's wording for the case.
+        message: String,
+        /// The status found.
+        status: Status,
+    },
+    /// A command-line option with a value the runtime refuses.
+    #[error("{option}: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ContainerError {
+    /// The errno behind the error, when one is known.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            ContainerError::Sys(e) => Some(e.errno as i32),
+            ContainerError::Process(e) => e.errno(),
+            _ => None,
+        }
+    }
+}
+
+/// The status of a container, as `state` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being created.
+    Creating,
+    /// Created; init waits at the start gate.
+    Created,
+    /// The user's process runs.
+    Running,
+    /// Frozen.
+    Paused,
+    /// Init has exited.
+    Stopped,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Stopped => "stopped",
+        })
+    }
+}
+
+/// Derive the status from the live system, never from what was saved: stopped when init is
+/// gone (or a zombie, or its pid now belongs to a process with another start time), created
+/// while the start gate exists, running otherwise.
+pub fn derive_status(state: &State, container_dir: &Path) -> Status {
+    if !proc_stat::is_alive(state.init_pid, state.init_start_time) {
+        return Status::Stopped;
+    }
+    if gate_path(container_dir).exists() {
+        return Status::Created;
+    }
+    Status::Running
+}

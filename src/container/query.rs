@@ -1,0 +1,80 @@
+//! `state` and `list`: what the runtime reports about containers, in runc's shape.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::state::{ContainerId, State, StateStore};
+
+use super::{ContainerError, Status, derive_status};
+
+/// A container's state as `state` prints it (runc's keys, in runc's order).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StateReport {
+    /// Spec version of the config.
+    pub oci_version: String,
+    /// Container id.
+    pub id: String,
+    /// Init's pid; 0 once stopped.
+    pub pid: i32,
+    /// Derived status.
+    pub status: Status,
+    /// Bundle path.
+    pub bundle: PathBuf,
+    /// Rootfs path.
+    pub rootfs: PathBuf,
+    /// Creation time.
+    pub created: String,
+    /// Annotations, omitted when empty.
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    pub annotations: HashMap<String, String>,
+    /// Owner: empty in `state` (as runc), the user name in `list`.
+    pub owner: String,
+}
+
+fn report(state: State, status: Status) -> StateReport {
+    StateReport {
+        oci_version: state.oci_version,
+        id: state.id,
+        pid: if status == Status::Stopped { 0 } else { state.init_pid },
+        status,
+        bundle: state.bundle,
+        rootfs: state.rootfs,
+        created: state.created,
+        annotations: state.annotations,
+        owner: String::new(),
+    }
+}
+
+/// The state of container `id`.
+pub fn state(store: &StateStore, id: &str) -> Result<StateReport, ContainerError> {
+    let id = ContainerId::parse(id)?;
+    let state = store.load(&id)?;
+    let status = derive_status(&state, &store.container_dir(&id));
+    Ok(report(state, status))
+}
+
+/// Every container under the root, with its owner's user name. Directories without a
+/// readable state (an interrupted create) are left out, as runc does.
+pub fn list(store: &StateStore) -> Result<Vec<StateReport>, ContainerError> {
+    let mut reports = Vec::new();
+    for id in store.list_ids()? {
+        let Ok(state) = store.load(&id) else { continue };
+        let owner_uid = state.owner_uid;
+        let status = derive_status(&state, &store.container_dir(&id));
+        let mut entry = report(state, status);
+        entry.owner = user_name(owner_uid);
+        reports.push(entry);
+    }
+    Ok(reports)
+}
+
+/// The name of `uid` from the host's passwd, or `#uid` like runc.
+fn user_name(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(user)) => user.name,
+        _ => format!("#{uid}"),
+    }
+}

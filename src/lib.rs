@@ -1,0 +1,27 @@
+//! skiff: an OCI container runtime, runc-compatible on the command line.
+//!
+//! The library is the Linux core: it never reads argv, never prints and never exits. The
+//! binary (`main.rs`, `cli/`) parses the command line and turns errors into runc's output.
+
+pub mod bundle;
+pub mod container;
+pub mod default_spec;
+pub mod linux;
+pub mod logging;
+pub mod process;
+pub mod state;
+pub mod timestamp;
+
+/// The runtime-spec version skiff implements.
+pub const OCI_VERSION: &str = "1.2.0";
+
+/// Any error the core returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// From a lifecycle operation.
+    #[error(transparent)]
+    Container(#[from] container::ContainerError),
+    /// From the state store directly.
+    #[error(transparent)]
+    State(#[from] state::StateError),
+}

@@ -1,0 +1,44 @@
+//! File descriptors the container process inherits: stdio, the `--preserve-fds` ones, nothing else.
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+
+use super::{SysContext, SysError};
+
+/// Mark every fd from `3 + preserve` up close-on-exec, and clear close-on-exec on the
+/// preserved ones (3 .. 3+preserve), so exactly stdio and the preserved fds cross the exec.
+pub fn prepare_fds_for_exec(preserve: u32) -> Result<(), SysError> {
+    let first = 3 + preserve;
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on fds in the range.
+    let ret = unsafe { libc::close_range(first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) };
+    if ret != 0 {
+        mark_cloexec_from_proc(first)?;
+    }
+    for fd in 3..first {
+        let fd = fd as i32;
+        match fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())) {
+            Ok(_) => {}
+            // A preserved fd the caller did not actually pass is not our error (runc ignores it).
+            Err(Errno::EBADF) => {}
+            Err(errno) => return Err(SysError::new("clear close-on-exec of fd", fd, errno)),
+        }
+    }
+    Ok(())
+}
+
+/// Fallback for kernels without close_range(CLOEXEC): walk /proc/self/fd.
+fn mark_cloexec_from_proc(first: u32) -> Result<(), SysError> {
+    let entries = std::fs::read_dir("/proc/self/fd")
+        .map_err(|e| SysError::new("read", "/proc/self/fd", Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    let fds: Vec<i32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd: &i32| *fd >= first as i32)
+        .collect();
+    for fd in fds {
+        match fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)) {
+            Ok(_) | Err(Errno::EBADF) => {}
+            Err(errno) => return Err(errno).on("set close-on-exec of fd", fd),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! The container's root filesystem, set up by init inside its new mount namespace:
+//! propagation, the rootfs bind, the config's mounts in order, `/dev`, then `pivot_root`
+//! (or `MS_MOVE` + `chroot` with `--no-pivot`), masked and read-only paths, read-only root.
+
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sys::stat::Mode;
+use nix::sys::statvfs::{FsFlags, statvfs};
+use oci_spec::runtime::{LinuxDevice, Mount};
+
+use super::devices::{create_dev_symlinks, create_device, devices_to_create};
+use super::fs_in_root::{NodeKind, RootDir, fd_path};
+use super::mount_options::{MountOptions, parse_mount_options};
+use super::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
+use super::{SysContext, SysError};
+
+/// Everything rootfs setup needs from the spec and the command line.
+#[derive(Debug)]
+pub struct RootfsPlan<'a> {
+    /// Absolute host path of the root filesystem.
+    pub rootfs: &'a Path,
+    /// Absolute bundle path: relative bind sources are resolved against it.
+    pub bundle: &'a Path,
+    /// `mounts`, in order.
+    pub mounts: &'a [Mount],
+    /// `linux.devices`.
+    pub devices: &'a [LinuxDevice],
+    /// `linux.rootfsPropagation` (default `rslave`, as runc).
+    pub propagation: MsFlags,
+    /// `root.readonly`.
+    pub readonly: bool,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// Init is in a new user namespace: devices are bound from the host, not made.
+    pub in_user_namespace: bool,
+    /// `linux.maskedPaths`.
+    pub masked_paths: &'a [String],
+    /// `linux.readonlyPaths`.
+    pub readonly_paths: &'a [String],
+    /// `process.cwd`, created if missing (as runc does).
+    pub cwd: &'a Path,
+}
+
+/// Mount everything into the rootfs and switch into it. Runs in init, in its own mount
+/// namespace, before the user's process.
+pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
+    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its unmounts).
+    mount(None::<&str>, "/", None::<&str>, plan.propagation | MsFlags::MS_REC, None::<&str>)
+        .on("set propagation of", "/")?;
+    // pivot_root needs the new root to be a mount point.
+    mount(Some(plan.rootfs), plan.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+        .on("bind mount rootfs", plan.rootfs.display())?;
+    let root = RootDir::open(plan.rootfs)?;
+    for spec_mount in plan.mounts {
+        mount_entry(&root, plan, spec_mount)?;
+    }
+    let dev_is_bound = plan.mounts.iter().any(|m| {
+        m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind()
+    });
+    if !dev_is_bound {
+        let old_umask = nix::sys::stat::umask(Mode::empty());
+        for device in devices_to_create(plan.devices) {
+            create_device(&root, &device, plan.in_user_namespace)?;
+        }
+        nix::sys::stat::umask(old_umask);
+        create_dev_symlinks(&root)?;
+    }
+    // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
+    root.ensure(plan.cwd, NodeKind::Dir)?;
+    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }?;
+    finish_in_root(plan)
+}
+
+/// The steps after the switch: masked paths, read-only paths, read-only `/`.
+fn finish_in_root(plan: &RootfsPlan) -> Result<(), SysError> {
+    let root = RootDir::open(Path::new("/"))?;
+    for path in plan.readonly_paths {
+        make_readonly(&root, Path::new(path))?;
+    }
+    for path in plan.masked_paths {
+        mask_path(&root, Path::new(path))?;
+    }
+    if plan.readonly {
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(Path::new("/"))?;
+        mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).on("remount read-only", "/")?;
+    }
+    Ok(())
+}
+
+fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount) -> Result<(), SysError> {
+    let options = parse_mount_options(spec_mount.options().as_deref().unwrap_or_default());
+    let fs_type = spec_mount.typ().as_deref().unwrap_or("");
+    let destination = spec_mount.destination();
+    if fs_type == "cgroup" {
+        return mount_cgroup(root, destination, &options);
+    }
+    if options.is_bind() {
+        return bind_mount(root, plan, spec_mount, &options);
+    }
+    let target = root.ensure(destination, NodeKind::Dir)?;
+    let source = spec_mount.source().as_ref().map(|s| s.as_os_str()).unwrap_or(fs_type.as_ref());
+    let data = options.data_string();
+    // MS_REMOUNT is meaningless on a fresh mount; kernels refuse flags we cannot apply here.
+    let flags = options.flags - MsFlags::MS_REMOUNT;
+    mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref())
+        .map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?;
+    apply_propagation(root, destination, &options)
+}
+
+fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions) -> Result<(), SysError> {
+    let destination = spec_mount.destination();
+    let source = match spec_mount.source() {
+        Some(source) if source.is_absolute() => source.clone(),
+        Some(source) => plan.bundle.join(source),
+        None => return Err(SysError::new("bind mount without source to", destination.display(), Errno::EINVAL)),
+    };
+    let metadata = fs::metadata(&source).map_err(|e| {
+        SysError::new("stat bind source", source.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    })?;
+    let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
+    let target = root.ensure(destination, kind)?;
+    let bind_flags = options.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
+    mount(Some(&source), fd_path(&target).as_str(), None::<&str>, bind_flags, None::<&str>)
+        .map_err(|errno| mount_error(root, destination, "bind", options, errno))?;
+    let extra = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    if !extra.is_empty() {
+        // A bind mount ignores its flags; they take effect on a remount of the new mount.
+        let mounted = root.resolve(destination)?;
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | extra | locked_flags_fd(&mounted)?;
+        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
+            .map_err(|errno| mount_error(root, destination, "remount bind", options, errno))?;
+    }
+    apply_propagation(root, destination, options)
+}
+
+fn apply_propagation(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
+    for flag in &options.propagation {
+        let mounted = root.resolve(destination)?;
+        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, *flag, None::<&str>)
+            .on("set propagation of", root.display(destination))?;
+    }
+    Ok(())
+}
+
+/// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
+/// and hybrid hosts a tmpfs holding a bind mount of the process's own cgroup from each
+/// hierarchy (so the container sees its cgroup, not the host's tree).
+fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
+    let target = root.ensure(destination, NodeKind::Dir)?;
+    let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    if is_cgroup2_root()? {
+        return mount(Some("cgroup2"), fd_path(&target).as_str(), Some("cgroup2"), flags, None::<&str>)
+            .on("mount cgroup2 on", root.display(destination));
+    }
+    let tmpfs_flags = flags - MsFlags::MS_RDONLY;
+    mount(Some("tmpfs"), fd_path(&target).as_str(), Some("tmpfs"), tmpfs_flags, Some("mode=755"))
+        .on("mount tmpfs for cgroups on", root.display(destination))?;
+    let mountinfo = read_proc("/proc/self/mountinfo")?;
+    let own = parse_proc_cgroup(&read_proc("/proc/self/cgroup")?);
+    // On a hybrid host the cgroup2 tree is left out, as runc leaves it out.
+    for hierarchy in cgroup_hierarchies(&parse_mountinfo(&mountinfo)).into_iter().filter(|h| !h.unified) {
+        let Some(path) = cgroup_path_in(&hierarchy, &own) else { continue };
+        let Some(name) = Path::new(&hierarchy.mount_point).file_name() else { continue };
+        // Paths in /proc/self/cgroup are relative to the hierarchy root, the mount may be deeper.
+        let relative = Path::new(path).strip_prefix(&hierarchy.root).unwrap_or(Path::new(path));
+        let source = Path::new(&hierarchy.mount_point).join(relative.strip_prefix("/").unwrap_or(relative));
+        let sub = destination.join(name);
+        let sub_fd = root.ensure(&sub, NodeKind::Dir)?;
+        mount(Some(&source), fd_path(&sub_fd).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+            .on("bind mount cgroup", source.display())?;
+        let mounted = root.resolve(&sub)?;
+        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags, None::<&str>)
+            .on("remount cgroup", root.display(&sub))?;
+        // A co-mounted hierarchy (`cpu,cpuacct`) is also reachable by each controller's name.
+        let name = name.to_string_lossy();
+        if name.contains(',') {
+            for part in name.split(',') {
+                let link_parent = root.ensure(destination, NodeKind::Dir)?;
+                match nix::unistd::symlinkat(name.as_ref(), Some(link_parent.as_raw_fd()), part) {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(errno) => return Err(SysError::new("symlink", root.display(&destination.join(part)), errno)),
+                }
+            }
+        }
+    }
+    if flags.contains(MsFlags::MS_RDONLY) {
+        let mounted = root.resolve(destination)?;
+        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY, Some("mode=755"))
+            .on("remount read-only", root.display(destination))?;
+    }
+    Ok(())
+}
+
+fn is_cgroup2_root() -> Result<bool, SysError> {
+    let stat = nix::sys::statfs::statfs("/sys/fs/cgroup").on("statfs", "/sys/fs/cgroup")?;
+    Ok(stat.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+}
+
+fn read_proc(path: &str) -> Result<String, SysError> {
+    fs::read_to_string(path)
+        .map_err(|e| SysError::new("read", path, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
+}
+
+fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, options: &MountOptions, errno: Errno) -> SysError {
+    SysError::new(
+        "mount",
+        format!("{fs_type} on {} (flags {:?}, data {:?})", root.display(destination), options.flags, options.data_string().unwrap_or_default()),
+        errno,
+    )
+}
+
+/// `pivot_root(".", ".")`: the old root ends up stacked on the new one and is detached, so no
+/// temporary directory is needed inside the image.
+fn pivot_root(rootfs: &Path) -> Result<(), SysError> {
+    let old_root = nix::fcntl::open("/", OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .on("open", "/")?;
+    let old_root = owned(old_root);
+    nix::unistd::chdir(rootfs).on("chdir", rootfs.display())?;
+    nix::unistd::pivot_root(".", ".").on("pivot_root", rootfs.display())?;
+    nix::unistd::fchdir(old_root.as_raw_fd()).on("fchdir", "old root")?;
+    // Make the old root a slave so detaching it does not unmount anything on the host.
+    mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>)
+        .on("make old root rslave", ".")?;
+    umount2(".", MntFlags::MNT_DETACH).on("unmount old root", ".")?;
+    nix::unistd::chdir("/").on("chdir", "/")
+}
+
+/// `--no-pivot`: move the rootfs over `/` and chroot into it (for ramfs roots).
+fn move_root(rootfs: &Path) -> Result<(), SysError> {
+    nix::unistd::chdir(rootfs).on("chdir", rootfs.display())?;
+    mount(Some(rootfs), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>).on("move mount to /", rootfs.display())?;
+    nix::unistd::chroot(".").on("chroot", rootfs.display())?;
+    nix::unistd::chdir("/").on("chdir", "/")
+}
+
+/// Bind `path` onto itself read-only; missing paths are skipped, as the spec allows.
+fn make_readonly(root: &RootDir, path: &Path) -> Result<(), SysError> {
+    let target = match root.resolve(path) {
+        Ok(fd) => fd,
+        Err(e) if e.errno == Errno::ENOENT => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let target_path = fd_path(&target);
+    mount(Some(target_path.as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+        .on("bind mount readonly path", path.display())?;
+    let mounted = root.resolve(path)?;
+    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags_fd(&mounted)?;
+    mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
+        .on("remount read-only", path.display())
+}
+
+/// Hide `path`: a directory under an empty read-only tmpfs, a file under `/dev/null`.
+fn mask_path(root: &RootDir, path: &Path) -> Result<(), SysError> {
+    let target = match root.resolve(path) {
+        Ok(fd) => fd,
+        Err(e) if matches!(e.errno, Errno::ENOENT | Errno::ENOTDIR) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let target_path = fd_path(&target);
+    let is_dir = nix::sys::stat::fstat(target.as_raw_fd())
+        .on("stat", path.display())
+        .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
+    if is_dir {
+        mount(Some("tmpfs"), target_path.as_str(), Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>)
+            .on("mask directory", path.display())
+    } else {
+        mount(Some("/dev/null"), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .on("mask file", path.display())
+    }
+}
+
+/// The flags of an existing mount that a remount must repeat (the kernel refuses to drop
+/// nosuid/nodev/noexec/atime flags locked by a less privileged mount namespace).
+fn locked_flags(path: &Path) -> Result<MsFlags, SysError> {
+    let stat = statvfs(path).on("statvfs", path.display())?;
+    Ok(flags_from_statvfs(stat.flags()))
+}
+
+fn locked_flags_fd(fd: &std::os::fd::OwnedFd) -> Result<MsFlags, SysError> {
+    let stat = nix::sys::statvfs::fstatvfs(fd).on("statvfs", fd_path(fd))?;
+    Ok(flags_from_statvfs(stat.flags()))
+}
+
+fn flags_from_statvfs(flags: FsFlags) -> MsFlags {
+    let pairs = [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ];
+    pairs.iter().filter(|(st, _)| flags.contains(*st)).fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms)
+}
+
+fn owned(fd: i32) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: only called with an fd `open` just returned.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+/// The rootfs path as the spec gives it, made absolute against the bundle.
+pub fn absolute_rootfs(bundle: &Path, root_path: &Path) -> PathBuf {
+    if root_path.is_absolute() { root_path.to_path_buf() } else { bundle.join(root_path) }
+}

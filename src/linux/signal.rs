@@ -1,0 +1,85 @@
+//! Signal names as `kill` accepts them: a number, or a name with or without `SIG`, any case.
+
+/// The signals known by name, in number order (x86_64 / generic numbering).
+const NAMES: &[(&str, i32)] = &[
+    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("IOT", 6),
+    ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12),
+    ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("STKFLT", 16), ("CHLD", 17), ("CONT", 18),
+    ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22), ("URG", 23), ("XCPU", 24),
+    ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29), ("POLL", 29),
+    ("PWR", 30), ("SYS", 31),
+];
+
+/// The highest signal number the kernel accepts (`SIGRTMAX`).
+const SIGNAL_MAX: i32 = 64;
+
+/// Errors from [`parse_signal`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SignalError {
+    /// Neither a known name nor a number in 1..=64.
+    #[error("unknown signal {0:?}")]
+    Unknown(String),
+}
+
+/// Parse `9`, `KILL`, `SIGKILL`, `sigkill`, `RTMIN+2` or `SIGRTMAX-1` into a signal number.
+pub fn parse_signal(raw: &str) -> Result<i32, SignalError> {
+    let unknown = || SignalError::Unknown(raw.to_string());
+    if let Ok(number) = raw.parse::<i32>() {
+        return if (1..=SIGNAL_MAX).contains(&number) { Ok(number) } else { Err(unknown()) };
+    }
+    let upper = raw.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(&(_, number)) = NAMES.iter().find(|(n, _)| *n == name) {
+        return Ok(number);
+    }
+    realtime_signal(name).ok_or_else(unknown)
+}
+
+/// `RTMIN`, `RTMIN+n`, `RTMAX`, `RTMAX-n` in the range the C library leaves to programs.
+fn realtime_signal(name: &str) -> Option<i32> {
+    let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    let number = if let Some(rest) = name.strip_prefix("RTMIN") {
+        min + if rest.is_empty() { 0 } else { rest.strip_prefix('+')?.parse::<i32>().ok()? }
+    } else if let Some(rest) = name.strip_prefix("RTMAX") {
+        max - if rest.is_empty() { 0 } else { rest.strip_prefix('-')?.parse::<i32>().ok()? }
+    } else {
+        return None;
+    };
+    (min..=max).contains(&number).then_some(number)
+}
+
+/// The conventional name of a signal number, for messages.
+pub fn signal_name(number: i32) -> String {
+    match NAMES.iter().find(|(_, n)| *n == number) {
+        Some((name, _)) => format!("SIG{name}"),
+        None => format!("signal {number}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_spelling() {
+        for raw in ["9", "KILL", "SIGKILL", "kill", "sigkill", "SigKill"] {
+            assert_eq!(parse_signal(raw), Ok(9), "{raw}");
+        }
+        assert_eq!(parse_signal("TERM"), Ok(15));
+        assert_eq!(parse_signal("SIGRTMIN+2"), Ok(libc::SIGRTMIN() + 2));
+        assert_eq!(parse_signal("RTMAX"), Ok(libc::SIGRTMAX()));
+    }
+
+    #[test]
+    fn refuses_unknown() {
+        for raw in ["0", "65", "-1", "SIGFOO", "", "RTMIN+99", "KILL9"] {
+            assert_eq!(parse_signal(raw), Err(SignalError::Unknown(raw.into())), "{raw}");
+        }
+    }
+
+    #[test]
+    fn names_numbers() {
+        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(40), "signal 40");
+    }
+}

@@ -1,0 +1,27 @@
+//! Switching to the process's uid, gid and supplementary groups.
+
+use nix::unistd::{Gid, Uid, setgroups, setresgid, setresuid};
+
+use super::{SysContext, SysError};
+
+/// Become `uid`/`gid` with exactly `additional_gids` as supplementary groups, keeping the
+/// permitted capabilities across the uid change so the capability step can set them.
+pub fn switch_user(uid: u32, gid: u32, additional_gids: &[u32]) -> Result<(), SysError> {
+    set_keep_caps(true)?;
+    let groups: Vec<Gid> = additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();
+    setgroups(&groups).on("setgroups", format!("{additional_gids:?}"))?;
+    let gid = Gid::from_raw(gid);
+    setresgid(gid, gid, gid).on("setresgid", gid)?;
+    let uid = Uid::from_raw(uid);
+    setresuid(uid, uid, uid).on("setresuid", uid)?;
+    set_keep_caps(false)
+}
+
+fn set_keep_caps(keep: bool) -> Result<(), SysError> {
+    nix::sys::prctl::set_keepcaps(keep).on("prctl PR_SET_KEEPCAPS", keep)
+}
+
+/// Set `PR_SET_NO_NEW_PRIVS`.
+pub fn set_no_new_privileges() -> Result<(), SysError> {
+    nix::sys::prctl::set_no_new_privs().on("prctl PR_SET_NO_NEW_PRIVS", 1)
+}

@@ -1,0 +1,129 @@
+//! The socketpair between the runtime and init: one SEQPACKET packet per message.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, send, socketpair};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The largest message; errors with long chains fit easily.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Errors on the channel.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// Creating the socketpair failed.
+    #[error("create socketpair")]
+    Create(#[source] Errno),
+    /// Sending failed (the peer is gone: EPIPE).
+    #[error("send {what} to {peer}")]
+    Send {
+        /// The message type.
+        what: &'static str,
+        /// Who we were sending to.
+        peer: &'static str,
+        /// The errno.
+        #[source]
+        errno: Errno,
+    },
+    /// Receiving failed.
+    #[error("receive from {peer}")]
+    Receive {
+        /// Who we were receiving from.
+        peer: &'static str,
+        /// The errno.
+        #[source]
+        errno: Errno,
+    },
+    /// A message that does not decode.
+    #[error("decode message from {peer}: {reason}")]
+    Decode {
+        /// Who sent it.
+        peer: &'static str,
+        /// The decoder's complaint.
+        reason: String,
+    },
+}
+
+/// One end of the channel.
+#[derive(Debug)]
+pub struct Channel {
+    fd: OwnedFd,
+    peer: &'static str,
+}
+
+/// Create the pair: (the runtime's end, init's end).
+pub fn channel_pair() -> Result<(Channel, Channel), ChannelError> {
+    let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(ChannelError::Create)?;
+    Ok((Channel { fd: a, peer: "init" }, Channel { fd: b, peer: "runtime" }))
+}
+
+impl Channel {
+    /// Send one message.
+    pub fn send<T: Serialize + std::fmt::Debug>(&self, message: &T, what: &'static str) -> Result<(), ChannelError> {
+        let bytes = serde_json::to_vec(message)
+            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        loop {
+            // MSG_NOSIGNAL: a dead peer is an error to report, not a SIGPIPE.
+            match send(self.fd.as_raw_fd(), &bytes, MsgFlags::MSG_NOSIGNAL) {
+                Ok(_) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(errno) => return Err(ChannelError::Send { what, peer: self.peer, errno }),
+            }
+        }
+    }
+
+    /// Receive one message; `Ok(None)` when the peer closed its end (or exited).
+    pub fn recv<T: DeserializeOwned>(&self) -> Result<Option<T>, ChannelError> {
+        let mut buffer = vec![0u8; MAX_MESSAGE];
+        let length = loop {
+            // SAFETY: a valid fd and a buffer of the length we pass. MSG_TRUNC makes the
+            // kernel report the full packet length so an oversized message is detected.
+            let ret = unsafe {
+                libc::recv(self.fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_TRUNC | libc::MSG_CMSG_CLOEXEC)
+            };
+            if ret >= 0 {
+                break ret as usize;
+            }
+            match Errno::last() {
+                Errno::EINTR => continue,
+                errno => return Err(ChannelError::Receive { peer: self.peer, errno }),
+            }
+        };
+        if length == 0 {
+            return Ok(None);
+        }
+        if length > buffer.len() {
+            return Err(ChannelError::Decode { peer: self.peer, reason: format!("message of {length} bytes is too long") });
+        }
+        serde_json::from_slice(&buffer[..length])
+            .map(Some)
+            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::message::{ToInit, ToParent};
+    use super::*;
+
+    #[test]
+    fn round_trip_and_eof() {
+        let (parent, init) = channel_pair().unwrap();
+        init.send(&ToParent::Ready, "ready").unwrap();
+        assert_eq!(parent.recv::<ToParent>().unwrap(), Some(ToParent::Ready));
+        parent.send(&ToInit::Committed, "committed").unwrap();
+        assert_eq!(init.recv::<ToInit>().unwrap(), Some(ToInit::Committed));
+        drop(init);
+        assert_eq!(parent.recv::<ToParent>().unwrap(), None);
+    }
+
+    #[test]
+    fn wrong_message_is_a_decode_error() {
+        let (parent, init) = channel_pair().unwrap();
+        init.send(&ToParent::Ready, "ready").unwrap();
+        assert!(matches!(parent.recv::<ToInit>(), Err(ChannelError::Decode { .. })));
+    }
+}

@@ -1,0 +1,178 @@
+//! The container's init, from the clone to the exec of the user's process. Runs in the child:
+//! it never returns; failures go to the runtime as data, then `_exit`.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::unistd::AccessFlags;
+use oci_spec::runtime::LinuxNamespaceType;
+
+use super::channel::{Channel, ChannelError};
+use super::gate::wait_at_gate;
+use super::message::{ToInit, ToParent, WireError};
+use super::InitRequest;
+use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
+use crate::linux::namespaces::NamespaceFile;
+use crate::linux::rootfs::{RootfsPlan, setup_rootfs};
+use crate::linux::{SysContext, SysError, fds, keyring, rlimits, user};
+
+/// PATH used to find the executable when the process environment has none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What can go wrong in init.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// A system call failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// Applying capabilities failed.
+    #[error(transparent)]
+    Capability(#[from] CapabilityError),
+    /// Talking to the runtime failed.
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    /// `process.args[0]` is not in the container.
+    #[error("exec: {0:?}: executable file not found in $PATH")]
+    NotFound(String),
+    /// The runtime sent something out of order.
+    #[error("unexpected message from the runtime: {0}")]
+    Unexpected(String),
+    /// The runtime exited before it saved the container's state.
+    #[error("the runtime exited before committing the container")]
+    Abandoned,
+}
+
+impl InitError {
+    fn errno(&self) -> Option<i32> {
+        match self {
+            InitError::Sys(e) => Some(e.errno as i32),
+            InitError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => Some(*errno as i32),
+            InitError::NotFound(_) => Some(libc::ENOENT),
+            _ => None,
+        }
+    }
+}
+
+/// Run init to the exec. Never returns.
+pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile]) -> ! {
+    let error = match init_main(request, channel, gate, joins) {
+        Ok(never) => match never {},
+        Err(error) => error,
+    };
+    let wire = WireError::capture(&error, error.errno());
+    // If the runtime is already gone there is nobody to tell; the exit status says it.
+    let _ = channel.send(&ToParent::Failed(wire), "failure");
+    // SAFETY: _exit ends this process at once, without running the parent's atexit handlers
+    // or destructors on memory that is a copy of the parent's.
+    unsafe { libc::_exit(1) }
+}
+
+fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile]) -> Result<Infallible, InitError> {
+    let spec = request.bundle.spec();
+    let process = request.bundle.process();
+    // `run` blocks signals to forward them; the container's process starts with none blocked.
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
+    let namespaces = request.bundle.namespaces();
+    if namespaces.creates(LinuxNamespaceType::User) {
+        match channel.recv::<ToInit>()? {
+            Some(ToInit::MappingWritten) => {}
+            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+            None => return Err(InitError::Abandoned),
+        }
+    }
+    // pid and time namespaces were entered by the runtime for its children before the clone.
+    for ns in joins.iter().filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time)) {
+        ns.join()?;
+    }
+    nix::unistd::setsid().on("setsid", "init")?;
+    if !request.no_new_keyring {
+        keyring::join_new_session_keyring(&format!("_ses.{}", request.id))?;
+    }
+    let linux = spec.linux().as_ref();
+    let empty = Vec::new();
+    let plan = RootfsPlan {
+        rootfs: request.bundle.rootfs(),
+        bundle: request.bundle.dir(),
+        mounts: spec.mounts().as_deref().unwrap_or_default(),
+        devices: linux.and_then(|l| l.devices().as_deref()).unwrap_or_default(),
+        propagation: request.bundle.rootfs_propagation(),
+        readonly: spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false),
+        no_pivot: request.no_pivot,
+        in_user_namespace: namespaces.has(LinuxNamespaceType::User),
+        masked_paths: linux.and_then(|l| l.masked_paths().as_ref()).unwrap_or(&empty),
+        readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
+        cwd: process.cwd(),
+    };
+    setup_rootfs(&plan)?;
+    if let Some(hostname) = spec.hostname() {
+        nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
+    }
+    rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
+
+    let capabilities = plan_capabilities(process.capabilities().as_ref(), &supported_capabilities());
+    apply_bounding(&capabilities)?;
+    let user = process.user();
+    user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
+    apply_process_sets(&capabilities)?;
+    let cwd = process.cwd();
+    nix::unistd::chdir(cwd).on("chdir to process.cwd", cwd.display())?;
+    if process.no_new_privileges() == Some(true) {
+        user::set_no_new_privileges()?;
+    }
+
+    let args = process.args().as_deref().unwrap_or_default();
+    let env = process.env().as_deref().unwrap_or_default();
+    let executable = find_executable(&args[0], env)?;
+    let c_args = to_cstrings(args.iter().map(String::as_bytes))?;
+    let c_env = to_cstrings(env.iter().map(String::as_bytes))?;
+    fds::prepare_fds_for_exec(request.preserve_fds)?;
+
+    channel.send(&ToParent::Ready, "ready")?;
+    match channel.recv::<ToInit>()? {
+        Some(ToInit::Committed) => {}
+        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+        None => return Err(InitError::Abandoned),
+    }
+    wait_at_gate(gate)?;
+    // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
+    // SAFETY: setting a default disposition has no memory-safety implications.
+    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) }.on("reset", "SIGPIPE")?;
+    let errno = match nix::unistd::execve(&executable, &c_args, &c_env) {
+        Ok(never) => match never {},
+        Err(errno) => errno,
+    };
+    // The runtime has exited by now: stderr is the only place left to say why.
+    let message = format!("skiff: exec {}: {}\n", executable.to_string_lossy(), errno.desc());
+    let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
+    // SAFETY: see run_init.
+    unsafe { libc::_exit(127) }
+}
+
+fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {
+    items
+        .map(|bytes| CString::new(bytes).map_err(|_| SysError::new("convert argument", String::from_utf8_lossy(bytes), Errno::EINVAL).into()))
+        .collect()
+}
+
+/// Find `name` the way exec(3p) does with the process's PATH, as the container's user.
+fn find_executable(name: &str, env: &[String]) -> Result<CString, InitError> {
+    let candidates: Vec<PathBuf> = if name.contains('/') {
+        vec![PathBuf::from(name)]
+    } else {
+        let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+        path.split(':').map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name)).collect()
+    };
+    for candidate in &candidates {
+        let is_file = std::fs::metadata(candidate).map(|m| m.is_file()).unwrap_or(false);
+        if is_file && nix::unistd::access(candidate, AccessFlags::X_OK).is_ok() {
+            return CString::new(candidate.as_os_str().as_bytes())
+                .map_err(|_| InitError::NotFound(name.to_string()));
+        }
+    }
+    Err(InitError::NotFound(name.to_string()))
+}

@@ -1,0 +1,81 @@
+//! The messages between the runtime (parent) and the container's init, one SEQPACKET packet
+//! each, JSON-encoded.
+//!
+//! ```text
+//!   parent (skiff create)                          init (cloned into the namespaces)
+//!   ---------------------                          ---------------------------------
+//!   clone3 ---------------------------------------> starts
+//!   [new user namespace] write uid_map, gid_map
+//!        ------------- MappingWritten ------------>  joins namespaces by path, mounts,
+//!                                                    pivot_root, hostname, rlimits,
+//!                                                    user, capabilities, no_new_privs
+//!        <------------ Ready ----------------------  (or Failed{errno, chain}, then _exit)
+//!   write state.json, --pid-file
+//!        ------------- Committed ----------------->  (EOF instead: the runtime died, _exit)
+//!   exit                                             waits on the start gate fifo
+//!   ...
+//!   skiff start: writes one byte to the gate ----->  execve(process.args)
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// Messages init sends to the runtime.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ToParent {
+    /// Everything is set up; init is about to wait on the start gate.
+    Ready,
+    /// Setup failed; init exits after sending this.
+    Failed(WireError),
+}
+
+/// Messages the runtime sends to init.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ToInit {
+    /// The uid and gid maps of init's new user namespace are written.
+    MappingWritten,
+    /// The state is saved: init may outlive the runtime now.
+    Committed,
+}
+
+/// An error crossing from init to the runtime as data: the errno (if a syscall failed) and
+/// the chain of messages from outermost to innermost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WireError {
+    /// The errno of the failing call.
+    pub errno: Option<i32>,
+    /// Each layer's message, outermost first.
+    pub chain: Vec<String>,
+}
+
+impl WireError {
+    /// Capture an error and its sources.
+    pub fn capture(error: &(dyn std::error::Error + 'static), errno: Option<i32>) -> WireError {
+        let mut chain = Vec::new();
+        let mut current = Some(error);
+        while let Some(e) = current {
+            chain.push(e.to_string());
+            current = e.source();
+        }
+        WireError { errno, chain }
+    }
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.chain.join(": "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_the_chain() {
+        let inner = crate::linux::SysError::new("mount", "proc on /x", nix::errno::Errno::EPERM);
+        let wire = WireError::capture(&inner, Some(libc::EPERM));
+        assert_eq!(wire.to_string(), "mount proc on /x: EPERM: Operation not permitted");
+        let json = serde_json::to_vec(&ToParent::Failed(wire.clone())).unwrap();
+        assert_eq!(serde_json::from_slice::<ToParent>(&json).unwrap(), ToParent::Failed(wire));
+    }
+}

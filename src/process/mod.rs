@@ -1,0 +1,164 @@
+//! Starting the container's init: the clone, the channel to it, and the start gate.
+
+pub mod channel;
+pub mod fork;
+pub mod gate;
+mod init;
+pub mod message;
+
+use std::path::Path;
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType};
+
+use crate::bundle::Bundle;
+use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
+use crate::linux::SysError;
+use channel::{ChannelError, channel_pair};
+use fork::{Forked, clone_process};
+use message::{ToInit, ToParent, WireError};
+
+pub use init::InitError;
+
+/// Errors starting init.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// A system call in the runtime failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// The channel to init failed.
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    /// Init reported a failure.
+    #[error("{0}")]
+    Init(WireError),
+    /// Init exited without saying why.
+    #[error("container init exited before it was ready ({0})")]
+    InitExited(String),
+}
+
+impl ProcessError {
+    /// The errno behind the error, when there is one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            ProcessError::Sys(e) => Some(e.errno as i32),
+            ProcessError::Init(wire) => wire.errno,
+            _ => None,
+        }
+    }
+}
+
+/// What init needs, borrowed from the validated bundle and the command line.
+#[derive(Debug)]
+pub struct InitRequest<'a> {
+    /// The container id (names the session keyring).
+    pub id: &'a str,
+    /// The validated bundle.
+    pub bundle: &'a Bundle,
+    /// The container's state directory (holds the start gate).
+    pub state_dir: &'a Path,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+}
+
+/// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
+/// and reaps the process, so a failed `create` leaves nothing running.
+#[derive(Debug)]
+pub struct InitProcess {
+    pid: i32,
+    channel: channel::Channel,
+    armed: bool,
+}
+
+impl InitProcess {
+    /// Init's pid (in the runtime's pid namespace).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Tell init its state is saved: from here it outlives the runtime.
+    pub fn commit(mut self) -> Result<i32, ProcessError> {
+        self.channel.send(&ToInit::Committed, "commit")?;
+        self.armed = false;
+        Ok(self.pid)
+    }
+}
+
+impl Drop for InitProcess {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: the process may already be gone.
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(self.pid), None);
+        }
+    }
+}
+
+/// Clone init into the container's namespaces and wait until it is ready (parked before the
+/// start gate) or has failed.
+pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
+    let namespaces = request.bundle.namespaces();
+    let joins = namespaces
+        .join
+        .iter()
+        .map(|(kind, path)| NamespaceFile::open(*kind, path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (parent_end, init_end) = channel_pair()?;
+    let gate = gate::create_gate(request.state_dir)?;
+    // Joining a pid or time namespace only affects children: switch for the clone, then back.
+    let children_namespaces = joins
+        .iter()
+        .filter(|ns| matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
+        .map(ChildrenNamespace::enter)
+        .collect::<Result<Vec<_>, _>>()?;
+    let forked = clone_process(namespaces.create, None)?;
+    let pid = match forked {
+        Forked::Child => {
+            drop(parent_end);
+            init::run_init(request, &init_end, &gate, &joins)
+        }
+        Forked::Parent(pid) => pid,
+    };
+    drop(children_namespaces);
+    drop(init_end);
+    drop(gate);
+    let mut init = InitProcess { pid, channel: parent_end, armed: true };
+    if namespaces.creates(LinuxNamespaceType::User) {
+        let linux = request.bundle.spec().linux().as_ref();
+        write_id_map(pid, "uid_map", linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default())?;
+        write_id_map(pid, "gid_map", linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default())?;
+        init.channel.send(&ToInit::MappingWritten, "mapping written")?;
+    }
+    match init.channel.recv::<ToParent>()? {
+        Some(ToParent::Ready) => Ok(init),
+        Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
+        None => {
+            // Reaped here, so the guard must not signal the (possibly reused) pid again.
+            init.armed = false;
+            let status = match waitpid(Pid::from_raw(pid), None) {
+                Ok(WaitStatus::Exited(_, code)) => format!("exit status {code}"),
+                Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
+                Ok(other) => format!("{other:?}"),
+                Err(errno) => format!("wait failed: {errno}"),
+            };
+            Err(ProcessError::InitExited(status))
+        }
+    }
+}
+
+fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
+    let text: String = mappings
+        .iter()
+        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+        .collect();
+    let path = format!("/proc/{pid}/{file}");
+    std::fs::write(&path, text.as_bytes()).map_err(|e| {
+        SysError::new("write", &path, nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    })
+}
