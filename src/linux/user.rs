@@ -25,3 +25,24 @@ fn set_keep_caps(keep: bool) -> Result<(), SysError> {
 pub fn set_no_new_privileges() -> Result<(), SysError> {
     nix::sys::prctl::set_no_new_privs().on("prctl PR_SET_NO_NEW_PRIVS", 1)
 }
+
+/// The home directory of `uid` in passwd-format `text`.
+pub fn home_from_passwd(text: &str, uid: u32) -> Option<String> {
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 7 && fields[2].parse() == Ok(uid)).then(|| fields[5].to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_home_by_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nbroken\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+        assert_eq!(home_from_passwd(passwd, 0).as_deref(), Some("/root"));
+        assert_eq!(home_from_passwd(passwd, 65534).as_deref(), Some("/nonexistent"));
+        assert_eq!(home_from_passwd(passwd, 1000), None);
+    }
+}

@@ -126,8 +126,8 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     }
 
     let args = process.args().as_deref().unwrap_or_default();
-    let env = process.env().as_deref().unwrap_or_default();
-    let executable = find_executable(&args[0], env)?;
+    let env = with_home(process.env().as_deref().unwrap_or_default(), user.uid());
+    let executable = find_executable(&args[0], &env)?;
     let c_args = to_cstrings(args.iter().map(String::as_bytes))?;
     let c_env = to_cstrings(env.iter().map(String::as_bytes))?;
     fds::prepare_fds_for_exec(request.preserve_fds)?;
@@ -151,6 +151,18 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
     // SAFETY: see run_init.
     unsafe { libc::_exit(127) }
+}
+
+/// runc sets HOME when the config does not: the user's entry in the container's
+/// /etc/passwd, or `/`.
+fn with_home(env: &[String], uid: u32) -> Vec<String> {
+    let mut env = env.to_vec();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let home = user::home_from_passwd(&passwd, uid).unwrap_or_else(|| "/".to_string());
+        env.push(format!("HOME={home}"));
+    }
+    env
 }
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {

@@ -1,0 +1,194 @@
+//! The container lifecycle through the CLI: create, start, state, kill, delete, run, list.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn create_start_kill_delete() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("life");
+    let pid_file = bundle.dir.path().join("init.pid");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), "--pid-file", pid_file.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "create failed: {}", out.stderr);
+
+    let state = bundle.state(&id);
+    let keys: Vec<&str> = state.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"]);
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["id"], id.as_str());
+    assert_eq!(state["bundle"], bundle.path().to_str().unwrap());
+    assert_eq!(state["rootfs"], bundle.rootfs().to_str().unwrap());
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert_eq!(json!(pid.parse::<i64>().unwrap()), state["pid"], "pid file and state agree");
+    // Parked at the gate: init has not exec'd the user's program yet.
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_ne!(comm.trim(), "sleep");
+
+    assert_eq!(bundle.skiff(&["start", &id]).code, 0);
+    wait_for_status(&bundle, &id, "running");
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "sleep");
+
+    let out = bundle.skiff(&["start", &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("cannot start an already running container"), "{}", out.stderr);
+
+    let out = bundle.skiff(&["delete", &id]);
+    assert_ne!(out.code, 0, "delete of a running container must fail");
+    assert!(out.stderr.contains(&format!("cannot delete container {id} that is not stopped: running")), "{}", out.stderr);
+
+    assert_eq!(bundle.skiff(&["kill", &id, "KILL"]).code, 0);
+    wait_for_status(&bundle, &id, "stopped");
+    let state = bundle.state(&id);
+    assert_eq!(state["pid"], 0, "a stopped container reports pid 0");
+
+    let out = bundle.skiff(&["kill", &id, "TERM"]);
+    assert_ne!(out.code, 0, "kill of a stopped container must fail");
+    assert!(out.stderr.contains("container not running"), "{}", out.stderr);
+    let out = bundle.skiff(&["start", &id]);
+    assert!(out.stderr.contains("cannot start a container that has stopped"), "{}", out.stderr);
+
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    let out = bundle.skiff(&["state", &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("container does not exist"), "{}", out.stderr);
+}
+
+#[test]
+fn signals_by_number_name_and_prefix() {
+    for signal in ["15", "TERM", "SIGTERM", "sigterm"] {
+        let bundle = TestBundle::new(&["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"]);
+        let id = unique_id("sig");
+        assert_eq!(bundle.skiff(&["run", "--detach", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+        wait_for_status(&bundle, &id, "running");
+        // give the shell a moment to install its trap
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let out = bundle.skiff(&["kill", &id, signal]);
+        assert_eq!(out.code, 0, "kill {signal}: {}", out.stderr);
+        wait_for_status(&bundle, &id, "stopped");
+        assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+#[test]
+fn created_container_is_killed_and_removed_by_delete_force() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("force");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    // runtime-spec: deleting a container that is not stopped is an error, `created` included
+    let out = bundle.skiff(&["delete", &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("that is not stopped: created"), "{}", out.stderr);
+    assert_eq!(bundle.state(&id)["status"], "created");
+    let out = bundle.skiff(&["delete", "--force", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    // --force on a container that does not exist succeeds, as with runc
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+}
+
+#[test]
+fn run_returns_the_exit_status() {
+    let bundle = TestBundle::new(&["sh", "-c", "echo out; echo err >&2; exit 7"]);
+    let id = unique_id("exit");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 7);
+    assert_eq!(out.stdout, "out\n");
+    assert_eq!(out.stderr, "err\n");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn run_reports_128_plus_signal() {
+    // Without a pid namespace of its own the process is not a namespace init, so it can
+    // SIGKILL itself (an init ignores that from inside its namespace).
+    let mut bundle = TestBundle::new(&["sh", "-c", "kill -9 $$"]);
+    bundle.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "pid");
+    bundle.write_config();
+    let id = unique_id("killed");
+    assert_eq!(bundle.run(&id).code, 128 + 9);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn run_forwards_signals_to_the_container() {
+    require_prerequisites();
+    let bundle = TestBundle::new(&["sh", "-c", "trap 'exit 3' USR1; echo ready; while true; do sleep 0.1; done"]);
+    let id = unique_id("fwd");
+    let root = bundle.state_root();
+    let log = bundle.dir.path().join("out");
+    let mut child = std::process::Command::new(SKIFF)
+        .args(["--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), &id])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_file(&log);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGUSR1).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "the container's trap saw SIGUSR1");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn run_keep_leaves_a_stopped_container() {
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("keep");
+    let out = bundle.skiff(&["run", "--keep", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(bundle.state(&id)["status"], "stopped");
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn list_shows_containers_as_runc_does() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let out = bundle.skiff(&["list", "--format", "json"]);
+    assert_eq!(out.stdout, "null\n", "an empty list is null, like runc");
+    let id = unique_id("list");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let out = bundle.skiff(&["list"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("ID "), "{}", out.stdout);
+    assert!(lines[0].split_whitespace().eq(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]));
+    let fields: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!((fields[0], fields[2], fields[5]), (id.as_str(), "created", "root"));
+    let out = bundle.skiff(&["list", "-q"]);
+    assert_eq!(out.stdout, format!("{id}\n"));
+    let out = bundle.skiff(&["list", "-f", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["owner"], "root");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn annotations_appear_in_state() {
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    bundle.config["annotations"] = json!({"org.example.key": "value"});
+    bundle.write_config();
+    let id = unique_id("annot");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    assert_eq!(bundle.state(&id)["annotations"], json!({"org.example.key": "value"}));
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn status_is_stopped_when_init_dies_before_start() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("died");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let pid = bundle.state(&id)["pid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_for_status(&bundle, &id, "stopped");
+    let out = bundle.skiff(&["start", &id]);
+    assert_ne!(out.code, 0, "start of a dead container must fail, not hang");
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
