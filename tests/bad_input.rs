@@ -1,0 +1,199 @@
+//! Bad input gets a clear error, a non-zero exit, and leaves nothing behind.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// Create container `id` from `bundle`, expect failure, and return stderr.
+fn create_fails(bundle: &TestBundle, id: &str) -> String {
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), id]);
+    assert_ne!(out.code, 0, "create {id:?} should have failed; stdout {:?}", out.stdout);
+    assert!(!out.stderr.is_empty(), "a failure must say why");
+    out.stderr
+}
+
+#[test]
+fn malformed_and_truncated_config() {
+    let bundle = TestBundle::new(&["true"]);
+    let config = bundle.path().join("config.json");
+    let full = std::fs::read_to_string(&config).unwrap();
+    for broken in [&full[..full.len() / 2], "{", "not json", "", "{\"ociVersion\": 1}"] {
+        std::fs::write(&config, broken).unwrap();
+        let id = unique_id("malformed");
+        let stderr = create_fails(&bundle, &id);
+        assert!(stderr.contains("config.json"), "error names the file: {stderr}");
+        bundle.assert_nothing_left(&id);
+    }
+    std::fs::remove_file(&config).unwrap();
+    let id = unique_id("noconfig");
+    let stderr = create_fails(&bundle, &id);
+    assert!(stderr.contains("config.json") && stderr.contains("No such file"), "{stderr}");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn missing_rootfs_and_empty_args() {
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["root"]["path"] = json!("no-such-rootfs");
+    bundle.write_config();
+    let id = unique_id("norootfs");
+    let stderr = create_fails(&bundle, &id);
+    assert!(stderr.contains("root.path") && stderr.contains("no-such-rootfs"), "{stderr}");
+    bundle.assert_nothing_left(&id);
+
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["process"]["args"] = json!([]);
+    bundle.write_config();
+    let id = unique_id("noargs");
+    let stderr = create_fails(&bundle, &id);
+    assert!(stderr.contains("process.args: must not be empty"), "{stderr}");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn bad_container_ids() {
+    let bundle = TestBundle::new(&["true"]);
+    let long = "x".repeat(1025);
+    for id in ["../x", "a/b", ".", "..", "", long.as_str(), "with space"] {
+        let stderr = create_fails(&bundle, id);
+        assert!(stderr.contains("invalid container id"), "{id:?}: {stderr}");
+    }
+    // nothing was created anywhere under the state root, nor next to it
+    let entries: Vec<_> = std::fs::read_dir(bundle.state_root()).unwrap().collect();
+    assert!(entries.is_empty(), "state root holds {entries:?}");
+    assert!(!bundle.dir.path().join("x").exists(), "../x escaped the state root");
+    for command in [&["state", "../x"][..], &["start", "a/b"], &["kill", "..", "9"], &["delete", "-f", "../x"]] {
+        let out = bundle.skiff(command);
+        assert_ne!(out.code, 0, "{command:?}");
+        assert!(out.stderr.contains("invalid container id"), "{command:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn duplicate_id_is_refused_and_the_first_survives() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("dup");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let stderr = create_fails(&bundle, &id);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(bundle.state(&id)["status"], "created", "the first container is untouched");
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn parallel_creates_of_one_id_exactly_one_wins() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("race");
+    let results: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = results.iter().filter(|o| o.code == 0).count();
+    assert_eq!(winners, 1, "{results:?}");
+    for loser in results.iter().filter(|o| o.code != 0) {
+        assert!(loser.stderr.contains("already exists"), "{}", loser.stderr);
+    }
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn unknown_signal_is_refused() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("badsig");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    for signal in ["SIGFOO", "0", "65", "SIGRTMAX+1"] {
+        let out = bundle.skiff(&["kill", &id, signal]);
+        assert_ne!(out.code, 0, "{signal}");
+        assert!(out.stderr.contains("unknown signal"), "{signal}: {}", out.stderr);
+    }
+    assert_eq!(bundle.state(&id)["status"], "created", "a refused kill does nothing");
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn operations_on_a_missing_container() {
+    let bundle = TestBundle::new(&["true"]);
+    for command in [&["state", "nope"][..], &["start", "nope"], &["kill", "nope"], &["delete", "nope"]] {
+        let out = bundle.skiff(command);
+        assert_ne!(out.code, 0, "{command:?}");
+        assert!(out.stderr.contains("container does not exist"), "{command:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn failures_inside_init_are_reported_and_cleaned_up() {
+    let cases: Vec<(serde_json::Value, &str)> = vec![
+        (json!({"process": {"args": ["/no/such/program"]}}), "executable file not found"),
+        (json!({"process": {"args": ["no-such-program"]}}), "no-such-program\\\": executable file not found in $PATH"),
+        (json!({"mounts": [{"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}), "/no/such/source"),
+        (json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}), "mount no-such-fs on"),
+        // this host's hard RLIMIT_NOFILE is 20000 and CAP_SYS_RESOURCE is not in the bounding set
+        (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1048576, "hard": 1048576}]}}), "setrlimit RlimitNofile"),
+        (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),
+    ];
+    for (patch, expected) in cases {
+        let mut bundle = TestBundle::new(&["true"]);
+        merge(&mut bundle.config, &patch);
+        bundle.write_config();
+        let id = unique_id("initfail");
+        let stderr = create_fails(&bundle, &id);
+        assert!(stderr.contains(expected), "{patch}: expected {expected:?} in {stderr}");
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+/// Merge `patch` into `target` (objects key by key, everything else replaced).
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (key, value) in p {
+                merge(t.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+#[test]
+fn json_log_holds_one_logrus_error_line() {
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["process"]["args"] = json!([]);
+    bundle.write_config();
+    let log = bundle.dir.path().join("log.json");
+    let id = unique_id("jsonlog");
+    let root = bundle.state_root();
+    let out = run_skiff(
+        &["--root", root.to_str().unwrap(), "--log", log.to_str().unwrap(), "--log-format", "json", "create", "--bundle", bundle.path().to_str().unwrap(), &id],
+        None,
+    );
+    assert_eq!(out.code, 1);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last = text.lines().last().expect("a log line");
+    let line: serde_json::Value = serde_json::from_str(last).unwrap();
+    let keys: Vec<&str> = line.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["level", "msg", "time"]);
+    assert_eq!(line["level"], "error");
+    assert_eq!(line["msg"], "process.args: must not be empty");
+    assert!(line["time"].as_str().unwrap().ends_with('Z'));
+    // with --log set, the error is also on stderr for a person at a terminal
+    assert_eq!(out.stderr, "process.args: must not be empty\n");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn interrupted_create_leftovers_are_removed_by_delete_force() {
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("leftover");
+    // what a runtime killed between claiming the id and saving state leaves behind
+    std::fs::create_dir(bundle.state_root().join(&id)).unwrap();
+    let out = bundle.skiff(&["list", "-q"]);
+    assert_eq!(out.stdout, "", "list skips directories without state");
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

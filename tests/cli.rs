@@ -1,0 +1,91 @@
+//! The command line itself: version, spec, runc's flag spellings, logging.
+
+mod common;
+
+use common::*;
+
+fn require_runc() {
+    assert!(
+        std::path::Path::new("/usr/sbin/runc").is_file(),
+        "Debian's runc is missing (/usr/sbin/runc): install package runc (make deps does)"
+    );
+}
+
+#[test]
+fn version_has_runc_shape() {
+    let out = run_skiff(&["--version"], None);
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert!(lines[0].starts_with("skiff version "));
+    assert!(lines[1].starts_with("commit: "));
+    assert_eq!(lines[2], format!("spec: {}", skiff::OCI_VERSION));
+}
+
+#[test]
+fn spec_matches_runc_spec() {
+    require_runc();
+    for rootless in [false, true] {
+        let ours = tempfile::tempdir().unwrap();
+        let theirs = tempfile::tempdir().unwrap();
+        let mut args = vec!["spec", "--bundle"];
+        let mut runc_args = args.clone();
+        args.push(ours.path().to_str().unwrap());
+        runc_args.push(theirs.path().to_str().unwrap());
+        if rootless {
+            args.push("--rootless");
+            runc_args.push("--rootless");
+        }
+        assert_eq!(run_skiff(&args, None).code, 0);
+        assert_eq!(run_program("/usr/sbin/runc", &runc_args, None).code, 0);
+        let read = |dir: &std::path::Path| -> serde_json::Value {
+            let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+            v["ociVersion"] = serde_json::json!("normalized");
+            v
+        };
+        assert_eq!(read(ours.path()), read(theirs.path()), "rootless={rootless}");
+        let text = std::fs::read_to_string(ours.path().join("config.json")).unwrap();
+        assert!(text.starts_with("{\n\t\"ociVersion\""), "tab-indented like runc");
+    }
+}
+
+#[test]
+fn spec_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{}").unwrap();
+    let out = run_skiff(&["spec", "-b", dir.path().to_str().unwrap()], None);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("exists"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("config.json")).unwrap(), "{}");
+}
+
+#[test]
+fn single_dash_long_flags_like_runc() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_skiff(&["-root", dir.path().to_str().unwrap(), "-log-format", "json", "list", "-format", "json"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "null\n");
+}
+
+#[test]
+fn accepted_runc_flags_say_so_with_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_skiff(
+        &["--root", dir.path().to_str().unwrap(), "--debug", "--systemd-cgroup", "--rootless", "auto", "--criu", "/usr/sbin/criu", "list", "-q"],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("level=debug msg=\"--systemd-cgroup is accepted but not acted on yet"), "{}", out.stderr);
+    assert!(out.stderr.contains("--rootless auto is accepted"), "{}", out.stderr);
+    assert!(out.stderr.contains("--criu /usr/sbin/criu is accepted"), "{}", out.stderr);
+}
+
+#[test]
+fn text_log_line_on_stderr_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_skiff(&["--root", dir.path().to_str().unwrap(), "state", "nope"], None);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.starts_with("time=\""), "{}", out.stderr);
+    assert!(out.stderr.trim_end().ends_with("level=error msg=\"container does not exist\""), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "printed once: {}", out.stderr);
+}
