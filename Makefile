@@ -36,9 +36,10 @@ run: bundle
 	$(SKIFF) --root $(WORK)/state run --bundle $(BUNDLE) skiff-demo
 
 # Unit tests (src/) need no root; tests/ run real containers as root, the differential
-# ones under Debian's runc too.
+# ones under Debian's runc too. The dev profile: the release profile's LTO would be re-run
+# for every test binary.
 test: build
-	$(CARGO) test --release --locked
+	$(CARGO) test --locked
 
 bench: build
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30

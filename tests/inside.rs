@@ -113,6 +113,17 @@ fn namespaces_are_new() {
 }
 
 #[test]
+fn cgroup_namespace_when_asked() {
+    let out = inside(
+        |c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"})),
+        "readlink /proc/self/ns/cgroup",
+    );
+    let host = std::fs::read_link("/proc/self/ns/cgroup").unwrap();
+    assert!(out.starts_with("cgroup:["), "{out}");
+    assert_ne!(out.trim(), host.to_str().unwrap());
+}
+
+#[test]
 fn joins_namespaces_by_path() {
     let first = TestBundle::new(&["sleep", "1000"]);
     let first_id = unique_id("ns-owner");
