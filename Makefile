@@ -3,7 +3,7 @@
 #   make test   the same set-up, then every test tier
 #   make bench  skiff, runc and crun side by side (not part of make test)
 
-SKIFF    := target/release/skiff
+SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use.

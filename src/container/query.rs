@@ -71,10 +71,9 @@ pub fn list(store: &StateStore) -> Result<Vec<StateReport>, ContainerError> {
     Ok(reports)
 }
 
-/// The name of `uid` from the host's passwd, or `#uid` like runc.
+/// The name of `uid` from the host's /etc/passwd, or `#uid` like runc. Read directly, not
+/// through NSS: the binary is statically linked.
 fn user_name(uid: u32) -> String {
-    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
-        Ok(Some(user)) => user.name,
-        _ => format!("#{uid}"),
-    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    crate::linux::user::name_from_passwd(&passwd, uid).unwrap_or_else(|| format!("#{uid}"))
 }

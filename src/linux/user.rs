@@ -28,9 +28,18 @@ pub fn set_no_new_privileges() -> Result<(), SysError> {
 
 /// The home directory of `uid` in passwd-format `text`.
 pub fn home_from_passwd(text: &str, uid: u32) -> Option<String> {
+    passwd_field(text, uid, 5)
+}
+
+/// The user name of `uid` in passwd-format `text`.
+pub fn name_from_passwd(text: &str, uid: u32) -> Option<String> {
+    passwd_field(text, uid, 0)
+}
+
+fn passwd_field(text: &str, uid: u32, field: usize) -> Option<String> {
     text.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
-        (fields.len() >= 7 && fields[2].parse() == Ok(uid)).then(|| fields[5].to_string())
+        (fields.len() >= 7 && fields[2].parse() == Ok(uid)).then(|| fields[field].to_string())
     })
 }
 
@@ -44,5 +53,6 @@ mod tests {
         assert_eq!(home_from_passwd(passwd, 0).as_deref(), Some("/root"));
         assert_eq!(home_from_passwd(passwd, 65534).as_deref(), Some("/nonexistent"));
         assert_eq!(home_from_passwd(passwd, 1000), None);
+        assert_eq!(name_from_passwd(passwd, 65534).as_deref(), Some("nobody"));
     }
 }
