@@ -192,3 +192,15 @@ fn status_is_stopped_when_init_dies_before_start() {
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn sigterm_stops_a_created_container() {
+    // runc's parked init dies on SIGTERM; engines rely on it to stop created containers
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("termcreated");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    assert_eq!(bundle.skiff(&["kill", &id]).code, 0, "default signal is SIGTERM");
+    wait_for_status(&bundle, &id, "stopped");
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

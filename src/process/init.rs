@@ -138,6 +138,7 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
+    end_on_termination_signals()?;
     wait_at_gate(gate)?;
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
     // SAFETY: setting a default disposition has no memory-safety implications.
@@ -163,6 +164,27 @@ fn with_home(env: &[String], uid: u32) -> Vec<String> {
         env.push(format!("HOME={home}"));
     }
     env
+}
+
+/// While parked at the gate, init is a namespace init with default dispositions, which the
+/// kernel would not let SIGTERM and friends kill. runc's init dies on them (Go handles
+/// every signal), and engines stop a created container with SIGTERM: exit on them too.
+/// The exec resets these handlers to the default.
+fn end_on_termination_signals() -> Result<(), SysError> {
+    extern "C" fn exit_on_signal(signal: libc::c_int) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + signal) }
+    }
+    let action = nix::sys::signal::SigAction::new(
+        SigHandler::Handler(exit_on_signal),
+        nix::sys::signal::SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for signal in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTERM, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGALRM] {
+        // SAFETY: the handler only calls _exit.
+        unsafe { nix::sys::signal::sigaction(signal, &action) }.on("sigaction", signal)?;
+    }
+    Ok(())
 }
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {
