@@ -4,6 +4,7 @@
 //! binary (`main.rs`, `cli/`) parses the command line and turns errors into runc's output.
 
 pub mod bundle;
+pub mod cgroups;
 pub mod container;
 pub mod default_spec;
 pub mod linux;

@@ -113,6 +113,9 @@ pub struct State {
     pub annotations: HashMap<String, String>,
     /// Whether init has its own pid namespace (`kill --all` and `delete` depend on it).
     pub own_pid_namespace: bool,
+    /// The container's cgroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<crate::cgroups::ContainerCgroup>,
 }
 
 /// The directory tree under `--root`.
@@ -305,6 +308,7 @@ mod tests {
             owner_uid: 0,
             annotations: HashMap::new(),
             own_pid_namespace: true,
+            cgroup: None,
         }
     }
 

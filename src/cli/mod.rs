@@ -3,12 +3,16 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
 mod list;
+mod pause;
+mod ps;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 use std::path::PathBuf;
 
@@ -77,6 +81,16 @@ pub enum Command {
     Delete(delete::DeleteArgs),
     /// List containers started by skiff with the given root.
     List(list::ListArgs),
+    /// Suspend all processes inside the container.
+    Pause(pause::PauseArgs),
+    /// Resume all processes that have been previously paused.
+    Resume(pause::PauseArgs),
+    /// Display the processes running inside a container.
+    Ps(ps::PsArgs),
+    /// Update container resource constraints.
+    Update(update::UpdateArgs),
+    /// Display container events such as OOM notifications and resource statistics.
+    Events(events::EventsArgs),
 }
 
 /// What every handler gets.
@@ -106,5 +120,10 @@ pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Kill(args) => kill::run(args, context),
         Command::Delete(args) => delete::run(args, context),
         Command::List(args) => list::run(args, context),
+        Command::Pause(args) => pause::run_pause(args, context),
+        Command::Resume(args) => pause::run_resume(args, context),
+        Command::Ps(args) => ps::run(args, context),
+        Command::Update(args) => update::run(args, context),
+        Command::Events(args) => events::run(args, context),
     }
 }

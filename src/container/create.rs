@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::bundle::Bundle;
+use crate::cgroups::{CGROUP_ROOT, ContainerCgroup, detect_layout, requested_path};
 use crate::linux::namespaces::NamespacePlan;
 use crate::linux::proc_stat;
 use crate::linux::SysError;
@@ -38,7 +39,36 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
+    let linux = bundle.spec().linux().as_ref();
+    let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
+    let root = Path::new(CGROUP_ROOT);
+    let layout = detect_layout(root)?;
+    let requested = requested_path(linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
+    let cgroup = ContainerCgroup::locate(root, layout, &requested)?;
+    // Refuse resource values and device rules before anything exists.
+    cgroup.planned_writes(&resources)?;
+    crate::cgroups::devices::effective_rules(bundle.spec()).map_err(crate::cgroups::CgroupError::from)?;
+
     let claim = store.claim(&id)?;
+    let mut state = State {
+        oci_version: bundle.spec().version().clone(),
+        id: id.to_string(),
+        init_pid: 0,
+        init_start_time: 0,
+        bundle: bundle.dir().to_path_buf(),
+        rootfs: bundle.rootfs().to_path_buf(),
+        created: rfc3339_nanos(SystemTime::now()),
+        owner_uid: nix::unistd::geteuid().as_raw(),
+        annotations: bundle.annotations(),
+        own_pid_namespace: own_pid_namespace(bundle.namespaces()),
+        cgroup: Some(cgroup.clone()),
+    };
+    // Saved before the cgroup exists: if this process is killed from here on, the next
+    // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
+    store.save(claim.dir(), &state)?;
+    let cgroup_guard = CgroupGuard { cgroup: &cgroup, keep: false };
+    cgroup.create()?;
+    cgroup.apply(&resources, bundle.spec())?;
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
@@ -46,29 +76,42 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         no_pivot: options.no_pivot,
         no_new_keyring: options.no_new_keyring,
         preserve_fds: options.preserve_fds,
+        cgroup: Some(&cgroup),
     };
     let init = spawn_init(&request)?;
     let stat = proc_stat::read_stat(init.pid())
         .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
-    let state = State {
-        oci_version: bundle.spec().version().clone(),
-        id: id.to_string(),
-        init_pid: init.pid(),
-        init_start_time: stat.start_time,
-        bundle: bundle.dir().to_path_buf(),
-        rootfs: bundle.rootfs().to_path_buf(),
-        created: rfc3339_nanos(SystemTime::now()),
-        owner_uid: nix::unistd::geteuid().as_raw(),
-        annotations: bundle.annotations(),
-        own_pid_namespace: own_pid_namespace(bundle.namespaces()),
-    };
+    state.init_pid = init.pid();
+    state.init_start_time = stat.start_time;
     store.save(claim.dir(), &state)?;
     if let Some(path) = &pid_file {
         write_atomically(path, init.pid().to_string().as_bytes(), 0o644)?;
     }
     let pid = init.commit()?;
+    cgroup_guard.keep();
     claim.keep();
     Ok(pid)
+}
+
+/// Removes the container's cgroup when create fails (after init, declared later, is killed).
+struct CgroupGuard<'a> {
+    cgroup: &'a ContainerCgroup,
+    keep: bool,
+}
+
+impl CgroupGuard<'_> {
+    fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for CgroupGuard<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            // Best effort: what is left is found again by `delete --force` through state.json.
+            let _ = self.cgroup.destroy();
+        }
+    }
 }
 
 fn own_pid_namespace(namespaces: &NamespacePlan) -> bool {

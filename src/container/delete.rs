@@ -40,8 +40,16 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), Container
         }
         if let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? {
             pidfd.send_signal(libc::SIGKILL)?;
+            // A paused container must be thawed for SIGKILL to take effect.
+            if let Some(cgroup) = state.cgroup.as_ref().filter(|c| c.is_frozen()) {
+                cgroup.set_frozen(false)?;
+            }
             pidfd.wait_exit(KILL_TIMEOUT)?;
         }
+    }
+    if let Some(cgroup) = &state.cgroup {
+        // Also kills what is left in it (processes of a container sharing a pid namespace).
+        cgroup.destroy()?;
     }
     store.remove(&id)?;
     Ok(())

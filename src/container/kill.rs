@@ -15,11 +15,16 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
     if status == Status::Stopped {
         return Err(ContainerError::WrongState { message: "container not running".into(), status });
     }
-    // Until cgroups track the container's processes, `--all` reaches the members of the
-    // container's own pid namespace. A shared pid namespace holds other processes too, so
-    // there only init is signalled.
-    if all && state.own_pid_namespace {
-        signal_namespace_members(&state, signal)?;
+    if all {
+        if let Some(cgroup) = &state.cgroup {
+            cgroup.signal_all(signal)?;
+            return Ok(());
+        }
+        // A container from before cgroups were recorded: reach its pid namespace's members
+        // (only when it has its own; a shared one holds unrelated processes).
+        if state.own_pid_namespace {
+            signal_namespace_members(&state, signal)?;
+        }
     }
     let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {
         return Err(ContainerError::WrongState { message: "container not running".into(), status: Status::Stopped });

@@ -2,17 +2,25 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
+mod pause;
+mod ps;
 mod query;
 mod run;
 mod start;
+mod update;
 
 pub use create::{CreateOptions, create};
 pub use delete::delete;
 pub use kill::kill;
 pub use query::{StateReport, list, state};
 pub use run::{RunOutcome, block_signals, wait_for_exit};
+pub use events::{Event, events_stats, watch_events};
+pub use pause::{pause, resume};
+pub use ps::processes;
 pub use start::start;
+pub use update::update;
 
 use std::path::Path;
 
@@ -44,6 +52,9 @@ pub enum ContainerError {
     /// A bad signal name.
     #[error(transparent)]
     Signal(#[from] SignalError),
+    /// The container's cgroup.
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
     /// Opening the start gate failed.
     #[error(transparent)]
     Gate(#[from] GateError),
@@ -71,6 +82,7 @@ impl ContainerError {
         match self {
             ContainerError::Sys(e) => Some(e.errno as i32),
             ContainerError::Process(e) => e.errno(),
+            ContainerError::Cgroup(e) => e.errno(),
             _ => None,
         }
     }
@@ -105,11 +117,14 @@ impl std::fmt::Display for Status {
 }
 
 /// Derive the status from the live system, never from what was saved: stopped when init is
-/// gone (or a zombie, or its pid now belongs to a process with another start time), created
-/// while the start gate exists, running otherwise.
+/// gone (or a zombie, or its pid now belongs to a process with another start time), paused
+/// while its cgroup is frozen, created while the start gate exists, running otherwise.
 pub fn derive_status(state: &State, container_dir: &Path) -> Status {
     if !proc_stat::is_alive(state.init_pid, state.init_start_time) {
         return Status::Stopped;
+    }
+    if state.cgroup.as_ref().is_some_and(|c| c.is_frozen()) {
+        return Status::Paused;
     }
     if gate_path(container_dir).exists() {
         return Status::Created;

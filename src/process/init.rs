@@ -78,12 +78,15 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     // `run` blocks signals to forward them; the container's process starts with none blocked.
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let namespaces = request.bundle.namespaces();
-    if namespaces.creates(LinuxNamespaceType::User) {
-        match channel.recv::<ToInit>()? {
-            Some(ToInit::MappingWritten) => {}
-            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-            None => return Err(InitError::Abandoned),
-        }
+    match channel.recv::<ToInit>()? {
+        Some(ToInit::Proceed) => {}
+        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+        None => return Err(InitError::Abandoned),
+    }
+    // Created only now, after the runtime moved us into the container's cgroup, so that
+    // the namespace is rooted there (the clone left it out of its flags).
+    if namespaces.creates(LinuxNamespaceType::Cgroup) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP).on("unshare", "cgroup namespace")?;
     }
     // pid and time namespaces were entered by the runtime for its children before the clone.
     for ns in joins.iter().filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time)) {

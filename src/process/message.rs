@@ -4,9 +4,12 @@
 //! ```text
 //!   parent (skiff create)                          init (cloned into the namespaces)
 //!   ---------------------                          ---------------------------------
-//!   clone3 ---------------------------------------> starts
+//!   clone3 (on cgroup v2 into the cgroup) -------> starts, waits
 //!   [new user namespace] write uid_map, gid_map
-//!        ------------- MappingWritten ------------>  joins namespaces by path, mounts,
+//!   [cgroup v1] write init's pid to cgroup.procs
+//!        ------------- Proceed ------------------->  [cgroup ns] unshare it, now rooted in
+//!                                                    the container's cgroup;
+//!                                                    joins namespaces by path, mounts,
 //!                                                    pivot_root, hostname, rlimits,
 //!                                                    user, capabilities, no_new_privs
 //!        <------------ Ready ----------------------  (or Failed{errno, chain}, then _exit)
@@ -31,8 +34,8 @@ pub enum ToParent {
 /// Messages the runtime sends to init.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ToInit {
-    /// The uid and gid maps of init's new user namespace are written.
-    MappingWritten,
+    /// Init's uid/gid maps are written and it is in its cgroup: it may set up.
+    Proceed,
     /// The state is saved: init may outlive the runtime now.
     Committed,
 }

@@ -6,6 +6,7 @@ pub mod gate;
 mod init;
 pub mod message;
 
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::sys::signal::{Signal, kill};
@@ -14,6 +15,7 @@ use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType};
 
 use crate::bundle::Bundle;
+use crate::cgroups::Layout;
 use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use channel::{ChannelError, channel_pair};
@@ -34,6 +36,9 @@ pub enum ProcessError {
     /// Init reported a failure.
     #[error("{0}")]
     Init(WireError),
+    /// Placing init in its cgroup failed.
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
     /// Init exited without saying why.
     #[error("container init exited before it was ready ({0})")]
     InitExited(String),
@@ -45,6 +50,7 @@ impl ProcessError {
         match self {
             ProcessError::Sys(e) => Some(e.errno as i32),
             ProcessError::Init(wire) => wire.errno,
+            ProcessError::Cgroup(e) => e.errno(),
             _ => None,
         }
     }
@@ -65,6 +71,8 @@ pub struct InitRequest<'a> {
     pub no_new_keyring: bool,
     /// `--preserve-fds`.
     pub preserve_fds: u32,
+    /// The container's cgroup, already created.
+    pub cgroup: Option<&'a crate::cgroups::ContainerCgroup>,
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
@@ -117,7 +125,14 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         .filter(|ns| matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
         .map(ChildrenNamespace::enter)
         .collect::<Result<Vec<_>, _>>()?;
-    let forked = clone_process(namespaces.create, None)?;
+    // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP);
+    // elsewhere the runtime moves it before letting it proceed.
+    let cgroup_dir = match request.cgroup {
+        Some(cgroup) if cgroup.layout == Layout::Unified => cgroup.unified_dir().map(open_cgroup_dir).transpose()?,
+        _ => None,
+    };
+    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP;
+    let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
@@ -128,13 +143,19 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(children_namespaces);
     drop(init_end);
     drop(gate);
+    drop(cgroup_dir);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
     if namespaces.creates(LinuxNamespaceType::User) {
         let linux = request.bundle.spec().linux().as_ref();
         write_id_map(pid, "uid_map", linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default())?;
         write_id_map(pid, "gid_map", linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default())?;
-        init.channel.send(&ToInit::MappingWritten, "mapping written")?;
     }
+    if let Some(cgroup) = request.cgroup {
+        if cgroup.layout != Layout::Unified {
+            cgroup.add_process(pid)?;
+        }
+    }
+    init.channel.send(&ToInit::Proceed, "proceed")?;
     match init.channel.recv::<ToParent>()? {
         Some(ToParent::Ready) => Ok(init),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
@@ -150,6 +171,14 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
             Err(ProcessError::InitExited(status))
         }
     }
+}
+
+fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {
+    use nix::fcntl::OFlag;
+    let fd = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .map_err(|errno| SysError::new("open cgroup", path.display(), errno))?;
+    // SAFETY: a fresh fd from open.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {

@@ -114,7 +114,7 @@ impl TestBundle {
             "a mount of {} is left on the host",
             rootfs.display()
         );
-        for controller in ["memory", "pids", "cpu", "freezer"] {
+        for controller in ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd", "unified"] {
             let cgroup = Path::new("/sys/fs/cgroup").join(controller).join(id);
             assert!(!cgroup.exists(), "cgroup {} is left behind", cgroup.display());
         }

@@ -1,0 +1,22 @@
+//! `skiff pause` and `skiff resume`.
+
+use clap::Args;
+
+use super::Context;
+
+/// Arguments of `pause` and `resume`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// The container id.
+    pub id: String,
+}
+
+pub fn run_pause(args: PauseArgs, context: &Context) -> anyhow::Result<i32> {
+    skiff::container::pause(&context.store, &args.id)?;
+    Ok(0)
+}
+
+pub fn run_resume(args: PauseArgs, context: &Context) -> anyhow::Result<i32> {
+    skiff::container::resume(&context.store, &args.id)?;
+    Ok(0)
+}

@@ -1,0 +1,65 @@
+//! `events`: statistics once (`--stats`) or as a stream, with OOM notices, in runc's shape.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cgroups::stats::{Stats, oom_kills, read_stats};
+use crate::state::{ContainerId, StateStore};
+
+use super::{ContainerError, Status, derive_status};
+
+/// One event as runc prints it.
+#[derive(Debug, Serialize)]
+pub struct Event {
+    /// `stats` or `oom`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Container id.
+    pub id: String,
+    /// The statistics, for `stats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Stats>,
+}
+
+/// One `stats` event for container `id`.
+pub fn events_stats(store: &StateStore, id: &str) -> Result<Event, ContainerError> {
+    let id = ContainerId::parse(id)?;
+    let state = store.load(&id)?;
+    let status = derive_status(&state, &store.container_dir(&id));
+    if status == Status::Stopped {
+        return Err(ContainerError::WrongState { message: "container not running".into(), status });
+    }
+    let Some(cgroup) = &state.cgroup else {
+        return Err(ContainerError::WrongState { message: "container has no cgroup".into(), status });
+    };
+    Ok(Event { kind: "stats", id: id.to_string(), data: Some(read_stats(cgroup)?) })
+}
+
+/// Stream events until the container stops: stats every `interval`, an `oom` event whenever
+/// the kernel's OOM-kill count of the cgroup grows (checked every 100 ms).
+pub fn watch_events(store: &StateStore, id: &str, interval: Duration, mut emit: impl FnMut(&Event)) -> Result<(), ContainerError> {
+    let id = ContainerId::parse(id)?;
+    let state = store.load(&id)?;
+    let dir = store.container_dir(&id);
+    let Some(cgroup) = &state.cgroup else {
+        let status = derive_status(&state, &dir);
+        return Err(ContainerError::WrongState { message: "container has no cgroup".into(), status });
+    };
+    let tick = Duration::from_millis(100).min(interval);
+    let mut ooms = oom_kills(cgroup);
+    let mut next_stats = Instant::now();
+    while derive_status(&state, &dir) != Status::Stopped {
+        let now_ooms = oom_kills(cgroup);
+        if now_ooms > ooms {
+            ooms = now_ooms;
+            emit(&Event { kind: "oom", id: id.to_string(), data: None });
+        }
+        if Instant::now() >= next_stats {
+            emit(&Event { kind: "stats", id: id.to_string(), data: Some(read_stats(cgroup)?) });
+            next_stats += interval;
+        }
+        std::thread::sleep(tick);
+    }
+    Ok(())
+}
