@@ -6,11 +6,12 @@
 SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
-# Debian packages the build, the tests and the bench use.
-PACKAGES := busybox-static runc crun hyperfine time util-linux libseccomp-dev pkg-config gcc
+# Debian packages the build, the tests and the bench use (the last line: the cgroup v2 VM).
+PACKAGES := busybox-static runc crun hyperfine time util-linux procps libseccomp-dev pkg-config gcc \
+            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test unit containers bench clean
+.PHONY: all deps build bundle run test test-host test-vm bench clean
 
 all: build
 
@@ -35,11 +36,16 @@ bundle: build
 run: bundle
 	$(SKIFF) --root $(WORK)/state run --bundle $(BUNDLE) skiff-demo
 
-# Unit tests (src/) need no root; tests/ run real containers as root, the differential
-# ones under Debian's runc too. The dev profile: the release profile's LTO would be re-run
-# for every test binary.
-test: build
+# Every tier: unit tests (src/), containers on this host (tests/, as root, with differential
+# runs under Debian's runc), and cgroup v2 in a qemu VM on Debian's kernel (skiff and runc).
+test: test-host test-vm
+
+# The dev profile: the release profile's LTO would be re-run for every test binary.
+test-host: build
 	$(CARGO) test --locked
+
+test-vm: build
+	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)
 
 bench: build
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30

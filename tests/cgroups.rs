@@ -316,3 +316,24 @@ fn refused_resources_leave_nothing() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+#[test]
+fn delete_force_cleans_up_after_a_runtime_killed_mid_create() {
+    // What a create killed after it made the cgroup but before init was recorded leaves:
+    // state.json with init pid 0 and the cgroup (create saves it first for this reason).
+    let bundle = with_resources(&["sleep", "1000"], json!({"pids": {"limit": 16}}));
+    let id = unique_id("midcreate");
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let state_file = bundle.state_root().join(&id).join("state.json");
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    let pid = saved["initPid"].as_i64().unwrap() as i32;
+    saved["initPid"] = json!(0);
+    saved["initStartTime"] = json!(0);
+    std::fs::write(&state_file, serde_json::to_vec(&saved).unwrap()).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    assert!(Path::new("/sys/fs/cgroup/pids").join(&id).exists());
+    assert_eq!(bundle.state(&id)["status"], "stopped");
+    let out = bundle.skiff(&["delete", "--force", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

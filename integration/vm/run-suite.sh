@@ -21,7 +21,8 @@ VM_WORK=${VM_WORK:-$repo/work/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-300}
 VM_MEM=${VM_MEM:-1G}
 VM_SMP=${VM_SMP:-2}
-MODULES="virtio_pci 9pnet_virtio 9p overlay"
+# brd gives the guest /dev/ram0 (block 1:0) for the io.max checks.
+MODULES="virtio_pci 9pnet_virtio 9p overlay brd"
 BUSYBOX=/bin/busybox
 
 say() { echo "run-suite: $*" >&2; }
@@ -157,6 +158,8 @@ fi
 flock -u 9
 
 # --- this run's 9p share -------------------------------------------------------------------
+# Shares left by runs that were SIGKILLed: older than any run can last.
+find "$VM_WORK" -maxdepth 1 \( -name 'run.*' -o -name 'build.*' \) -mmin +$((VM_TIMEOUT / 60 + 10)) -exec rm -rf {} + 2>/dev/null || true
 run=$(mktemp -d "$VM_WORK/run.XXXXXX")
 share=$run/share
 name=$(basename "$runtime")
@@ -204,7 +207,7 @@ wait "$qpid" || qrc=$?
 qpid=""
 wall=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-    say "TIMEOUT: the VM ran longer than ${VM_TIMEOUT}s and was killed"
+    say "TIMEOUT: the VM ran longer than ${VM_TIMEOUT}s and was killed (status $qrc, ${wall}s)"
     exit 124
 fi
 rc=$(cat "$share/rc" 2>/dev/null) || true

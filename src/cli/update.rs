@@ -16,8 +16,8 @@ pub struct UpdateArgs {
     /// Path to a JSON file with a linux.resources object, or `-` for stdin.
     #[arg(short, long)]
     pub resources: Option<PathBuf>,
-    /// CPU shares (relative weight vs. other containers).
-    #[arg(long)]
+    /// CPU shares (relative weight vs. other containers); runc spells it --cpu-share.
+    #[arg(long = "cpu-share", alias = "cpu-shares")]
     pub cpu_shares: Option<u64>,
     /// CPU CFS period in microseconds.
     #[arg(long)]
@@ -58,6 +58,12 @@ pub struct UpdateArgs {
     /// Block IO weight (10-1000).
     #[arg(long)]
     pub blkio_weight: Option<u16>,
+    /// Intel RDT/CAT L3 cache schema (refused: Intel RDT is not supported).
+    #[arg(long)]
+    pub l3_cache_schema: Option<String>,
+    /// Intel RDT/MBA memory bandwidth schema (refused: Intel RDT is not supported).
+    #[arg(long)]
+    pub mem_bw_schema: Option<String>,
     /// The container id.
     pub id: String,
 }
@@ -69,6 +75,9 @@ pub fn run(args: UpdateArgs, context: &Context) -> anyhow::Result<i32> {
 }
 
 fn resources_of(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
+    if args.l3_cache_schema.is_some() || args.mem_bw_schema.is_some() {
+        anyhow::bail!("--l3-cache-schema, --mem-bw-schema: Intel RDT is not supported");
+    }
     if let Some(path) = &args.resources {
         let mut text = String::new();
         if path.as_os_str() == "-" {
