@@ -337,3 +337,26 @@ fn delete_force_cleans_up_after_a_runtime_killed_mid_create() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn events_stream_reports_oom_kills() {
+    // A subshell is OOM-killed; the container's shell lives on, and `events` says "oom".
+    let bundle = with_resources(
+        &["sh", "-c", "sleep 0.5; (x=$(head -c 100000000 /dev/zero | tr '\\0' a)); sleep 1.5"],
+        json!({"memory": {"limit": 16777216, "swap": 16777216}}),
+    );
+    let id = unique_id("oomevents");
+    detached(&bundle, &id);
+    let root = bundle.state_root();
+    let out = run_skiff(&["--root", root.to_str().unwrap(), "events", "--interval", "10s", &id], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let types: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string())
+        .collect();
+    assert!(types.contains(&"oom".to_string()), "no oom event in {:?}", out.stdout);
+    assert_eq!(types[0], "stats", "stats come first, then at each interval");
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
