@@ -58,6 +58,17 @@ fn limits_are_written_and_seen_inside() {
 }
 
 #[test]
+fn hugetlb_lives_in_the_unified_tree_of_this_hybrid_host() {
+    // This host's hugetlb controller is on cgroup2 (/sys/fs/cgroup/unified), not on v1.
+    let bundle = with_resources(&["sleep", "1000"], json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}));
+    let id = unique_id("hugetlb");
+    detached(&bundle, &id);
+    assert_eq!(v1("unified", &id, "hugetlb.2MB.max"), "4194304");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn limits_seen_from_inside() {
     let bundle = with_resources(
         &["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpuset/cpuset.cpus"],

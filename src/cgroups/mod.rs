@@ -220,12 +220,20 @@ impl ContainerCgroup {
             let is_cpuset = dir.controllers.iter().any(|c| c == "cpuset");
             create_dir_chain(&dir.path, is_cpuset)?;
         }
-        if self.layout == Layout::Unified {
-            if let Some(dir) = self.unified_dir() {
-                enable_controllers(dir)?;
-            }
+        // On hybrid hosts controllers may live in the unified tree too (hugetlb here).
+        if let (Some(dir), Some(root)) = (self.unified_dir(), self.unified_root()) {
+            enable_controllers(&root, dir)?;
         }
         Ok(())
+    }
+
+    /// Where the cgroup2 tree is mounted: `/sys/fs/cgroup` (unified) or its `unified` (hybrid).
+    fn unified_root(&self) -> Option<PathBuf> {
+        match self.layout {
+            Layout::Unified => Some(PathBuf::from(CGROUP_ROOT)),
+            Layout::Hybrid => Some(Path::new(CGROUP_ROOT).join("unified")),
+            Layout::Legacy => None,
+        }
     }
 
     /// Apply `resources` (and the device rules derived from `spec`).
@@ -271,10 +279,19 @@ impl ContainerCgroup {
     }
 
     fn write_one(&self, w: &Write) -> Result<(), CgroupError> {
-        let dir = self.dir_of(w.controller).ok_or_else(|| CgroupError::Invalid {
+        let missing = || CgroupError::Invalid {
             field: "linux.resources",
             reason: format!("{} needs the {} controller, which this host does not mount", w.file, w.controller),
-        })?;
+        };
+        let Some(dir) = self.dir_of(w.controller) else {
+            // A hybrid host can have a controller only in its cgroup2 tree (hugetlb here):
+            // write the v2 form of the file there.
+            let on_unified = self.layout == Layout::Hybrid && w.controller == "hugetlb";
+            let dir = self.unified_dir().filter(|_| on_unified).ok_or_else(missing)?;
+            let file = w.file.replace(".limit_in_bytes", ".max");
+            let value = if w.value == "-1" { "max".to_string() } else { w.value.clone() };
+            return write_file(&dir.join(file), &value);
+        };
         let mut path = dir.join(&w.file);
         // v1 blkio weights live in blkio.bfq.* when the host's I/O scheduler is BFQ (runc too).
         if !path.exists() && w.file.starts_with("blkio.weight") {
@@ -472,9 +489,8 @@ fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {
 }
 
 /// On v2, enable every available controller in each ancestor's `cgroup.subtree_control`, from
-/// the root down to the container's parent, so the container's directory has them.
-fn enable_controllers(dir: &Path) -> Result<(), CgroupError> {
-    let root = Path::new(CGROUP_ROOT);
+/// the mount `root` down to the container's parent, so the container's directory has them.
+fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupError> {
     let Ok(relative) = dir.strip_prefix(root) else { return Ok(()) };
     let mut current = root.to_path_buf();
     for component in relative.components() {
