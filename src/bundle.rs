@@ -8,6 +8,8 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::linux::mount_options::parse_propagation;
 use crate::linux::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
+use crate::linux::process_attrs::timens_offsets;
+use crate::linux::sysctl::validate_sysctls;
 
 /// The name of the configuration file inside a bundle.
 pub const CONFIG_FILE: &str = "config.json";
@@ -98,6 +100,23 @@ impl Bundle {
         }
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
             return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace"));
+        }
+        if let Some(sysctls) = linux.sysctl() {
+            validate_sysctls(sysctls, &namespaces).map_err(|reason| invalid("linux.sysctl", reason))?;
+        }
+        if let Some(offsets) = linux.time_offsets() {
+            if !namespaces.creates(LinuxNamespaceType::Time) {
+                return Err(invalid("linux.timeOffsets", "needs a new time namespace"));
+            }
+            timens_offsets(offsets).map_err(|reason| invalid("linux.timeOffsets", reason))?;
+        }
+        if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
+            return Err(invalid("domainname", "cannot set a domain name without a private uts namespace"));
+        }
+        if let Some(score) = process.oom_score_adj() {
+            if !(-1000..=1000).contains(&score) {
+                return Err(invalid("process.oomScoreAdj", format!("{score} is outside -1000..1000")));
+            }
         }
         let rootfs_propagation = match linux.rootfs_propagation().as_deref() {
             None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,

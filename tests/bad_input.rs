@@ -148,18 +148,6 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
     }
 }
 
-/// Merge `patch` into `target` (objects key by key, everything else replaced).
-fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    match (target, patch) {
-        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
-            for (key, value) in p {
-                merge(t.entry(key.clone()).or_insert(serde_json::Value::Null), value);
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
 #[test]
 fn json_log_holds_one_logrus_error_line() {
     let mut bundle = TestBundle::new(&["true"]);

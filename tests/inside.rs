@@ -6,28 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use serde_json::{Value, json};
-
-/// Run `script` with `sh -c` in a busybox container whose config `adjust` changed, and
-/// return its stdout (asserting exit status 0).
-fn inside(adjust: impl FnOnce(&mut Value), script: &str) -> String {
-    let mut bundle = TestBundle::new(&["sh", "-c", script]);
-    adjust(&mut bundle.config);
-    bundle.write_config();
-    let id = unique_id("inside");
-    let out = bundle.run(&id);
-    assert_eq!(out.code, 0, "container failed: stdout {:?} stderr {:?}", out.stdout, out.stderr);
-    bundle.assert_nothing_left(&id);
-    out.stdout
-}
-
-/// `Key:\tvalue` lines of /proc/self/status as a map.
-fn status_fields(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
-}
+use serde_json::json;
 
 #[test]
 fn capabilities_and_no_new_privs_follow_the_config() {

@@ -109,6 +109,16 @@ impl Context {
     }
 }
 
+/// Socket activation (sd_listen_fds): the number of fds from 3 handed to this process, when
+/// `LISTEN_PID` names it, as runc reads them.
+pub fn listen_fds() -> u32 {
+    let for_us = std::env::var("LISTEN_PID").ok().and_then(|p| p.parse::<u32>().ok()) == Some(std::process::id());
+    if !for_us {
+        return 0;
+    }
+    std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
 /// Run the command; the result is skiff's exit status.
 pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
     match command {

@@ -51,6 +51,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
         no_pivot: args.no_pivot,
         no_new_keyring: args.no_new_keyring,
         preserve_fds: args.preserve_fds,
+        listen_fds: super::listen_fds(),
     };
     if !args.detach {
         // Signals sent to skiff from now on queue up and are forwarded to the container.

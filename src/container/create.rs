@@ -30,6 +30,9 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     /// `--preserve-fds`.
     pub preserve_fds: u32,
+    /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
+    /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
+    pub listen_fds: u32,
 }
 
 /// Create the container; init is left parked at the start gate. Returns init's pid.
@@ -75,7 +78,8 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         state_dir: claim.dir(),
         no_pivot: options.no_pivot,
         no_new_keyring: options.no_new_keyring,
-        preserve_fds: options.preserve_fds,
+        preserve_fds: options.listen_fds + options.preserve_fds,
+        extra_env: listen_env(options.listen_fds),
         cgroup: Some(&cgroup),
     };
     let init = spawn_init(&request)?;
@@ -112,6 +116,14 @@ impl Drop for CgroupGuard<'_> {
             let _ = self.cgroup.destroy();
         }
     }
+}
+
+/// The environment socket activation needs inside: the fds start at 3 and init is pid 1.
+fn listen_env(listen_fds: u32) -> Vec<String> {
+    if listen_fds == 0 {
+        return Vec::new();
+    }
+    vec![format!("LISTEN_FDS={listen_fds}"), "LISTEN_PID=1".to_string()]
 }
 
 fn own_pid_namespace(namespaces: &NamespacePlan) -> bool {

@@ -13,9 +13,12 @@ pub mod mountinfo;
 pub mod namespaces;
 pub mod pidfd;
 pub mod proc_stat;
+pub mod procfs;
+pub mod process_attrs;
 pub mod rlimits;
 pub mod rootfs;
 pub mod signal;
+pub mod sysctl;
 pub mod user;
 
 use std::fmt::Display;

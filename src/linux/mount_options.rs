@@ -15,6 +15,32 @@ pub struct MountOptions {
     pub propagation: Vec<MsFlags>,
     /// Options the kernel's filesystem gets as its data string, comma-joined.
     pub data: Vec<String>,
+    /// Recursive attributes (`rro`, `rnosuid`, ...) to set with mount_setattr(AT_RECURSIVE).
+    pub recursive_set: u64,
+    /// Recursive attributes to clear.
+    pub recursive_clear: u64,
+}
+
+/// mount_setattr(2) attribute bits.
+pub mod attr {
+    /// Read-only.
+    pub const RDONLY: u64 = 0x1;
+    /// No setuid.
+    pub const NOSUID: u64 = 0x2;
+    /// No devices.
+    pub const NODEV: u64 = 0x4;
+    /// No exec.
+    pub const NOEXEC: u64 = 0x8;
+    /// The atime field (relatime is 0 in it).
+    pub const ATIME_MASK: u64 = 0x70;
+    /// noatime.
+    pub const NOATIME: u64 = 0x10;
+    /// strictatime.
+    pub const STRICTATIME: u64 = 0x20;
+    /// nodiratime.
+    pub const NODIRATIME: u64 = 0x80;
+    /// nosymfollow.
+    pub const NOSYMFOLLOW: u64 = 0x20_0000;
 }
 
 impl MountOptions {
@@ -34,6 +60,8 @@ enum Known {
     Set(MsFlags),
     Clear(MsFlags),
     Propagation(MsFlags),
+    /// (bits to set, bits to clear) for mount_setattr.
+    Recursive(u64, u64),
 }
 
 fn known(option: &str) -> Option<Known> {
@@ -63,6 +91,25 @@ fn known(option: &str) -> Option<Known> {
         "nostrictatime" => Clear(MsFlags::MS_STRICTATIME),
         "lazytime" => Set(MsFlags::MS_LAZYTIME),
         "nolazytime" => Clear(MsFlags::MS_LAZYTIME),
+        "nosymfollow" => Set(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
+        "symfollow" => Clear(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
+        "rro" => Recursive(attr::RDONLY, 0),
+        "rrw" => Recursive(0, attr::RDONLY),
+        "rnosuid" => Recursive(attr::NOSUID, 0),
+        "rsuid" => Recursive(0, attr::NOSUID),
+        "rnodev" => Recursive(attr::NODEV, 0),
+        "rdev" => Recursive(0, attr::NODEV),
+        "rnoexec" => Recursive(attr::NOEXEC, 0),
+        "rexec" => Recursive(0, attr::NOEXEC),
+        "rnodiratime" => Recursive(attr::NODIRATIME, 0),
+        "rdiratime" => Recursive(0, attr::NODIRATIME),
+        "rnoatime" => Recursive(attr::NOATIME, attr::ATIME_MASK),
+        "ratime" => Recursive(0, attr::NOATIME),
+        "rrelatime" => Recursive(0, attr::ATIME_MASK),
+        "rnorelatime" => Recursive(attr::STRICTATIME, attr::ATIME_MASK),
+        "rstrictatime" => Recursive(attr::STRICTATIME, attr::ATIME_MASK),
+        "rnosymfollow" => Recursive(attr::NOSYMFOLLOW, 0),
+        "rsymfollow" => Recursive(0, attr::NOSYMFOLLOW),
         "bind" => Set(MsFlags::MS_BIND),
         "rbind" => Set(MsFlags::MS_BIND.union(MsFlags::MS_REC)),
         "private" => Propagation(MsFlags::MS_PRIVATE),
@@ -80,7 +127,14 @@ fn known(option: &str) -> Option<Known> {
 /// Split `options` the way runc does: later options override earlier ones, unknown options
 /// are passed to the filesystem as data.
 pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
-    let mut parsed = MountOptions { flags: MsFlags::empty(), cleared: MsFlags::empty(), propagation: Vec::new(), data: Vec::new() };
+    let mut parsed = MountOptions {
+        flags: MsFlags::empty(),
+        cleared: MsFlags::empty(),
+        propagation: Vec::new(),
+        data: Vec::new(),
+        recursive_set: 0,
+        recursive_clear: 0,
+    };
     for option in options {
         let option = option.as_ref();
         match known(option) {
@@ -93,6 +147,10 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
                 parsed.cleared.insert(flag);
             }
             Some(Known::Propagation(flag)) => parsed.propagation.push(flag),
+            Some(Known::Recursive(set, clear)) => {
+                parsed.recursive_set = (parsed.recursive_set & !clear & !set) | set;
+                parsed.recursive_clear = (parsed.recursive_clear & !set) | clear;
+            }
             None => parsed.data.push(option.to_string()),
         }
     }
@@ -126,6 +184,16 @@ mod tests {
         assert_eq!(parsed.flags, MsFlags::MS_NODEV);
         assert!(parsed.cleared.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC));
         assert_eq!(parsed.data_string(), None);
+    }
+
+    #[test]
+    fn recursive_attributes() {
+        let parsed = parse_mount_options(&["rbind", "rro", "rnosuid", "rnoatime", "nosymfollow"]);
+        assert_eq!(parsed.recursive_set, attr::RDONLY | attr::NOSUID | attr::NOATIME);
+        assert_eq!(parsed.recursive_clear, attr::ATIME_MASK);
+        assert!(parsed.flags.contains(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)));
+        let parsed = parse_mount_options(&["rro", "rrw"]);
+        assert_eq!((parsed.recursive_set, parsed.recursive_clear), (0, attr::RDONLY));
     }
 
     #[test]

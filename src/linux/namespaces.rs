@@ -110,13 +110,20 @@ pub struct ChildrenNamespace {
 impl ChildrenNamespace {
     /// Make children of this process start in `target`.
     pub fn enter(target: &NamespaceFile) -> Result<ChildrenNamespace, SysError> {
-        let own = match target.kind {
+        let saved = ChildrenNamespace::save(target.kind)?;
+        target.join()?;
+        Ok(saved)
+    }
+
+    /// Remember the current namespace for children of `kind` (pid or time), to return to it
+    /// when dropped, before changing it some other way (unshare).
+    pub fn save(kind: LinuxNamespaceType) -> Result<ChildrenNamespace, SysError> {
+        let own = match kind {
             LinuxNamespaceType::Time => "/proc/self/ns/time_for_children",
             _ => "/proc/self/ns/pid_for_children",
         };
-        let saved = NamespaceFile::open(target.kind, Path::new(own))?;
-        target.join()?;
-        Ok(ChildrenNamespace { saved: saved.fd, flag: clone_flag(target.kind) })
+        let saved = NamespaceFile::open(kind, Path::new(own))?;
+        Ok(ChildrenNamespace { saved: saved.fd, flag: clone_flag(kind) })
     }
 }
 

@@ -72,12 +72,12 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     }
     // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
     root.ensure(plan.cwd, NodeKind::Dir)?;
-    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }?;
-    finish_in_root(plan)
+    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }
 }
 
-/// The steps after the switch: masked paths, read-only paths, read-only `/`.
-fn finish_in_root(plan: &RootfsPlan) -> Result<(), SysError> {
+/// The steps after the switch and after sysctls are written (as runc orders them: the
+/// read-only `/proc/sys` would refuse them): read-only paths, masked paths, read-only `/`.
+pub fn finish_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     let root = RootDir::open(Path::new("/"))?;
     for path in plan.readonly_paths {
         make_readonly(&root, Path::new(path))?;
@@ -109,7 +109,39 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount) -> Result<
     let flags = options.flags - MsFlags::MS_REMOUNT;
     mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref())
         .map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?;
+    apply_recursive_attributes(root, destination, &options)?;
     apply_propagation(root, destination, &options)
+}
+
+/// `rro`, `rnosuid` and the other recursive options: mount_setattr(AT_RECURSIVE) on the new
+/// mount and everything below it.
+fn apply_recursive_attributes(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
+    if options.recursive_set == 0 && options.recursive_clear == 0 {
+        return Ok(());
+    }
+    let mounted = root.resolve(destination)?;
+    /// `struct mount_attr` of mount_setattr(2).
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    let attr = MountAttr { attr_set: options.recursive_set, attr_clr: options.recursive_clear, propagation: 0, userns_fd: 0 };
+    // SAFETY: a valid O_PATH fd with an empty path (AT_EMPTY_PATH), and a mount_attr of the
+    // size passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            mounted.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    super::check(ret).map(drop).on("mount_setattr (recursive options) on", root.display(destination))
 }
 
 fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions) -> Result<(), SysError> {
@@ -135,6 +167,7 @@ fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &M
         mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
             .map_err(|errno| mount_error(root, destination, "remount bind", options, errno))?;
     }
+    apply_recursive_attributes(root, destination, options)?;
     apply_propagation(root, destination, options)
 }
 

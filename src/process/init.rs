@@ -18,8 +18,9 @@ use super::message::{ToInit, ToParent, WireError};
 use super::InitRequest;
 use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
 use crate::linux::namespaces::NamespaceFile;
-use crate::linux::rootfs::{RootfsPlan, setup_rootfs};
-use crate::linux::{SysContext, SysError, fds, keyring, rlimits, user};
+use crate::linux::rootfs::{RootfsPlan, finish_rootfs, setup_rootfs};
+use crate::linux::procfs::ProcFs;
+use crate::linux::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
 
 /// PATH used to find the executable when the process environment has none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -83,6 +84,14 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
+    // In a new user namespace our host uid (0) has no mapping; become the namespace's root so
+    // that files we create are owned by the mapped root.
+    if namespaces.creates(LinuxNamespaceType::User) {
+        let root_gid = nix::unistd::Gid::from_raw(0);
+        let root_uid = nix::unistd::Uid::from_raw(0);
+        nix::unistd::setresgid(root_gid, root_gid, root_gid).on("setresgid in user namespace", 0)?;
+        nix::unistd::setresuid(root_uid, root_uid, root_uid).on("setresuid in user namespace", 0)?;
+    }
     // Created only now, after the runtime moved us into the container's cgroup, so that
     // the namespace is rooted there (the clone left it out of its flags).
     if namespaces.creates(LinuxNamespaceType::Cgroup) {
@@ -115,7 +124,28 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
     }
+    if let Some(domainname) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        set_domainname(domainname)?;
+    }
+    if let Some(sysctls) = linux.and_then(|l| l.sysctl().as_ref()).filter(|s| !s.is_empty()) {
+        let proc = ProcFs::open(Path::new("/proc"))?;
+        let mut keys: Vec<&String> = sysctls.keys().collect();
+        keys.sort();
+        for key in keys {
+            proc.write(&sysctl::proc_path(key), &sysctls[key])?;
+        }
+    }
+    finish_rootfs(&plan)?;
+    if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
+        process_attrs::set_personality(personality)?;
+    }
     rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
+    if let Some(scheduler) = process.scheduler() {
+        process_attrs::set_scheduler(scheduler)?;
+    }
+    if let Some(priority) = process.io_priority() {
+        process_attrs::set_io_priority(priority)?;
+    }
 
     let capabilities = plan_capabilities(process.capabilities().as_ref(), &supported_capabilities());
     apply_bounding(&capabilities)?;
@@ -129,11 +159,14 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     }
 
     let args = process.args().as_deref().unwrap_or_default();
-    let env = with_home(process.env().as_deref().unwrap_or_default(), user.uid());
+    let mut env = with_home(process.env().as_deref().unwrap_or_default(), user.uid());
+    env.extend(request.extra_env.iter().cloned());
     let executable = find_executable(&args[0], &env)?;
     let c_args = to_cstrings(args.iter().map(String::as_bytes))?;
     let c_env = to_cstrings(env.iter().map(String::as_bytes))?;
     fds::prepare_fds_for_exec(request.preserve_fds)?;
+    // runc's default umask when the config has none.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
 
     channel.send(&ToParent::Ready, "ready")?;
     match channel.recv::<ToInit>()? {
@@ -155,6 +188,14 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
     // SAFETY: see run_init.
     unsafe { libc::_exit(127) }
+}
+
+fn set_domainname(name: &str) -> Result<(), SysError> {
+    // SAFETY: a pointer and length of a valid byte string.
+    if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } != 0 {
+        return Err(SysError::new("setdomainname", name, Errno::last()));
+    }
+    Ok(())
 }
 
 /// runc sets HOME when the config does not: the user's entry in the container's

@@ -18,6 +18,7 @@ use crate::bundle::Bundle;
 use crate::cgroups::Layout;
 use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
+use crate::linux::process_attrs::timens_offsets;
 use channel::{ChannelError, channel_pair};
 use fork::{Forked, clone_process};
 use message::{ToInit, ToParent, WireError};
@@ -69,8 +70,10 @@ pub struct InitRequest<'a> {
     pub no_pivot: bool,
     /// `--no-new-keyring`.
     pub no_new_keyring: bool,
-    /// `--preserve-fds`.
+    /// Fds 3.. passed to the process (`--preserve-fds` plus socket activation's).
     pub preserve_fds: u32,
+    /// Variables added to `process.env` (socket activation's).
+    pub extra_env: Vec<String>,
     /// The container's cgroup, already created.
     pub cgroup: Option<&'a crate::cgroups::ContainerCgroup>,
 }
@@ -131,7 +134,22 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         Some(cgroup) if cgroup.layout == Layout::Unified => cgroup.unified_dir().map(open_cgroup_dir).transpose()?,
         _ => None,
     };
-    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP;
+    // A new time namespace takes offsets only before its first member enters: make it the
+    // runtime's namespace for children, write the offsets, and clone init into it.
+    let time_flag = nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
+    let _time_namespace = if namespaces.creates(LinuxNamespaceType::Time) {
+        let saved = ChildrenNamespace::save(LinuxNamespaceType::Time)?;
+        nix::sched::unshare(time_flag).map_err(|errno| SysError::new("unshare", "time namespace", errno))?;
+        let offsets = request.bundle.spec().linux().as_ref().and_then(|l| l.time_offsets().as_ref());
+        if let Some(offsets) = offsets {
+            let text = timens_offsets(offsets).map_err(|reason| SysError::new("set time offsets", reason, nix::errno::Errno::EINVAL))?;
+            write_proc_file_at("/proc/self/timens_offsets", &text)?;
+        }
+        Some(saved)
+    } else {
+        None
+    };
+    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag;
     let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
@@ -141,6 +159,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         Forked::Parent(pid) => pid,
     };
     drop(children_namespaces);
+    drop(_time_namespace);
     drop(init_end);
     drop(gate);
     drop(cgroup_dir);
@@ -154,6 +173,9 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         if cgroup.layout != Layout::Unified {
             cgroup.add_process(pid)?;
         }
+    }
+    if let Some(score) = request.bundle.process().oom_score_adj() {
+        write_proc_file(pid, "oom_score_adj", &score.to_string())?;
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     match init.channel.recv::<ToParent>()? {
@@ -186,8 +208,16 @@ fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(),
         .iter()
         .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
         .collect();
-    let path = format!("/proc/{pid}/{file}");
-    std::fs::write(&path, text.as_bytes()).map_err(|e| {
-        SysError::new("write", &path, nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    write_proc_file(pid, file, &text)
+}
+
+/// Write one of init's /proc files from the runtime (the host's procfs).
+fn write_proc_file(pid: i32, file: &str, text: &str) -> Result<(), SysError> {
+    write_proc_file_at(&format!("/proc/{pid}/{file}"), text)
+}
+
+fn write_proc_file_at(path: &str, text: &str) -> Result<(), SysError> {
+    std::fs::write(path, text.as_bytes()).map_err(|e| {
+        SysError::new("write", format!("{text:?} to {path}"), nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
     })
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -238,3 +239,38 @@ pub fn wait_for_status(bundle: &TestBundle, id: &str, status: &str) {
     }
     panic!("container {id} never reached status {status}: {}", bundle.state(id));
 }
+
+/// Run `script` with `sh -c` in a busybox container whose config `adjust` changed, and
+/// return its stdout (asserting exit status 0).
+pub fn inside(adjust: impl FnOnce(&mut Value), script: &str) -> String {
+    let mut bundle = TestBundle::new(&["sh", "-c", script]);
+    adjust(&mut bundle.config);
+    bundle.write_config();
+    let id = unique_id("inside");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "container failed: stdout {:?} stderr {:?}", out.stdout, out.stderr);
+    bundle.assert_nothing_left(&id);
+    out.stdout
+}
+
+/// `Key:\tvalue` lines of /proc/self/status as a map.
+pub fn status_fields(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+
+/// Merge `patch` into `target` (objects key by key, everything else replaced).
+pub fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (key, value) in p {
+                merge(t.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+

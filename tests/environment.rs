@@ -1,0 +1,208 @@
+//! The container environment beyond the basics: mount attributes, devices, user and time
+//! namespaces, sysctl, OOM score, personality, scheduler, I/O priority, umask, domain name,
+//! keyrings, socket activation, users without a passwd entry.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn push_mount(config: &mut Value, mount: Value) {
+    config["mounts"].as_array_mut().unwrap().push(mount);
+}
+
+#[test]
+fn recursive_read_only_and_nosymfollow() {
+    // a host directory with a submount: `rro` must reach the submount too, `ro` does not
+    let host = tempfile::tempdir().unwrap();
+    let sub = host.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    nix::mount::mount(Some("tmpfs"), &sub, Some("tmpfs"), nix::mount::MsFlags::empty(), Some("size=1m")).unwrap();
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+    let _unmount = Unmount(&sub);
+    let source = host.path().to_str().unwrap().to_string();
+    let out = inside(
+        |c| {
+            push_mount(c, json!({"destination": "/rro", "type": "bind", "source": source, "options": ["rbind", "rro"]}));
+            push_mount(c, json!({"destination": "/ro", "type": "bind", "source": source, "options": ["rbind", "ro"]}));
+            push_mount(c, json!({"destination": "/nosym", "type": "tmpfs", "source": "tmpfs", "options": ["nosymfollow"]}));
+        },
+        "for d in /rro/sub /ro/sub; do touch $d/x 2>/dev/null && echo $d writable || echo $d read-only; done; grep ' /nosym ' /proc/self/mountinfo | cut -d' ' -f6",
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["/rro/sub read-only", "/ro/sub writable", "rw,relatime,nosymfollow"]);
+}
+
+#[test]
+fn linux_devices_are_created_as_asked() {
+    let out = inside(
+        |c| {
+            c["linux"]["devices"] = json!([
+                {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 1000, "gid": 1001},
+                {"path": "/dev/sub/fifo", "type": "p", "fileMode": 432}
+            ]);
+        },
+        "stat -c '%F %t:%T %a %u:%g' /dev/mynull /dev/sub/fifo",
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["character special file 1:3 600 1000:1001", "fifo 0:0 660 0:0"]);
+}
+
+#[test]
+fn user_namespace_maps_root() {
+    let out = inside(
+        |c| {
+            c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        },
+        "cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %F /dev/null",
+    );
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[0], ["0", "100000", "65536"]);
+    assert_eq!(lines[1], ["0", "100000", "65536"]);
+    assert_eq!(lines[2], ["0"]);
+    assert_eq!(lines[3], ["character", "special", "file"], "devices are bound from the host in a user namespace");
+}
+
+#[test]
+fn time_namespace_offsets() {
+    let out = inside(
+        |c| {
+            c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "time"}));
+            c["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 864000}, "boottime": {"secs": 864000, "nanosecs": 0}});
+        },
+        "cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["monotonic", "864000", "0"]);
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["boottime", "864000", "0"]);
+    let uptime: u64 = lines[2].parse().unwrap();
+    assert!(uptime >= 864000, "uptime {uptime} includes the boottime offset");
+}
+
+#[test]
+fn sysctl_oom_score_personality_umask_domainname() {
+    let out = inside(
+        |c| {
+            c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789"});
+            c["process"]["oomScoreAdj"] = json!(500);
+            c["linux"]["personality"] = json!({"domain": "LINUX32"});
+            c["process"]["user"]["umask"] = json!(0o077);
+            c["domainname"] = json!("example.org");
+        },
+        "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/self/oom_score_adj; uname -m; umask; cat /proc/sys/kernel/domainname",
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["1", "123456789", "500", "i686", "0077", "example.org"]);
+    // the default umask is runc's 0022
+    assert_eq!(inside(|_| {}, "umask"), "0022\n");
+}
+
+#[test]
+fn scheduler_and_io_priority() {
+    let out = inside(
+        |c| {
+            c["process"]["scheduler"] = json!({"policy": "SCHED_BATCH", "nice": 5});
+            c["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0});
+        },
+        // stat fields 19 (nice) and 41 (policy; SCHED_BATCH is 3)
+        "cut -d')' -f2 /proc/self/stat | awk '{print $17, $39}'; ionice -p $$",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "5 3");
+    assert!(lines[1].starts_with("idle"), "{out}");
+}
+
+#[test]
+fn session_keyring_per_container_unless_no_new_keyring() {
+    for no_new_keyring in [false, true] {
+        let mut bundle = TestBundle::new(&["cat", "/proc/keys"]);
+        // /proc/keys is masked by the default spec; unmask it to look
+        bundle.config["linux"]["maskedPaths"] = json!([]);
+        bundle.write_config();
+        let id = unique_id("keyring");
+        let mut args = vec!["run"];
+        if no_new_keyring {
+            args.push("--no-new-keyring");
+        }
+        let bundle_path = bundle.path();
+        args.extend(["--bundle", bundle_path.to_str().unwrap(), &id]);
+        let out = bundle.skiff(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let has_own = out.stdout.contains(&format!("_ses.{id}"));
+        assert_eq!(has_own, !no_new_keyring, "--no-new-keyring={no_new_keyring}: {}", out.stdout);
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+#[test]
+fn socket_activation_fds_and_environment() {
+    let bundle = TestBundle::new(&["sh", "-c", "cat <&3; echo $LISTEN_FDS $LISTEN_PID"]);
+    let id = unique_id("listen");
+    let passed = bundle.dir.path().join("socket-stand-in");
+    std::fs::write(&passed, "activated\n").unwrap();
+    let root = bundle.state_root();
+    // LISTEN_PID must be skiff's own pid: the shell's $$ before it execs skiff
+    let script = format!(
+        "LISTEN_PID=$$ LISTEN_FDS=1 exec {} --root {} run --bundle {} {} 3<{}",
+        SKIFF,
+        root.display(),
+        bundle.path().display(),
+        id,
+        passed.display()
+    );
+    let out = run_program("/bin/sh", &["-c", &script], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "activated\n1 1\n");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn user_without_passwd_entry() {
+    let out = inside(|c| c["process"]["user"] = json!({"uid": 4242, "gid": 4242}), "id -u; id -g; echo $HOME");
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["4242", "4242", "/"]);
+}
+
+#[test]
+fn host_environment_is_not_inherited() {
+    // (`tr < /proc/1/environ` alone would let sh exec tr after opening the file, and the
+    // environment of the pre-exec process reads empty)
+    let bundle = TestBundle::new(&["sh", "-c", "cat /proc/1/environ | tr '\\0' '\\n'"]);
+    let id = unique_id("env");
+    let root = bundle.state_root();
+    let out = run_program(
+        "/usr/bin/env",
+        &["SKIFF_SECRET=leak", SKIFF, "--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), &id],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("SKIFF_SECRET"), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "HOME=/root"]);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn refused_environment_settings() {
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"linux": {"sysctl": {"kernel.pid_max": "100000"}}}), "linux.sysctl: kernel.pid_max is not in a separate kernel namespace"),
+        (json!({"linux": {"sysctl": {"kernel.domainname": "x"}, "namespaces": [{"type": "mount"}, {"type": "pid"}]}, "hostname": null}), "linux.sysctl: kernel.domainname needs a uts namespace"),
+        (json!({"linux": {"timeOffsets": {"monotonic": {"secs": 1}}}}), "linux.timeOffsets: needs a new time namespace"),
+        (json!({"process": {"oomScoreAdj": 5000}}), "process.oomScoreAdj"),
+        (json!({"domainname": "x", "hostname": null, "linux": {"namespaces": [{"type": "mount"}]}}), "domainname: cannot set a domain name"),
+    ];
+    for (patch, expected) in cases {
+        let mut bundle = TestBundle::new(&["true"]);
+        merge(&mut bundle.config, &patch);
+        bundle.write_config();
+        let id = unique_id("refused");
+        let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        assert_ne!(out.code, 0, "{patch}");
+        assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}
