@@ -14,76 +14,131 @@ fn require_runc() {
     assert!(Path::new(RUNC).is_file(), "Debian's runc is missing ({RUNC}): install package runc (make deps does)");
 }
 
-/// Run `bundle` under `runtime` with its own state root and return stdout.
-fn run_under(runtime: &str, bundle: &TestBundle, id: &str) -> String {
+/// Run `bundle` under `runtime` with its own state root.
+fn run_under(runtime: &str, bundle: &TestBundle, id: &str) -> Outcome {
     let root = bundle.dir.path().join(format!("root-{}", Path::new(runtime).file_name().unwrap().to_str().unwrap()));
-    let out = run_program(runtime, &["--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), id], None);
-    assert_eq!(out.code, 0, "{runtime} run failed: {}", out.stderr);
-    out.stdout
+    run_program(runtime, &["--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), id], None)
 }
 
 /// What the process reports about itself, one fact per line.
 const PROBE: &str = r#"
 echo "id: $(id)"; echo "hostname: $(hostname)"; echo "pid: $$"; echo "cwd: $(pwd)"
 grep -E '^(Cap|NoNewPrivs|Seccomp:|Uid|Gid|Groups)' /proc/self/status
-tr '\0' '\n' < /proc/1/environ | sort | sed 's/^/env: /'
+cat /proc/1/environ | tr '\0' '\n' | sort | sed 's/^/env: /'
 ls -1 /dev | sed 's/^/dev: /'
-for d in null zero full random urandom tty; do stat -c 'node: %n %F %t:%T %a %u:%g' /dev/$d; done
+for d in null zero full random urandom tty mynull fuse sub/fifo; do [ -e /dev/$d ] && stat -c 'node: %n %F %t:%T %a %u:%g' /dev/$d; done
 for l in fd stdin stdout stderr ptmx; do echo "link: $l -> $(readlink /dev/$l)"; done
 awk '{ split($0, parts, " - "); split(parts[2], tail, " "); print "mount:", $5, $6, tail[1] }' /proc/self/mountinfo | grep -v ' /sys/fs/cgroup' | sort
 grep -E '^Max (open files|processes|stack size|core)' /proc/self/limits | sed 's/^/limit: /'
 ls -1 /proc/self/fd | sed 's/^/fd: /'
-umask | sed 's/^/umask: /'
+echo "umask: $(umask)"; echo "arch: $(uname -m)"; echo "oom_score_adj: $(cat /proc/self/oom_score_adj)"
+echo "domainname: $(cat /proc/sys/kernel/domainname)"
+echo "uid_map: $(cat /proc/self/uid_map | tr -s ' ')"; echo "gid_map: $(cat /proc/self/gid_map | tr -s ' ')"
+echo "timens_offsets: $(cat /proc/self/timens_offsets 2>/dev/null | tr '\n' ' ')"
+for k in net/ipv4/ip_forward net/ipv4/ping_group_range kernel/shmmax fs/mqueue/msg_max; do echo "sysctl: $k $(cat /proc/sys/$k)"; done
+for f in memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes pids/pids.max cpu/cpu.shares cpu/cpu.cfs_quota_us; do echo "cgroup: $f $(cat /sys/fs/cgroup/$f 2>&1)"; done
+for f in /etc/group /tmp /proc/sys; do [ -w $f ] && echo "writable: $f" || echo "not writable: $f"; done
 touch /rootfs-write-test 2>/dev/null && echo 'root: writable' || echo 'root: read-only'
 "#;
 
-fn compare(adjust: impl Fn(&mut Value)) {
+/// The variants: JSON merge patches over the default spec, in integration/differential/.
+/// `x-append-mounts` and `x-append-namespaces` add to the default lists,
+/// `x-remove-namespaces` drops types, other `x-` keys are comments.
+fn variants() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/differential/variants");
+    let mut variants: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| {
+            let name = e.path().file_stem().unwrap().to_string_lossy().into_owned();
+            let value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap_or_else(|err| panic!("{name}: {err}"));
+            (name, value)
+        })
+        .collect();
+    variants.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(variants.len() >= 10, "the variants directory is incomplete: {}", dir.display());
+    variants
+}
+
+fn apply_variant(config: &mut Value, variant: &Value) {
+    let mut patch = variant.clone();
+    let object = patch.as_object_mut().unwrap();
+    let extract = |object: &mut serde_json::Map<String, Value>, key: &str| object.remove(key);
+    let mounts = extract(object, "x-append-mounts");
+    let add_ns = extract(object, "x-append-namespaces");
+    let remove_ns = extract(object, "x-remove-namespaces");
+    object.retain(|k, _| !k.starts_with("x-"));
+    merge(config, &patch);
+    if let Some(Value::Array(mounts)) = mounts {
+        config["mounts"].as_array_mut().unwrap().extend(mounts);
+    }
+    if let Some(Value::Array(remove)) = remove_ns {
+        config["linux"]["namespaces"].as_array_mut().unwrap().retain(|ns| !remove.contains(&ns["type"]));
+    }
+    if let Some(Value::Array(add)) = add_ns {
+        config["linux"]["namespaces"].as_array_mut().unwrap().extend(add);
+    }
+}
+
+#[test]
+fn every_variant_agrees_with_runc() {
     require_runc();
-    let mut bundle = TestBundle::new(&["sh", "-c", PROBE]);
-    adjust(&mut bundle.config);
-    bundle.write_config();
-    let theirs = run_under(RUNC, &bundle, &unique_id("diff-runc"));
-    let ours = run_under(SKIFF, &bundle, &unique_id("diff-skiff"));
-    let (theirs, ours): (Vec<&str>, Vec<&str>) = (theirs.lines().collect(), ours.lines().collect());
-    assert_eq!(ours, theirs, "skiff (left) and runc (right) disagree");
-}
-
-#[test]
-fn default_spec_agrees_with_runc() {
-    compare(|_| {});
-}
-
-#[test]
-fn user_env_and_rlimits_agree_with_runc() {
-    compare(|c| {
-        c["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5, 7]});
-        c["process"]["env"] = json!(["PATH=/bin:/usr/bin", "A=1", "B=two words"]);
-        c["process"]["cwd"] = json!("/tmp");
-        c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 300, "hard": 400}, {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]);
-        c["root"]["readonly"] = json!(false);
-        c["hostname"] = json!("differential");
-    });
-}
-
-#[test]
-fn capabilities_agree_with_runc() {
-    compare(|c| {
-        c["process"]["noNewPrivileges"] = json!(false);
-        let set = json!(["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_NET_RAW", "CAP_SYS_CHROOT"]);
-        c["process"]["capabilities"] = json!({"bounding": set, "permitted": set, "effective": set, "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN"]});
-    });
-}
-
-#[test]
-fn bind_mounts_agree_with_runc() {
-    let host = tempfile::tempdir().unwrap();
-    let source = host.path().to_str().unwrap().to_string();
-    compare(move |c| {
-        let mounts = c["mounts"].as_array_mut().unwrap();
-        mounts.push(json!({"destination": "/mnt/ro", "type": "bind", "source": source, "options": ["rbind", "ro", "nosuid", "nodev"]}));
-        mounts.push(json!({"destination": "/mnt/rw", "type": "bind", "source": source, "options": ["bind", "noexec"]}));
-        mounts.push(json!({"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755", "size=1m"]}));
-    });
+    let mut report = String::new();
+    for (name, variant) in variants() {
+        let mut bundle = TestBundle::new(&["sh", "-c", PROBE]);
+        bundle.config["process"]["args"] = json!(["sh", "-c", PROBE]);
+        apply_variant(&mut bundle.config, &variant);
+        bundle.write_config();
+        let theirs = run_under(RUNC, &bundle, &unique_id(&format!("diff-runc-{name}")));
+        let ours = run_under(SKIFF, &bundle, &unique_id(&format!("diff-skiff-{name}")));
+        // Each exception names its reason in the variant and in docs/compatibility.md.
+        if variant.get("x-runc-unsupported").is_some() {
+            if theirs.code == 0 {
+                report.push_str(&format!("== variant {name}: runc now supports it; drop x-runc-unsupported\n"));
+            }
+            if ours.code != 0 {
+                report.push_str(&format!("== variant {name}: skiff exit {} ({})\n", ours.code, ours.stderr.trim()));
+            }
+            continue;
+        }
+        let known: Vec<String> = variant["x-known-differences"]["prefixes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let normalize = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|line| !known.iter().any(|prefix| line.starts_with(prefix.as_str())))
+                // in a shared pid namespace the pid is the host's: only "is it 1" matters
+                .map(|line| if line.starts_with("pid: ") && line != "pid: 1" { "pid: (host pid)".to_string() } else { line.to_string() })
+                .collect()
+        };
+        if theirs.code != 0 || ours.code != 0 {
+            report.push_str(&format!(
+                "== variant {name}: runc exit {} ({}), skiff exit {} ({})\n",
+                theirs.code,
+                theirs.stderr.trim(),
+                ours.code,
+                ours.stderr.trim()
+            ));
+            continue;
+        }
+        let (ours, theirs) = (normalize(&ours.stdout), normalize(&theirs.stdout));
+        if ours != theirs {
+            report.push_str(&format!("== variant {name}: skiff (+) differs from runc (-)\n"));
+            for line in &theirs {
+                if !ours.contains(line) {
+                    report.push_str(&format!("- {line}\n"));
+                }
+            }
+            for line in &ours {
+                if !theirs.contains(line) {
+                    report.push_str(&format!("+ {line}\n"));
+                }
+            }
+        }
+    }
+    assert!(report.is_empty(), "{report}");
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub struct RootfsPlan<'a> {
     pub readonly_paths: &'a [String],
     /// `process.cwd`, created if missing (as runc does).
     pub cwd: &'a Path,
+    /// Init is in a cgroup namespace of its own (rooted at the container's cgroup).
+    pub cgroup_namespace: bool,
 }
 
 /// Mount everything into the rootfs and switch into it. Runs in init, in its own mount
@@ -97,7 +99,7 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount) -> Result<
     let fs_type = spec_mount.typ().as_deref().unwrap_or("");
     let destination = spec_mount.destination();
     if fs_type == "cgroup" {
-        return mount_cgroup(root, destination, &options);
+        return mount_cgroup(root, destination, &options, plan.cgroup_namespace);
     }
     if options.is_bind() {
         return bind_mount(root, plan, spec_mount, &options);
@@ -183,7 +185,7 @@ fn apply_propagation(root: &RootDir, destination: &Path, options: &MountOptions)
 /// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
 /// and hybrid hosts a tmpfs holding a bind mount of the process's own cgroup from each
 /// hierarchy (so the container sees its cgroup, not the host's tree).
-fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
+fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgroup_namespace: bool) -> Result<(), SysError> {
     let target = root.ensure(destination, NodeKind::Dir)?;
     let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if is_cgroup2_root()? {
@@ -204,8 +206,18 @@ fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions) -> R
         let source = Path::new(&hierarchy.mount_point).join(relative.strip_prefix("/").unwrap_or(relative));
         let sub = destination.join(name);
         let sub_fd = root.ensure(&sub, NodeKind::Dir)?;
-        mount(Some(&source), fd_path(&sub_fd).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-            .on("bind mount cgroup", source.display())?;
+        if cgroup_namespace {
+            // In its own cgroup namespace a fresh mount of the hierarchy shows the container's
+            // cgroup as its root (/proc/self/cgroup paths are relative to it: a bind of
+            // "<mount>/<path>" would show the host's root instead).
+            let named = hierarchy.controllers.iter().all(|c| c.starts_with("name="));
+            let data = if named { format!("none,{}", hierarchy.controllers.join(",")) } else { hierarchy.controllers.join(",") };
+            mount(Some("cgroup"), fd_path(&sub_fd).as_str(), Some("cgroup"), flags - MsFlags::MS_RDONLY, Some(data.as_str()))
+                .on("mount cgroup", format!("{data} on {}", root.display(&sub)))?;
+        } else {
+            mount(Some(&source), fd_path(&sub_fd).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+                .on("bind mount cgroup", source.display())?;
+        }
         let mounted = root.resolve(&sub)?;
         mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags, None::<&str>)
             .on("remount cgroup", root.display(&sub))?;

@@ -119,6 +119,7 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         masked_paths: linux.and_then(|l| l.masked_paths().as_ref()).unwrap_or(&empty),
         readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
         cwd: process.cwd(),
+        cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
     };
     setup_rootfs(&plan)?;
     if let Some(hostname) = spec.hostname() {
