@@ -206,3 +206,70 @@ fn refused_environment_settings() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+#[test]
+fn idmapped_bind_mount() {
+    // a root-owned host file seen through a mount whose ids are mapped 0 -> 1000
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("file"), "x").unwrap();
+    let source = host.path().to_str().unwrap().to_string();
+    let out = inside(
+        |c| {
+            push_mount(
+                c,
+                json!({"destination": "/mapped", "type": "bind", "source": source, "options": ["bind", "idmap"],
+                       "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                       "gidMappings": [{"containerID": 0, "hostID": 2000, "size": 1}]}),
+            );
+            push_mount(c, json!({"destination": "/plain", "type": "bind", "source": source, "options": ["bind"]}));
+        },
+        "stat -c '%u:%g' /mapped/file /plain/file",
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["1000:2000", "0:0"]);
+    assert_eq!(std::fs::metadata(host.path().join("file")).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap(), 0, "the host file is untouched");
+}
+
+#[test]
+fn idmap_on_a_non_bind_mount_is_refused() {
+    let mut bundle = TestBundle::new(&["true"]);
+    push_mount(&mut bundle.config, json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}));
+    bundle.write_config();
+    let id = unique_id("idmapbad");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("only bind mounts can be idmapped"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn rootfs_propagation_shared_and_private() {
+    for (propagation, expect_shared) in [("rshared", true), ("rprivate", false), ("rslave", false)] {
+        let out = inside(
+            |c| c["linux"]["rootfsPropagation"] = json!(propagation),
+            "awk '$5 == \"/\" { for (i = 7; $i != \"-\"; i++) printf \"%s \", $i; print \"end\" }' /proc/self/mountinfo",
+        );
+        assert_eq!(out.contains("shared:"), expect_shared, "{propagation}: {out}");
+    }
+}
+
+#[test]
+fn what_the_host_cannot_do_is_an_error() {
+    let cases: Vec<(Value, &str)> = vec![
+        // this host's bounding set lacks CAP_SYS_RESOURCE: the OOM score cannot be lowered
+        (json!({"process": {"oomScoreAdj": -500}}), "oom_score_adj"),
+        (json!({"linux": {"sysctl": {"net.ipv4.no_such_sysctl": "1"}}}), "/proc/sys/net/ipv4/no_such_sysctl"),
+        (json!({"linux": {"sysctl": {"net.ipv4.ip_forward": "not-a-number"}}}), "to /proc/sys/net/ipv4/ip_forward"),
+        (json!({"process": {"scheduler": {"policy": "SCHED_DEADLINE", "runtime": 1, "deadline": 1, "period": 1}}}), "sched_setattr"),
+    ];
+    for (patch, expected) in cases {
+        let mut bundle = TestBundle::new(&["true"]);
+        merge(&mut bundle.config, &patch);
+        bundle.write_config();
+        let id = unique_id("hostcannot");
+        let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        assert_ne!(out.code, 0, "{patch}");
+        assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}

@@ -4,9 +4,11 @@
 //! becomes a [`SysError`] naming the operation and the object it was applied to.
 
 pub mod capabilities;
+pub mod clone;
 pub mod devices;
 pub mod fds;
 pub mod fs_in_root;
+pub mod idmap;
 pub mod keyring;
 pub mod mount_options;
 pub mod mountinfo;

@@ -19,6 +19,8 @@ pub struct MountOptions {
     pub recursive_set: u64,
     /// Recursive attributes to clear.
     pub recursive_clear: u64,
+    /// `idmap` (Some(false)) or `ridmap` (Some(true)).
+    pub idmap: Option<bool>,
 }
 
 /// mount_setattr(2) attribute bits.
@@ -62,6 +64,8 @@ enum Known {
     Propagation(MsFlags),
     /// (bits to set, bits to clear) for mount_setattr.
     Recursive(u64, u64),
+    /// An idmapped mount, recursive or not.
+    Idmap(bool),
 }
 
 fn known(option: &str) -> Option<Known> {
@@ -91,6 +95,8 @@ fn known(option: &str) -> Option<Known> {
         "nostrictatime" => Clear(MsFlags::MS_STRICTATIME),
         "lazytime" => Set(MsFlags::MS_LAZYTIME),
         "nolazytime" => Clear(MsFlags::MS_LAZYTIME),
+        "idmap" => Idmap(false),
+        "ridmap" => Idmap(true),
         "nosymfollow" => Set(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
         "symfollow" => Clear(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
         "rro" => Recursive(attr::RDONLY, 0),
@@ -134,6 +140,7 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
         data: Vec::new(),
         recursive_set: 0,
         recursive_clear: 0,
+        idmap: None,
     };
     for option in options {
         let option = option.as_ref();
@@ -147,6 +154,7 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
                 parsed.cleared.insert(flag);
             }
             Some(Known::Propagation(flag)) => parsed.propagation.push(flag),
+            Some(Known::Idmap(recursive)) => parsed.idmap = Some(recursive),
             Some(Known::Recursive(set, clear)) => {
                 parsed.recursive_set = (parsed.recursive_set & !clear & !set) | set;
                 parsed.recursive_clear = (parsed.recursive_clear & !set) | clear;

@@ -46,6 +46,8 @@ pub struct RootfsPlan<'a> {
     pub cwd: &'a Path,
     /// Init is in a cgroup namespace of its own (rooted at the container's cgroup).
     pub cgroup_namespace: bool,
+    /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
+    pub idmapped: &'a [(usize, std::os::fd::OwnedFd)],
 }
 
 /// Mount everything into the rootfs and switch into it. Runs in init, in its own mount
@@ -54,12 +56,18 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     // Stop our mounts from propagating to the host (and, with rslave, keep receiving its unmounts).
     mount(None::<&str>, "/", None::<&str>, plan.propagation | MsFlags::MS_REC, None::<&str>)
         .on("set propagation of", "/")?;
+    // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation
+    // "shared"/"rshared"): make that parent private first, as runc does.
+    if plan.propagation.contains(MsFlags::MS_SHARED) {
+        make_parent_mount_private(plan.rootfs)?;
+    }
     // pivot_root needs the new root to be a mount point.
     mount(Some(plan.rootfs), plan.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
         .on("bind mount rootfs", plan.rootfs.display())?;
     let root = RootDir::open(plan.rootfs)?;
-    for spec_mount in plan.mounts {
-        mount_entry(&root, plan, spec_mount)?;
+    for (index, spec_mount) in plan.mounts.iter().enumerate() {
+        let idmapped = plan.idmapped.iter().find(|(i, _)| *i == index).map(|(_, fd)| fd);
+        mount_entry(&root, plan, spec_mount, idmapped)?;
     }
     let dev_is_bound = plan.mounts.iter().any(|m| {
         m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind()
@@ -74,7 +82,25 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     }
     // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
     root.ensure(plan.cwd, NodeKind::Dir)?;
-    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }
+    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }?;
+    // The new root takes the propagation asked for (it is a new mount, private so far).
+    if plan.propagation.contains(MsFlags::MS_SHARED) {
+        mount(None::<&str>, "/", None::<&str>, plan.propagation, None::<&str>).on("set propagation of new", "/")?;
+    }
+    Ok(())
+}
+
+/// Make the mount holding `path`'s parent directory private.
+fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let mounts = parse_mountinfo(&read_proc("/proc/self/mountinfo")?);
+    let holder = mounts
+        .iter()
+        .map(|m| Path::new(&m.mount_point))
+        .filter(|point| parent.starts_with(point))
+        .max_by_key(|point| point.as_os_str().len())
+        .unwrap_or(Path::new("/"));
+    mount(None::<&str>, holder, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>).on("make private", holder.display())
 }
 
 /// The steps after the switch and after sysctls are written (as runc orders them: the
@@ -94,15 +120,15 @@ pub fn finish_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     Ok(())
 }
 
-fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount) -> Result<(), SysError> {
+fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: Option<&std::os::fd::OwnedFd>) -> Result<(), SysError> {
     let options = parse_mount_options(spec_mount.options().as_deref().unwrap_or_default());
     let fs_type = spec_mount.typ().as_deref().unwrap_or("");
     let destination = spec_mount.destination();
     if fs_type == "cgroup" {
         return mount_cgroup(root, destination, &options, plan.cgroup_namespace);
     }
-    if options.is_bind() {
-        return bind_mount(root, plan, spec_mount, &options);
+    if options.is_bind() || idmapped.is_some() {
+        return bind_mount(root, plan, spec_mount, &options, idmapped);
     }
     let target = root.ensure(destination, NodeKind::Dir)?;
     let source = spec_mount.source().as_ref().map(|s| s.as_os_str()).unwrap_or(fs_type.as_ref());
@@ -146,7 +172,7 @@ fn apply_recursive_attributes(root: &RootDir, destination: &Path, options: &Moun
     super::check(ret).map(drop).on("mount_setattr (recursive options) on", root.display(destination))
 }
 
-fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions) -> Result<(), SysError> {
+fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions, idmapped: Option<&std::os::fd::OwnedFd>) -> Result<(), SysError> {
     let destination = spec_mount.destination();
     let source = match spec_mount.source() {
         Some(source) if source.is_absolute() => source.clone(),
@@ -158,9 +184,13 @@ fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &M
     })?;
     let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
     let target = root.ensure(destination, kind)?;
-    let bind_flags = options.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
-    mount(Some(&source), fd_path(&target).as_str(), None::<&str>, bind_flags, None::<&str>)
-        .map_err(|errno| mount_error(root, destination, "bind", options, errno))?;
+    if let Some(tree) = idmapped {
+        super::idmap::attach_tree(tree, &target, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
+    } else {
+        let bind_flags = options.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
+        mount(Some(&source), fd_path(&target).as_str(), None::<&str>, bind_flags, None::<&str>)
+            .map_err(|errno| mount_error(root, destination, "bind", options, errno))?;
+    }
     let extra = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if !extra.is_empty() {
         // A bind mount ignores its flags; they take effect on a remount of the new mount.

@@ -60,8 +60,8 @@ impl InitError {
 }
 
 /// Run init to the exec. Never returns.
-pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile]) -> ! {
-    let error = match init_main(request, channel, gate, joins) {
+pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile], idmapped: &[(usize, OwnedFd)]) -> ! {
+    let error = match init_main(request, channel, gate, joins, idmapped) {
         Ok(never) => match never {},
         Err(error) => error,
     };
@@ -73,7 +73,7 @@ pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd,
     unsafe { libc::_exit(1) }
 }
 
-fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile]) -> Result<Infallible, InitError> {
+fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile], idmapped: &[(usize, OwnedFd)]) -> Result<Infallible, InitError> {
     let spec = request.bundle.spec();
     let process = request.bundle.process();
     // `run` blocks signals to forward them; the container's process starts with none blocked.
@@ -120,6 +120,7 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
         cwd: process.cwd(),
         cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
+        idmapped,
     };
     setup_rootfs(&plan)?;
     if let Some(hostname) = spec.hostname() {

@@ -1,7 +1,6 @@
 //! Starting the container's init: the clone, the channel to it, and the start gate.
 
 pub mod channel;
-pub mod fork;
 pub mod gate;
 mod init;
 pub mod message;
@@ -20,7 +19,7 @@ use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
 use channel::{ChannelError, channel_pair};
-use fork::{Forked, clone_process};
+use crate::linux::clone::{Forked, clone_process};
 use message::{ToInit, ToParent, WireError};
 
 pub use init::InitError;
@@ -120,6 +119,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         .iter()
         .map(|(kind, path)| NamespaceFile::open(*kind, path))
         .collect::<Result<Vec<_>, _>>()?;
+    let idmapped = prepare_idmapped_mounts(request.bundle)?;
     let (parent_end, init_end) = channel_pair()?;
     let gate = gate::create_gate(request.state_dir)?;
     // Joining a pid or time namespace only affects children: switch for the clone, then back.
@@ -154,7 +154,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            init::run_init(request, &init_end, &gate, &joins)
+            init::run_init(request, &init_end, &gate, &joins, &idmapped)
         }
         Forked::Parent(pid) => pid,
     };
@@ -163,6 +163,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(init_end);
     drop(gate);
     drop(cgroup_dir);
+    drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
     if namespaces.creates(LinuxNamespaceType::User) {
         let linux = request.bundle.spec().linux().as_ref();
@@ -193,6 +194,42 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
             Err(ProcessError::InitExited(status))
         }
     }
+}
+
+/// Detached idmapped trees for the mounts that ask for one (`idmap`, `ridmap`, or mappings
+/// on the mount), by mount index. Made here, as host root, before the clone.
+fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, ProcessError> {
+    let linux = bundle.spec().linux().as_ref();
+    let mut trees = Vec::new();
+    for (index, mount) in bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate() {
+        let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
+        let own_uid = mount.uid_mappings().as_deref().unwrap_or_default();
+        let own_gid = mount.gid_mappings().as_deref().unwrap_or_default();
+        if options.idmap.is_none() && own_uid.is_empty() && own_gid.is_empty() {
+            continue;
+        }
+        let destination = mount.destination().display();
+        let invalid = |reason: &str| SysError::new("idmapped mount", format!("{destination}: {reason}"), nix::errno::Errno::EINVAL);
+        let is_bind = options.is_bind() || mount.typ().as_deref() == Some("bind");
+        if !is_bind {
+            return Err(invalid("only bind mounts can be idmapped").into());
+        }
+        // Without mappings of its own the mount takes the container's (runc does the same).
+        let uid = if own_uid.is_empty() { linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default() } else { own_uid };
+        let gid = if own_gid.is_empty() { linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default() } else { own_gid };
+        if uid.is_empty() || gid.is_empty() {
+            return Err(invalid("needs uidMappings and gidMappings (on the mount or the container)").into());
+        }
+        let source = match mount.source() {
+            Some(source) if source.is_absolute() => source.clone(),
+            Some(source) => bundle.dir().join(source),
+            None => return Err(invalid("has no source").into()),
+        };
+        let recursive = options.idmap.unwrap_or(options.flags.contains(nix::mount::MsFlags::MS_REC));
+        let userns = crate::linux::idmap::user_namespace_with(uid, gid)?;
+        trees.push((index, crate::linux::idmap::idmapped_tree(&source, recursive, &userns)?));
+    }
+    Ok(trees)
 }
 
 fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {

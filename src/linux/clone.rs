@@ -5,7 +5,7 @@ use std::os::fd::RawFd;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 
-use crate::linux::{SysError, check};
+use super::{SysError, check};
 
 /// clone3's flag to start the child in the cgroup given by fd (libc's constant overflows).
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;

@@ -1,0 +1,109 @@
+//! Idmapped bind mounts (`idmap`/`ridmap`, `uidMappings`/`gidMappings` on a mount): the
+//! runtime clones the source tree as a detached mount, attaches a user namespace holding the
+//! mappings to it (mount_setattr MOUNT_ATTR_IDMAP), and init moves it into place.
+//!
+//! This runs in the runtime, as host root, before init is cloned (a container's own user
+//! namespace has no privilege over the host filesystem to do it); init inherits the fds.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use oci_spec::runtime::LinuxIdMapping;
+
+use super::{SysContext, SysError, check};
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+fn map_text(mappings: &[LinuxIdMapping]) -> String {
+    mappings.iter().map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size())).collect()
+}
+
+/// A user namespace holding `uid_mappings`/`gid_mappings`: a short-lived child is cloned
+/// into a new user namespace, its maps are written, its namespace file is opened, and the
+/// child is let go.
+pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[LinuxIdMapping]) -> Result<OwnedFd, SysError> {
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).on("pipe", "idmap helper")?;
+    match crate::linux::clone::clone_process(CloneFlags::CLONE_NEWUSER, None)? {
+        crate::linux::clone::Forked::Child => {
+            drop(write_end);
+            let mut byte = [0u8; 1];
+            // Wait until the runtime has what it needs (EOF when it closes its end).
+            let _ = nix::unistd::read(read_end.as_raw_fd(), &mut byte);
+            // SAFETY: leave at once, without unwinding into the runtime's copied frames.
+            unsafe { libc::_exit(0) }
+        }
+        crate::linux::clone::Forked::Parent(pid) => {
+            drop(read_end);
+            let result = (|| {
+                std::fs::write(format!("/proc/{pid}/uid_map"), map_text(uid_mappings))
+                    .map_err(|e| SysError::new("write uid_map of idmap helper", pid, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                std::fs::write(format!("/proc/{pid}/gid_map"), map_text(gid_mappings))
+                    .map_err(|e| SysError::new("write gid_map of idmap helper", pid, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                let path = format!("/proc/{pid}/ns/user");
+                let raw = nix::fcntl::open(path.as_str(), nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                    .on("open", &path)?;
+                // SAFETY: a fresh fd from open.
+                Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+            })();
+            drop(write_end);
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            result
+        }
+    }
+}
+
+/// Clone `source` (its whole subtree when `recursive`) as a detached mount whose ids are
+/// mapped through `userns`.
+pub fn idmapped_tree(source: &Path, recursive: bool, userns: &OwnedFd) -> Result<OwnedFd, SysError> {
+    let c_source = CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::new("open_tree", source.display(), Errno::EINVAL))?;
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: a NUL-terminated path and plain flags; returns a new fd.
+    let raw = check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c_source.as_ptr(), flags) })
+        .on("open_tree", source.display())?;
+    // SAFETY: a fresh fd from open_tree.
+    let tree = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: userns.as_raw_fd() as u64 };
+    let at_flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
+    // SAFETY: a valid mount fd with an empty path and a mount_attr of the size passed.
+    check(unsafe {
+        libc::syscall(libc::SYS_mount_setattr, tree.as_raw_fd(), c"".as_ptr(), at_flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>())
+    })
+    .on("mount_setattr idmap", source.display())?;
+    Ok(tree)
+}
+
+/// Attach the detached `tree` onto `target` (an O_PATH fd of the destination).
+pub fn attach_tree(tree: &OwnedFd, target: &OwnedFd, destination: &Path) -> Result<(), SysError> {
+    // SAFETY: two valid fds with empty paths, as the flags say.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+    .on("move_mount idmapped tree to", destination.display())
+}
