@@ -87,6 +87,7 @@ impl Bundle {
         let process = spec.process().as_ref().ok_or_else(|| invalid("process", "is required to create a container"))?;
         validate_process(process)?;
         let linux = spec.linux().as_ref().ok_or_else(|| invalid("linux", "is required on Linux"))?;
+        refuse_unsupported(&spec, process)?;
         let namespaces = plan_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
         if !namespaces.has(LinuxNamespaceType::Mount) {
             return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
@@ -171,6 +172,38 @@ impl Bundle {
 /// Decode config.json; the error carries serde's line and column.
 pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
     serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// Settings skiff cannot honour yet are refused, never silently dropped: a container that
+/// asked for seccomp or an LSM label must not run without it, and hooks must run.
+fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError> {
+    let linux = spec.linux().as_ref();
+    if linux.and_then(|l| l.seccomp().as_ref()).is_some() {
+        return Err(invalid("linux.seccomp", "seccomp is not supported yet; remove it to run without a filter"));
+    }
+    if process.apparmor_profile().as_deref().is_some_and(|p| !p.is_empty()) {
+        return Err(invalid("process.apparmorProfile", "AppArmor profiles are not supported yet"));
+    }
+    if process.selinux_label().as_deref().is_some_and(|l| !l.is_empty()) {
+        return Err(invalid("process.selinuxLabel", "SELinux labels are not supported yet"));
+    }
+    if linux.and_then(|l| l.mount_label().as_deref()).is_some_and(|l| !l.is_empty()) {
+        return Err(invalid("linux.mountLabel", "SELinux mount labels are not supported yet"));
+    }
+    if let Some(hooks) = spec.hooks() {
+        let any = [
+            hooks.prestart().as_ref().is_some_and(|h| !h.is_empty()),
+            hooks.create_runtime().as_ref().is_some_and(|h| !h.is_empty()),
+            hooks.create_container().as_ref().is_some_and(|h| !h.is_empty()),
+            hooks.start_container().as_ref().is_some_and(|h| !h.is_empty()),
+            hooks.poststart().as_ref().is_some_and(|h| !h.is_empty()),
+            hooks.poststop().as_ref().is_some_and(|h| !h.is_empty()),
+        ];
+        if any.iter().any(|h| *h) {
+            return Err(invalid("hooks", "hooks are not supported yet"));
+        }
+    }
+    Ok(())
 }
 
 fn validate_version(version: &str) -> Result<(), BundleError> {

@@ -11,11 +11,17 @@ use cli::{Cli, Context, LogFormatArg};
 
 fn main() {
     let args = normalize_single_dash_flags(std::env::args_os().collect());
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => usage_error(error, &args),
+    };
     if cli.version {
         print_version();
         return;
     }
+    // Before anything is opened here: the fds the container is to inherit must really be
+    // the caller's, or an fd of skiff's own (the log file) would take their place.
+    let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
     let format = match cli.log_format {
         LogFormatArg::Text => LogFormat::Text,
         LogFormatArg::Json => LogFormat::Json,
@@ -43,7 +49,8 @@ fn main() {
     if let Some(path) = &cli.criu {
         context.debug(&format!("--criu {path} is accepted but checkpoint/restore is not supported"));
     }
-    let code = match cli::dispatch(command, &context) {
+    let result = missing_fds.and_then(|()| cli::dispatch(command, &context));
+    let code = match result {
         Ok(code) => code,
         Err(error) => {
             // One line with the whole chain: containerd shows the last error line of the log.
@@ -58,26 +65,78 @@ fn main() {
     std::process::exit(code);
 }
 
-/// runc (urfave/cli) also accepts long flags with one dash (`-root`, `-log-format`); rewrite
-/// them to the double-dash form before clap sees them. Single-letter flags are left alone.
+/// runc's long flags, which urfave/cli (runc's parser) also accepts with a single dash.
+const LONG_FLAGS: &[&str] = &[
+    "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu", "version", "help",
+    "bundle", "pid-file", "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach",
+    "keep", "no-subreaper", "force", "all", "format", "quiet", "interval", "stats", "resources",
+    "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share",
+    "cpu-shares", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
+    "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema",
+];
+
+/// Rewrite `-root`, `-log-format=json`, ... (runc's long flags with one dash) to the
+/// double-dash form before clap sees them. Anything else (`ps ID -ef`) is left alone.
 fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut out = Vec::with_capacity(args.len());
     let mut positional_only = false;
     for (index, arg) in args.into_iter().enumerate() {
         let text = arg.to_str().unwrap_or("");
-        if index > 0 && !positional_only && text.len() > 2 && text.starts_with('-') && !text.starts_with("--")
-            && text[1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && text[1..].split('=').next().is_some_and(|name| name.len() > 1 && name.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-        {
-            out.push(format!("-{text}").into());
-            continue;
-        }
         if text == "--" {
             positional_only = true;
         }
-        out.push(arg);
+        let name = text.strip_prefix('-').filter(|rest| !rest.starts_with('-')).map(|rest| rest.split('=').next().unwrap_or(rest));
+        if index > 0 && !positional_only && name.is_some_and(|n| LONG_FLAGS.contains(&n)) {
+            out.push(format!("-{text}").into());
+        } else {
+            out.push(arg);
+        }
     }
     out
+}
+
+/// A command line clap refuses: help and version go to stdout with status 0; an error is
+/// logged like any other (to `--log` if given, so containerd sees it) and exits 1, as runc.
+fn usage_error(error: clap::Error, args: &[std::ffi::OsString]) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        let _ = error.print();
+        std::process::exit(0);
+    }
+    let rendered = error.render().to_string();
+    let message = rendered.lines().next().unwrap_or("invalid command line").trim_start_matches("error: ").to_string();
+    let value_of = |flag: &str| {
+        args.iter().position(|a| a.to_str() == Some(flag)).and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from)
+    };
+    let format = if value_of("--log-format").is_some_and(|f| f.as_os_str() == "json") { LogFormat::Json } else { LogFormat::Text };
+    let log = value_of("--log");
+    if let Ok(logger) = Logger::open(log.as_deref(), format, false) {
+        logger.log(Level::Error, &message);
+        if !logger.is_stderr() {
+            eprint!("{rendered}");
+        }
+    } else {
+        eprint!("{rendered}");
+    }
+    std::process::exit(1);
+}
+
+/// How many fds from 3 up a create or run hands to the container.
+fn inherited_fds(command: &cli::Command) -> u32 {
+    match command {
+        cli::Command::Create(args) => args.preserve_fds + cli::listen_fds(),
+        cli::Command::Run(args) => args.create.preserve_fds + cli::listen_fds(),
+        _ => 0,
+    }
+}
+
+fn check_inherited_fds(count: u32) -> anyhow::Result<()> {
+    for fd in 3..3 + count as i32 {
+        if nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD).is_err() {
+            anyhow::bail!("--preserve-fds/LISTEN_FDS: fd {fd} is not open; the container would get another file in its place");
+        }
+    }
+    Ok(())
 }
 
 fn print_version() {

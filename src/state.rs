@@ -39,6 +39,14 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+    /// The state cannot be encoded.
+    #[error("encode {path}: {reason}")]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// The encoder's message.
+        reason: String,
+    },
     /// state.json does not decode.
     #[error("decode {path}: {reason}")]
     Decode {
@@ -129,7 +137,7 @@ pub struct StateStore {
 #[derive(Debug)]
 pub struct Claim {
     dir: PathBuf,
-    keep: bool,
+    keep: std::cell::Cell<bool>,
 }
 
 impl Claim {
@@ -139,14 +147,20 @@ impl Claim {
     }
 
     /// The container is created: keep the directory.
-    pub fn keep(mut self) {
-        self.keep = true;
+    pub fn keep(self) {
+        self.keep.set(true);
+    }
+
+    /// Keep the directory even though creation failed: it records something (a cgroup) that
+    /// could not be removed, for `delete --force` to find.
+    pub fn retain_for_cleanup(&self) {
+        self.keep.set(true);
     }
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        if !self.keep {
+        if !self.keep.get() {
             // Best effort: on failure the next `delete --force` removes it.
             let _ = fs::remove_dir_all(&self.dir);
         }
@@ -180,7 +194,7 @@ impl StateStore {
         self.ensure_root()?;
         let dir = self.container_dir(id);
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => Ok(Claim { dir, keep: false }),
+            Ok(()) => Ok(Claim { dir, keep: std::cell::Cell::new(false) }),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(StateError::Exists(id.to_string())),
             Err(source) => Err(StateError::Io { op: "create container directory", path: dir, source }),
         }
@@ -197,7 +211,7 @@ impl StateStore {
     /// over state.json, so readers see the old or the new state, never a torn one.
     pub fn save(&self, dir: &Path, state: &State) -> Result<(), StateError> {
         let path = dir.join(STATE_FILE);
-        let bytes = serde_json::to_vec(state).map_err(|e| StateError::Decode { path: path.clone(), reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(state).map_err(|e| StateError::Encode { path: path.clone(), reason: e.to_string() })?;
         write_atomically(&path, &bytes, 0o600)
     }
 
@@ -265,6 +279,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Stat
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // One left by a crashed process that had our pid would make create_new fail forever.
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)

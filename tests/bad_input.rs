@@ -185,3 +185,38 @@ fn interrupted_create_leftovers_are_removed_by_delete_force() {
     assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn unsupported_settings_are_refused_not_ignored() {
+    let cases: Vec<(serde_json::Value, &str)> = vec![
+        (json!({"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}}), "linux.seccomp"),
+        (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile"),
+        (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel"),
+        (json!({"hooks": {"prestart": [{"path": "/bin/true"}]}}), "hooks"),
+    ];
+    for (patch, field) in cases {
+        let mut bundle = TestBundle::new(&["true"]);
+        merge(&mut bundle.config, &patch);
+        bundle.write_config();
+        let id = unique_id("unsupported");
+        let stderr = create_fails(&bundle, &id);
+        assert!(stderr.contains(field), "{patch}: {stderr}");
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+#[test]
+fn preserve_fds_that_are_not_open_are_refused() {
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("nofds");
+    let log = bundle.dir.path().join("log");
+    let root = bundle.state_root();
+    // skiff's own log file would otherwise take fd 3 and reach the container
+    let out = run_skiff(
+        &["--root", root.to_str().unwrap(), "--log", log.to_str().unwrap(), "create", "--preserve-fds", "2", "--bundle", bundle.path().to_str().unwrap(), &id],
+        None,
+    );
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("fd 3 is not open"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

@@ -314,6 +314,9 @@ fn refused_resources_leave_nothing() {
         (json!({"memory": {"limit": 100, "swap": 50}}), None, "linux.resources.memory.swap"),
         (json!({}), Some("system.slice:skiff:x"), "systemd"),
         (json!({"cpu": {"cpus": "9999"}}), None, "cpuset.cpus"),
+        // cgroups that hold other processes are never adopted (delete would kill them)
+        (json!({}), Some("/"), "already has processes"),
+        (json!({}), Some("."), "already has processes"),
     ] {
         let mut bundle = with_resources(&["true"], resources);
         if let Some(path) = cgroups_path {

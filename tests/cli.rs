@@ -89,3 +89,25 @@ fn text_log_line_on_stderr_by_default() {
     assert!(out.stderr.trim_end().ends_with("level=error msg=\"container does not exist\""), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "printed once: {}", out.stderr);
 }
+
+#[test]
+fn usage_errors_exit_1_and_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.json");
+    let out = run_skiff(&["--log", log.to_str().unwrap(), "--log-format", "json", "--bogus", "list"], None);
+    assert_eq!(out.code, 1, "runc exits 1 on an unknown flag");
+    let line: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(line["msg"].as_str().unwrap().contains("--bogus"), "{line}");
+    let out = run_skiff(&["--help"], None);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("Usage"));
+}
+
+#[test]
+fn single_dash_rewriting_leaves_other_arguments_alone() {
+    // `-ef` is an argument for ps(1), not a runc flag
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_skiff(&["-root", dir.path().to_str().unwrap(), "ps", "nope", "-ef"], None);
+    assert!(out.stderr.contains("container does not exist"), "{}", out.stderr);
+}

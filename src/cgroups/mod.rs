@@ -213,6 +213,22 @@ impl ContainerCgroup {
         ["pids", "memory", "devices", "freezer", "cpu"].iter().find_map(|c| self.dir_of(c)).or_else(|| self.dirs.first().map(|d| d.path.as_path()))
     }
 
+    /// Refuse a cgroup that already holds processes (the hierarchy root, the runtime's own
+    /// cgroup, a system slice): `delete` would kill them all. Checked before anything is
+    /// created, so that no cleanup path ever touches such a cgroup.
+    pub fn check_unused(&self) -> Result<(), CgroupError> {
+        for dir in &self.dirs {
+            let busy = fs::read_to_string(dir.path.join("cgroup.procs")).map(|p| !p.trim().is_empty()).unwrap_or(false);
+            if busy {
+                return Err(CgroupError::Invalid {
+                    field: "linux.cgroupsPath",
+                    reason: format!("cgroup {} already has processes; a container needs a cgroup of its own", dir.path.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Make the directories. On v1 a new cpuset gets its parent's cpus and mems (the kernel
     /// starts it empty and would refuse tasks).
     pub fn create(&self) -> Result<(), CgroupError> {

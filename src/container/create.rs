@@ -9,7 +9,7 @@ use crate::linux::namespaces::NamespacePlan;
 use crate::linux::proc_stat;
 use crate::linux::SysError;
 use crate::process::{InitRequest, spawn_init};
-use crate::state::{ContainerId, State, StateStore, write_atomically};
+use crate::state::{Claim, ContainerId, State, StateStore, write_atomically};
 use crate::timestamp::rfc3339_nanos;
 use oci_spec::runtime::LinuxNamespaceType;
 
@@ -53,6 +53,8 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     crate::cgroups::devices::effective_rules(bundle.spec()).map_err(crate::cgroups::CgroupError::from)?;
 
     let claim = store.claim(&id)?;
+    // A cgroup holding processes is refused before any cleanup guard could touch it.
+    cgroup.check_unused()?;
     let mut state = State {
         oci_version: bundle.spec().version().clone(),
         id: id.to_string(),
@@ -69,7 +71,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
     store.save(claim.dir(), &state)?;
-    let cgroup_guard = CgroupGuard { cgroup: &cgroup, keep: false };
+    let cgroup_guard = CgroupGuard { cgroup: &cgroup, claim: &claim, keep: false };
     cgroup.create()?;
     cgroup.apply(&resources, bundle.spec())?;
     let request = InitRequest {
@@ -91,15 +93,26 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     if let Some(path) = &pid_file {
         write_atomically(path, init.pid().to_string().as_bytes(), 0o644)?;
     }
-    let pid = init.commit()?;
+    let pid = match init.commit() {
+        Ok(pid) => pid,
+        Err(error) => {
+            // Do not leave a pid file naming a dead (and reusable) pid.
+            if let Some(path) = &pid_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(error.into());
+        }
+    };
     cgroup_guard.keep();
     claim.keep();
     Ok(pid)
 }
 
-/// Removes the container's cgroup when create fails (after init, declared later, is killed).
+/// Removes the container's cgroup when create fails (after init, declared later, is killed);
+/// if that fails, the claimed directory and its state.json stay so `delete --force` can.
 struct CgroupGuard<'a> {
     cgroup: &'a ContainerCgroup,
+    claim: &'a Claim,
     keep: bool,
 }
 
@@ -111,9 +124,8 @@ impl CgroupGuard<'_> {
 
 impl Drop for CgroupGuard<'_> {
     fn drop(&mut self) {
-        if !self.keep {
-            // Best effort: what is left is found again by `delete --force` through state.json.
-            let _ = self.cgroup.destroy();
+        if !self.keep && self.cgroup.destroy().is_err() {
+            self.claim.retain_for_cleanup();
         }
     }
 }

@@ -56,24 +56,19 @@ pub fn state(store: &StateStore, id: &str) -> Result<StateReport, ContainerError
     Ok(report(state, status))
 }
 
-/// Every container under the root, with its owner's user name. Directories without a
+/// Every container under the root, with its owner's user name (from the host's
+/// /etc/passwd, read directly: the binary is static, without NSS). Directories without a
 /// readable state (an interrupted create) are left out, as runc does.
 pub fn list(store: &StateStore) -> Result<Vec<StateReport>, ContainerError> {
     let mut reports = Vec::new();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     for id in store.list_ids()? {
         let Ok(state) = store.load(&id) else { continue };
         let owner_uid = state.owner_uid;
         let status = derive_status(&state, &store.container_dir(&id));
         let mut entry = report(state, status);
-        entry.owner = user_name(owner_uid);
+        entry.owner = crate::linux::user::name_from_passwd(&passwd, owner_uid).unwrap_or_else(|| format!("#{owner_uid}"));
         reports.push(entry);
     }
     Ok(reports)
-}
-
-/// The name of `uid` from the host's /etc/passwd, or `#uid` like runc. Read directly, not
-/// through NSS: the binary is statically linked.
-fn user_name(uid: u32) -> String {
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    crate::linux::user::name_from_passwd(&passwd, uid).unwrap_or_else(|| format!("#{uid}"))
 }

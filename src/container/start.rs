@@ -14,6 +14,7 @@ pub fn start(store: &StateStore, id: &str) -> Result<(), ContainerError> {
     match derive_status(&state, &dir) {
         Status::Created => Ok(open_gate(&dir)?),
         Status::Stopped => Err(wrong_state("cannot start a container that has stopped", Status::Stopped)),
+        Status::Paused => Err(wrong_state("cannot start a container in the paused state", Status::Paused)),
         status => Err(wrong_state("cannot start an already running container", status)),
     }
 }

@@ -5,24 +5,14 @@
 //! opened through [`RootDir`]; the result is an `O_PATH` fd, and mounts go onto that fd's
 //! `/proc/self/fd/N` entry, so the checked object is the one used.
 
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat};
 use nix::sys::stat::{Mode, mkdirat};
 
-use super::{SysContext, SysError, check};
-
-/// `struct open_how` of `openat2(2)`; libc's copy is `non_exhaustive`.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
+use super::{SysContext, SysError};
 
 /// An open root directory that paths are resolved under.
 #[derive(Debug)]
@@ -69,24 +59,7 @@ impl RootDir {
         let rel = relative(rel);
         // openat2 refuses an empty path; "." is the root itself.
         let rel = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
-        let c_path = CString::new(rel.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-        let how = OpenHow {
-            flags: (flags | libc::O_CLOEXEC) as u64,
-            mode: 0,
-            resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
-        };
-        // SAFETY: valid dirfd, NUL-terminated path and an open_how of the size we pass.
-        let ret = check(unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                self.fd.as_raw_fd(),
-                c_path.as_ptr(),
-                &how as *const OpenHow,
-                std::mem::size_of::<OpenHow>(),
-            )
-        })?;
-        // SAFETY: openat2 returned a new fd that nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(ret as i32) })
+        super::openat2(&self.fd, rel, flags, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS)
     }
 
     /// Make `rel` exist as `kind`, creating missing parent directories (mode 0755), and return

@@ -21,16 +21,8 @@ const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
 
-/// `struct mount_attr` of mount_setattr(2).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-fn map_text(mappings: &[LinuxIdMapping]) -> String {
+/// The text of a uid_map/gid_map file for `mappings`.
+pub fn map_text(mappings: &[LinuxIdMapping]) -> String {
     mappings.iter().map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size())).collect()
 }
 
@@ -81,13 +73,7 @@ pub fn idmapped_tree(source: &Path, recursive: bool, userns: &OwnedFd) -> Result
         .on("open_tree", source.display())?;
     // SAFETY: a fresh fd from open_tree.
     let tree = unsafe { OwnedFd::from_raw_fd(raw as i32) };
-    let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: userns.as_raw_fd() as u64 };
-    let at_flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
-    // SAFETY: a valid mount fd with an empty path and a mount_attr of the size passed.
-    check(unsafe {
-        libc::syscall(libc::SYS_mount_setattr, tree.as_raw_fd(), c"".as_ptr(), at_flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>())
-    })
-    .on("mount_setattr idmap", source.display())?;
+    super::mount_setattr(&tree, recursive, MOUNT_ATTR_IDMAP, 0, Some(userns)).on("mount_setattr idmap", source.display())?;
     Ok(tree)
 }
 

@@ -59,6 +59,49 @@ impl<T> SysContext<T> for nix::Result<T> {
     }
 }
 
+/// `struct open_how` of `openat2(2)`; libc's copy is `non_exhaustive`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// `openat2(2)`: open `path` relative to `dirfd` with `flags` (O_CLOEXEC added) under the
+/// `resolve` restrictions (RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, ...).
+pub fn openat2(dirfd: &impl std::os::fd::AsRawFd, path: &std::path::Path, flags: i32, resolve: u64) -> nix::Result<std::os::fd::OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
+    // SAFETY: a valid dirfd, a NUL-terminated path and an open_how of the size passed.
+    let fd = check(unsafe {
+        libc::syscall(libc::SYS_openat2, dirfd.as_raw_fd(), c_path.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>())
+    })?;
+    // SAFETY: openat2 returned a new fd that nothing else owns.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) })
+}
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `mount_setattr(2)` on the mount `fd` refers to (and, if `recursive`, all below it):
+/// set and clear MOUNT_ATTR_* bits, attaching `userns` for MOUNT_ATTR_IDMAP.
+pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, clear: u64, userns: Option<&impl std::os::fd::AsRawFd>) -> nix::Result<()> {
+    let attr = MountAttr { attr_set: set, attr_clr: clear, propagation: 0, userns_fd: userns.map(|u| u.as_raw_fd() as u64).unwrap_or(0) };
+    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
+    // SAFETY: a valid fd with an empty path (AT_EMPTY_PATH), and a mount_attr of the size passed.
+    check(unsafe {
+        libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>())
+    })
+    .map(drop)
+}
+
 /// Map a raw libc return value (-1 + errno) to a nix result.
 pub(crate) fn check(ret: libc::c_long) -> nix::Result<libc::c_long> {
     if ret < 0 { Err(Errno::last()) } else { Ok(ret) }

@@ -2,22 +2,14 @@
 //! procfs (statfs magic), and the file is opened beneath it without following symlinks or
 //! crossing onto another mount, so an image cannot redirect a sysctl write.
 
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
-use super::{SysContext, SysError, check};
-
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
+use super::{SysContext, SysError};
 
 /// An open, verified procfs.
 #[derive(Debug)]
@@ -41,19 +33,8 @@ impl ProcFs {
 
     /// Write `value` to `rel` (e.g. `sys/net/ipv4/ip_forward`).
     pub fn write(&self, rel: &str, value: &str) -> Result<(), SysError> {
-        let c_rel = CString::new(rel).map_err(|_| SysError::new("write proc file", rel, Errno::EINVAL))?;
-        let how = OpenHow {
-            flags: (libc::O_WRONLY | libc::O_CLOEXEC) as u64,
-            mode: 0,
-            resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_XDEV,
-        };
-        // SAFETY: a valid dirfd, NUL-terminated path, and an open_how of the size passed.
-        let raw = check(unsafe {
-            libc::syscall(libc::SYS_openat2, self.fd.as_raw_fd(), c_rel.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>())
-        })
-        .on("open proc file", format!("/proc/{rel}"))?;
-        // SAFETY: a fresh fd from openat2.
-        let file = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+        let resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_XDEV;
+        let file = super::openat2(&self.fd, Path::new(rel), libc::O_WRONLY, resolve).on("open proc file", format!("/proc/{rel}"))?;
         nix::unistd::write(&file, value.as_bytes()).on("write", format!("{value:?} to /proc/{rel}")).map(drop)
     }
 }

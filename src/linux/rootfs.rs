@@ -3,7 +3,7 @@
 //! (or `MS_MOVE` + `chroot` with `--no-pivot`), masked and read-only paths, read-only root.
 
 use std::fs;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -148,28 +148,8 @@ fn apply_recursive_attributes(root: &RootDir, destination: &Path, options: &Moun
         return Ok(());
     }
     let mounted = root.resolve(destination)?;
-    /// `struct mount_attr` of mount_setattr(2).
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
-    let attr = MountAttr { attr_set: options.recursive_set, attr_clr: options.recursive_clear, propagation: 0, userns_fd: 0 };
-    // SAFETY: a valid O_PATH fd with an empty path (AT_EMPTY_PATH), and a mount_attr of the
-    // size passed.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            mounted.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    super::check(ret).map(drop).on("mount_setattr (recursive options) on", root.display(destination))
+    super::mount_setattr(&mounted, true, options.recursive_set, options.recursive_clear, None::<&OwnedFd>)
+        .on("mount_setattr (recursive options) on", root.display(destination))
 }
 
 fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions, idmapped: Option<&std::os::fd::OwnedFd>) -> Result<(), SysError> {

@@ -76,6 +76,12 @@ pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd,
 fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile], idmapped: &[(usize, OwnedFd)]) -> Result<Infallible, InitError> {
     let spec = request.bundle.spec();
     let process = request.bundle.process();
+    // Not dumpable until the exec (which resets it): nothing else with our uid may open
+    // /proc/<init>/exe (the host's skiff binary) or our memory meanwhile.
+    nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
+    // From the start, so that a SIGTERM arriving before the user's program runs is not
+    // discarded by the kernel (a namespace init with default dispositions ignores it).
+    end_on_termination_signals()?;
     // `run` blocks signals to forward them; the container's process starts with none blocked.
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let namespaces = request.bundle.namespaces();
@@ -176,7 +182,6 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
-    end_on_termination_signals()?;
     wait_at_gate(gate)?;
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
     // SAFETY: setting a default disposition has no memory-safety implications.

@@ -241,11 +241,7 @@ fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {
 }
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
-    let text: String = mappings
-        .iter()
-        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
-        .collect();
-    write_proc_file(pid, file, &text)
+    write_proc_file(pid, file, &crate::linux::idmap::map_text(mappings))
 }
 
 /// Write one of init's /proc files from the runtime (the host's procfs).
