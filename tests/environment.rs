@@ -273,3 +273,30 @@ fn what_the_host_cannot_do_is_an_error() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+#[test]
+fn joined_user_namespace_owns_the_new_namespaces() {
+    // A pod-like pair: the first container makes the user namespace, the second joins it by
+    // path and creates its own mount, uts, ipc, network and pid namespaces inside it.
+    let mut owner = TestBundle::new(&["sleep", "1000"]);
+    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.write_config();
+    let owner_id = unique_id("userns-owner");
+    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
+    let pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let owner_userns = std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap();
+    let out = inside(
+        |c| {
+            c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user", "path": format!("/proc/{pid}/ns/user")}));
+        },
+        "readlink /proc/self/ns/user; cat /proc/self/uid_map | tr -s ' '; hostname; ls /dev/null; echo $$",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], owner_userns.to_str().unwrap());
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert_eq!(lines[2..], ["runc", "/dev/null", "1"], "pid 1 of a new pid namespace inside the joined user namespace");
+    assert_eq!(owner.skiff(&["delete", "-f", &owner_id]).code, 0);
+    owner.assert_nothing_left(&owner_id);
+}

@@ -15,7 +15,7 @@ pub struct RunArgs {
     /// Do not delete the container after it exits.
     #[arg(long)]
     pub keep: bool,
-    /// Do not make skiff a subreaper (accepted for compatibility; skiff never is one).
+    /// Do not make skiff a subreaper (then a container whose init is not its child cannot be waited for).
     #[arg(long)]
     pub no_subreaper: bool,
     /// The create arguments (bundle, pid file, ..., id).
@@ -29,6 +29,10 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     if !args.detach {
         // Signals sent to skiff from now on queue up and are forwarded to the container.
         container::block_signals()?;
+        // Init may be a grandchild (joined user namespace + new pid namespace): adopt it.
+        if !args.no_subreaper {
+            nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
+        }
     }
     let pid = container::create(&context.store, &options)?;
     if let Err(error) = container::start(&context.store, &options.id) {

@@ -60,8 +60,15 @@ impl InitError {
 }
 
 /// Run init to the exec. Never returns.
-pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile], idmapped: &[(usize, OwnedFd)]) -> ! {
-    let error = match init_main(request, channel, gate, joins, idmapped) {
+pub(super) fn run_init(
+    request: &InitRequest,
+    channel: &Channel,
+    gate: &OwnedFd,
+    joins: &[NamespaceFile],
+    idmapped: &[(usize, OwnedFd)],
+    deferred: nix::sched::CloneFlags,
+) -> ! {
+    let error = match init_main(request, channel, gate, joins, idmapped, deferred) {
         Ok(never) => match never {},
         Err(error) => error,
     };
@@ -73,7 +80,14 @@ pub(super) fn run_init(request: &InitRequest, channel: &Channel, gate: &OwnedFd,
     unsafe { libc::_exit(1) }
 }
 
-fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[NamespaceFile], idmapped: &[(usize, OwnedFd)]) -> Result<Infallible, InitError> {
+fn init_main(
+    request: &InitRequest,
+    channel: &Channel,
+    gate: &OwnedFd,
+    joins: &[NamespaceFile],
+    idmapped: &[(usize, OwnedFd)],
+    deferred: nix::sched::CloneFlags,
+) -> Result<Infallible, InitError> {
     let spec = request.bundle.spec();
     let process = request.bundle.process();
     // Not dumpable until the exec (which resets it): nothing else with our uid may open
@@ -90,9 +104,33 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
-    // In a new user namespace our host uid (0) has no mapping; become the namespace's root so
+    // The user namespace first (it grants the privilege for the rest), then the namespaces
+    // deferred until it was joined, then the other joins. pid and time namespaces were
+    // entered by the runtime for its children before the clone.
+    let (user_joins, other_joins): (Vec<&NamespaceFile>, Vec<&NamespaceFile>) = joins
+        .iter()
+        .filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
+        .partition(|ns| ns.kind == LinuxNamespaceType::User);
+    for ns in user_joins {
+        ns.join()?;
+    }
+    if !deferred.is_empty() {
+        nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the joined user namespace"))?;
+        if deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID) {
+            // A new pid namespace takes effect for children: continue in one, as its pid 1.
+            match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
+                crate::linux::clone::Forked::Child => {}
+                crate::linux::clone::Forked::Parent(real_init) => {
+                    let _ = channel.send(&ToParent::InitPid(real_init), "init pid");
+                    // SAFETY: the intermediate process leaves at once, without unwinding.
+                    unsafe { libc::_exit(0) }
+                }
+            }
+        }
+    }
+    // In a user namespace our host uid (0) has no mapping; become the namespace's root so
     // that files we create are owned by the mapped root.
-    if namespaces.creates(LinuxNamespaceType::User) {
+    if namespaces.has(LinuxNamespaceType::User) {
         let root_gid = nix::unistd::Gid::from_raw(0);
         let root_uid = nix::unistd::Uid::from_raw(0);
         nix::unistd::setresgid(root_gid, root_gid, root_gid).on("setresgid in user namespace", 0)?;
@@ -103,8 +141,7 @@ fn init_main(request: &InitRequest, channel: &Channel, gate: &OwnedFd, joins: &[
     if namespaces.creates(LinuxNamespaceType::Cgroup) {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP).on("unshare", "cgroup namespace")?;
     }
-    // pid and time namespaces were entered by the runtime for its children before the clone.
-    for ns in joins.iter().filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time)) {
+    for ns in other_joins {
         ns.join()?;
     }
     nix::unistd::setsid().on("setsid", "init")?;

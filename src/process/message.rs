@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 /// Messages init sends to the runtime.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ToParent {
+    /// From the intermediate process (joined user namespace + new pid namespace): the pid of
+    /// the real init, its child, in the runtime's pid namespace.
+    InitPid(i32),
     /// Everything is set up; init is about to wait on the start gate.
     Ready,
     /// Setup failed; init exits after sending this.

@@ -149,12 +149,23 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     } else {
         None
     };
-    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag;
+    // Joining a user namespace by path: namespaces created at the clone would belong to the
+    // host's user namespace, and init would lose its privilege over them once it joins. So
+    // the clone creates none; init joins the user namespace and unshares them there. A new
+    // pid namespace then needs one more fork (the only case with an intermediate process):
+    // it reports the real init's pid and exits.
+    let joins_user = namespaces.join.iter().any(|(kind, _)| *kind == LinuxNamespaceType::User);
+    let deferred = if joins_user {
+        namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag
+    } else {
+        nix::sched::CloneFlags::empty()
+    };
+    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag - deferred;
     let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            init::run_init(request, &init_end, &gate, &joins, &idmapped)
+            init::run_init(request, &init_end, &gate, &joins, &idmapped, deferred)
         }
         Forked::Parent(pid) => pid,
     };
@@ -179,7 +190,15 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         write_proc_file(pid, "oom_score_adj", &score.to_string())?;
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
-    match init.channel.recv::<ToParent>()? {
+    let mut message = init.channel.recv::<ToParent>()?;
+    if let Some(ToParent::InitPid(real)) = message {
+        // The intermediate process exits right after saying so; init is its child.
+        let _ = waitpid(Pid::from_raw(init.pid), None);
+        init.pid = real;
+        message = init.channel.recv::<ToParent>()?;
+    }
+    match message {
+        Some(ToParent::InitPid(_)) => Err(ProcessError::InitExited("sent its pid twice".into())),
         Some(ToParent::Ready) => Ok(init),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         None => {
