@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;
-use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
+use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType, Process, Spec};
 
 use crate::linux::mount_options::parse_propagation;
 use crate::linux::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
@@ -128,6 +128,7 @@ impl Bundle {
             if !mount.destination().is_absolute() {
                 return Err(invalid("mounts.destination", format!("{} is not an absolute path", mount.destination().display())));
             }
+            validate_idmap(mount, linux)?;
         }
         Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation })
     }
@@ -202,6 +203,27 @@ fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError>
         if any.iter().any(|h| *h) {
             return Err(invalid("hooks", "hooks are not supported yet"));
         }
+    }
+    Ok(())
+}
+
+/// An idmapped mount (`idmap`/`ridmap`, or mappings on the mount) must be a bind mount and
+/// have mappings, its own or the container's.
+fn validate_idmap(mount: &oci_spec::runtime::Mount, linux: &oci_spec::runtime::Linux) -> Result<(), BundleError> {
+    let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
+    let own = mount.uid_mappings().as_ref().is_some_and(|m| !m.is_empty()) || mount.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
+    if options.idmap.is_none() && !own {
+        return Ok(());
+    }
+    let destination = mount.destination().display();
+    if !(options.is_bind() || mount.typ().as_deref() == Some("bind")) {
+        return Err(invalid("mounts.options", format!("{destination}: only bind mounts can be idmapped")));
+    }
+    let has = |own: &Option<Vec<LinuxIdMapping>>, container: &Option<Vec<LinuxIdMapping>>| {
+        own.as_ref().is_some_and(|m| !m.is_empty()) || container.as_ref().is_some_and(|m| !m.is_empty())
+    };
+    if !has(mount.uid_mappings(), linux.uid_mappings()) || !has(mount.gid_mappings(), linux.gid_mappings()) {
+        return Err(invalid("mounts.uidMappings", format!("{destination}: an idmapped mount needs uid and gid mappings (on the mount or the container)")));
     }
     Ok(())
 }

@@ -173,6 +173,14 @@ pub struct DirLock {
     _file: fs::File,
 }
 
+impl DirLock {
+    /// The fd holding the lock: a cloned child must close its copy, or the lock would live
+    /// as long as the child.
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self._file)
+    }
+}
+
 impl StateStore {
     /// A store rooted at `root` (created on first use).
     pub fn new(root: impl Into<PathBuf>) -> StateStore {

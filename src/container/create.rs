@@ -53,6 +53,9 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     crate::cgroups::devices::effective_rules(bundle.spec()).map_err(crate::cgroups::CgroupError::from)?;
 
     let claim = store.claim(&id)?;
+    // Held until create returns: a concurrent delete or start waits instead of acting on a
+    // half-made container.
+    let lock = store.lock(&id)?;
     // A cgroup holding processes is refused before any cleanup guard could touch it.
     cgroup.check_unused()?;
     let mut state = State {
@@ -83,6 +86,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         preserve_fds: options.listen_fds + options.preserve_fds,
         extra_env: listen_env(options.listen_fds),
         cgroup: Some(&cgroup),
+        close_in_init: vec![lock.raw_fd()],
     };
     let init = spawn_init(&request)?;
     let stat = proc_stat::read_stat(init.pid())

@@ -88,6 +88,10 @@ fn init_main(
     idmapped: &[(usize, OwnedFd)],
     deferred: nix::sched::CloneFlags,
 ) -> Result<Infallible, InitError> {
+    for fd in &request.close_in_init {
+        // The runtime's lock on the container directory must not outlive the runtime.
+        let _ = nix::unistd::close(*fd);
+    }
     let spec = request.bundle.spec();
     let process = request.bundle.process();
     // Not dumpable until the exec (which resets it): nothing else with our uid may open

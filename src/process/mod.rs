@@ -75,6 +75,8 @@ pub struct InitRequest<'a> {
     pub extra_env: Vec<String>,
     /// The container's cgroup, already created.
     pub cgroup: Option<&'a crate::cgroups::ContainerCgroup>,
+    /// Fds of the runtime that init closes first (the create lock).
+    pub close_in_init: Vec<std::os::fd::RawFd>,
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
@@ -227,22 +229,17 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
         if options.idmap.is_none() && own_uid.is_empty() && own_gid.is_empty() {
             continue;
         }
-        let destination = mount.destination().display();
-        let invalid = |reason: &str| SysError::new("idmapped mount", format!("{destination}: {reason}"), nix::errno::Errno::EINVAL);
-        let is_bind = options.is_bind() || mount.typ().as_deref() == Some("bind");
-        if !is_bind {
-            return Err(invalid("only bind mounts can be idmapped").into());
-        }
-        // Without mappings of its own the mount takes the container's (runc does the same).
+        // Validated by the bundle: a bind mount with mappings, its own or (as with runc) the
+        // container's.
         let uid = if own_uid.is_empty() { linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default() } else { own_uid };
         let gid = if own_gid.is_empty() { linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default() } else { own_gid };
-        if uid.is_empty() || gid.is_empty() {
-            return Err(invalid("needs uidMappings and gidMappings (on the mount or the container)").into());
-        }
         let source = match mount.source() {
             Some(source) if source.is_absolute() => source.clone(),
             Some(source) => bundle.dir().join(source),
-            None => return Err(invalid("has no source").into()),
+            None => {
+                let destination = mount.destination().display();
+                return Err(SysError::new("idmapped mount", format!("{destination}: no source"), nix::errno::Errno::EINVAL).into());
+            }
         };
         let recursive = options.idmap.unwrap_or(options.flags.contains(nix::mount::MsFlags::MS_REC));
         let userns = crate::linux::idmap::user_namespace_with(uid, gid)?;
