@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cgroups::stats::{Stats, oom_kills, read_stats};
-use crate::state::{ContainerId, StateStore};
+use crate::state::StateStore;
 
-use super::{ContainerError, Status, derive_status};
+use super::{ContainerError, LIVE, Loaded, Status, derive_status};
 
 /// One event as runc prints it.
 #[derive(Debug, Serialize)]
@@ -24,32 +24,22 @@ pub struct Event {
 
 /// One `stats` event for container `id`.
 pub fn events_stats(store: &StateStore, id: &str) -> Result<Event, ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let state = store.load(&id)?;
-    let status = derive_status(&state, &store.container_dir(&id));
-    if status == Status::Stopped {
-        return Err(ContainerError::WrongState { message: "container not running".into(), status });
-    }
-    let Some(cgroup) = &state.cgroup else {
-        return Err(ContainerError::WrongState { message: "container has no cgroup".into(), status });
-    };
-    Ok(Event { kind: "stats", id: id.to_string(), data: Some(read_stats(cgroup)?) })
+    let container = Loaded::load(store, id)?;
+    container.require(LIVE, "container not running")?;
+    Ok(Event { kind: "stats", id: container.id.to_string(), data: Some(read_stats(container.cgroup()?)?) })
 }
 
 /// Stream events until the container stops: stats every `interval`, an `oom` event whenever
 /// the kernel's OOM-kill count of the cgroup grows (checked every 100 ms).
 pub fn watch_events(store: &StateStore, id: &str, interval: Duration, mut emit: impl FnMut(&Event)) -> Result<(), ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let state = store.load(&id)?;
-    let dir = store.container_dir(&id);
-    let Some(cgroup) = &state.cgroup else {
-        let status = derive_status(&state, &dir);
-        return Err(ContainerError::WrongState { message: "container has no cgroup".into(), status });
-    };
+    let container = Loaded::load(store, id)?;
+    let (id, state) = (&container.id, &container.state);
+    let dir = store.container_dir(id);
+    let cgroup = container.cgroup()?;
     let tick = Duration::from_millis(100).min(interval);
     let mut ooms = oom_kills(cgroup);
     let mut next_stats = Instant::now();
-    while derive_status(&state, &dir) != Status::Stopped {
+    while derive_status(state, &dir) != Status::Stopped {
         let now_ooms = oom_kills(cgroup);
         if now_ooms > ooms {
             ooms = now_ooms;

@@ -2,25 +2,19 @@
 
 use crate::linux::pidfd::PidFd;
 use crate::linux::signal::parse_signal;
-use crate::state::{ContainerId, StateStore};
+use crate::state::StateStore;
 
-use super::{ContainerError, Status, derive_status};
+use super::{ContainerError, LIVE, Loaded, Status};
 
 /// Send `signal` (a number or a name) to container `id`.
 pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(), ContainerError> {
-    let id = ContainerId::parse(id)?;
+    let container = Loaded::load(store, id)?;
     let signal = parse_signal(signal)?;
-    let state = store.load(&id)?;
-    let status = derive_status(&state, &store.container_dir(&id));
-    if status == Status::Stopped {
-        return Err(ContainerError::WrongState { message: "container not running".into(), status });
-    }
+    container.require(LIVE, "container not running")?;
     if all {
-        if let Some(cgroup) = &state.cgroup {
-            cgroup.signal_all(signal)?;
-            return Ok(());
-        }
+        return Ok(container.cgroup()?.signal_all(signal)?);
     }
+    let state = &container.state;
     let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {
         return Err(ContainerError::WrongState { message: "container not running".into(), status: Status::Stopped });
     };

@@ -116,6 +116,47 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// A container's saved state with its status derived now: what every operation starts from.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The checked id.
+    pub id: crate::state::ContainerId,
+    /// The saved state.
+    pub state: State,
+    /// The derived status.
+    pub status: Status,
+}
+
+impl Loaded {
+    /// Load container `id` and derive its status.
+    pub fn load(store: &crate::state::StateStore, id: &str) -> Result<Loaded, ContainerError> {
+        let id = crate::state::ContainerId::parse(id)?;
+        let state = store.load(&id)?;
+        let status = derive_status(&state, &store.container_dir(&id));
+        Ok(Loaded { id, state, status })
+    }
+
+    /// Refuse unless the status is one of `allowed`, with runc's `message`.
+    pub fn require(&self, allowed: &[Status], message: &str) -> Result<(), ContainerError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(ContainerError::WrongState { message: message.to_string(), status: self.status })
+        }
+    }
+
+    /// The container's cgroup, for an operation that needs one.
+    pub fn cgroup(&self) -> Result<&crate::cgroups::ContainerCgroup, ContainerError> {
+        self.state.cgroup.as_ref().ok_or_else(|| ContainerError::WrongState {
+            message: "container has no cgroup".into(),
+            status: self.status,
+        })
+    }
+}
+
+/// Every status but stopped: what `kill`, `update`, `events` accept ("container not running").
+pub(crate) const LIVE: &[Status] = &[Status::Creating, Status::Created, Status::Running, Status::Paused];
+
 /// Derive the status from the live system, never from what was saved: stopped when init is
 /// gone (or a zombie, or its pid now belongs to a process with another start time), paused
 /// while its cgroup is frozen, created while the start gate exists, running otherwise.

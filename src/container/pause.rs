@@ -2,29 +2,22 @@
 
 use crate::state::{ContainerId, StateStore};
 
-use super::{ContainerError, Status, derive_status};
+use super::{ContainerError, Loaded, Status};
 
-fn frozen_cgroup(store: &StateStore, id: &str, allowed: &[Status], message: &str, freeze: bool) -> Result<(), ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let _lock = store.lock(&id)?;
-    let state = store.load(&id)?;
-    let status = derive_status(&state, &store.container_dir(&id));
-    if !allowed.contains(&status) {
-        return Err(ContainerError::WrongState { message: message.to_string(), status });
-    }
-    let Some(cgroup) = &state.cgroup else {
-        return Err(ContainerError::WrongState { message: "container has no cgroup to freeze".into(), status });
-    };
-    cgroup.set_frozen(freeze)?;
+fn set_frozen(store: &StateStore, id: &str, allowed: &[Status], message: &str, freeze: bool) -> Result<(), ContainerError> {
+    let _lock = store.lock(&ContainerId::parse(id)?)?;
+    let container = Loaded::load(store, id)?;
+    container.require(allowed, message)?;
+    container.cgroup()?.set_frozen(freeze)?;
     Ok(())
 }
 
 /// Freeze every process of a running (or created) container.
 pub fn pause(store: &StateStore, id: &str) -> Result<(), ContainerError> {
-    frozen_cgroup(store, id, &[Status::Running, Status::Created], "container not running", true)
+    set_frozen(store, id, &[Status::Running, Status::Created], "container not running", true)
 }
 
 /// Thaw a paused container.
 pub fn resume(store: &StateStore, id: &str) -> Result<(), ContainerError> {
-    frozen_cgroup(store, id, &[Status::Paused], "container not paused", false)
+    set_frozen(store, id, &[Status::Paused], "container not paused", false)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::state::{ContainerId, State, StateStore};
+use crate::state::{State, StateStore};
 
 use super::{ContainerError, Status, derive_status};
 
@@ -50,10 +50,8 @@ fn report(state: State, status: Status) -> StateReport {
 
 /// The state of container `id`.
 pub fn state(store: &StateStore, id: &str) -> Result<StateReport, ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let state = store.load(&id)?;
-    let status = derive_status(&state, &store.container_dir(&id));
-    Ok(report(state, status))
+    let container = super::Loaded::load(store, id)?;
+    Ok(report(container.state, container.status))
 }
 
 /// Every container under the root, with its owner's user name (from the host's

@@ -3,22 +3,17 @@
 use crate::process::gate::open_gate;
 use crate::state::{ContainerId, StateStore};
 
-use super::{ContainerError, Status, derive_status};
+use super::{ContainerError, Loaded, Status};
 
 /// Start the user's process of container `id`, which must be `created`.
 pub fn start(store: &StateStore, id: &str) -> Result<(), ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let _lock = store.lock(&id)?;
-    let state = store.load(&id)?;
-    let dir = store.container_dir(&id);
-    match derive_status(&state, &dir) {
-        Status::Created => Ok(open_gate(&dir)?),
-        Status::Stopped => Err(wrong_state("cannot start a container that has stopped", Status::Stopped)),
-        Status::Paused => Err(wrong_state("cannot start a container in the paused state", Status::Paused)),
-        status => Err(wrong_state("cannot start an already running container", status)),
-    }
-}
-
-fn wrong_state(message: &str, status: Status) -> ContainerError {
-    ContainerError::WrongState { message: message.to_string(), status }
+    let _lock = store.lock(&ContainerId::parse(id)?)?;
+    let container = Loaded::load(store, id)?;
+    let message = match container.status {
+        Status::Created => return Ok(open_gate(&store.container_dir(&container.id))?),
+        Status::Stopped => "cannot start a container that has stopped",
+        Status::Paused => "cannot start a container in the paused state",
+        Status::Creating | Status::Running => "cannot start an already running container",
+    };
+    Err(ContainerError::WrongState { message: message.into(), status: container.status })
 }

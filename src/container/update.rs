@@ -4,20 +4,13 @@ use oci_spec::runtime::LinuxResources;
 
 use crate::state::{ContainerId, StateStore};
 
-use super::{ContainerError, Status, derive_status};
+use super::{ContainerError, LIVE, Loaded};
 
 /// Apply `resources` to container `id` (created, running or paused).
 pub fn update(store: &StateStore, id: &str, resources: &LinuxResources) -> Result<(), ContainerError> {
-    let id = ContainerId::parse(id)?;
-    let _lock = store.lock(&id)?;
-    let state = store.load(&id)?;
-    let status = derive_status(&state, &store.container_dir(&id));
-    if status == Status::Stopped {
-        return Err(ContainerError::WrongState { message: "container not running".into(), status });
-    }
-    let Some(cgroup) = &state.cgroup else {
-        return Err(ContainerError::WrongState { message: "container has no cgroup to update".into(), status });
-    };
-    cgroup.update(resources)?;
+    let _lock = store.lock(&ContainerId::parse(id)?)?;
+    let container = Loaded::load(store, id)?;
+    container.require(LIVE, "container not running")?;
+    container.cgroup()?.update(resources)?;
     Ok(())
 }
