@@ -142,6 +142,13 @@ pub fn requested_path(cgroups_path: Option<&Path>, id: &str) -> Result<PathBuf, 
     }
 }
 
+/// What `create` writes into a new cgroup, computed (and validated) once.
+#[derive(Debug)]
+pub struct CgroupPlan {
+    writes: Vec<Write>,
+    device_rules: Vec<devices::DeviceRule>,
+}
+
 /// One directory of a container's cgroup: a v1 hierarchy's, or the v2 one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CgroupDir {
@@ -252,10 +259,16 @@ impl ContainerCgroup {
         }
     }
 
-    /// Apply `resources` (and the device rules derived from `spec`).
-    pub fn apply(&self, resources: &LinuxResources, spec: &Spec) -> Result<(), CgroupError> {
-        self.write_all(self.planned_writes(resources)?)?;
-        self.apply_devices(spec)
+    /// Validate and compute everything `create` will write: resource files and device rules.
+    /// Done before anything exists, and only once.
+    pub fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+        Ok(CgroupPlan { writes: self.planned_writes(resources)?, device_rules: devices::effective_rules(spec)? })
+    }
+
+    /// Apply a plan made by [`ContainerCgroup::plan`].
+    pub fn apply(&self, plan: CgroupPlan) -> Result<(), CgroupError> {
+        self.write_all(plan.writes)?;
+        self.apply_devices(&plan.device_rules)
     }
 
     /// Apply only the resources of an `update` (devices are not updated, as with runc).
@@ -340,17 +353,16 @@ impl ContainerCgroup {
         Ok(())
     }
 
-    fn apply_devices(&self, spec: &Spec) -> Result<(), CgroupError> {
-        let rules = devices::effective_rules(spec)?;
+    fn apply_devices(&self, rules: &[devices::DeviceRule]) -> Result<(), CgroupError> {
         match self.layout {
             Layout::Unified => {
                 if let Some(dir) = self.unified_dir() {
-                    devices::attach_program(dir, &devices::build_program(&rules))?;
+                    devices::attach_program(dir, &devices::build_program(rules))?;
                 }
             }
             Layout::Hybrid | Layout::Legacy => {
                 if let Some(dir) = self.dir_of("devices") {
-                    for (file, value) in devices::v1_writes(&rules) {
+                    for (file, value) in devices::v1_writes(rules) {
                         write_file(&dir.join(file), &value)?;
                     }
                 }
@@ -511,10 +523,19 @@ fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupError> {
     let mut current = root.to_path_buf();
     for component in relative.components() {
         let available = read_file(&current.join("cgroup.controllers"))?;
-        for controller in available.split_whitespace() {
-            // A controller the kernel will not enable here (a busy threaded domain, say)
-            // is reported when the container asks for one of its files.
-            let _ = fs::write(current.join("cgroup.subtree_control"), format!("+{controller}"));
+        let enabled = read_file(&current.join("cgroup.subtree_control"))?;
+        let missing: Vec<String> = available
+            .split_whitespace()
+            .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        // Usually one write per level, and none once the tree is set up. If the kernel
+        // refuses the batch, try each: one it will not enable here (a busy threaded domain,
+        // say) is reported when the container asks for one of its files.
+        if !missing.is_empty() && fs::write(current.join("cgroup.subtree_control"), missing.join(" ")).is_err() {
+            for controller in &missing {
+                let _ = fs::write(current.join("cgroup.subtree_control"), controller);
+            }
         }
         current.push(component);
     }

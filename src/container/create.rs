@@ -49,8 +49,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     let requested = requested_path(linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
     let cgroup = ContainerCgroup::locate(root, layout, &requested)?;
     // Refuse resource values and device rules before anything exists.
-    cgroup.planned_writes(&resources)?;
-    crate::cgroups::devices::effective_rules(bundle.spec()).map_err(crate::cgroups::CgroupError::from)?;
+    let cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
 
     let claim = store.claim(&id)?;
     // Held until create returns: a concurrent delete or start waits instead of acting on a
@@ -76,7 +75,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     store.save(claim.dir(), &state)?;
     let cgroup_guard = CgroupGuard { cgroup: &cgroup, claim: &claim, keep: false };
     cgroup.create()?;
-    cgroup.apply(&resources, bundle.spec())?;
+    cgroup.apply(cgroup_plan)?;
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
