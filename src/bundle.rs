@@ -1,6 +1,8 @@
 //! Loading a bundle: `config.json` into the oci-spec types, the rootfs resolved, and every
 //! check that can be made before anything on the system is touched.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;

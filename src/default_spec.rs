@@ -1,5 +1,7 @@
 //! The configuration `spec` writes: the same as `runc spec` (and `runc spec --rootless`).
 
+#![forbid(unsafe_code)]
+
 use serde_json::{Value, json};
 
 /// The default config.json for a bundle with `rootfs/`.

@@ -3,6 +3,9 @@
 //! The library is the Linux core: it never reads argv, never prints and never exits. The
 //! binary (`main.rs`, `cli/`) parses the command line and turns errors into runc's output.
 
+
+// Every module but `linux` forbids unsafe code; that one holds the syscall wrappers, each
+// unsafe block under a SAFETY comment.
 pub mod bundle;
 pub mod cgroups;
 pub mod container;

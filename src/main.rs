@@ -1,6 +1,8 @@
 //! The `skiff` binary: parse the command line, set up logging, dispatch, and turn an error
 //! into runc's exit status and log line.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use clap::Parser;

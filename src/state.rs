@@ -1,5 +1,7 @@
 //! The state store: `<root>/<id>/state.json`, written atomically, and container ids.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fs;
 use std::io::{ErrorKind, Write};
@@ -253,15 +255,9 @@ impl StateStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(StateError::NotFound(id.to_string())),
             Err(source) => return Err(StateError::Io { op: "open", path: dir, source }),
         };
-        loop {
-            // SAFETY: flock on an fd we own.
-            if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) } == 0 {
-                return Ok(DirLock { _file: file });
-            }
-            let source = std::io::Error::last_os_error();
-            if source.kind() != ErrorKind::Interrupted {
-                return Err(StateError::Io { op: "lock", path: dir, source });
-            }
+        match crate::linux::flock_exclusive(&file) {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(source) => Err(StateError::Io { op: "lock", path: dir, source }),
         }
     }
 

@@ -4,6 +4,8 @@
 //!
 //! Resource mapping is pure (`resources.rs`, `devices.rs`); this file does the file I/O.
 
+#![forbid(unsafe_code)]
+
 pub mod devices;
 pub mod resources;
 pub mod stats;

@@ -1,6 +1,8 @@
 //! Statistics for `events`, in runc's JSON shape (`{"type":"stats","id":..,"data":{..}}`),
 //! read from the container's cgroup on v2 or v1.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

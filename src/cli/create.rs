@@ -1,5 +1,7 @@
 //! `skiff create`.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use clap::Args;

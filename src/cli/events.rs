@@ -1,5 +1,7 @@
 //! `skiff events`: container statistics and OOM notices as JSON lines.
 
+#![forbid(unsafe_code)]
+
 use std::time::Duration;
 
 use clap::Args;

@@ -1,5 +1,7 @@
 //! `skiff list`.
 
+#![forbid(unsafe_code)]
+
 use clap::{Args, ValueEnum};
 use skiff::container::StateReport;
 

@@ -1,6 +1,8 @@
 //! The command line, mirroring runc's flags and defaults. Each command file holds its clap
 //! arguments and a handler that makes one call into the core.
 
+#![forbid(unsafe_code)]
+
 mod create;
 mod delete;
 mod events;

@@ -1,5 +1,7 @@
 //! `skiff pause` and `skiff resume`.
 
+#![forbid(unsafe_code)]
+
 use clap::Args;
 
 use super::Context;

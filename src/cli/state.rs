@@ -1,5 +1,7 @@
 //! `skiff state`.
 
+#![forbid(unsafe_code)]
+
 use clap::Args;
 
 use super::Context;

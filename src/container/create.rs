@@ -1,5 +1,7 @@
 //! `create`: claim the id, clone init into its namespaces, record the state.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

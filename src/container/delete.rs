@@ -1,5 +1,7 @@
 //! `delete`: remove a stopped container (`--force`: kill it first).
 
+#![forbid(unsafe_code)]
+
 use std::time::Duration;
 
 use crate::linux::pidfd::PidFd;

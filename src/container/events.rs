@@ -1,5 +1,7 @@
 //! `events`: statistics once (`--stats`) or as a stream, with OOM notices, in runc's shape.
 
+#![forbid(unsafe_code)]
+
 use std::time::{Duration, Instant};
 
 use serde::Serialize;

@@ -1,5 +1,7 @@
 //! `kill`: signal init (or, with `--all`, every process of the container).
 
+#![forbid(unsafe_code)]
+
 use crate::linux::pidfd::PidFd;
 use crate::linux::signal::parse_signal;
 use crate::state::StateStore;

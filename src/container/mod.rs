@@ -1,5 +1,7 @@
 //! The container lifecycle: each operation checks the derived status and acts.
 
+#![forbid(unsafe_code)]
+
 mod create;
 mod delete;
 mod events;

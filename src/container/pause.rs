@@ -1,5 +1,7 @@
 //! `pause` and `resume`: freeze and thaw the container's cgroup.
 
+#![forbid(unsafe_code)]
+
 use crate::state::{ContainerId, StateStore};
 
 use super::{ContainerError, Loaded, Status};

@@ -1,5 +1,7 @@
 //! `ps`: the processes of a container.
 
+#![forbid(unsafe_code)]
+
 use crate::state::StateStore;
 
 use super::{ContainerError, Loaded};

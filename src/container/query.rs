@@ -1,5 +1,7 @@
 //! `state` and `list`: what the runtime reports about containers, in runc's shape.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

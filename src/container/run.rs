@@ -1,11 +1,14 @@
 //! `run` in the foreground: wait for init while forwarding signals to it, like runc.
 
+#![forbid(unsafe_code)]
+
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::linux::pidfd::kill_pid;
+use crate::linux::signal::wait_for_signal;
 use crate::linux::{SysContext, SysError};
 
 /// How the container's process ended.
@@ -50,15 +53,7 @@ pub fn wait_for_exit(init_pid: i32) -> Result<RunOutcome, SysError> {
         if let Some(outcome) = reap(init_pid)? {
             return Ok(outcome);
         }
-        let mut signal: libc::c_int = 0;
-        // SAFETY: a valid signal set and out pointer. libc's sigwait (not nix's) because
-        // real-time signals have no nix `Signal` value and must be forwarded too.
-        let ret = unsafe { libc::sigwait(set.as_ref(), &mut signal) };
-        match ret {
-            0 => {}
-            libc::EINTR => continue,
-            errno => return Err(SysError::new("sigwait", "forwarded signals", Errno::from_raw(errno))),
-        }
+        let signal = wait_for_signal(&set).map_err(|errno| SysError::new("sigwait", "forwarded signals", errno))?;
         if signal != libc::SIGCHLD {
             kill_pid(init_pid, signal)?;
         }

@@ -1,5 +1,7 @@
 //! `start`: open the start gate of a created container.
 
+#![forbid(unsafe_code)]
+
 use crate::process::gate::open_gate;
 use crate::state::{ContainerId, StateStore};
 

@@ -1,5 +1,7 @@
 //! `update`: change the resources of a container's cgroup.
 
+#![forbid(unsafe_code)]
+
 use oci_spec::runtime::LinuxResources;
 
 use crate::state::{ContainerId, StateStore};

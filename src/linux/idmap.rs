@@ -37,8 +37,7 @@ pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[Linu
             let mut byte = [0u8; 1];
             // Wait until the runtime has what it needs (EOF when it closes its end).
             let _ = nix::unistd::read(read_end.as_raw_fd(), &mut byte);
-            // SAFETY: leave at once, without unwinding into the runtime's copied frames.
-            unsafe { libc::_exit(0) }
+            super::exit_now(0)
         }
         crate::linux::clone::Forked::Parent(pid) => {
             drop(read_end);

@@ -3,6 +3,7 @@
 //! This is where `unsafe` lives: each raw call sits under a `SAFETY:` comment and every failure
 //! becomes a [`SysError`] naming the operation and the object it was applied to.
 
+pub mod bpf;
 pub mod capabilities;
 pub mod clone;
 pub mod devices;
@@ -105,4 +106,58 @@ pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, 
 /// Map a raw libc return value (-1 + errno) to a nix result.
 pub(crate) fn check(ret: libc::c_long) -> nix::Result<libc::c_long> {
     if ret < 0 { Err(Errno::last()) } else { Ok(ret) }
+}
+
+/// `open(2)` returning an owned fd; the error names the operation and path.
+pub fn open_fd(path: &std::path::Path, flags: nix::fcntl::OFlag, op: &'static str) -> Result<std::os::fd::OwnedFd, SysError> {
+    let raw = nix::fcntl::open(path, flags | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).on(op, path.display())?;
+    // SAFETY: `open` just returned this fd; nothing else owns it.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw) })
+}
+
+/// End the calling process at once with `code`: no destructors, no atexit handlers, no
+/// unwinding. The only way a cloned child (a copy of the runtime) may leave.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// Take an exclusive flock on `file`, waiting for it (EINTR retried).
+pub fn flock_exclusive(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on an fd `file` owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// `setdomainname(2)`.
+pub fn set_domainname(name: &str) -> Result<(), SysError> {
+    // SAFETY: a pointer and length of a valid byte string.
+    if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } != 0 {
+        return Err(SysError::new("setdomainname", name, Errno::last()));
+    }
+    Ok(())
+}
+
+/// Receive one packet into `buffer`; returns the full packet length (MSG_TRUNC: larger than
+/// the buffer when the packet did not fit). EINTR is retried.
+pub fn recv_packet(fd: &impl std::os::fd::AsRawFd, buffer: &mut [u8]) -> nix::Result<usize> {
+    loop {
+        // SAFETY: a valid fd and a buffer of the length passed.
+        let ret = unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_TRUNC | libc::MSG_CMSG_CLOEXEC) };
+        if ret >= 0 {
+            return Ok(ret as usize);
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            errno => return Err(errno),
+        }
+    }
 }

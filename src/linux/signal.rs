@@ -56,6 +56,41 @@ pub fn signal_name(number: i32) -> String {
     }
 }
 
+/// Wait for one of the (blocked) signals in `set`, real-time ones included (libc's sigwait:
+/// nix's has no value for them). EINTR is retried.
+pub fn wait_for_signal(set: &nix::sys::signal::SigSet) -> nix::Result<i32> {
+    loop {
+        let mut signal: libc::c_int = 0;
+        // SAFETY: a valid signal set and out pointer.
+        match unsafe { libc::sigwait(set.as_ref(), &mut signal) } {
+            0 => return Ok(signal),
+            libc::EINTR => continue,
+            errno => return Err(nix::errno::Errno::from_raw(errno)),
+        }
+    }
+}
+
+/// Give SIGPIPE its default disposition back (Rust ignores it in its own processes).
+pub fn reset_sigpipe() -> nix::Result<()> {
+    // SAFETY: setting a default disposition has no memory-safety implications.
+    unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) }.map(drop)
+}
+
+/// Make each of `signals` end the process with status 128 + signal.
+pub fn exit_on(signals: &[nix::sys::signal::Signal]) -> nix::Result<()> {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet};
+    extern "C" fn exit_on_signal(signal: libc::c_int) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + signal) }
+    }
+    let action = SigAction::new(SigHandler::Handler(exit_on_signal), SaFlags::empty(), SigSet::empty());
+    for signal in signals {
+        // SAFETY: the handler only calls _exit.
+        unsafe { nix::sys::signal::sigaction(*signal, &action) }?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! The socketpair between the runtime and init: one SEQPACKET packet per message.
 
+#![forbid(unsafe_code)]
+
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
@@ -78,20 +80,7 @@ impl Channel {
     /// Receive one message; `Ok(None)` when the peer closed its end (or exited).
     pub fn recv<T: DeserializeOwned>(&self) -> Result<Option<T>, ChannelError> {
         let mut buffer = vec![0u8; MAX_MESSAGE];
-        let length = loop {
-            // SAFETY: a valid fd and a buffer of the length we pass. MSG_TRUNC makes the
-            // kernel report the full packet length so an oversized message is detected.
-            let ret = unsafe {
-                libc::recv(self.fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_TRUNC | libc::MSG_CMSG_CLOEXEC)
-            };
-            if ret >= 0 {
-                break ret as usize;
-            }
-            match Errno::last() {
-                Errno::EINTR => continue,
-                errno => return Err(ChannelError::Receive { peer: self.peer, errno }),
-            }
-        };
+        let length = crate::linux::recv_packet(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         if length == 0 {
             return Ok(None);
         }

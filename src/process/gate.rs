@@ -7,7 +7,9 @@
 //! ENXIO when no reader exists: a dead init is an error, never a hang. The fifo existing is
 //! what makes the status `created`.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+#![forbid(unsafe_code)]
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -29,10 +31,7 @@ pub fn gate_path(dir: &Path) -> PathBuf {
 pub fn create_gate(dir: &Path) -> Result<OwnedFd, SysError> {
     let path = gate_path(dir);
     nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).on("mkfifo", path.display())?;
-    let fd = nix::fcntl::open(&path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
-        .on("open start gate", path.display())?;
-    // SAFETY: a fresh fd from open.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    crate::linux::open_fd(&path, OFlag::O_RDONLY | OFlag::O_NONBLOCK, "open start gate")
 }
 
 /// In init: sleep until `start` writes to the gate, and consume its byte.
@@ -67,13 +66,11 @@ pub enum GateError {
 /// From `start`: let init go, then remove the gate (the container is no longer `created`).
 pub fn open_gate(dir: &Path) -> Result<(), GateError> {
     let path = gate_path(dir);
-    let fd = match nix::fcntl::open(&path, OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()) {
+    let fd = match crate::linux::open_fd(&path, OFlag::O_WRONLY | OFlag::O_NONBLOCK, "open start gate") {
         Ok(fd) => fd,
-        Err(Errno::ENXIO) => return Err(GateError::NoInit(path)),
-        Err(errno) => return Err(SysError::new("open start gate", path.display(), errno).into()),
+        Err(e) if e.errno == Errno::ENXIO => return Err(GateError::NoInit(path)),
+        Err(e) => return Err(e.into()),
     };
-    // SAFETY: a fresh fd from open.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     nix::unistd::write(&fd, &[0u8]).on("write", path.display())?;
     drop(fd);
     match nix::unistd::unlink(&path) {

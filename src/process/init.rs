@@ -1,6 +1,8 @@
 //! The container's init, from the clone to the exec of the user's process. Runs in the child:
 //! it never returns; failures go to the runtime as data, then `_exit`.
 
+#![forbid(unsafe_code)]
+
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
@@ -8,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::AccessFlags;
 use oci_spec::runtime::LinuxNamespaceType;
 
@@ -75,9 +77,7 @@ pub(super) fn run_init(
     let wire = WireError::capture(&error, error.errno());
     // If the runtime is already gone there is nobody to tell; the exit status says it.
     let _ = channel.send(&ToParent::Failed(wire), "failure");
-    // SAFETY: _exit ends this process at once, without running the parent's atexit handlers
-    // or destructors on memory that is a copy of the parent's.
-    unsafe { libc::_exit(1) }
+    crate::linux::exit_now(1)
 }
 
 fn init_main(
@@ -126,8 +126,7 @@ fn init_main(
                 crate::linux::clone::Forked::Child => {}
                 crate::linux::clone::Forked::Parent(real_init) => {
                     let _ = channel.send(&ToParent::InitPid(real_init), "init pid");
-                    // SAFETY: the intermediate process leaves at once, without unwinding.
-                    unsafe { libc::_exit(0) }
+                    crate::linux::exit_now(0)
                 }
             }
         }
@@ -174,7 +173,7 @@ fn init_main(
         nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
     }
     if let Some(domainname) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
-        set_domainname(domainname)?;
+        crate::linux::set_domainname(domainname)?;
     }
     if let Some(sysctls) = linux.and_then(|l| l.sysctl().as_ref()).filter(|s| !s.is_empty()) {
         let proc = ProcFs::open(Path::new("/proc"))?;
@@ -225,8 +224,7 @@ fn init_main(
     }
     wait_at_gate(gate)?;
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
-    // SAFETY: setting a default disposition has no memory-safety implications.
-    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) }.on("reset", "SIGPIPE")?;
+    crate::linux::signal::reset_sigpipe().on("reset", "SIGPIPE")?;
     let errno = match nix::unistd::execve(&executable, &c_args, &c_env) {
         Ok(never) => match never {},
         Err(errno) => errno,
@@ -234,16 +232,7 @@ fn init_main(
     // The runtime has exited by now: stderr is the only place left to say why.
     let message = format!("skiff: exec {}: {}\n", executable.to_string_lossy(), errno.desc());
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
-    // SAFETY: see run_init.
-    unsafe { libc::_exit(127) }
-}
-
-fn set_domainname(name: &str) -> Result<(), SysError> {
-    // SAFETY: a pointer and length of a valid byte string.
-    if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } != 0 {
-        return Err(SysError::new("setdomainname", name, Errno::last()));
-    }
-    Ok(())
+    crate::linux::exit_now(127)
 }
 
 /// runc sets HOME when the config does not: the user's entry in the container's
@@ -263,20 +252,8 @@ fn with_home(env: &[String], uid: u32) -> Vec<String> {
 /// every signal), and engines stop a created container with SIGTERM: exit on them too.
 /// The exec resets these handlers to the default.
 fn end_on_termination_signals() -> Result<(), SysError> {
-    extern "C" fn exit_on_signal(signal: libc::c_int) {
-        // SAFETY: _exit is async-signal-safe.
-        unsafe { libc::_exit(128 + signal) }
-    }
-    let action = nix::sys::signal::SigAction::new(
-        SigHandler::Handler(exit_on_signal),
-        nix::sys::signal::SaFlags::empty(),
-        SigSet::empty(),
-    );
-    for signal in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTERM, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGALRM] {
-        // SAFETY: the handler only calls _exit.
-        unsafe { nix::sys::signal::sigaction(signal, &action) }.on("sigaction", signal)?;
-    }
-    Ok(())
+    use Signal::*;
+    crate::linux::signal::exit_on(&[SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]).on("sigaction", "termination signals")
 }
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {

@@ -20,6 +20,8 @@
 //!   skiff start: writes one byte to the gate ----->  execve(process.args)
 //! ```
 
+#![forbid(unsafe_code)]
+
 use serde::{Deserialize, Serialize};
 
 /// Messages init sends to the runtime.

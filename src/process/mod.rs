@@ -1,11 +1,13 @@
 //! Starting the container's init: the clone, the channel to it, and the start gate.
 
+#![forbid(unsafe_code)]
+
 pub mod channel;
 pub mod gate;
 mod init;
 pub mod message;
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::sys::signal::{Signal, kill};
@@ -249,11 +251,7 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
 }
 
 fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {
-    use nix::fcntl::OFlag;
-    let fd = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .map_err(|errno| SysError::new("open cgroup", path.display(), errno))?;
-    // SAFETY: a fresh fd from open.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    crate::linux::open_fd(path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")
 }
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
