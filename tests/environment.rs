@@ -244,12 +244,13 @@ fn idmap_on_a_non_bind_mount_is_refused() {
 
 #[test]
 fn rootfs_propagation_shared_and_private() {
-    for (propagation, expect_shared) in [("rshared", true), ("rprivate", false), ("rslave", false)] {
+    for (propagation, expect_shared) in [("rshared", true), ("rprivate", false), ("rslave", false), ("runbindable", false), ("unbindable", false)] {
         let out = inside(
             |c| c["linux"]["rootfsPropagation"] = json!(propagation),
             "awk '$5 == \"/\" { for (i = 7; $i != \"-\"; i++) printf \"%s \", $i; print \"end\" }' /proc/self/mountinfo",
         );
         assert_eq!(out.contains("shared:"), expect_shared, "{propagation}: {out}");
+        assert_eq!(out.contains("unbindable"), propagation.contains("unbindable"), "{propagation}: {out}");
     }
 }
 

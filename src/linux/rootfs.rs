@@ -53,11 +53,12 @@ pub struct RootfsPlan<'a> {
 /// Mount everything into the rootfs and switch into it. Runs in init, in its own mount
 /// namespace, before the user's process.
 pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
-    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its unmounts).
-    mount(None::<&str>, "/", None::<&str>, plan.propagation | MsFlags::MS_REC, None::<&str>)
-        .on("set propagation of", "/")?;
-    // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation
-    // "shared"/"rshared"): make that parent private first, as runc does.
+    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
+    // unmounts). Shared and unbindable are applied to the new root after the switch: an
+    // unbindable tree cannot be bind-mounted from, and pivot_root refuses a shared parent.
+    let applied_later = deferred_propagation(plan.propagation);
+    let now = if applied_later { MsFlags::MS_SLAVE } else { plan.propagation };
+    mount(None::<&str>, "/", None::<&str>, now | MsFlags::MS_REC, None::<&str>).on("set propagation of", "/")?;
     if plan.propagation.contains(MsFlags::MS_SHARED) {
         make_parent_mount_private(plan.rootfs)?;
     }
@@ -82,12 +83,12 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     }
     // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
     root.ensure(plan.cwd, NodeKind::Dir)?;
-    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }?;
-    // The new root takes the propagation asked for (it is a new mount, private so far).
-    if plan.propagation.contains(MsFlags::MS_SHARED) {
-        mount(None::<&str>, "/", None::<&str>, plan.propagation, None::<&str>).on("set propagation of new", "/")?;
-    }
-    Ok(())
+    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }
+}
+
+/// Propagation types that can only be set once the new root is in place.
+fn deferred_propagation(propagation: MsFlags) -> bool {
+    propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
 }
 
 /// Make the mount holding `path`'s parent directory private.
@@ -116,6 +117,10 @@ pub fn finish_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     if plan.readonly {
         let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(Path::new("/"))?;
         mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).on("remount read-only", "/")?;
+    }
+    // Last: the propagation asked for, now that no more bind mounts are made from `/`.
+    if deferred_propagation(plan.propagation) {
+        mount(None::<&str>, "/", None::<&str>, plan.propagation, None::<&str>).on("set propagation of new", "/")?;
     }
     Ok(())
 }

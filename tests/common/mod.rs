@@ -122,6 +122,24 @@ impl TestBundle {
     }
 }
 
+/// A test that fails half-way must not leave containers behind (a parked init, a cgroup):
+/// force-delete whatever is still in this bundle's state root.
+impl Drop for TestBundle {
+    fn drop(&mut self) {
+        let root = self.state_root();
+        let Ok(entries) = fs::read_dir(&root) else { return };
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            let _ = Command::new(SKIFF)
+                .args(["--root", root.to_str().unwrap_or_default(), "delete", "--force", &id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// What a skiff invocation did.
 #[derive(Debug)]
 pub struct Outcome {
