@@ -138,13 +138,7 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
         (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),
     ];
     for (patch, expected) in cases {
-        let mut bundle = TestBundle::new(&["true"]);
-        merge(&mut bundle.config, &patch);
-        bundle.write_config();
-        let id = unique_id("initfail");
-        let stderr = create_fails(&bundle, &id);
-        assert!(stderr.contains(expected), "{patch}: expected {expected:?} in {stderr}");
-        bundle.assert_nothing_left(&id);
+        assert_create_refused(&patch, expected);
     }
 }
 
@@ -195,13 +189,7 @@ fn unsupported_settings_are_refused_not_ignored() {
         (json!({"hooks": {"prestart": [{"path": "/bin/true"}]}}), "hooks"),
     ];
     for (patch, field) in cases {
-        let mut bundle = TestBundle::new(&["true"]);
-        merge(&mut bundle.config, &patch);
-        bundle.write_config();
-        let id = unique_id("unsupported");
-        let stderr = create_fails(&bundle, &id);
-        assert!(stderr.contains(field), "{patch}: {stderr}");
-        bundle.assert_nothing_left(&id);
+        assert_create_refused(&patch, field);
     }
 }
 

@@ -196,14 +196,7 @@ fn refused_environment_settings() {
         (json!({"domainname": "x", "hostname": null, "linux": {"namespaces": [{"type": "mount"}]}}), "domainname: cannot set a domain name"),
     ];
     for (patch, expected) in cases {
-        let mut bundle = TestBundle::new(&["true"]);
-        merge(&mut bundle.config, &patch);
-        bundle.write_config();
-        let id = unique_id("refused");
-        let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
-        assert_ne!(out.code, 0, "{patch}");
-        assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
-        bundle.assert_nothing_left(&id);
+        assert_create_refused(&patch, expected);
     }
 }
 
@@ -264,14 +257,7 @@ fn what_the_host_cannot_do_is_an_error() {
         (json!({"process": {"scheduler": {"policy": "SCHED_DEADLINE", "runtime": 1, "deadline": 1, "period": 1}}}), "sched_setattr"),
     ];
     for (patch, expected) in cases {
-        let mut bundle = TestBundle::new(&["true"]);
-        merge(&mut bundle.config, &patch);
-        bundle.write_config();
-        let id = unique_id("hostcannot");
-        let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
-        assert_ne!(out.code, 0, "{patch}");
-        assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
-        bundle.assert_nothing_left(&id);
+        assert_create_refused(&patch, expected);
     }
 }
 

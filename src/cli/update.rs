@@ -99,6 +99,7 @@ fn resources_of(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
         }
         let mut node = &mut value;
         for key in &path[..path.len() - 1] {
+            // Invariant: every node on the path was created just above as a JSON object.
             node = node.as_object_mut().expect("built as objects").entry(*key).or_insert(json!({}));
         }
         node[path[path.len() - 1]] = v;

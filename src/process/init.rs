@@ -62,15 +62,23 @@ impl InitError {
 }
 
 /// Run init to the exec. Never returns.
-pub(super) fn run_init(
-    request: &InitRequest,
-    channel: &Channel,
-    gate: &OwnedFd,
-    joins: &[NamespaceFile],
-    idmapped: &[(usize, OwnedFd)],
-    deferred: nix::sched::CloneFlags,
-) -> ! {
-    let error = match init_main(request, channel, gate, joins, idmapped, deferred) {
+/// What init inherits from the runtime besides the request, all prepared before the clone.
+pub(super) struct Inherited<'a> {
+    /// Init's end of the channel.
+    pub channel: &'a Channel,
+    /// The read end of the start gate.
+    pub gate: &'a OwnedFd,
+    /// Namespace files to join.
+    pub joins: &'a [NamespaceFile],
+    /// Detached idmapped trees, by mount index.
+    pub idmapped: &'a [(usize, OwnedFd)],
+    /// Namespaces to unshare after joining the user namespace.
+    pub deferred: nix::sched::CloneFlags,
+}
+
+pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
+    let channel = inherited.channel;
+    let error = match init_main(request, inherited) {
         Ok(never) => match never {},
         Err(error) => error,
     };
@@ -80,14 +88,8 @@ pub(super) fn run_init(
     crate::linux::exit_now(1)
 }
 
-fn init_main(
-    request: &InitRequest,
-    channel: &Channel,
-    gate: &OwnedFd,
-    joins: &[NamespaceFile],
-    idmapped: &[(usize, OwnedFd)],
-    deferred: nix::sched::CloneFlags,
-) -> Result<Infallible, InitError> {
+fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
+    let Inherited { channel, gate, joins, idmapped, deferred } = *inherited;
     for fd in &request.close_in_init {
         // The runtime's lock on the container directory must not outlive the runtime.
         let _ = nix::unistd::close(*fd);

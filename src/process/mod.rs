@@ -169,7 +169,8 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            init::run_init(request, &init_end, &gate, &joins, &idmapped, deferred)
+            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, deferred };
+            init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
     };

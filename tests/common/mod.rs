@@ -292,3 +292,16 @@ pub fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+
+/// Create a container from the default busybox bundle with `patch` merged into its config:
+/// it must fail, say `expected` on stderr, and leave nothing behind.
+pub fn assert_create_refused(patch: &Value, expected: &str) {
+    let mut bundle = TestBundle::new(&["true"]);
+    merge(&mut bundle.config, patch);
+    bundle.write_config();
+    let id = unique_id("refused");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0, "{patch}: create should have failed");
+    assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
