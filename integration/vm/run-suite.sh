@@ -91,7 +91,7 @@ key=$( {
     echo "$kver $MODULES"
     # shellcheck disable=SC2086  # one path per word
     stat -L -c '%n %s %Y' "/boot/vmlinuz-$kver" $mods
-    cat "$here/init" "$here/run-suite.sh" "$BUSYBOX"
+    cat "$here/init" "$here/run-suite.sh" "$here/../mk-rootfs.sh" "$BUSYBOX"
 } | sha256sum | cut -d' ' -f1)
 
 build_image() {
@@ -114,17 +114,8 @@ build_image() {
         esac
         echo "$b" >> "$w/root/modules/load.order"
     done
-    # The containers' root filesystem, laid out as integration/mk-bundle.sh lays it out.
-    local r=$w/root/rootfs applet
-    mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" "$r/run" "$r/usr"
-    cp "$BUSYBOX" "$r/bin/busybox"
-    for applet in $("$BUSYBOX" --list); do
-        [ -e "$r/bin/$applet" ] || ln -s busybox "$r/bin/$applet"
-    done
-    ln -s bin "$r/sbin"
-    ln -s ../bin "$r/usr/bin"
-    cp "$w/root/etc/passwd" "$w/root/etc/group" "$r/etc/"
-    chmod 1777 "$r/tmp"
+    # The containers' root filesystem, the same as integration/mk-bundle.sh's.
+    BUSYBOX=$BUSYBOX sh "$here/../mk-rootfs.sh" "$w/root/rootfs"
     (cd "$w/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$w/initramfs.cpio.gz"
     # Under TCG the kernel's own xz decompression costs 2-3 s per boot: keep the
     # uncompressed (PVH-bootable ELF) vmlinux when xz can extract it, else boot vmlinuz.
