@@ -287,3 +287,38 @@ fn joined_user_namespace_owns_the_new_namespaces() {
     assert_eq!(owner.skiff(&["delete", "-f", &owner_id]).code, 0);
     owner.assert_nothing_left(&owner_id);
 }
+
+#[test]
+fn new_user_namespace_while_joining_a_host_owned_one() {
+    // The reverse of the pod case: the container makes its own user namespace but joins
+    // another container's network namespace (owned by the host's user namespace).
+    let peer = TestBundle::new(&["sleep", "1000"]);
+    let peer_id = unique_id("netns-owner");
+    assert_eq!(peer.skiff(&["run", "-d", "--bundle", peer.path().to_str().unwrap(), &peer_id]).code, 0);
+    let pid = peer.state(&peer_id)["pid"].as_i64().unwrap();
+    let peer_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    let out = inside(
+        |c| {
+            let namespaces = c["linux"]["namespaces"].as_array_mut().unwrap();
+            namespaces.retain(|ns| ns["type"] != "network");
+            namespaces.push(json!({"type": "network", "path": format!("/proc/{pid}/ns/net")}));
+            namespaces.push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            // sysfs belongs to the (host-owned) network namespace: bind it, as rootless configs do
+            for mount in c["mounts"].as_array_mut().unwrap() {
+                if mount["destination"] == "/sys" {
+                    *mount = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+                }
+            }
+            c["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/sys/fs/cgroup");
+        },
+        "readlink /proc/self/ns/net; cat /proc/self/uid_map | tr -s ' '; echo $$",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], peer_net.to_str().unwrap());
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert_eq!(lines[2], "1");
+    assert_eq!(peer.skiff(&["delete", "-f", &peer_id]).code, 0);
+    peer.assert_nothing_left(&peer_id);
+}

@@ -72,8 +72,10 @@ pub(super) struct Inherited<'a> {
     pub joins: &'a [NamespaceFile],
     /// Detached idmapped trees, by mount index.
     pub idmapped: &'a [(usize, OwnedFd)],
-    /// Namespaces to unshare after joining the user namespace.
+    /// Namespaces to unshare after joining (or creating) the user namespace.
     pub deferred: nix::sched::CloneFlags,
+    /// Create the user namespace after joining the others (`MappingRequest` round trip).
+    pub late_user: bool,
 }
 
 pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
@@ -89,7 +91,7 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
 }
 
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
-    let Inherited { channel, gate, joins, idmapped, deferred } = *inherited;
+    let Inherited { channel, gate, joins, idmapped, deferred, late_user } = *inherited;
     for fd in &request.close_in_init {
         // The runtime's lock on the container directory must not outlive the runtime.
         let _ = nix::unistd::close(*fd);
@@ -120,8 +122,22 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     for ns in user_joins {
         ns.join()?;
     }
+    if late_user {
+        // Host-owned namespaces are joined while we still have the host's privileges.
+        for ns in &other_joins {
+            ns.join()?;
+        }
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).on("unshare", "user namespace")?;
+        channel.send(&ToParent::MappingRequest, "mapping request")?;
+        match channel.recv::<ToInit>()? {
+            Some(ToInit::MappingWritten) => {}
+            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+            None => return Err(InitError::Abandoned),
+        }
+    }
+    let deferred = deferred - nix::sched::CloneFlags::CLONE_NEWUSER;
     if !deferred.is_empty() {
-        nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the joined user namespace"))?;
+        nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the container's user namespace"))?;
         if deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID) {
             // A new pid namespace takes effect for children: continue in one, as its pid 1.
             match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
@@ -146,8 +162,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if namespaces.creates(LinuxNamespaceType::Cgroup) {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP).on("unshare", "cgroup namespace")?;
     }
-    for ns in other_joins {
-        ns.join()?;
+    if !late_user {
+        for ns in other_joins {
+            ns.join()?;
+        }
     }
     nix::unistd::setsid().on("setsid", "init")?;
     if !request.no_new_keyring {

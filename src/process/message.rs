@@ -30,6 +30,8 @@ pub enum ToParent {
     /// From the intermediate process (joined user namespace + new pid namespace): the pid of
     /// the real init, its child, in the runtime's pid namespace.
     InitPid(i32),
+    /// Init has unshared its user namespace (after joining others): write its maps.
+    MappingRequest,
     /// Everything is set up; init is about to wait on the start gate.
     Ready,
     /// Setup failed; init exits after sending this.
@@ -41,6 +43,8 @@ pub enum ToParent {
 pub enum ToInit {
     /// Init's uid/gid maps are written and it is in its cgroup: it may set up.
     Proceed,
+    /// The maps asked for with `MappingRequest` are written.
+    MappingWritten,
     /// The state is saved: init may outlive the runtime now.
     Committed,
 }

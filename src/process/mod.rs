@@ -158,8 +158,13 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     // the clone creates none; init joins the user namespace and unshares them there. A new
     // pid namespace then needs one more fork (the only case with an intermediate process):
     // it reports the real init's pid and exits.
+    // The reverse, a new user namespace while joining others by path: those belong to the
+    // host's user namespace and can only be joined before it is created. Then init joins
+    // them first, unshares the user namespace, asks for its maps, and unshares the rest.
     let joins_user = namespaces.join.iter().any(|(kind, _)| *kind == LinuxNamespaceType::User);
-    let deferred = if joins_user {
+    let late_user = namespaces.creates(LinuxNamespaceType::User)
+        && namespaces.join.iter().any(|(kind, _)| !matches!(kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
+    let deferred = if joins_user || late_user {
         namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag
     } else {
         nix::sched::CloneFlags::empty()
@@ -169,7 +174,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, deferred };
+            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, deferred, late_user };
             init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
@@ -181,10 +186,8 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    if namespaces.creates(LinuxNamespaceType::User) {
-        let linux = request.bundle.spec().linux().as_ref();
-        write_id_map(pid, "uid_map", linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default())?;
-        write_id_map(pid, "gid_map", linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default())?;
+    if namespaces.creates(LinuxNamespaceType::User) && !late_user {
+        write_id_maps(request.bundle, pid)?;
     }
     if let Some(cgroup) = request.cgroup {
         if cgroup.layout != Layout::Unified {
@@ -196,6 +199,11 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     let mut message = init.channel.recv::<ToParent>()?;
+    if let Some(ToParent::MappingRequest) = message {
+        write_id_maps(request.bundle, init.pid)?;
+        init.channel.send(&ToInit::MappingWritten, "mapping written")?;
+        message = init.channel.recv::<ToParent>()?;
+    }
     if let Some(ToParent::InitPid(real)) = message {
         // The intermediate process exits right after saying so; init is its child.
         let _ = waitpid(Pid::from_raw(init.pid), None);
@@ -203,7 +211,9 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         message = init.channel.recv::<ToParent>()?;
     }
     match message {
-        Some(ToParent::InitPid(_)) => Err(ProcessError::InitExited("sent its pid twice".into())),
+        Some(ToParent::InitPid(_) | ToParent::MappingRequest) => {
+            Err(ProcessError::InitExited("sent a setup message out of order".into()))
+        }
         Some(ToParent::Ready) => Ok(init),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         None => {
@@ -253,6 +263,12 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
 
 fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {
     crate::linux::open_fd(path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")
+}
+
+fn write_id_maps(bundle: &Bundle, pid: i32) -> Result<(), SysError> {
+    let linux = bundle.spec().linux().as_ref();
+    write_id_map(pid, "uid_map", linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default())?;
+    write_id_map(pid, "gid_map", linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default())
 }
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
