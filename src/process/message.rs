@@ -16,6 +16,14 @@
 //!   write state.json, --pid-file
 //!        ------------- Committed ----------------->  (EOF instead: the runtime died, _exit)
 //!   exit                                             waits on the start gate fifo
+//!
+//!   Only with user namespaces joined or created around joined namespaces (see
+//!   process/mod.rs), before Ready:
+//!        <------------ MappingRequest -------------  (unshared its user namespace late)
+//!   write uid_map, gid_map
+//!        ------------- MappingWritten ------------>
+//!        <------------ InitPid(pid) ---------------  (intermediate: forked the real init
+//!   wait for the intermediate; init = pid             into a new pid namespace, exits)
 //!   ...
 //!   skiff start: writes one byte to the gate ----->  execve(process.args)
 //! ```
