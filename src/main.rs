@@ -75,24 +75,53 @@ const LONG_FLAGS: &[&str] = &[
     "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share",
     "cpu-shares", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
     "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema",
+    "cwd", "env", "tty", "user", "additional-gids", "process", "process-label", "apparmor",
+    "no-new-privs", "cap", "cgroup", "ignore-paused",
+];
+
+/// Flags that take a value as the next argument (so that value is not a positional).
+const VALUE_FLAGS: &[&str] = &[
+    "root", "log", "log-format", "criu", "rootless", "bundle", "pid-file", "console-socket",
+    "preserve-fds", "format", "interval", "resources", "memory", "memory-swap",
+    "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares",
+    "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
+    "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema", "cwd", "env", "user",
+    "additional-gids", "process", "process-label", "apparmor", "cap", "cgroup",
+    "b", "e", "u", "g", "p", "c", "f", "r",
 ];
 
 /// Rewrite `-root`, `-log-format=json`, ... (runc's long flags with one dash) to the
-/// double-dash form before clap sees them. Anything else (`ps ID -ef`) is left alone.
+/// double-dash form before clap sees them. Like urfave/cli, stop at the command's operands:
+/// after the subcommand and the container id everything is the container's (`exec ID find
+/// -user 0`, `ps ID -ef`).
 fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut out = Vec::with_capacity(args.len());
-    let mut positional_only = false;
+    let mut positionals = 0;
+    let mut takes_value = false;
     for (index, arg) in args.into_iter().enumerate() {
         let text = arg.to_str().unwrap_or("");
-        if text == "--" {
-            positional_only = true;
-        }
-        let name = text.strip_prefix('-').filter(|rest| !rest.starts_with('-')).map(|rest| rest.split('=').next().unwrap_or(rest));
-        if index > 0 && !positional_only && name.is_some_and(|n| LONG_FLAGS.contains(&n)) {
-            out.push(format!("-{text}").into());
-        } else {
+        let flag_name = |t: &str| t.trim_start_matches('-').split('=').next().unwrap_or("").to_string();
+        if index == 0 || positionals >= 2 || text == "--" {
+            if text == "--" {
+                positionals = 2;
+            }
             out.push(arg);
+            continue;
         }
+        if takes_value {
+            takes_value = false;
+            out.push(arg);
+            continue;
+        }
+        if !text.starts_with('-') || text == "-" {
+            positionals += 1;
+            out.push(arg);
+            continue;
+        }
+        let name = flag_name(text);
+        takes_value = !text.contains('=') && VALUE_FLAGS.contains(&name.as_str());
+        let single_dash_long = !text.starts_with("--") && LONG_FLAGS.contains(&name.as_str());
+        out.push(if single_dash_long { format!("-{text}").into() } else { arg });
     }
     out
 }
@@ -128,6 +157,7 @@ fn inherited_fds(command: &cli::Command) -> u32 {
     match command {
         cli::Command::Create(args) => args.preserve_fds + cli::listen_fds(),
         cli::Command::Run(args) => args.create.preserve_fds + cli::listen_fds(),
+        cli::Command::Exec(args) => args.preserve_fds,
         _ => 0,
     }
 }

@@ -6,6 +6,7 @@
 mod create;
 mod delete;
 mod events;
+mod exec;
 mod kill;
 mod list;
 mod pause;
@@ -93,6 +94,8 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Display container events such as OOM notifications and resource statistics.
     Events(events::EventsArgs),
+    /// Execute a new process inside the container.
+    Exec(exec::ExecArgs),
 }
 
 /// What every handler gets.
@@ -137,5 +140,6 @@ pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Ps(args) => ps::run(args, context),
         Command::Update(args) => update::run(args, context),
         Command::Events(args) => events::run(args, context),
+        Command::Exec(args) => exec::run(args, context),
     }
 }

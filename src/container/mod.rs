@@ -5,6 +5,7 @@
 mod create;
 mod delete;
 mod events;
+mod exec;
 mod kill;
 mod pause;
 mod ps;
@@ -19,6 +20,7 @@ pub use kill::kill;
 pub use query::{StateReport, list, state};
 pub use run::{RunOutcome, block_signals, wait_for_exit};
 pub use events::{Event, events_stats, watch_events};
+pub use exec::{ExecOptions, ExecOutcome, exec};
 pub use pause::{pause, resume};
 pub use ps::processes;
 pub use start::start;

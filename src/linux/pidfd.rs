@@ -61,10 +61,44 @@ impl PidFd {
         }
     }
 
+    /// Join the namespaces of this process named by `flags` (setns on the pidfd: the kernel
+    /// joins them together, user namespace first). The calling process must be single-threaded.
+    pub fn join_namespaces(&self, flags: nix::sched::CloneFlags) -> Result<(), SysError> {
+        nix::sched::setns(self.fd_borrow(), flags).on("setns into the namespaces of", format!("{} ({flags:?})", self.pid))
+    }
+
+    /// The pid this fd refers to.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
     fn fd_borrow(&self) -> std::os::fd::BorrowedFd<'_> {
         use std::os::fd::AsFd;
         self.fd.as_fd()
     }
+}
+
+/// The namespaces `pid` is in that differ from the caller's (what an exec must join).
+pub fn namespaces_differing(pid: i32) -> nix::sched::CloneFlags {
+    use nix::sched::CloneFlags;
+    let kinds = [
+        ("user", CloneFlags::CLONE_NEWUSER),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("time", CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)),
+    ];
+    kinds
+        .iter()
+        .filter(|(name, _)| {
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{name}")).ok();
+            let ours = std::fs::read_link(format!("/proc/self/ns/{name}")).ok();
+            theirs.is_some() && theirs != ours
+        })
+        .fold(CloneFlags::empty(), |all, (_, flag)| all | *flag)
 }
 
 /// Signal a process by plain pid (for processes found in a namespace scan).

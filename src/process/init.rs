@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::AccessFlags;
-use oci_spec::runtime::LinuxNamespaceType;
+use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::channel::{Channel, ChannelError};
 use super::gate::wait_at_gate;
@@ -207,6 +207,23 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
     }
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env)?;
+    commit_with_runtime(channel)?;
+    wait_at_gate(gate)?;
+    exec_prepared(prepared)
+}
+
+/// The user's program, ready to exec.
+pub(super) struct Prepared {
+    executable: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+/// Turn the calling process into `process` short of the exec: rlimits, scheduling, bounding
+/// set, user and groups, capabilities, cwd, no_new_privs, the executable found, fds closed
+/// beyond stdio and the `preserve_fds`, umask. Shared by init and `exec`.
+pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String]) -> Result<Prepared, InitError> {
     rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
     if let Some(scheduler) = process.scheduler() {
         process_attrs::set_scheduler(scheduler)?;
@@ -214,7 +231,6 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let Some(priority) = process.io_priority() {
         process_attrs::set_io_priority(priority)?;
     }
-
     let capabilities = plan_capabilities(process.capabilities().as_ref(), &supported_capabilities());
     apply_bounding(&capabilities)?;
     let user = process.user();
@@ -225,32 +241,41 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if process.no_new_privileges() == Some(true) {
         user::set_no_new_privileges()?;
     }
-
     let args = process.args().as_deref().unwrap_or_default();
     let mut env = with_home(process.env().as_deref().unwrap_or_default(), user.uid());
-    env.extend(request.extra_env.iter().cloned());
-    let executable = find_executable(&args[0], &env)?;
-    let c_args = to_cstrings(args.iter().map(String::as_bytes))?;
-    let c_env = to_cstrings(env.iter().map(String::as_bytes))?;
-    fds::prepare_fds_for_exec(request.preserve_fds)?;
+    env.extend(extra_env.iter().cloned());
+    let name = args.first().map(String::as_str).unwrap_or_default();
+    let executable = find_executable(name, &env)?;
+    let prepared = Prepared {
+        executable,
+        args: to_cstrings(args.iter().map(String::as_bytes))?,
+        env: to_cstrings(env.iter().map(String::as_bytes))?,
+    };
+    fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
+    Ok(prepared)
+}
 
+/// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
+pub(super) fn commit_with_runtime(channel: &Channel) -> Result<(), InitError> {
     channel.send(&ToParent::Ready, "ready")?;
     match channel.recv::<ToInit>()? {
-        Some(ToInit::Committed) => {}
-        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-        None => return Err(InitError::Abandoned),
+        Some(ToInit::Committed) => Ok(()),
+        Some(other) => Err(InitError::Unexpected(format!("{other:?}"))),
+        None => Err(InitError::Abandoned),
     }
-    wait_at_gate(gate)?;
+}
+
+/// Exec the prepared program; on failure say why on stderr (the runtime may be gone) and exit 127.
+pub(super) fn exec_prepared(prepared: Prepared) -> ! {
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
-    crate::linux::signal::reset_sigpipe().on("reset", "SIGPIPE")?;
-    let errno = match nix::unistd::execve(&executable, &c_args, &c_env) {
+    let _ = crate::linux::signal::reset_sigpipe();
+    let errno = match nix::unistd::execve(&prepared.executable, &prepared.args, &prepared.env) {
         Ok(never) => match never {},
         Err(errno) => errno,
     };
-    // The runtime has exited by now: stderr is the only place left to say why.
-    let message = format!("skiff: exec {}: {}\n", executable.to_string_lossy(), errno.desc());
+    let message = format!("skiff: exec {}: {}\n", prepared.executable.to_string_lossy(), errno.desc());
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
     crate::linux::exit_now(127)
 }

@@ -1,0 +1,119 @@
+//! `skiff exec`: run a process in a running container.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use skiff::container::{self, ExecOptions, ExecOutcome};
+
+use super::Context;
+
+/// Arguments of `exec`, runc's names.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Path to an AF_UNIX socket which will receive the pty master (not supported yet).
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Current working directory in the container.
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Set environment variables (K=V), repeatable.
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// Allocate a pseudo-TTY (not supported yet).
+    #[arg(short, long)]
+    pub tty: bool,
+    /// UID (format: <uid>[:<gid>]).
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Additional gids, repeatable.
+    #[arg(short = 'g', long)]
+    pub additional_gids: Vec<u32>,
+    /// Path to the process.json.
+    #[arg(short, long)]
+    pub process: Option<PathBuf>,
+    /// Detach from the container's process.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Specify the file to write the process id to.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Set the asm process label (refused: SELinux is not supported).
+    #[arg(long)]
+    pub process_label: Option<String>,
+    /// Set the apparmor profile (refused: AppArmor is not supported).
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    /// Set the no new privileges value for the process.
+    #[arg(long)]
+    pub no_new_privs: bool,
+    /// Add a capability to the bounding set for the process, repeatable.
+    #[arg(short, long)]
+    pub cap: Vec<String>,
+    /// Pass N additional file descriptors to the process.
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Run the process in a (sub-)cgroup (refused: not supported yet).
+    #[arg(long)]
+    pub cgroup: Vec<String>,
+    /// Allow exec in a paused container.
+    #[arg(long)]
+    pub ignore_paused: bool,
+    /// The container id.
+    pub id: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
+    if let Some(socket) = &args.console_socket {
+        anyhow::bail!("--console-socket {}: terminals are not supported yet", socket.display());
+    }
+    if args.process_label.is_some() || args.apparmor.is_some() {
+        anyhow::bail!("--process-label, --apparmor: LSM labels are not supported yet");
+    }
+    if !args.cgroup.is_empty() {
+        anyhow::bail!("--cgroup: running an exec in a sub-cgroup is not supported yet");
+    }
+    let process = match &args.process {
+        Some(path) => {
+            let text = std::fs::read(path).with_context(|| format!("read --process {}", path.display()))?;
+            Some(serde_json::from_slice(&text).with_context(|| format!("decode --process {}", path.display()))?)
+        }
+        None => None,
+    };
+    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let options = ExecOptions {
+        process,
+        args: args.command,
+        env: args.env,
+        cwd: args.cwd,
+        user,
+        additional_gids: args.additional_gids,
+        caps: args.cap,
+        no_new_privs: args.no_new_privs,
+        detach: args.detach,
+        pid_file: args.pid_file,
+        preserve_fds: args.preserve_fds,
+        ignore_paused: args.ignore_paused,
+    };
+    if args.tty {
+        anyhow::bail!("--tty: terminals are not supported yet");
+    }
+    match container::exec(&context.store, &args.id, &options)? {
+        ExecOutcome::Detached(_) => Ok(0),
+        ExecOutcome::Finished(outcome) => Ok(outcome.exit_code()),
+    }
+}
+
+/// `uid[:gid]`, numeric as runc takes them.
+fn parse_user(text: &str) -> anyhow::Result<(u32, Option<u32>)> {
+    let (uid, gid) = match text.split_once(':') {
+        Some((uid, gid)) => (uid, Some(gid)),
+        None => (text, None),
+    };
+    let uid = uid.parse().with_context(|| format!("--user {text:?}: the uid must be a number"))?;
+    let gid = gid.map(|g| g.parse().with_context(|| format!("--user {text:?}: the gid must be a number"))).transpose()?;
+    Ok((uid, gid))
+}

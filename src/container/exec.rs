@@ -1,0 +1,143 @@
+//! `exec`: run another process in a running container.
+
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use oci_spec::runtime::{Capability, Process};
+
+use crate::bundle::{BundleError, CONFIG_FILE, parse_config};
+use crate::linux::pidfd::PidFd;
+use crate::process::exec::{ExecRequest, spawn_exec};
+use crate::state::{StateStore, write_atomically};
+
+use super::run::{RunOutcome, block_signals, wait_for_exit};
+use super::{ContainerError, Loaded, Status};
+
+/// What `exec` was asked for.
+#[derive(Debug, Default, Clone)]
+pub struct ExecOptions {
+    /// `--process`: a whole process object; the other fields are then ignored, as with runc.
+    pub process: Option<Process>,
+    /// The command and its arguments.
+    pub args: Vec<String>,
+    /// `--env` additions (`K=V`, replacing a variable of the same name).
+    pub env: Vec<String>,
+    /// `--cwd`.
+    pub cwd: Option<PathBuf>,
+    /// `--user uid[:gid]`.
+    pub user: Option<(u32, Option<u32>)>,
+    /// `--additional-gids`.
+    pub additional_gids: Vec<u32>,
+    /// `--cap` additions, by name (`CAP_NET_ADMIN`).
+    pub caps: Vec<String>,
+    /// `--no-new-privs`.
+    pub no_new_privs: bool,
+    /// `--detach`.
+    pub detach: bool,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+    /// `--ignore-paused`.
+    pub ignore_paused: bool,
+}
+
+/// How an exec ended (or did not wait to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecOutcome {
+    /// `--detach`: the process's pid.
+    Detached(i32),
+    /// The process ended.
+    Finished(RunOutcome),
+}
+
+/// Run a process in container `id`.
+pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecOutcome, ContainerError> {
+    let container = Loaded::load(store, id)?;
+    let allowed: &[Status] = if options.ignore_paused { &[Status::Created, Status::Running, Status::Paused] } else { &[Status::Created, Status::Running] };
+    if container.status == Status::Paused && !options.ignore_paused {
+        return Err(ContainerError::WrongState { message: "cannot exec in a paused container (use --ignore-paused)".into(), status: container.status });
+    }
+    container.require(allowed, "cannot exec in a stopped container")?;
+    let process = exec_process(&container, options)?;
+    if process.terminal() == Some(true) {
+        return Err(ContainerError::InvalidOption { option: "--tty", reason: "terminals are not supported yet".into() });
+    }
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+        return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });
+    }
+    let state = &container.state;
+    let Some(init) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {
+        return Err(ContainerError::WrongState { message: "cannot exec in a stopped container".into(), status: Status::Stopped });
+    };
+    if !options.detach {
+        block_signals()?;
+    }
+    let request = ExecRequest { init: &init, process: &process, cgroup: state.cgroup.as_ref(), preserve_fds: options.preserve_fds };
+    let child = spawn_exec(&request)?;
+    if let Some(path) = &options.pid_file {
+        write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
+    }
+    let pid = child.commit()?;
+    if options.detach {
+        return Ok(ExecOutcome::Detached(pid));
+    }
+    Ok(ExecOutcome::Finished(wait_for_exit(pid)?))
+}
+
+/// The process to run: `--process` as given, or the container's own process with the
+/// command line's changes (runc's rules).
+fn exec_process(container: &Loaded, options: &ExecOptions) -> Result<Process, ContainerError> {
+    if let Some(process) = &options.process {
+        return Ok(process.clone());
+    }
+    let config_path = container.state.bundle.join(CONFIG_FILE);
+    let bytes = std::fs::read(&config_path).map_err(|source| BundleError::Read { path: config_path.clone(), source })?;
+    let spec = parse_config(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
+    let mut process = spec.process().clone().unwrap_or_default();
+    process.set_terminal(Some(false));
+    process.set_args(Some(options.args.clone()));
+    let mut env = process.env().clone().unwrap_or_default();
+    for addition in &options.env {
+        let name = addition.split('=').next().unwrap_or_default();
+        env.retain(|e| e.split('=').next() != Some(name));
+        env.push(addition.clone());
+    }
+    process.set_env(Some(env));
+    if let Some(cwd) = &options.cwd {
+        process.set_cwd(cwd.clone());
+    }
+    if let Some((uid, gid)) = options.user {
+        let user = process.user_mut();
+        user.set_uid(uid);
+        if let Some(gid) = gid {
+            user.set_gid(gid);
+        }
+    }
+    if !options.additional_gids.is_empty() {
+        process.user_mut().set_additional_gids(Some(options.additional_gids.clone()));
+    }
+    if options.no_new_privs {
+        process.set_no_new_privileges(Some(true));
+    }
+    if !options.caps.is_empty() {
+        let mut caps = process.capabilities().clone().unwrap_or_default();
+        let added: HashSet<Capability> = options
+            .caps
+            .iter()
+            .map(|name| {
+                let bare = name.strip_prefix("CAP_").unwrap_or(name);
+                bare.parse::<Capability>().map_err(|_| ContainerError::InvalidOption { option: "--cap", reason: format!("unknown capability {name:?}") })
+            })
+            .collect::<Result<_, _>>()?;
+        let extend = |set: &Option<HashSet<Capability>>| -> HashSet<Capability> { set.clone().unwrap_or_default().union(&added).copied().collect() };
+        caps.set_bounding(Some(extend(caps.bounding())));
+        caps.set_effective(Some(extend(caps.effective())));
+        caps.set_permitted(Some(extend(caps.permitted())));
+        caps.set_inheritable(Some(extend(caps.inheritable())));
+        caps.set_ambient(Some(extend(caps.ambient())));
+        process.set_capabilities(Some(caps));
+    }
+    Ok(process)
+}

@@ -1,0 +1,108 @@
+//! `exec`: a new process in a running container's namespaces and cgroup.
+//!
+//! The runtime clones the child into the container's pid namespace (setns on its own
+//! `pid_for_children` through the init's pidfd, then back) and, on cgroup v2, into the
+//! container's cgroup; the child joins the other namespaces through the same pidfd, becomes
+//! the configured process, and execs once the runtime has recorded it.
+
+use std::convert::Infallible;
+use std::os::fd::AsRawFd;
+
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+use oci_spec::runtime::{LinuxNamespaceType, Process};
+
+use super::channel::{Channel, channel_pair};
+use super::init::{InitError, become_process, commit_with_runtime, exec_prepared};
+use super::message::{ToInit, ToParent, WireError};
+use super::{InitProcess, ProcessError};
+use crate::cgroups::{ContainerCgroup, Layout};
+use crate::linux::clone::{Forked, clone_process};
+use crate::linux::namespaces::ChildrenNamespace;
+use crate::linux::pidfd::{PidFd, namespaces_differing};
+use crate::linux::{SysContext, exit_now, open_fd};
+
+/// What an exec needs.
+#[derive(Debug)]
+pub struct ExecRequest<'a> {
+    /// The container's init, verified.
+    pub init: &'a PidFd,
+    /// The process to run (from the container's config, with the exec's overrides).
+    pub process: &'a Process,
+    /// The container's cgroup.
+    pub cgroup: Option<&'a ContainerCgroup>,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+}
+
+/// Start the exec'd process, parked until [`InitProcess::commit`].
+pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
+    let namespaces = namespaces_differing(request.init.pid());
+    let (parent_end, child_end) = channel_pair()?;
+    let cgroup_dir = match request.cgroup {
+        Some(cgroup) if cgroup.layout == Layout::Unified => {
+            cgroup.unified_dir().map(|dir| open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()?
+        }
+        _ => None,
+    };
+    // The pid namespace only applies to children: switch ours for the clone, then back.
+    let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
+        let saved = ChildrenNamespace::save(LinuxNamespaceType::Pid)?;
+        request.init.join_namespaces(CloneFlags::CLONE_NEWPID)?;
+        Some(saved)
+    } else {
+        None
+    };
+    let forked = clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
+    let pid = match forked {
+        Forked::Child => {
+            drop(parent_end);
+            let error = match exec_main(request, &child_end, namespaces - CloneFlags::CLONE_NEWPID) {
+                Ok(never) => match never {},
+                Err(error) => error,
+            };
+            let _ = child_end.send(&ToParent::Failed(WireError::capture(&error, None)), "failure");
+            exit_now(1)
+        }
+        Forked::Parent(pid) => pid,
+    };
+    drop(saved_pid_namespace);
+    drop(child_end);
+    drop(cgroup_dir);
+    let mut process = InitProcess { pid, channel: parent_end, armed: true };
+    if let Some(cgroup) = request.cgroup {
+        if cgroup.layout != Layout::Unified {
+            cgroup.add_process(pid)?;
+        }
+    }
+    process.channel.send(&ToInit::Proceed, "proceed")?;
+    match process.channel.recv::<ToParent>()? {
+        Some(ToParent::Ready) => Ok(process),
+        Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
+        Some(other) => Err(ProcessError::InitExited(format!("unexpected {other:?}"))),
+        None => {
+            process.armed = false;
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            Err(ProcessError::InitExited("the exec'd process exited before it was ready".into()))
+        }
+    }
+}
+
+fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -> Result<Infallible, InitError> {
+    nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
+    match channel.recv::<ToInit>()? {
+        Some(ToInit::Proceed) => {}
+        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+        None => return Err(InitError::Abandoned),
+    }
+    if !namespaces.is_empty() {
+        // Joining the mount namespace also moves us to its root (the container's rootfs).
+        request.init.join_namespaces(namespaces)?;
+    }
+    nix::unistd::setsid().on("setsid", "exec")?;
+    let prepared = become_process(request.process, request.preserve_fds, &[])?;
+    commit_with_runtime(channel)?;
+    exec_prepared(prepared)
+}
+

@@ -1,0 +1,94 @@
+//! `exec`: a process in a running container's namespaces, cgroup and credentials.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn running(args: &[&str]) -> (TestBundle, String) {
+    let bundle = TestBundle::new(args);
+    let id = unique_id("exec");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    wait_for_status(&bundle, &id, "running");
+    (bundle, id)
+}
+
+#[test]
+fn exec_joins_the_container() {
+    let (bundle, id) = running(&["sleep", "1000"]);
+    let init = bundle.state(&id)["pid"].as_i64().unwrap();
+    let script = "hostname; for ns in pid mnt net; do readlink /proc/self/ns/$ns; done; cat /proc/1/comm; grep CapEff /proc/self/status; pwd; echo $FOO";
+    let out = bundle.skiff(&["exec", "--env", "FOO=bar", "--cwd", "/tmp", &id, "sh", "-c", script]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "runc", "the container's hostname");
+    for (index, ns) in ["pid", "mnt", "net"].iter().enumerate() {
+        let theirs = std::fs::read_link(format!("/proc/{init}/ns/{ns}")).unwrap();
+        assert_eq!(lines[1 + index], theirs.to_str().unwrap(), "{ns}");
+    }
+    assert_eq!(lines[4], "sleep", "pid 1 of the namespace is the container's init");
+    assert_eq!(lines[5], "CapEff:\t0000000020000420", "the container's capabilities");
+    assert_eq!(lines[6..], ["/tmp", "bar"]);
+    // and it was in the container's cgroup
+    let out = bundle.skiff(&["exec", &id, "cat", "/proc/self/cgroup"]);
+    assert!(out.stdout.lines().any(|l| l == format!("8:pids:/{id}")), "{}", out.stdout);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn exec_exit_status_user_and_detach() {
+    let (bundle, id) = running(&["sleep", "1000"]);
+    assert_eq!(bundle.skiff(&["exec", &id, "sh", "-c", "exit 5"]).code, 5);
+    let out = bundle.skiff(&["exec", "--user", "1000:1001", "--additional-gids", "7", &id, "sh", "-c", "id -u; id -g; id -G"]);
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), ["1000", "1001", "1001 7"], "{}", out.stderr);
+    let pid_file = bundle.dir.path().join("exec.pid");
+    let out = bundle.skiff(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), &id, "sleep", "1000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert_eq!(std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap().trim(), "sleep");
+    let pids: Vec<i32> = serde_json::from_str(bundle.skiff(&["ps", "-f", "json", &id]).stdout.trim()).unwrap();
+    assert!(pids.contains(&pid), "the detached exec is one of the container's processes");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn exec_with_a_process_file() {
+    let (bundle, id) = running(&["sleep", "1000"]);
+    let process = bundle.dir.path().join("process.json");
+    std::fs::write(
+        &process,
+        json!({"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo from $WHO; grep NoNewPrivs /proc/self/status"],
+               "env": ["PATH=/bin", "WHO=process.json"], "cwd": "/", "noNewPrivileges": true})
+        .to_string(),
+    )
+    .unwrap();
+    let out = bundle.skiff(&["exec", "--process", process.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "from process.json\nNoNewPrivs:\t1\n");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn exec_refusals() {
+    let (bundle, id) = running(&["sleep", "1000"]);
+    let out = bundle.skiff(&["exec", &id, "no-such-program"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("executable file not found"), "{}", out.stderr);
+    let out = bundle.skiff(&["exec", "--tty", &id, "true"]);
+    assert!(out.stderr.contains("terminals are not supported yet"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["pause", &id]).code, 0);
+    let out = bundle.skiff(&["exec", &id, "true"]);
+    assert!(out.stderr.contains("paused"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["resume", &id]).code, 0);
+    assert_eq!(bundle.skiff(&["kill", &id, "KILL"]).code, 0);
+    wait_for_status(&bundle, &id, "stopped");
+    let out = bundle.skiff(&["exec", &id, "true"]);
+    assert!(out.stderr.contains("cannot exec in a stopped container"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    assert_no_process_mentions("no-such-program");
+}
