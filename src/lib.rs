@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cgroups;
 pub mod container;
 pub mod default_spec;
+pub mod features;
 pub mod linux;
 pub mod logging;
 pub mod process;

@@ -7,6 +7,7 @@ mod create;
 mod delete;
 mod events;
 mod exec;
+mod features;
 mod kill;
 mod list;
 mod pause;
@@ -96,6 +97,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Execute a new process inside the container.
     Exec(exec::ExecArgs),
+    /// Show the enabled features (the runtime-spec features document).
+    Features(features::FeaturesArgs),
 }
 
 /// What every handler gets.
@@ -141,5 +144,6 @@ pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Update(args) => update::run(args, context),
         Command::Events(args) => events::run(args, context),
         Command::Exec(args) => exec::run(args, context),
+        Command::Features(args) => features::run(args),
     }
 }

@@ -165,6 +165,17 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
     parsed
 }
 
+/// Every option name skiff understands (the `features` list); kept in step with `known` by a test.
+pub const KNOWN_OPTIONS: &[&str] = &[
+    "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
+    "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime",
+    "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime",
+    "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
+    "rnorelatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime",
+    "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
+    "shared", "slave", "strictatime", "suid", "symfollow", "sync", "unbindable",
+];
+
 /// Parse a propagation name as used by `linux.rootfsPropagation`.
 pub fn parse_propagation(name: &str) -> Option<MsFlags> {
     match known(name) {
@@ -192,6 +203,13 @@ mod tests {
         assert_eq!(parsed.flags, MsFlags::MS_NODEV);
         assert!(parsed.cleared.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC));
         assert_eq!(parsed.data_string(), None);
+    }
+
+    #[test]
+    fn known_options_list_matches_the_parser() {
+        for name in KNOWN_OPTIONS {
+            assert!(known(name).is_some(), "{name} is listed but not parsed");
+        }
     }
 
     #[test]
