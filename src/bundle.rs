@@ -178,7 +178,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
 }
 
 /// Settings skiff cannot honour yet are refused, never silently dropped: a container that
-/// asked for seccomp or an LSM label must not run without it, and hooks must run.
+/// asked for seccomp or an LSM label must not run without it.
 fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError> {
     let linux = spec.linux().as_ref();
     if linux.and_then(|l| l.seccomp().as_ref()).is_some() {
@@ -192,19 +192,6 @@ fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError>
     }
     if linux.and_then(|l| l.mount_label().as_deref()).is_some_and(|l| !l.is_empty()) {
         return Err(invalid("linux.mountLabel", "SELinux mount labels are not supported yet"));
-    }
-    if let Some(hooks) = spec.hooks() {
-        let any = [
-            hooks.prestart().as_ref().is_some_and(|h| !h.is_empty()),
-            hooks.create_runtime().as_ref().is_some_and(|h| !h.is_empty()),
-            hooks.create_container().as_ref().is_some_and(|h| !h.is_empty()),
-            hooks.start_container().as_ref().is_some_and(|h| !h.is_empty()),
-            hooks.poststart().as_ref().is_some_and(|h| !h.is_empty()),
-            hooks.poststop().as_ref().is_some_and(|h| !h.is_empty()),
-        ];
-        if any.iter().any(|h| *h) {
-            return Err(invalid("hooks", "hooks are not supported yet"));
-        }
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! What `features` reports: the runtime-spec features document, true to what this build
-//! does (hooks, seccomp and LSMs are false until they exist).
+//! does (seccomp and LSMs are false until they exist).
 
 #![forbid(unsafe_code)]
 
@@ -44,7 +44,7 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
     FeaturesBuilder::default()
         .oci_version_min(OCI_VERSION_MIN)
         .oci_version_max(crate::OCI_VERSION)
-        .hooks(Vec::<String>::new())
+        .hooks(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec())
         .mount_options(KNOWN_OPTIONS.iter().map(|o| o.to_string()).collect::<Vec<_>>())
         .linux(linux)
         .annotations(annotations)
@@ -59,7 +59,7 @@ mod tests {
     fn document_is_true_to_the_build() {
         let json = serde_json::to_value(features().unwrap()).unwrap();
         assert_eq!(json["ociVersionMax"], crate::OCI_VERSION);
-        assert_eq!(json["hooks"], serde_json::json!([]));
+        assert_eq!(json["hooks"].as_array().unwrap().len(), 6);
         assert_eq!(json["linux"]["seccomp"]["enabled"], false);
         assert_eq!(json["linux"]["cgroup"]["v2"], true);
         assert_eq!(json["linux"]["mountExtensions"]["idmap"]["enabled"], true);

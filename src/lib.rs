@@ -11,6 +11,7 @@ pub mod cgroups;
 pub mod container;
 pub mod default_spec;
 pub mod features;
+pub mod hooks;
 pub mod linux;
 pub mod logging;
 pub mod process;

@@ -126,6 +126,9 @@ pub struct State {
     /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<crate::cgroups::ContainerCgroup>,
+    /// The config's hooks (poststart and poststop run from `start` and `delete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
 }
 
 /// The directory tree under `--root`.
@@ -329,6 +332,7 @@ mod tests {
             annotations: HashMap::new(),
             own_pid_namespace: true,
             cgroup: None,
+            hooks: None,
         }
     }
 

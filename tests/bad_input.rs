@@ -186,7 +186,6 @@ fn unsupported_settings_are_refused_not_ignored() {
         (json!({"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}}), "linux.seccomp"),
         (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile"),
         (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel"),
-        (json!({"hooks": {"prestart": [{"path": "/bin/true"}]}}), "hooks"),
     ];
     for (patch, field) in cases {
         assert_create_refused(&patch, field);

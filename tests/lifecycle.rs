@@ -204,3 +204,72 @@ fn sigterm_stops_a_created_container() {
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn hooks_run_at_their_points_with_the_state() {
+    // Each hook appends its name, the status it was given and whether it saw the container's
+    // rootfs as / (createContainer runs before pivot_root, startContainer after).
+    let mut bundle = TestBundle::new(&["true"]);
+    let log = bundle.dir.path().join("hooks.log");
+    let script = bundle.dir.path().join("hook.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nstate=$(cat)\nstatus=$(echo \"$state\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/')\necho \"$1 $status $HOOK_ENV\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // startContainer runs inside the container: give it the script and the log there
+    std::fs::copy(&script, bundle.rootfs().join("hook.sh")).unwrap();
+    std::fs::write(bundle.rootfs().join("hook.sh"), "#!/bin/sh\ncat > /dev/null\necho \"$1 in-container\" > /tmp/start-hook\n").unwrap();
+    std::fs::set_permissions(bundle.rootfs().join("hook.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let host_hook = |name: &str| json!({"path": script.to_str().unwrap(), "args": ["hook.sh", name], "env": ["HOOK_ENV=set"]});
+    bundle.config["root"]["readonly"] = json!(false);
+    bundle.config["process"]["args"] = json!(["sh", "-c", "cat /tmp/start-hook"]);
+    bundle.config["hooks"] = json!({
+        "prestart": [host_hook("prestart")],
+        "createRuntime": [host_hook("createRuntime")],
+        "createContainer": [host_hook("createContainer")],
+        "startContainer": [{"path": "/hook.sh", "args": ["hook.sh", "startContainer"]}],
+        "poststart": [host_hook("poststart")],
+        "poststop": [host_hook("poststop")]
+    });
+    bundle.write_config();
+    let id = unique_id("hooks");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "startContainer in-container\n", "startContainer ran inside, before the process");
+    let lines: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "prestart creating set",
+            "createRuntime creating set",
+            "createContainer creating set",
+            "poststart running set",
+            "poststop stopped set"
+        ]
+    );
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn a_failing_create_hook_fails_create_and_leaves_nothing() {
+    for point in ["prestart", "createRuntime", "createContainer"] {
+        let mut bundle = TestBundle::new(&["true"]);
+        bundle.config["hooks"] = json!({point: [{"path": "/bin/false"}]});
+        bundle.write_config();
+        let id = unique_id("hookfail");
+        let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        assert_ne!(out.code, 0, "{point}");
+        assert!(out.stderr.contains(&format!("{point} hook /bin/false failed")), "{point}: {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+    // a hook past its timeout is killed and fails the create
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]});
+    bundle.write_config();
+    let id = unique_id("hooktimeout");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert!(out.stderr.contains("timed out after 1 s"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

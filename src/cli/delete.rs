@@ -17,6 +17,6 @@ pub struct DeleteArgs {
 }
 
 pub fn run(args: DeleteArgs, context: &Context) -> anyhow::Result<i32> {
-    skiff::container::delete(&context.store, &args.id, args.force)?;
+    context.warn_all(&skiff::container::delete(&context.store, &args.id, args.force)?);
     Ok(0)
 }

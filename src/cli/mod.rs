@@ -115,6 +115,13 @@ impl Context {
     pub fn debug(&self, message: &str) {
         self.logger.log(Level::Debug, message);
     }
+
+    /// Log warnings the core returned (failed poststart/poststop hooks).
+    pub fn warn_all(&self, warnings: &[String]) {
+        for warning in warnings {
+            self.logger.log(Level::Warning, warning);
+        }
+    }
 }
 
 /// Socket activation (sd_listen_fds): the number of fds from 3 handed to this process, when

@@ -37,17 +37,20 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
         }
     }
     let pid = container::create(&context.store, &options)?;
-    if let Err(error) = container::start(&context.store, &options.id) {
-        // Do not leave a created container behind a failed run.
-        let _ = container::delete(&context.store, &options.id, true);
-        return Err(error.into());
+    match container::start(&context.store, &options.id) {
+        Ok(warnings) => context.warn_all(&warnings),
+        Err(error) => {
+            // Do not leave a created container behind a failed run.
+            let _ = container::delete(&context.store, &options.id, true);
+            return Err(error.into());
+        }
     }
     if args.detach {
         return Ok(0);
     }
     let outcome = container::wait_for_exit(pid)?;
     if !args.keep {
-        container::delete(&context.store, &options.id, true)?;
+        context.warn_all(&container::delete(&context.store, &options.id, true)?);
     }
     Ok(outcome.exit_code())
 }

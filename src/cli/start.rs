@@ -14,6 +14,6 @@ pub struct StartArgs {
 }
 
 pub fn run(args: StartArgs, context: &Context) -> anyhow::Result<i32> {
-    skiff::container::start(&context.store, &args.id)?;
+    context.warn_all(&skiff::container::start(&context.store, &args.id)?);
     Ok(0)
 }

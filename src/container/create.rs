@@ -71,6 +71,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         annotations: bundle.annotations(),
         own_pid_namespace: own_pid_namespace(bundle.namespaces()),
         cgroup: Some(cgroup.clone()),
+        hooks: bundle.spec().hooks().clone(),
     };
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).

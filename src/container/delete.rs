@@ -14,11 +14,12 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Delete container `id`. Without `force` it must be stopped (the runtime-spec's rule: a
 /// created container is refused too); with `force` anything left is killed and removed.
-pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), ContainerError> {
+/// Returns warnings (poststop hook failures).
+pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<Vec<String>, ContainerError> {
     let id = ContainerId::parse(id)?;
     let _lock = match store.lock(&id) {
         Ok(lock) => lock,
-        Err(StateError::NotFound(_)) if force => return Ok(()),
+        Err(StateError::NotFound(_)) if force => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
     };
     let state = match store.load(&id) {
@@ -27,7 +28,7 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), Container
         // as runc does; the id still counts as not existing.
         Err(StateError::NotFound(_)) => {
             store.remove(&id)?;
-            return if force { Ok(()) } else { Err(StateError::NotFound(id.to_string()).into()) };
+            return if force { Ok(Vec::new()) } else { Err(StateError::NotFound(id.to_string()).into()) };
         }
         Err(e) => return Err(e.into()),
     };
@@ -53,6 +54,17 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), Container
         // Also kills what is left in it (processes of a container sharing a pid namespace).
         cgroup.destroy()?;
     }
+    let warnings = poststop(&state);
     store.remove(&id)?;
-    Ok(())
+    Ok(warnings)
+}
+
+/// poststop hooks, once the container is gone; failures are warnings (runtime-spec).
+fn poststop(state: &crate::state::State) -> Vec<String> {
+    let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststop().clone()).filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    let result = crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Stopped, None, &state.bundle, &state.annotations)
+        .and_then(|json| crate::hooks::run_hooks("poststop", &hooks, &json));
+    result.err().map(|e| vec![e.to_string()]).unwrap_or_default()
 }

@@ -59,6 +59,9 @@ pub enum ContainerError {
     /// The container's cgroup.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
+    /// A hook failed.
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
     /// Opening the start gate failed.
     #[error(transparent)]
     Gate(#[from] GateError),

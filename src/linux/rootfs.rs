@@ -50,8 +50,8 @@ pub struct RootfsPlan<'a> {
     pub idmapped: &'a [(usize, std::os::fd::OwnedFd)],
 }
 
-/// Mount everything into the rootfs and switch into it. Runs in init, in its own mount
-/// namespace, before the user's process.
+/// Mount everything into the rootfs (the switch into it is [`enter_rootfs`], after the
+/// createRuntime and createContainer hooks). Runs in init, in its own mount namespace.
 pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
     // unmounts). Shared and unbindable are applied to the new root after the switch: an
@@ -83,6 +83,11 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     }
     // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
     root.ensure(plan.cwd, NodeKind::Dir)?;
+    Ok(())
+}
+
+/// Switch into the prepared rootfs: `pivot_root`, or `MS_MOVE` + chroot with `--no-pivot`.
+pub fn enter_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }
 }
 

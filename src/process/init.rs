@@ -20,7 +20,7 @@ use super::message::{ToInit, ToParent, WireError};
 use super::InitRequest;
 use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
 use crate::linux::namespaces::NamespaceFile;
-use crate::linux::rootfs::{RootfsPlan, finish_rootfs, setup_rootfs};
+use crate::linux::rootfs::{RootfsPlan, enter_rootfs, finish_rootfs, setup_rootfs};
 use crate::linux::procfs::ProcFs;
 use crate::linux::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
 
@@ -48,6 +48,9 @@ pub enum InitError {
     /// The runtime exited before it saved the container's state.
     #[error("the runtime exited before committing the container")]
     Abandoned,
+    /// A createContainer hook failed.
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
 }
 
 impl InitError {
@@ -189,6 +192,27 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         idmapped,
     };
     setup_rootfs(&plan)?;
+    let hooks = spec.hooks().as_ref();
+    let hook_state = |pid| {
+        crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(pid), request.bundle.dir(), &request.bundle.annotations())
+    };
+    let mut runtime_pid = None;
+    let has = |h: Option<&Vec<oci_spec::runtime::Hook>>| h.is_some_and(|h| !h.is_empty());
+    if hooks.is_some_and(|h| has(h.prestart().as_ref()) || has(h.create_runtime().as_ref()) || has(h.create_container().as_ref()) || has(h.start_container().as_ref())) {
+        // The runtime runs prestart and createRuntime now, and tells us our pid for ours.
+        channel.send(&ToParent::HooksPlease, "hooks please")?;
+        match channel.recv::<ToInit>()? {
+            Some(ToInit::HooksDone { pid }) => runtime_pid = Some(pid),
+            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
+            None => return Err(InitError::Abandoned),
+        }
+    }
+    if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
+        // In the container's namespaces, before pivot_root: paths resolve on the host.
+        let state = hook_state(pid)?;
+        crate::hooks::run_hooks("createContainer", hooks.create_container().as_deref().unwrap_or_default(), &state)?;
+    }
+    enter_rootfs(&plan)?;
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
     }
@@ -210,6 +234,15 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     let prepared = become_process(process, request.preserve_fds, &request.extra_env)?;
     commit_with_runtime(channel)?;
     wait_at_gate(gate)?;
+    if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
+        // In the container, after start: paths resolve in the container. A failure stops
+        // the container (the runtime has exited: stderr says why).
+        let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Created, Some(pid), request.bundle.dir(), &request.bundle.annotations())?;
+        if let Err(error) = crate::hooks::run_hooks("startContainer", hooks.start_container().as_deref().unwrap_or_default(), &state) {
+            let _ = nix::unistd::write(std::io::stderr(), format!("skiff: {error}\n").as_bytes());
+            crate::linux::exit_now(1);
+        }
+    }
     exec_prepared(prepared)
 }
 

@@ -40,6 +40,8 @@ pub enum ToParent {
     InitPid(i32),
     /// Init has unshared its user namespace (after joining others): write its maps.
     MappingRequest,
+    /// The rootfs is mounted, not yet entered: run the prestart and createRuntime hooks.
+    HooksPlease,
     /// Everything is set up; init is about to wait on the start gate.
     Ready,
     /// Setup failed; init exits after sending this.
@@ -53,6 +55,11 @@ pub enum ToInit {
     Proceed,
     /// The maps asked for with `MappingRequest` are written.
     MappingWritten,
+    /// The runtime's hooks ran; `pid` is init's pid as the runtime (and hooks) see it.
+    HooksDone {
+        /// Init's pid in the runtime's pid namespace.
+        pid: i32,
+    },
     /// The state is saved: init may outlive the runtime now.
     Committed,
 }

@@ -39,6 +39,9 @@ pub enum ProcessError {
     /// Init reported a failure.
     #[error("{0}")]
     Init(WireError),
+    /// A prestart or createRuntime hook failed.
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
     /// Placing init in its cgroup failed.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
@@ -211,8 +214,19 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         init.pid = real;
         message = init.channel.recv::<ToParent>()?;
     }
+    if let Some(ToParent::HooksPlease) = message {
+        // prestart (deprecated) and createRuntime: in the runtime's namespaces, now that the
+        // container's exist and before pivot_root.
+        if let Some(hooks) = request.bundle.spec().hooks() {
+            let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())?;
+            crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
+            crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
+        }
+        init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
+        message = init.channel.recv::<ToParent>()?;
+    }
     match message {
-        Some(ToParent::InitPid(_) | ToParent::MappingRequest) => {
+        Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease) => {
             Err(ProcessError::InitExited("sent a setup message out of order".into()))
         }
         Some(ToParent::Ready) => Ok(init),

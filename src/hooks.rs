@@ -1,0 +1,110 @@
+//! The six hook points of the runtime-spec: each hook runs with the container's state JSON on
+//! stdin, its own args and env, and an optional timeout in seconds. The caller decides where
+//! (runtime or container namespace) and whether a failure is fatal.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use oci_spec::runtime::{ContainerState, Hook, StateBuilder};
+
+/// Errors running a hook.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// The hook could not be started.
+    #[error("{point} hook {path}: start")]
+    Spawn {
+        /// The hook point.
+        point: &'static str,
+        /// The program.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The hook exited unsuccessfully.
+    #[error("{point} hook {path} failed: {status}")]
+    Failed {
+        /// The hook point.
+        point: &'static str,
+        /// The program.
+        path: PathBuf,
+        /// Its exit status.
+        status: String,
+    },
+    /// The hook ran past its timeout and was killed.
+    #[error("{point} hook {path} timed out after {seconds} s")]
+    Timeout {
+        /// The hook point.
+        point: &'static str,
+        /// The program.
+        path: PathBuf,
+        /// The timeout.
+        seconds: i64,
+    },
+    /// The state could not be encoded.
+    #[error("encode the container state for hooks: {0}")]
+    State(String),
+}
+
+/// The state JSON a hook reads on stdin (the runtime-spec's state, with `status`).
+pub fn state_json(id: &str, status: ContainerState, pid: Option<i32>, bundle: &Path, annotations: &HashMap<String, String>) -> Result<Vec<u8>, HookError> {
+    let mut builder = StateBuilder::default()
+        .version(crate::OCI_VERSION)
+        .id(id)
+        .status(status)
+        .bundle(bundle.to_path_buf())
+        .annotations(annotations.clone());
+    if let Some(pid) = pid {
+        builder = builder.pid(pid);
+    }
+    let state = builder.build().map_err(|e| HookError::State(e.to_string()))?;
+    serde_json::to_vec(&state).map_err(|e| HookError::State(e.to_string()))
+}
+
+/// Run `hooks` in order, each to completion; the first failure stops the rest.
+pub fn run_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Result<(), HookError> {
+    hooks.iter().try_for_each(|hook| run_hook(point, hook, state))
+}
+
+fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookError> {
+    let path = hook.path().clone();
+    let args = hook.args().clone().unwrap_or_default();
+    let mut command = Command::new(&path);
+    if let Some(first) = args.first() {
+        command.arg0(first);
+    }
+    command.args(args.iter().skip(1)).env_clear().stdin(Stdio::piped());
+    for pair in hook.env().as_deref().unwrap_or_default() {
+        if let Some((key, value)) = pair.split_once('=') {
+            command.env(key, value);
+        }
+    }
+    let mut child = command.spawn().map_err(|source| HookError::Spawn { point, path: path.clone(), source })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A hook that does not read its stdin is not an error.
+        let _ = stdin.write_all(state);
+    }
+    let deadline = hook.timeout().filter(|t| *t > 0).map(|t| (t, Instant::now() + Duration::from_secs(t as u64)));
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(HookError::Failed { point, path, status: status.to_string() }),
+            Ok(None) => {}
+            Err(source) => return Err(HookError::Spawn { point, path, source }),
+        }
+        if let Some((seconds, at)) = deadline {
+            if Instant::now() >= at {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(HookError::Timeout { point, path, seconds });
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
