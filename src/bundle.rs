@@ -236,9 +236,6 @@ fn validate_process(process: &Process) -> Result<(), BundleError> {
     if !process.cwd().is_absolute() {
         return Err(invalid("process.cwd", format!("{:?} is not an absolute path", process.cwd())));
     }
-    if process.terminal() == Some(true) {
-        return Err(invalid("process.terminal", "terminals are not supported yet; set it to false"));
-    }
     let mut seen = Vec::new();
     for rlimit in process.rlimits().as_deref().unwrap_or_default() {
         if seen.contains(&rlimit.typ()) {

@@ -15,7 +15,7 @@ pub struct CreateArgs {
     /// Path to the root of the bundle directory.
     #[arg(short, long, default_value = ".")]
     pub bundle: PathBuf,
-    /// Path to an AF_UNIX socket which will receive the pty master (not supported yet).
+    /// Path to an AF_UNIX socket which will receive the pty master (process.terminal).
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
     /// Specify the file to write the process id to.
@@ -45,20 +45,12 @@ impl CreateArgs {
             no_new_keyring: self.no_new_keyring,
             preserve_fds: self.preserve_fds,
             listen_fds: super::listen_fds(),
+            console_socket: self.console_socket.clone(),
         }
     }
 }
 
-/// Refuse `--console-socket` until terminals exist, rather than ignore it.
-pub fn refuse_console_socket(socket: &Option<PathBuf>) -> anyhow::Result<()> {
-    if let Some(socket) = socket {
-        anyhow::bail!("--console-socket {}: terminals are not supported yet", socket.display());
-    }
-    Ok(())
-}
-
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
-    refuse_console_socket(&args.console_socket)?;
     container::create(&context.store, &args.options())?;
     Ok(0)
 }

@@ -6,7 +6,7 @@ use clap::Args;
 use skiff::container;
 
 use super::Context;
-use super::create::{CreateArgs, refuse_console_socket};
+use super::create::CreateArgs;
 
 /// Arguments of `run`: those of `create`, and how to wait.
 #[derive(Debug, Args)]
@@ -26,7 +26,6 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
-    refuse_console_socket(&args.create.console_socket)?;
     let options = args.create.options();
     if !args.detach {
         // Signals sent to skiff from now on queue up and are forwarded to the container.

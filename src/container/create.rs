@@ -32,6 +32,8 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     /// `--preserve-fds`.
     pub preserve_fds: u32,
+    /// `--console-socket`: where the pty master goes when `process.terminal` is set.
+    pub console_socket: Option<PathBuf>,
     /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
     /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
     pub listen_fds: u32,
@@ -44,6 +46,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
+    let console = connect_console(bundle.process().terminal() == Some(true), options.console_socket.as_deref())?;
     let linux = bundle.spec().linux().as_ref();
     let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
     let root = Path::new(CGROUP_ROOT);
@@ -89,6 +92,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         extra_env: listen_env(options.listen_fds),
         cgroup: Some(&cgroup),
         close_in_init: vec![lock.raw_fd()],
+        console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
     };
     let init = spawn_init(&request)?;
     let stat = proc_stat::read_stat(init.pid())
@@ -133,6 +137,26 @@ impl Drop for CgroupGuard<'_> {
         if !self.keep && self.cgroup.destroy().is_err() {
             self.claim.retain_for_cleanup();
         }
+    }
+}
+
+/// runc's rules: a terminal needs a console socket to send the pty master to, and a console
+/// socket without a terminal is a mistake. The connection is made here, on the host.
+fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<std::os::unix::net::UnixStream>, ContainerError> {
+    match (terminal, socket) {
+        (false, None) => Ok(None),
+        (true, None) => Err(ContainerError::InvalidOption {
+            option: "--console-socket",
+            reason: "process.terminal is set: a console socket is needed to receive the pty master".into(),
+        }),
+        (false, Some(_)) => Err(ContainerError::InvalidOption {
+            option: "--console-socket",
+            reason: "process.terminal is not set: there is no terminal to send".into(),
+        }),
+        (true, Some(path)) => std::os::unix::net::UnixStream::connect(path).map(Some).map_err(|e| ContainerError::InvalidOption {
+            option: "--console-socket",
+            reason: format!("connect to {}: {e}", path.display()),
+        }),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod bpf;
 pub mod capabilities;
 pub mod clone;
+pub mod console;
 pub mod devices;
 pub mod fds;
 pub mod fs_in_root;

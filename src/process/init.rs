@@ -213,6 +213,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         crate::hooks::run_hooks("createContainer", hooks.create_container().as_deref().unwrap_or_default(), &state)?;
     }
     enter_rootfs(&plan)?;
+    if let Some(socket) = request.console_socket {
+        let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
+        let slave = crate::linux::console::create_console(socket, size)?;
+        crate::linux::console::attach_console(&slave)?;
+    }
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
     }

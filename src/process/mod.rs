@@ -83,6 +83,8 @@ pub struct InitRequest<'a> {
     pub cgroup: Option<&'a crate::cgroups::ContainerCgroup>,
     /// Fds of the runtime that init closes first (the create lock).
     pub close_in_init: Vec<std::os::fd::RawFd>,
+    /// The connected `--console-socket`, when `process.terminal` is set.
+    pub console_socket: Option<std::os::fd::RawFd>,
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills

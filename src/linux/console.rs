@@ -1,0 +1,53 @@
+//! `process.terminal`: a pty from the container's own devpts, its master sent to the
+//! `--console-socket` (SCM_RIGHTS, with the pty's name as data, as runc sends it), its slave
+//! made the process's controlling terminal and stdio, and bound over `/dev/console`.
+
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use nix::fcntl::OFlag;
+use nix::mount::{MsFlags, mount};
+use nix::pty::{posix_openpt, ptsname_r, unlockpt};
+use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+
+use super::fs_in_root::{NodeKind, RootDir, fd_path};
+use super::{SysContext, SysError, open_fd};
+
+nix::ioctl_write_ptr_bad!(set_window_size, libc::TIOCSWINSZ, libc::winsize);
+
+/// Make the pty (the container's devpts must be mounted at /dev/pts and the root entered),
+/// send its master over `socket`, and return the slave.
+pub fn create_console(socket: RawFd, size: Option<(u16, u16)>) -> Result<OwnedFd, SysError> {
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).on("open", "/dev/ptmx")?;
+    unlockpt(&master).on("unlockpt", "/dev/ptmx")?;
+    let name = ptsname_r(&master).on("ptsname", "/dev/ptmx")?;
+    let slave = open_fd(Path::new(&name), OFlag::O_RDWR | OFlag::O_NOCTTY, "open pty slave")?;
+    if let Some((height, width)) = size {
+        let size = libc::winsize { ws_row: height, ws_col: width, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: a valid pty fd and a pointer to a winsize that outlives the call.
+        unsafe { set_window_size(master.as_raw_fd(), &size) }.on("set window size of", &name)?;
+    }
+    // /dev/console is the pty too (runc binds it the same way).
+    let root = RootDir::open(Path::new("/"))?;
+    let console = root.ensure(Path::new("/dev/console"), NodeKind::File)?;
+    mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        .on("bind mount the pty over", "/dev/console")?;
+    let fds = [master.as_raw_fd()];
+    let data = [IoSlice::new(name.as_bytes())];
+    sendmsg::<()>(socket, &data, &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None)
+        .on("send the pty master over", "--console-socket")?;
+    Ok(slave)
+}
+
+/// Make `slave` the controlling terminal (after setsid) and stdin, stdout and stderr.
+pub fn attach_console(slave: &OwnedFd) -> Result<(), SysError> {
+    // SAFETY: TIOCSCTTY takes an integer argument; `slave` is a valid tty fd.
+    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } != 0 {
+        return Err(SysError::new("ioctl TIOCSCTTY", "pty slave", nix::errno::Errno::last()));
+    }
+    for target in 0..3 {
+        nix::unistd::dup2(slave.as_raw_fd(), target).on("dup2 pty slave to", target)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `process.terminal` with `--console-socket`: the pty master arrives over the socket, the
+//! process has the slave as its controlling terminal, with the configured size.
+
+mod common;
+
+use std::io::{IoSliceMut, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+use common::*;
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+use serde_json::json;
+
+/// A recvtty-like receiver: accept one connection and take the fd it carries.
+fn receive_master(listener: &UnixListener) -> (OwnedFd, String) {
+    let (stream, _) = listener.accept().expect("the runtime connects to the console socket");
+    let mut name = [0u8; 256];
+    let mut iov = [IoSliceMut::new(&mut name)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let message = recvmsg::<()>(std::os::fd::AsRawFd::as_raw_fd(&stream), &mut iov, Some(&mut space), MsgFlags::empty()).unwrap();
+    let fd = message
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("an fd arrives with SCM_RIGHTS");
+    let length = message.bytes;
+    // SAFETY: the fd was just received; nothing else owns it.
+    (unsafe { OwnedFd::from_raw_fd(fd) }, String::from_utf8_lossy(&name[..length]).into_owned())
+}
+
+#[test]
+fn terminal_through_the_console_socket() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "tty; stty size; read line; echo got:$line"]);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.config["process"]["consoleSize"] = json!({"height": 30, "width": 100});
+    bundle.write_config();
+    let socket = bundle.dir.path().join("console.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let id = unique_id("tty");
+    let out = bundle.skiff(&["create", "--console-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (master, name) = receive_master(&listener);
+    assert!(name.starts_with("/dev/pts/"), "the pty's name is sent as data: {name:?}");
+    assert_eq!(bundle.skiff(&["start", &id]).code, 0);
+    let mut master = std::fs::File::from(master);
+    master.write_all(b"hello\n").unwrap();
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut buffer = [0u8; 1024];
+    while !seen.contains("got:hello") && Instant::now() < deadline {
+        match master.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    assert!(seen.contains("/dev/pts/0"), "tty names the container's pty: {seen:?}");
+    assert!(seen.contains("30 100"), "consoleSize applied: {seen:?}");
+    assert!(seen.contains("got:hello"), "typing reaches the process: {seen:?}");
+    wait_for_status(&bundle, &id, "stopped");
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn terminal_needs_a_console_socket_and_the_socket_needs_a_terminal() {
+    assert_create_refused(&json!({"process": {"terminal": true}}), "a console socket is needed");
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("nosocketuse");
+    let out = bundle.skiff(&["create", "--console-socket", "/nonexistent.sock", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert!(out.stderr.contains("process.terminal is not set"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
