@@ -47,7 +47,13 @@ fn exec_exit_status_user_and_detach() {
     let out = bundle.skiff(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), &id, "sleep", "1000"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
-    assert_eq!(std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap().trim(), "sleep");
+    // exec -d returns once the process is recorded; its execve follows right after
+    let comm = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while comm() != "sleep" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(comm(), "sleep");
     let pids: Vec<i32> = serde_json::from_str(bundle.skiff(&["ps", "-f", "json", &id]).stdout.trim()).unwrap();
     assert!(pids.contains(&pid), "the detached exec is one of the container's processes");
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
