@@ -74,3 +74,33 @@ fn terminal_needs_a_console_socket_and_the_socket_needs_a_terminal() {
     assert!(out.stderr.contains("process.terminal is not set"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn exec_with_a_tty() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("exectty");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let socket = bundle.dir.path().join("exec-console.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let root = bundle.state_root();
+    let mut child = std::process::Command::new(SKIFF)
+        .args(["--root", root.to_str().unwrap(), "exec", "--tty", "--console-socket", socket.to_str().unwrap(), &id, "sh", "-c", "tty; echo done"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (master, _) = receive_master(&listener);
+    let mut master = std::fs::File::from(master);
+    let mut seen = String::new();
+    let mut buffer = [0u8; 1024];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !seen.contains("done") && Instant::now() < deadline {
+        match master.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(seen.contains("/dev/pts/"), "the exec'd process has a pty: {seen:?}");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

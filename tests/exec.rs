@@ -85,7 +85,7 @@ fn exec_refusals() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("executable file not found"), "{}", out.stderr);
     let out = bundle.skiff(&["exec", "--tty", &id, "true"]);
-    assert!(out.stderr.contains("terminals are not supported yet"), "{}", out.stderr);
+    assert!(out.stderr.contains("a console socket is needed"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["pause", &id]).code, 0);
     let out = bundle.skiff(&["exec", &id, "true"]);
     assert!(out.stderr.contains("paused"), "{}", out.stderr);

@@ -11,7 +11,7 @@ use super::Context;
 /// Arguments of `exec`, runc's names.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// Path to an AF_UNIX socket which will receive the pty master (not supported yet).
+    /// Path to an AF_UNIX socket which will receive the pty master (with --tty).
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
     /// Current working directory in the container.
@@ -20,7 +20,7 @@ pub struct ExecArgs {
     /// Set environment variables (K=V), repeatable.
     #[arg(short, long)]
     pub env: Vec<String>,
-    /// Allocate a pseudo-TTY (not supported yet).
+    /// Allocate a pseudo-TTY (its master goes to --console-socket).
     #[arg(short, long)]
     pub tty: bool,
     /// UID (format: <uid>[:<gid>]).
@@ -67,9 +67,6 @@ pub struct ExecArgs {
 }
 
 pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
-    if let Some(socket) = &args.console_socket {
-        anyhow::bail!("--console-socket {}: terminals are not supported yet", socket.display());
-    }
     if args.process_label.is_some() || args.apparmor.is_some() {
         anyhow::bail!("--process-label, --apparmor: LSM labels are not supported yet");
     }
@@ -97,10 +94,9 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         pid_file: args.pid_file,
         preserve_fds: args.preserve_fds,
         ignore_paused: args.ignore_paused,
+        tty: args.tty,
+        console_socket: args.console_socket,
     };
-    if args.tty {
-        anyhow::bail!("--tty: terminals are not supported yet");
-    }
     match container::exec(&context.store, &args.id, &options)? {
         ExecOutcome::Detached(_) => Ok(0),
         ExecOutcome::Finished(outcome) => Ok(outcome.exit_code()),

@@ -142,7 +142,7 @@ impl Drop for CgroupGuard<'_> {
 
 /// runc's rules: a terminal needs a console socket to send the pty master to, and a console
 /// socket without a terminal is a mistake. The connection is made here, on the host.
-fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<std::os::unix::net::UnixStream>, ContainerError> {
+pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<std::os::unix::net::UnixStream>, ContainerError> {
     match (terminal, socket) {
         (false, None) => Ok(None),
         (true, None) => Err(ContainerError::InvalidOption {

@@ -41,6 +41,10 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
     /// `--ignore-paused`.
     pub ignore_paused: bool,
+    /// `--tty`.
+    pub tty: bool,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
 }
 
 /// How an exec ended (or did not wait to).
@@ -60,10 +64,11 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecO
         return Err(ContainerError::WrongState { message: "cannot exec in a paused container (use --ignore-paused)".into(), status: container.status });
     }
     container.require(allowed, "cannot exec in a stopped container")?;
-    let process = exec_process(&container, options)?;
-    if process.terminal() == Some(true) {
-        return Err(ContainerError::InvalidOption { option: "--tty", reason: "terminals are not supported yet".into() });
+    let mut process = exec_process(&container, options)?;
+    if options.tty {
+        process.set_terminal(Some(true));
     }
+    let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref())?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });
     }
@@ -74,7 +79,13 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecO
     if !options.detach {
         block_signals()?;
     }
-    let request = ExecRequest { init: &init, process: &process, cgroup: state.cgroup.as_ref(), preserve_fds: options.preserve_fds };
+    let request = ExecRequest {
+        init: &init,
+        process: &process,
+        cgroup: state.cgroup.as_ref(),
+        preserve_fds: options.preserve_fds,
+        console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+    };
     let child = spawn_exec(&request)?;
     if let Some(path) = &options.pid_file {
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;

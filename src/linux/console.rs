@@ -18,7 +18,7 @@ nix::ioctl_write_ptr_bad!(set_window_size, libc::TIOCSWINSZ, libc::winsize);
 
 /// Make the pty (the container's devpts must be mounted at /dev/pts and the root entered),
 /// send its master over `socket`, and return the slave.
-pub fn create_console(socket: RawFd, size: Option<(u16, u16)>) -> Result<OwnedFd, SysError> {
+pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console: bool) -> Result<OwnedFd, SysError> {
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).on("open", "/dev/ptmx")?;
     unlockpt(&master).on("unlockpt", "/dev/ptmx")?;
     let name = ptsname_r(&master).on("ptsname", "/dev/ptmx")?;
@@ -28,11 +28,13 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>) -> Result<OwnedFd
         // SAFETY: a valid pty fd and a pointer to a winsize that outlives the call.
         unsafe { set_window_size(master.as_raw_fd(), &size) }.on("set window size of", &name)?;
     }
-    // /dev/console is the pty too (runc binds it the same way).
-    let root = RootDir::open(Path::new("/"))?;
-    let console = root.ensure(Path::new("/dev/console"), NodeKind::File)?;
-    mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
-        .on("bind mount the pty over", "/dev/console")?;
+    if bind_dev_console {
+        // The container's /dev/console is its init's pty too (runc binds it the same way).
+        let root = RootDir::open(Path::new("/"))?;
+        let console = root.ensure(Path::new("/dev/console"), NodeKind::File)?;
+        mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .on("bind mount the pty over", "/dev/console")?;
+    }
     let fds = [master.as_raw_fd()];
     let data = [IoSlice::new(name.as_bytes())];
     sendmsg::<()>(socket, &data, &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None)

@@ -33,6 +33,8 @@ pub struct ExecRequest<'a> {
     pub cgroup: Option<&'a ContainerCgroup>,
     /// `--preserve-fds`.
     pub preserve_fds: u32,
+    /// The connected `--console-socket`, for `--tty`.
+    pub console_socket: Option<std::os::fd::RawFd>,
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
@@ -101,6 +103,11 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         request.init.join_namespaces(namespaces)?;
     }
     nix::unistd::setsid().on("setsid", "exec")?;
+    if let Some(socket) = request.console_socket {
+        let size = request.process.console_size().map(|b| (b.height() as u16, b.width() as u16));
+        let slave = crate::linux::console::create_console(socket, size, false)?;
+        crate::linux::console::attach_console(&slave)?;
+    }
     let prepared = become_process(request.process, request.preserve_fds, &[])?;
     commit_with_runtime(channel)?;
     exec_prepared(prepared)

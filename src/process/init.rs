@@ -215,7 +215,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     enter_rootfs(&plan)?;
     if let Some(socket) = request.console_socket {
         let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
-        let slave = crate::linux::console::create_console(socket, size)?;
+        let slave = crate::linux::console::create_console(socket, size, true)?;
         crate::linux::console::attach_console(&slave)?;
     }
     if let Some(hostname) = spec.hostname() {
