@@ -111,3 +111,23 @@ fn single_dash_rewriting_leaves_other_arguments_alone() {
     let out = run_skiff(&["-root", dir.path().to_str().unwrap(), "ps", "nope", "-ef"], None);
     assert!(out.stderr.contains("container does not exist"), "{}", out.stderr);
 }
+
+#[test]
+fn checkpoint_probe_answers_unsupported() {
+    // podman runs `checkpoint --help` to see whether the runtime can checkpoint
+    let out = run_skiff(&["checkpoint", "--help"], None);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("checkpoint is not supported"), "{}", out.stderr);
+    let out = run_skiff(&["restore", "-no-subreaper", "--bundle", "/x", "c1"], None);
+    assert!(out.stderr.contains("restore is not supported"), "{}", out.stderr);
+}
+
+#[test]
+fn features_document() {
+    let out = run_skiff(&["features"], None);
+    assert_eq!(out.code, 0);
+    let features: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(features["ociVersionMax"], skiff::OCI_VERSION);
+    assert_eq!(features["linux"]["seccomp"]["enabled"], false);
+    assert_eq!(features["hooks"].as_array().unwrap().len(), 6);
+}

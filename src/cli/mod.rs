@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod create;
 mod delete;
 mod events;
@@ -99,6 +100,10 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Show the enabled features (the runtime-spec features document).
     Features(features::FeaturesArgs),
+    /// Checkpoint a running container (not supported).
+    Checkpoint(checkpoint::UnsupportedArgs),
+    /// Restore a container from a checkpoint (not supported).
+    Restore(checkpoint::UnsupportedArgs),
 }
 
 /// What every handler gets.
@@ -152,5 +157,7 @@ pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Events(args) => events::run(args, context),
         Command::Exec(args) => exec::run(args, context),
         Command::Features(args) => features::run(args),
+        Command::Checkpoint(_) => checkpoint::run("checkpoint"),
+        Command::Restore(_) => checkpoint::run("restore"),
     }
 }
