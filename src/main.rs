@@ -76,7 +76,7 @@ const LONG_FLAGS: &[&str] = &[
     "cpu-shares", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
     "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema",
     "cwd", "env", "tty", "user", "additional-gids", "process", "process-label", "apparmor",
-    "no-new-privs", "cap", "cgroup", "ignore-paused",
+    "no-new-privs", "cap", "cgroup", "ignore-paused", "pidfd-socket",
 ];
 
 /// Flags that take a value as the next argument (so that value is not a positional).
@@ -86,7 +86,7 @@ const VALUE_FLAGS: &[&str] = &[
     "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares",
     "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
     "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema", "cwd", "env", "user",
-    "additional-gids", "process", "process-label", "apparmor", "cap", "cgroup",
+    "additional-gids", "process", "process-label", "apparmor", "cap", "cgroup", "pidfd-socket",
     "b", "e", "u", "g", "p", "c", "f", "r",
 ];
 

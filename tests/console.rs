@@ -104,3 +104,20 @@ fn exec_with_a_tty() {
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn pidfd_socket_receives_a_pidfd_of_init() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let socket = bundle.dir.path().join("pidfd.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let id = unique_id("pidfd");
+    let out = bundle.skiff(&["create", "--pidfd-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (pidfd, name) = receive_master(&listener);
+    assert_eq!(name, "pidfd");
+    let init = bundle.state(&id)["pid"].as_i64().unwrap();
+    let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", std::os::fd::AsRawFd::as_raw_fd(&pidfd))).unwrap();
+    assert!(fdinfo.lines().any(|l| l == format!("Pid:\t{init}")), "a pidfd of init: {fdinfo}");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

@@ -18,6 +18,9 @@ pub struct CreateArgs {
     /// Path to an AF_UNIX socket which will receive the pty master (process.terminal).
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
+    /// Path to an AF_UNIX socket which will receive a pidfd of the container's init.
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Specify the file to write the process id to.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -46,6 +49,7 @@ impl CreateArgs {
             preserve_fds: self.preserve_fds,
             listen_fds: super::listen_fds(),
             console_socket: self.console_socket.clone(),
+            pidfd_socket: self.pidfd_socket.clone(),
         }
     }
 }

@@ -14,6 +14,9 @@ pub struct ExecArgs {
     /// Path to an AF_UNIX socket which will receive the pty master (with --tty).
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
+    /// Path to an AF_UNIX socket which will receive a pidfd of the process.
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Current working directory in the container.
     #[arg(long)]
     pub cwd: Option<PathBuf>,
@@ -96,6 +99,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         ignore_paused: args.ignore_paused,
         tty: args.tty,
         console_socket: args.console_socket,
+        pidfd_socket: args.pidfd_socket,
     };
     match container::exec(&context.store, &args.id, &options)? {
         ExecOutcome::Detached(_) => Ok(0),

@@ -34,6 +34,8 @@ pub struct CreateOptions {
     pub preserve_fds: u32,
     /// `--console-socket`: where the pty master goes when `process.terminal` is set.
     pub console_socket: Option<PathBuf>,
+    /// `--pidfd-socket`: where a pidfd of init goes once it is created.
+    pub pidfd_socket: Option<PathBuf>,
     /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
     /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
     pub listen_fds: u32,
@@ -115,6 +117,11 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     };
     cgroup_guard.keep();
     claim.keep();
+    if let Some(socket) = &options.pidfd_socket {
+        if let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
+            pidfd.send_to(socket)?;
+        }
+    }
     Ok(pid)
 }
 

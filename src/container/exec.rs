@@ -45,6 +45,8 @@ pub struct ExecOptions {
     pub tty: bool,
     /// `--console-socket`.
     pub console_socket: Option<PathBuf>,
+    /// `--pidfd-socket`.
+    pub pidfd_socket: Option<PathBuf>,
 }
 
 /// How an exec ended (or did not wait to).
@@ -91,6 +93,13 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecO
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
     }
     let pid = child.commit()?;
+    if let Some(socket) = &options.pidfd_socket {
+        if let Some(start) = crate::linux::proc_stat::read_stat(pid) {
+            if let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
+                pidfd.send_to(socket)?;
+            }
+        }
+    }
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));
     }
