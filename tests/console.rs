@@ -121,3 +121,17 @@ fn pidfd_socket_receives_a_pidfd_of_init() {
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn run_with_a_terminal_relays_it() {
+    // no console socket of the caller's: skiff takes the master and relays it
+    let mut bundle = TestBundle::new(&["sh", "-c", "tty; echo relayed; exit 4"]);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let id = unique_id("runtty");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 4, "the exit status passes through: {}", out.stderr);
+    assert!(out.stdout.contains("/dev/pts/0"), "{:?}", out.stdout);
+    assert!(out.stdout.contains("relayed"), "{:?}", out.stdout);
+    bundle.assert_nothing_left(&id);
+}

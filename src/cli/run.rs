@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use anyhow::Context as _;
 use clap::Args;
 use skiff::container;
 
@@ -26,7 +27,22 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
-    let options = args.create.options();
+    let mut options = args.create.options();
+    // A terminal in the foreground without a console socket of the caller's: skiff takes the
+    // pty master itself, through a socket of its own, and relays it to its stdio.
+    let terminal = skiff::bundle::Bundle::load(&options.bundle).map(|b| b.process().terminal() == Some(true)).unwrap_or(false);
+    let own_console = if terminal && options.console_socket.is_none() {
+        if args.detach {
+            anyhow::bail!("cannot allocate a tty for a detached container without --console-socket");
+        }
+        let path = std::env::temp_dir().join(format!("skiff-console-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).with_context(|| format!("listen on {}", path.display()))?;
+        options.console_socket = Some(path.clone());
+        Some((listener, path))
+    } else {
+        None
+    };
     if !args.detach {
         // Signals sent to skiff from now on queue up and are forwarded to the container.
         container::block_signals()?;
@@ -35,7 +51,18 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
             nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
         }
     }
-    let pid = container::create(&context.store, &options)?;
+    let created = container::create(&context.store, &options);
+    if let Some((_, path)) = &own_console {
+        let _ = std::fs::remove_file(path);
+    }
+    let pid = created?;
+    let master = match &own_console {
+        Some((listener, _)) => {
+            let (stream, _) = listener.accept().context("accept the console connection")?;
+            Some(skiff::linux::console::receive_fd(&stream)?)
+        }
+        None => None,
+    };
     match container::start(&context.store, &options.id) {
         Ok(warnings) => context.warn_all(&warnings),
         Err(error) => {
@@ -47,7 +74,10 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     if args.detach {
         return Ok(0);
     }
-    let outcome = container::wait_for_exit(pid)?;
+    let outcome = match master {
+        Some(master) => container::wait_with_console(pid, master)?,
+        None => container::wait_for_exit(pid)?,
+    };
     if !args.keep {
         context.warn_all(&container::delete(&context.store, &options.id, true)?);
     }

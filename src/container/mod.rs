@@ -18,7 +18,7 @@ pub use create::{CreateOptions, create};
 pub use delete::delete;
 pub use kill::kill;
 pub use query::{StateReport, list, state};
-pub use run::{RunOutcome, block_signals, wait_for_exit};
+pub use run::{RunOutcome, block_signals, wait_for_exit, wait_with_console};
 pub use events::{Event, events_stats, watch_events};
 pub use exec::{ExecOptions, ExecOutcome, exec};
 pub use pause::{pause, resume};

@@ -69,3 +69,87 @@ fn reap(pid: i32) -> Result<Option<RunOutcome>, SysError> {
         Err(errno) => Err(SysError::new("waitpid", pid, errno)),
     }
 }
+
+/// `run` in the foreground with a terminal and no console socket of the caller's: relay
+/// between skiff's stdin/stdout and the pty master until init exits, forwarding signals
+/// (and window size changes) as [`wait_for_exit`] does. The caller's terminal, if stdin is
+/// one, is put in raw mode meanwhile.
+pub fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunOutcome, SysError> {
+    use std::os::fd::{AsFd, AsRawFd};
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::termios;
+
+    let stdin = std::io::stdin();
+    // Reads of the master must never block the relay (a background process may keep the
+    // slave open after init is gone).
+    nix::fcntl::fcntl(master.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).on("set non-blocking", "pty master")?;
+    let saved = termios::tcgetattr(stdin.as_fd()).ok();
+    if let Some(saved) = &saved {
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        let _ = termios::tcsetattr(stdin.as_fd(), termios::SetArg::TCSANOW, &raw);
+        crate::linux::console::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
+    }
+    let restore = |saved: &Option<termios::Termios>| {
+        if let Some(saved) = saved {
+            let _ = termios::tcsetattr(std::io::stdin().as_fd(), termios::SetArg::TCSANOW, saved);
+        }
+    };
+    let signals = SignalFd::with_flags(&forwarded_signals(), SfdFlags::SFD_CLOEXEC).on("signalfd", "forwarded signals")?;
+    let mut stdin_open = true;
+    let mut buffer = [0u8; 8192];
+    let result = loop {
+        if let Some(outcome) = reap(init_pid)? {
+            break Ok(outcome);
+        }
+        let mut fds = vec![PollFd::new(master.as_fd(), PollFlags::POLLIN), PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        if stdin_open {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::from(100u16)) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => break Err(SysError::new("poll", "console relay", errno)),
+        }
+        let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+        let (master_ready, signal_ready) = (ready(&fds[0]), ready(&fds[1]));
+        let stdin_ready = stdin_open && ready(&fds[2]);
+        drop(fds);
+        if master_ready {
+            match nix::unistd::read(master.as_raw_fd(), &mut buffer) {
+                Ok(n) if n > 0 => {
+                    let _ = nix::unistd::write(std::io::stdout(), &buffer[..n]);
+                }
+                // EIO once the last slave holder is gone: the process is exiting.
+                _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        if stdin_ready {
+            match nix::unistd::read(stdin.as_raw_fd(), &mut buffer) {
+                Ok(n) if n > 0 => {
+                    let _ = nix::unistd::write(&master, &buffer[..n]);
+                }
+                _ => stdin_open = false,
+            }
+        }
+        if signal_ready {
+            if let Ok(Some(info)) = signals.read_signal() {
+                let signal = info.ssi_signo as i32;
+                if signal == libc::SIGWINCH {
+                    crate::linux::console::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
+                } else if signal != libc::SIGCHLD {
+                    kill_pid(init_pid, signal)?;
+                }
+            }
+        }
+    };
+    // What the process wrote last.
+    while let Ok(n) = nix::unistd::read(master.as_raw_fd(), &mut buffer) {
+        if n == 0 {
+            break;
+        }
+        let _ = nix::unistd::write(std::io::stdout(), &buffer[..n]);
+    }
+    restore(&saved);
+    result
+}

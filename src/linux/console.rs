@@ -53,3 +53,39 @@ pub fn attach_console(slave: &OwnedFd) -> Result<(), SysError> {
     }
     Ok(())
 }
+
+nix::ioctl_read_bad!(get_window_size, libc::TIOCGWINSZ, libc::winsize);
+
+/// Copy the window size of terminal `from` to `to` (SIGWINCH on the user's terminal).
+/// Does nothing when `from` is not a terminal.
+pub fn copy_window_size(from: RawFd, to: RawFd) {
+    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: valid fds and a pointer to a winsize that outlives the calls.
+    unsafe {
+        if get_window_size(from, &mut size).is_ok() {
+            let _ = set_window_size(to, &size);
+        }
+    }
+}
+
+/// Receive one fd sent with SCM_RIGHTS on `stream` (the pty master, for `run` without a
+/// console socket of the caller's).
+pub fn receive_fd(stream: &impl AsRawFd) -> Result<OwnedFd, SysError> {
+    use nix::sys::socket::{ControlMessageOwned, recvmsg};
+    let mut data = [0u8; 256];
+    let mut iov = [std::io::IoSliceMut::new(&mut data)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let message = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .on("receive the pty master", "console socket")?;
+    let fd = message.cmsgs().ok().and_then(|mut c| {
+        c.find_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+    });
+    match fd {
+        // SAFETY: the kernel just installed this fd for us.
+        Some(fd) => Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }),
+        None => Err(SysError::new("receive the pty master", "console socket: no fd arrived", nix::errno::Errno::EBADMSG)),
+    }
+}
