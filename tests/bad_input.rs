@@ -129,7 +129,7 @@ fn operations_on_a_missing_container() {
 #[test]
 fn failures_inside_init_are_reported_and_cleaned_up() {
     let cases: Vec<(serde_json::Value, &str)> = vec![
-        (json!({"process": {"args": ["/no/such/program"]}}), "executable file not found"),
+        (json!({"process": {"args": ["/no/such/program"]}}), "exec: \\\"/no/such/program\\\": stat /no/such/program: no such file or directory"),
         (json!({"process": {"args": ["no-such-program"]}}), "no-such-program\\\": executable file not found in $PATH"),
         (json!({"mounts": [{"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}), "/no/such/source"),
         (json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}), "mount no-such-fs on"),

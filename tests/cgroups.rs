@@ -374,3 +374,18 @@ fn events_stream_reports_oom_kills() {
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn kill_all_of_a_stopped_container_succeeds_like_runc() {
+    // containerd's shim sends `kill --all ID 9` while deleting a container that already ended
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("killallstopped");
+    assert_eq!(bundle.skiff(&["run", "--keep", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    assert_eq!(bundle.state(&id)["status"], "stopped");
+    let out = bundle.skiff(&["kill", "--all", &id, "9"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = bundle.skiff(&["kill", &id, "9"]);
+    assert!(out.stderr.contains("container not running"), "without --all it is an error: {}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

@@ -12,10 +12,12 @@ use super::{ContainerError, LIVE, Loaded, Status};
 pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(), ContainerError> {
     let container = Loaded::load(store, id)?;
     let signal = parse_signal(signal)?;
-    container.require(LIVE, "container not running")?;
+    // With --all a stopped container is not an error (runc signals whatever is left in the
+    // cgroup, usually nothing): containerd's shim sends it while deleting.
     if all {
         return Ok(container.cgroup()?.signal_all(signal)?);
     }
+    container.require(LIVE, "container not running")?;
     let state = &container.state;
     let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {
         return Err(ContainerError::WrongState { message: "container not running".into(), status: Status::Stopped });

@@ -42,6 +42,14 @@ pub enum InitError {
     /// `process.args[0]` is not in the container.
     #[error("exec: {0:?}: executable file not found in $PATH")]
     NotFound(String),
+    /// `process.args[0]` is a path that cannot be executed (runc's wording).
+    #[error("exec: {path:?}: stat {path}: {reason}")]
+    NotExecutable {
+        /// The path given.
+        path: String,
+        /// Why: missing, not a file, not executable.
+        reason: &'static str,
+    },
     /// The runtime sent something out of order.
     #[error("unexpected message from the runtime: {0}")]
     Unexpected(String),
@@ -58,7 +66,7 @@ impl InitError {
         match self {
             InitError::Sys(e) => Some(e.errno as i32),
             InitError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => Some(*errno as i32),
-            InitError::NotFound(_) => Some(libc::ENOENT),
+            InitError::NotFound(_) | InitError::NotExecutable { .. } => Some(libc::ENOENT),
             _ => None,
         }
     }
@@ -347,9 +355,16 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>
 
 /// Find `name` the way exec(3p) does with the process's PATH, as the container's user.
 fn find_executable(name: &str, env: &[String]) -> Result<CString, InitError> {
-    let candidates: Vec<PathBuf> = if name.contains('/') {
-        vec![PathBuf::from(name)]
-    } else {
+    if name.contains('/') {
+        let reason = match std::fs::metadata(name) {
+            Err(_) => "no such file or directory",
+            Ok(m) if !m.is_file() => "is a directory or not a regular file",
+            Ok(_) if nix::unistd::access(name, AccessFlags::X_OK).is_err() => "permission denied",
+            Ok(_) => return CString::new(name).map_err(|_| InitError::NotFound(name.to_string())),
+        };
+        return Err(InitError::NotExecutable { path: name.to_string(), reason });
+    }
+    let candidates: Vec<PathBuf> = {
         let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
         path.split(':').map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name)).collect()
     };
