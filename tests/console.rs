@@ -3,33 +3,18 @@
 
 mod common;
 
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 use serde_json::json;
 
 /// A recvtty-like receiver: accept one connection and take the fd it carries.
 fn receive_master(listener: &UnixListener) -> (OwnedFd, String) {
     let (stream, _) = listener.accept().expect("the runtime connects to the console socket");
-    let mut name = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut name)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let message = recvmsg::<()>(std::os::fd::AsRawFd::as_raw_fd(&stream), &mut iov, Some(&mut space), MsgFlags::empty()).unwrap();
-    let fd = message
-        .cmsgs()
-        .unwrap()
-        .find_map(|c| match c {
-            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })
-        .expect("an fd arrives with SCM_RIGHTS");
-    let length = message.bytes;
-    // SAFETY: the fd was just received; nothing else owns it.
-    (unsafe { OwnedFd::from_raw_fd(fd) }, String::from_utf8_lossy(&name[..length]).into_owned())
+    skiff::linux::console::receive_fd(&stream).expect("an fd arrives with SCM_RIGHTS")
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     let master = match &own_console {
         Some((listener, _)) => {
             let (stream, _) = listener.accept().context("accept the console connection")?;
-            Some(skiff::linux::console::receive_fd(&stream)?)
+            Some(skiff::linux::console::receive_fd(&stream)?.0)
         }
         None => None,
     };

@@ -68,15 +68,17 @@ pub fn copy_window_size(from: RawFd, to: RawFd) {
     }
 }
 
-/// Receive one fd sent with SCM_RIGHTS on `stream` (the pty master, for `run` without a
-/// console socket of the caller's).
-pub fn receive_fd(stream: &impl AsRawFd) -> Result<OwnedFd, SysError> {
+/// Receive one fd sent with SCM_RIGHTS on `stream`, with the data sent beside it (the pty's
+/// name, or "pidfd"): what `run` does without a console socket of the caller's, and what a
+/// recvtty-like receiver does.
+pub fn receive_fd(stream: &impl AsRawFd) -> Result<(OwnedFd, String), SysError> {
     use nix::sys::socket::{ControlMessageOwned, recvmsg};
     let mut data = [0u8; 256];
     let mut iov = [std::io::IoSliceMut::new(&mut data)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
     let message = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
         .on("receive the pty master", "console socket")?;
+    let length = message.bytes;
     let fd = message.cmsgs().ok().and_then(|mut c| {
         c.find_map(|c| match c {
             ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
@@ -85,7 +87,7 @@ pub fn receive_fd(stream: &impl AsRawFd) -> Result<OwnedFd, SysError> {
     });
     match fd {
         // SAFETY: the kernel just installed this fd for us.
-        Some(fd) => Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }),
+        Some(fd) => Ok((unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }, String::from_utf8_lossy(&data[..length]).into_owned())),
         None => Err(SysError::new("receive the pty master", "console socket: no fd arrived", nix::errno::Errno::EBADMSG)),
     }
 }

@@ -16,11 +16,11 @@ use super::channel::{Channel, channel_pair};
 use super::init::{InitError, become_process, commit_with_runtime, exec_prepared};
 use super::message::{ToInit, ToParent, WireError};
 use super::{InitProcess, ProcessError};
-use crate::cgroups::{ContainerCgroup, Layout};
+use crate::cgroups::ContainerCgroup;
 use crate::linux::clone::{Forked, clone_process};
 use crate::linux::namespaces::ChildrenNamespace;
 use crate::linux::pidfd::{PidFd, namespaces_differing};
-use crate::linux::{SysContext, exit_now, open_fd};
+use crate::linux::{SysContext, exit_now};
 
 /// What an exec needs.
 #[derive(Debug)]
@@ -41,12 +41,7 @@ pub struct ExecRequest<'a> {
 pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
-    let cgroup_dir = match request.cgroup {
-        Some(cgroup) if cgroup.layout == Layout::Unified => {
-            cgroup.unified_dir().map(|dir| open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()?
-        }
-        _ => None,
-    };
+    let cgroup_dir = super::clone_into(request.cgroup)?;
     // The pid namespace only applies to children: switch ours for the clone, then back.
     let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
         let saved = ChildrenNamespace::save(LinuxNamespaceType::Pid)?;
@@ -72,11 +67,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     drop(child_end);
     drop(cgroup_dir);
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
-    if let Some(cgroup) = request.cgroup {
-        if cgroup.layout != Layout::Unified {
-            cgroup.add_process(pid)?;
-        }
-    }
+    super::place_after_clone(request.cgroup, pid)?;
     process.channel.send(&ToInit::Proceed, "proceed")?;
     match process.channel.recv::<ToParent>()? {
         Some(ToParent::Ready) => Ok(process),

@@ -140,10 +140,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         .collect::<Result<Vec<_>, _>>()?;
     // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP);
     // elsewhere the runtime moves it before letting it proceed.
-    let cgroup_dir = match request.cgroup {
-        Some(cgroup) if cgroup.layout == Layout::Unified => cgroup.unified_dir().map(open_cgroup_dir).transpose()?,
-        _ => None,
-    };
+    let cgroup_dir = clone_into(request.cgroup)?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
     let time_flag = nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
@@ -195,11 +192,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
         write_id_maps(request.bundle, pid)?;
     }
-    if let Some(cgroup) = request.cgroup {
-        if cgroup.layout != Layout::Unified {
-            cgroup.add_process(pid)?;
-        }
-    }
+    place_after_clone(request.cgroup, pid)?;
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_proc_file(pid, "oom_score_adj", &score.to_string())?;
     }
@@ -278,8 +271,25 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
     Ok(trees)
 }
 
-fn open_cgroup_dir(path: &Path) -> Result<OwnedFd, SysError> {
-    crate::linux::open_fd(path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")
+/// On a pure cgroup v2 host the kernel starts the child inside its cgroup: the directory fd
+/// for `CLONE_INTO_CGROUP`. Elsewhere `None`, and [`place_after_clone`] moves it.
+fn clone_into(cgroup: Option<&crate::cgroups::ContainerCgroup>) -> Result<Option<OwnedFd>, SysError> {
+    match cgroup {
+        Some(cgroup) if cgroup.layout == Layout::Unified => cgroup
+            .unified_dir()
+            .map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup"))
+            .transpose(),
+        _ => Ok(None),
+    }
+}
+
+/// Move a child cloned without `CLONE_INTO_CGROUP` (v1, hybrid) into its cgroup, before it
+/// is let proceed.
+fn place_after_clone(cgroup: Option<&crate::cgroups::ContainerCgroup>, pid: i32) -> Result<(), ProcessError> {
+    match cgroup {
+        Some(cgroup) if cgroup.layout != Layout::Unified => Ok(cgroup.add_process(pid)?),
+        _ => Ok(()),
+    }
 }
 
 fn write_id_maps(bundle: &Bundle, pid: i32) -> Result<(), SysError> {
