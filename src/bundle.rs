@@ -181,9 +181,6 @@ pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
 /// asked for seccomp or an LSM label must not run without it.
 fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError> {
     let linux = spec.linux().as_ref();
-    if linux.and_then(|l| l.seccomp().as_ref()).is_some() {
-        return Err(invalid("linux.seccomp", "seccomp is not supported yet; remove it to run without a filter"));
-    }
     if process.apparmor_profile().as_deref().is_some_and(|p| !p.is_empty()) {
         return Err(invalid("process.apparmorProfile", "AppArmor profiles are not supported yet"));
     }

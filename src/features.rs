@@ -1,5 +1,5 @@
 //! What `features` reports: the runtime-spec features document, true to what this build
-//! does (seccomp and LSMs are false until they exist).
+//! does (the LSMs are false until they exist).
 
 #![forbid(unsafe_code)]
 
@@ -11,6 +11,47 @@ use oci_spec::runtime::{
 };
 
 use crate::linux::mount_options::KNOWN_OPTIONS;
+
+/// seccomp: every action, operator and architecture the compiler maps, the flags it knows,
+/// and those this kernel takes.
+fn seccomp() -> Result<oci_spec::runtime::Seccomp, oci_spec::OciSpecError> {
+    use crate::seccomp::flag;
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Every name below is one of oci-spec's enum spellings: none is dropped.
+    fn parsed<T: std::str::FromStr>(items: &[&str]) -> Vec<T> {
+        items.iter().filter_map(|s| s.parse().ok()).collect()
+    }
+    let known = [
+        ("SECCOMP_FILTER_FLAG_TSYNC", None),
+        ("SECCOMP_FILTER_FLAG_LOG", Some(flag::LOG)),
+        ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", Some(flag::SPEC_ALLOW)),
+        ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", Some(flag::WAIT_KILLABLE_RECV)),
+    ];
+    let supported: Vec<String> = known
+        .iter()
+        .filter(|(_, bit)| bit.is_none_or(crate::linux::seccomp::flag_supported))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    SeccompBuilder::default()
+        .enabled(true)
+        .actions(parsed::<oci_spec::runtime::LinuxSeccompAction>(&[
+            "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+            "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+        ]))
+        .operators(strings(&[
+            "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+        ]))
+        .archs(parsed::<oci_spec::runtime::Arch>(&[
+            "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_MIPS",
+            "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+            "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE",
+            "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB", "SCMP_ARCH_X32",
+            "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+        ]))
+        .known_flags(known.iter().map(|(name, _)| name.to_string()).collect::<Vec<_>>())
+        .supported_flags(supported)
+        .build()
+}
 
 /// The oldest runtime-spec version skiff accepts.
 pub const OCI_VERSION_MIN: &str = "1.0.0";
@@ -33,7 +74,7 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .namespaces(namespaces)
         .capabilities(capabilities)
         .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(false).systemd_user(false).rdma(true).build()?)
-        .seccomp(SeccompBuilder::default().enabled(false).build()?)
+        .seccomp(seccomp()?)
         .apparmor(ApparmorBuilder::default().enabled(false).build()?)
         .selinux(SelinuxBuilder::default().enabled(false).build()?)
         .intel_rdt(IntelRdtBuilder::default().enabled(false).build()?)
@@ -60,7 +101,11 @@ mod tests {
         let json = serde_json::to_value(features().unwrap()).unwrap();
         assert_eq!(json["ociVersionMax"], crate::OCI_VERSION);
         assert_eq!(json["hooks"].as_array().unwrap().len(), 6);
-        assert_eq!(json["linux"]["seccomp"]["enabled"], false);
+        assert_eq!(json["linux"]["seccomp"]["enabled"], true);
+        assert!(json["linux"]["seccomp"]["actions"].as_array().unwrap().contains(&serde_json::json!("SCMP_ACT_NOTIFY")));
+        assert_eq!(json["linux"]["seccomp"]["actions"].as_array().unwrap().len(), 9);
+        assert_eq!(json["linux"]["seccomp"]["archs"].as_array().unwrap().len(), 23);
+        assert!(json["linux"]["seccomp"]["supportedFlags"].as_array().unwrap().contains(&serde_json::json!("SECCOMP_FILTER_FLAG_LOG")));
         assert_eq!(json["linux"]["cgroup"]["v2"], true);
         assert_eq!(json["linux"]["mountExtensions"]["idmap"]["enabled"], true);
         assert!(json["mountOptions"].as_array().unwrap().contains(&serde_json::json!("rro")));

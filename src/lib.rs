@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod linux;
 pub mod logging;
 pub mod process;
+pub mod seccomp;
 pub mod state;
 pub mod timestamp;
 

@@ -129,6 +129,10 @@ pub struct State {
     /// The config's hooks (poststart and poststop run from `start` and `delete`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The container's `linux.seccomp`, applied to exec'd processes too (the bundle's
+    /// config.json may have changed since create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
 }
 
 /// The directory tree under `--root`.
@@ -333,6 +337,7 @@ mod tests {
             own_pid_namespace: true,
             cgroup: None,
             hooks: None,
+            seccomp: None,
         }
     }
 

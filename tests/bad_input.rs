@@ -183,7 +183,6 @@ fn interrupted_create_leftovers_are_removed_by_delete_force() {
 #[test]
 fn unsupported_settings_are_refused_not_ignored() {
     let cases: Vec<(serde_json::Value, &str)> = vec![
-        (json!({"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}}), "linux.seccomp"),
         (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile"),
         (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel"),
     ];

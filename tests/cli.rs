@@ -128,6 +128,6 @@ fn features_document() {
     assert_eq!(out.code, 0);
     let features: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(features["ociVersionMax"], skiff::OCI_VERSION);
-    assert_eq!(features["linux"]["seccomp"]["enabled"], false);
+    assert_eq!(features["linux"]["seccomp"]["enabled"], true);
     assert_eq!(features["hooks"].as_array().unwrap().len(), 6);
 }

@@ -55,6 +55,6 @@ impl CreateArgs {
 }
 
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
-    container::create(&context.store, &args.options())?;
+    container::create(&context.store, &args.options(), &mut |line| context.debug(&line))?;
     Ok(0)
 }

@@ -101,7 +101,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         console_socket: args.console_socket,
         pidfd_socket: args.pidfd_socket,
     };
-    match container::exec(&context.store, &args.id, &options)? {
+    match container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line))? {
         ExecOutcome::Detached(_) => Ok(0),
         ExecOutcome::Finished(outcome) => Ok(outcome.exit_code()),
     }

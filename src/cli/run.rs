@@ -51,7 +51,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
             nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
         }
     }
-    let created = container::create(&context.store, &options);
+    let created = container::create(&context.store, &options, &mut |line| context.debug(&line));
     if let Some((_, path)) = &own_console {
         let _ = std::fs::remove_file(path);
     }
@@ -59,7 +59,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     let master = match &own_console {
         Some((listener, _)) => {
             let (stream, _) = listener.accept().context("accept the console connection")?;
-            Some(skiff::linux::console::receive_fd(&stream)?.0)
+            Some(skiff::linux::fd_passing::receive_fd(&stream)?.0)
         }
         None => None,
     };

@@ -44,7 +44,8 @@ pub struct CreateOptions {
 /// Create the container; init is left parked at the start gate. Returns init's pid.
 ///
 /// On any failure everything claimed so far (state directory, init process) is released.
-pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, ContainerError> {
+/// `debug` receives lines for `--debug` (seccomp rules skipped).
+pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String)) -> Result<i32, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
@@ -57,6 +58,8 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
     let cgroup = ContainerCgroup::locate(root, layout, &requested)?;
     // Refuse resource values and device rules before anything exists.
     let cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
+    let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
+    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
 
     let claim = store.claim(&id)?;
     // Held until create returns: a concurrent delete or start waits instead of acting on a
@@ -77,6 +80,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         own_pid_namespace: own_pid_namespace(bundle.namespaces()),
         cgroup: Some(cgroup.clone()),
         hooks: bundle.spec().hooks().clone(),
+        seccomp: seccomp_profile.clone(),
     };
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
@@ -95,6 +99,7 @@ pub fn create(store: &StateStore, options: &CreateOptions) -> Result<i32, Contai
         cgroup: Some(&cgroup),
         close_in_init: vec![lock.raw_fd()],
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        seccomp: seccomp.as_ref(),
     };
     let init = spawn_init(&request)?;
     let stat = proc_stat::read_stat(init.pid())

@@ -8,6 +8,7 @@ use oci_spec::runtime::{Capability, Process};
 
 use crate::bundle::{BundleError, CONFIG_FILE, parse_config};
 use crate::linux::pidfd::PidFd;
+use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
 
@@ -59,7 +60,8 @@ pub enum ExecOutcome {
 }
 
 /// Run a process in container `id`.
-pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecOutcome, ContainerError> {
+/// `debug` receives lines for `--debug` (seccomp rules skipped).
+pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn FnMut(String)) -> Result<ExecOutcome, ContainerError> {
     let container = Loaded::load(store, id)?;
     let allowed: &[Status] = if options.ignore_paused { &[Status::Created, Status::Running, Status::Paused] } else { &[Status::Created, Status::Running] };
     if container.status == Status::Paused && !options.ignore_paused {
@@ -78,6 +80,17 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecO
     let Some(init) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {
         return Err(ContainerError::WrongState { message: "cannot exec in a stopped container".into(), status: Status::Stopped });
     };
+    // The container's filter applies to every process in it (from the state: the bundle's
+    // config.json may have changed since create).
+    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
+    let listener = match state.seccomp.as_ref().and_then(|p| p.listener_path().as_deref()) {
+        Some(path) => Some(ListenerTarget {
+            path,
+            metadata: state.seccomp.as_ref().and_then(|p| p.listener_metadata().as_deref()),
+            state: crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)?,
+        }),
+        None => None,
+    };
     if !options.detach {
         block_signals()?;
     }
@@ -87,6 +100,8 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions) -> Result<ExecO
         cgroup: state.cgroup.as_ref(),
         preserve_fds: options.preserve_fds,
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        seccomp: seccomp.as_ref(),
+        listener,
     };
     let child = spawn_exec(&request)?;
     if let Some(path) = &options.pid_file {

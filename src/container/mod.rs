@@ -65,6 +65,9 @@ pub enum ContainerError {
     /// Opening the start gate failed.
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// The seccomp profile does not compile.
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
     /// The operation is not allowed in the container's status.
     #[error("{message}")]
     WrongState {

@@ -2,14 +2,12 @@
 //! `--console-socket` (SCM_RIGHTS, with the pty's name as data, as runc sends it), its slave
 //! made the process's controlling terminal and stdio, and bound over `/dev/console`.
 
-use std::io::IoSlice;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use nix::fcntl::OFlag;
 use nix::mount::{MsFlags, mount};
 use nix::pty::{posix_openpt, ptsname_r, unlockpt};
-use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
 
 use super::fs_in_root::{NodeKind, RootDir, fd_path};
 use super::{SysContext, SysError, open_fd};
@@ -35,10 +33,7 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console:
         mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
             .on("bind mount the pty over", "/dev/console")?;
     }
-    let fds = [master.as_raw_fd()];
-    let data = [IoSlice::new(name.as_bytes())];
-    sendmsg::<()>(socket, &data, &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None)
-        .on("send the pty master over", "--console-socket")?;
+    super::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "--console-socket")?;
     Ok(slave)
 }
 
@@ -65,29 +60,5 @@ pub fn copy_window_size(from: RawFd, to: RawFd) {
         if get_window_size(from, &mut size).is_ok() {
             let _ = set_window_size(to, &size);
         }
-    }
-}
-
-/// Receive one fd sent with SCM_RIGHTS on `stream`, with the data sent beside it (the pty's
-/// name, or "pidfd"): what `run` does without a console socket of the caller's, and what a
-/// recvtty-like receiver does.
-pub fn receive_fd(stream: &impl AsRawFd) -> Result<(OwnedFd, String), SysError> {
-    use nix::sys::socket::{ControlMessageOwned, recvmsg};
-    let mut data = [0u8; 256];
-    let mut iov = [std::io::IoSliceMut::new(&mut data)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let message = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-        .on("receive the pty master", "console socket")?;
-    let length = message.bytes;
-    let fd = message.cmsgs().ok().and_then(|mut c| {
-        c.find_map(|c| match c {
-            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })
-    });
-    match fd {
-        // SAFETY: the kernel just installed this fd for us.
-        Some(fd) => Ok((unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }, String::from_utf8_lossy(&data[..length]).into_owned())),
-        None => Err(SysError::new("receive the pty master", "console socket: no fd arrived", nix::errno::Errno::EBADMSG)),
     }
 }

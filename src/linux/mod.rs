@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod clone;
 pub mod console;
 pub mod devices;
+pub mod fd_passing;
 pub mod fds;
 pub mod fs_in_root;
 pub mod idmap;
@@ -21,6 +22,7 @@ pub mod procfs;
 pub mod process_attrs;
 pub mod rlimits;
 pub mod rootfs;
+pub mod seccomp;
 pub mod signal;
 pub mod sysctl;
 pub mod user;
@@ -145,20 +147,4 @@ pub fn set_domainname(name: &str) -> Result<(), SysError> {
         return Err(SysError::new("setdomainname", name, Errno::last()));
     }
     Ok(())
-}
-
-/// Receive one packet into `buffer`; returns the full packet length (MSG_TRUNC: larger than
-/// the buffer when the packet did not fit). EINTR is retried.
-pub fn recv_packet(fd: &impl std::os::fd::AsRawFd, buffer: &mut [u8]) -> nix::Result<usize> {
-    loop {
-        // SAFETY: a valid fd and a buffer of the length passed.
-        let ret = unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_TRUNC | libc::MSG_CMSG_CLOEXEC) };
-        if ret >= 0 {
-            return Ok(ret as usize);
-        }
-        match Errno::last() {
-            Errno::EINTR => continue,
-            errno => return Err(errno),
-        }
-    }
 }

@@ -70,14 +70,7 @@ impl PidFd {
     /// Send this pidfd over the unix socket at `socket` (`--pidfd-socket`), SCM_RIGHTS with
     /// its name as data.
     pub fn send_to(&self, socket: &std::path::Path) -> Result<(), SysError> {
-        use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-        let stream = std::os::unix::net::UnixStream::connect(socket)
-            .map_err(|e| SysError::new("connect to", socket.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
-        let fds = [self.fd.as_raw_fd()];
-        let data = [std::io::IoSlice::new(b"pidfd")];
-        sendmsg::<()>(stream.as_raw_fd(), &data, &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None)
-            .on("send a pidfd over", socket.display())
-            .map(drop)
+        super::fd_passing::send_fd_to_path(socket, b"pidfd", self.fd.as_raw_fd(), "send a pidfd over")
     }
 
     /// The pid this fd refers to.

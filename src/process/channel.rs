@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, send, socketpair};
@@ -77,10 +77,23 @@ impl Channel {
         }
     }
 
-    /// Receive one message; `Ok(None)` when the peer closed its end (or exited).
+    /// Send one message with `fd` beside it (SCM_RIGHTS).
+    pub fn send_with_fd<T: Serialize + std::fmt::Debug>(&self, message: &T, fd: RawFd, what: &'static str) -> Result<(), ChannelError> {
+        let bytes = serde_json::to_vec(message)
+            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        crate::linux::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
+    }
+
+    /// Receive one message; `Ok(None)` when the peer closed its end (or exited). An fd sent
+    /// with it is closed.
     pub fn recv<T: DeserializeOwned>(&self) -> Result<Option<T>, ChannelError> {
+        Ok(self.recv_with_fd()?.map(|(message, _)| message))
+    }
+
+    /// Receive one message and the fd sent with it, if any.
+    pub fn recv_with_fd<T: DeserializeOwned>(&self) -> Result<Option<(T, Option<OwnedFd>)>, ChannelError> {
         let mut buffer = vec![0u8; MAX_MESSAGE];
-        let length = crate::linux::recv_packet(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
+        let (length, fd) = crate::linux::fd_passing::receive_packet(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         if length == 0 {
             return Ok(None);
         }
@@ -88,7 +101,7 @@ impl Channel {
             return Err(ChannelError::Decode { peer: self.peer, reason: format!("message of {length} bytes is too long") });
         }
         serde_json::from_slice(&buffer[..length])
-            .map(Some)
+            .map(|message| Some((message, fd)))
             .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })
     }
 }
@@ -107,6 +120,18 @@ mod tests {
         assert_eq!(init.recv::<ToInit>().unwrap(), Some(ToInit::Committed));
         drop(init);
         assert_eq!(parent.recv::<ToParent>().unwrap(), None);
+    }
+
+    #[test]
+    fn an_fd_travels_beside_a_message() {
+        let (parent, init) = channel_pair().unwrap();
+        let file = std::fs::File::open("/dev/null").unwrap();
+        init.send_with_fd(&ToParent::SeccompListener, file.as_raw_fd(), "listener").unwrap();
+        let (message, fd) = parent.recv_with_fd::<ToParent>().unwrap().unwrap();
+        assert_eq!(message, ToParent::SeccompListener);
+        let fd = fd.expect("the fd arrives");
+        let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/null"));
     }
 
     #[test]

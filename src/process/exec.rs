@@ -13,7 +13,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::channel::{Channel, channel_pair};
-use super::init::{InitError, become_process, commit_with_runtime, exec_prepared};
+use super::init::{InitError, become_process, commit_with_runtime, exec_prepared, send_listener};
 use super::message::{ToInit, ToParent, WireError};
 use super::{InitProcess, ProcessError};
 use crate::cgroups::ContainerCgroup;
@@ -35,6 +35,10 @@ pub struct ExecRequest<'a> {
     pub preserve_fds: u32,
     /// The connected `--console-socket`, for `--tty`.
     pub console_socket: Option<std::os::fd::RawFd>,
+    /// The container's compiled `linux.seccomp`.
+    pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
+    /// Where the filter's notification listener goes, for NOTIFY rules.
+    pub listener: Option<super::ListenerTarget<'a>>,
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
@@ -69,7 +73,13 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
     super::place_after_clone(request.cgroup, pid)?;
     process.channel.send(&ToInit::Proceed, "proceed")?;
-    match process.channel.recv::<ToParent>()? {
+    let mut fd = None;
+    let mut message = super::receive(&process.channel, &mut fd)?;
+    if let (Some(ToParent::SeccompListener), Some(target)) = (&message, &request.listener) {
+        super::forward_listener(target, fd.take(), pid)?;
+        message = super::receive(&process.channel, &mut fd)?;
+    }
+    match message {
         Some(ToParent::Ready) => Ok(process),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         Some(other) => Err(ProcessError::InitExited(format!("unexpected {other:?}"))),
@@ -99,7 +109,8 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         let slave = crate::linux::console::create_console(socket, size, false)?;
         crate::linux::console::attach_console(&slave)?;
     }
-    let prepared = become_process(request.process, request.preserve_fds, &[])?;
+    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp)?;
+    send_listener(channel, &prepared)?;
     commit_with_runtime(channel)?;
     exec_prepared(prepared)
 }

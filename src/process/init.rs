@@ -22,6 +22,8 @@ use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_
 use crate::linux::namespaces::NamespaceFile;
 use crate::linux::rootfs::{RootfsPlan, enter_rootfs, finish_rootfs, setup_rootfs};
 use crate::linux::procfs::ProcFs;
+use crate::linux::seccomp::load_filter;
+use crate::seccomp::SeccompProgram;
 use crate::linux::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
 
 /// PATH used to find the executable when the process environment has none.
@@ -244,7 +246,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
     }
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env)?;
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp)?;
+    send_listener(channel, &prepared)?;
     commit_with_runtime(channel)?;
     wait_at_gate(gate)?;
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
@@ -264,12 +267,29 @@ pub(super) struct Prepared {
     executable: CString,
     args: Vec<CString>,
     env: Vec<CString>,
+    /// The seccomp notification listener, for the runtime (closed before the exec).
+    listener: Option<OwnedFd>,
+}
+
+/// Hand the seccomp listener, if there is one, to the runtime, and close our copy: the
+/// container's process must not hold the fd that answers for its own syscalls.
+pub(super) fn send_listener(channel: &Channel, prepared: &Prepared) -> Result<(), InitError> {
+    if let Some(listener) = &prepared.listener {
+        use std::os::fd::AsRawFd;
+        channel.send_with_fd(&ToParent::SeccompListener, listener.as_raw_fd(), "seccomp listener")?;
+    }
+    Ok(())
 }
 
 /// Turn the calling process into `process` short of the exec: rlimits, scheduling, bounding
 /// set, user and groups, capabilities, cwd, no_new_privs, the executable found, fds closed
-/// beyond stdio and the `preserve_fds`, umask. Shared by init and `exec`.
-pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String]) -> Result<Prepared, InitError> {
+/// beyond stdio and the `preserve_fds`, umask, and the seccomp filter. Shared by init and
+/// `exec`.
+///
+/// The filter is loaded as late as it can be: last, under no_new_privs; without
+/// no_new_privs, loading needs CAP_SYS_ADMIN, so before the user and capabilities change
+/// (runc's order; the profile must then allow what follows, as every engine's does).
+pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String], seccomp: Option<&SeccompProgram>) -> Result<Prepared, InitError> {
     rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
     if let Some(scheduler) = process.scheduler() {
         process_attrs::set_scheduler(scheduler)?;
@@ -278,13 +298,18 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
         process_attrs::set_io_priority(priority)?;
     }
     let capabilities = plan_capabilities(process.capabilities().as_ref(), &supported_capabilities());
+    let no_new_privileges = process.no_new_privileges() == Some(true);
+    let mut listener = None;
+    if let Some(program) = seccomp.filter(|_| !no_new_privileges) {
+        listener = load_filter(program)?;
+    }
     apply_bounding(&capabilities)?;
     let user = process.user();
     user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
     apply_process_sets(&capabilities)?;
     let cwd = process.cwd();
     nix::unistd::chdir(cwd).on("chdir to process.cwd", cwd.display())?;
-    if process.no_new_privileges() == Some(true) {
+    if no_new_privileges {
         user::set_no_new_privileges()?;
     }
     let args = process.args().as_deref().unwrap_or_default();
@@ -292,14 +317,18 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     env.extend(extra_env.iter().cloned());
     let name = args.first().map(String::as_str).unwrap_or_default();
     let executable = find_executable(name, &env)?;
-    let prepared = Prepared {
+    let mut prepared = Prepared {
         executable,
         args: to_cstrings(args.iter().map(String::as_bytes))?,
         env: to_cstrings(env.iter().map(String::as_bytes))?,
+        listener,
     };
     fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
+    if let Some(program) = seccomp.filter(|_| no_new_privileges) {
+        prepared.listener = load_filter(program)?;
+    }
     Ok(prepared)
 }
 
@@ -315,6 +344,7 @@ pub(super) fn commit_with_runtime(channel: &Channel) -> Result<(), InitError> {
 
 /// Exec the prepared program; on failure say why on stderr (the runtime may be gone) and exit 127.
 pub(super) fn exec_prepared(prepared: Prepared) -> ! {
+    drop(prepared.listener);
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
     let _ = crate::linux::signal::reset_sigpipe();
     let errno = match nix::unistd::execve(&prepared.executable, &prepared.args, &prepared.env) {

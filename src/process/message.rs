@@ -11,7 +11,9 @@
 //!                                                    the container's cgroup;
 //!                                                    joins namespaces by path, mounts,
 //!                                                    pivot_root, hostname, rlimits,
-//!                                                    user, capabilities, no_new_privs
+//!                                                    user, capabilities, no_new_privs, seccomp
+//!        <------------ SeccompListener + fd -------  [NOTIFY rules] filter loaded
+//!   send the fd and the state to listenerPath
 //!        <------------ Ready ----------------------  (or Failed{errno, chain}, then _exit)
 //!   write state.json, --pid-file
 //!        ------------- Committed ----------------->  (EOF instead: the runtime died, _exit)
@@ -42,6 +44,9 @@ pub enum ToParent {
     MappingRequest,
     /// The rootfs is mounted, not yet entered: run the prestart and createRuntime hooks.
     HooksPlease,
+    /// The seccomp filter is loaded; its notification listener fd travels with this
+    /// message, for the runtime to pass to `listenerPath`.
+    SeccompListener,
     /// Everything is set up; init is about to wait on the start gate.
     Ready,
     /// Setup failed; init exits after sending this.

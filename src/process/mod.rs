@@ -85,6 +85,44 @@ pub struct InitRequest<'a> {
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
     pub console_socket: Option<std::os::fd::RawFd>,
+    /// The compiled `linux.seccomp`.
+    pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
+}
+
+/// Where a seccomp notification listener goes: `listenerPath`, with `listenerMetadata` and
+/// the container's state.
+#[derive(Debug)]
+pub struct ListenerTarget<'a> {
+    /// `linux.seccomp.listenerPath`.
+    pub path: &'a Path,
+    /// `linux.seccomp.listenerMetadata`.
+    pub metadata: Option<&'a str>,
+    /// The container's state JSON.
+    pub state: Vec<u8>,
+}
+
+/// Send the listener fd init (or an exec'd process) handed over to `target`, as the
+/// runtime-spec's container process state; `pid` is the process the filter is on.
+fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32) -> Result<(), ProcessError> {
+    let Some(listener) = listener else {
+        return Err(ProcessError::InitExited("announced a seccomp listener but sent no fd".into()));
+    };
+    let state: serde_json::Value = serde_json::from_slice(&target.state).unwrap_or(serde_json::Value::Null);
+    let message = crate::seccomp::listener_message(&state, pid, target.metadata);
+    crate::linux::fd_passing::send_fd_to_path(target.path, message.as_bytes(), listener.as_raw_fd(), "send the seccomp listener to")?;
+    Ok(())
+}
+
+/// The listener target of `bundle`'s seccomp profile, when it has NOTIFY rules.
+fn listener_target<'a>(bundle: &'a Bundle, id: &str, status: oci_spec::runtime::ContainerState, init_pid: i32) -> Result<Option<ListenerTarget<'a>>, ProcessError> {
+    let Some(profile) = bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref()) else {
+        return Ok(None);
+    };
+    let Some(path) = profile.listener_path().as_deref() else {
+        return Ok(None);
+    };
+    let state = crate::hooks::state_json(id, status, Some(init_pid), bundle.dir(), &bundle.annotations())?;
+    Ok(Some(ListenerTarget { path, metadata: profile.listener_metadata().as_deref(), state }))
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
@@ -197,17 +235,19 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         write_proc_file(pid, "oom_score_adj", &score.to_string())?;
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
-    let mut message = init.channel.recv::<ToParent>()?;
+    // Only SeccompListener carries an fd.
+    let mut fd = None;
+    let mut message = receive(&init.channel, &mut fd)?;
     if let Some(ToParent::MappingRequest) = message {
         write_id_maps(request.bundle, init.pid)?;
         init.channel.send(&ToInit::MappingWritten, "mapping written")?;
-        message = init.channel.recv::<ToParent>()?;
+        message = receive(&init.channel, &mut fd)?;
     }
     if let Some(ToParent::InitPid(real)) = message {
         // The intermediate process exits right after saying so; init is its child.
         let _ = waitpid(Pid::from_raw(init.pid), None);
         init.pid = real;
-        message = init.channel.recv::<ToParent>()?;
+        message = receive(&init.channel, &mut fd)?;
     }
     if let Some(ToParent::HooksPlease) = message {
         // prestart (deprecated) and createRuntime: in the runtime's namespaces, now that the
@@ -218,10 +258,18 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
             crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
         }
         init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
-        message = init.channel.recv::<ToParent>()?;
+        message = receive(&init.channel, &mut fd)?;
+    }
+    if let Some(ToParent::SeccompListener) = message {
+        // The listener must hold the fd before the container's process can make a NOTIFY
+        // call: before Ready, so before start.
+        if let Some(target) = listener_target(request.bundle, request.id, oci_spec::runtime::ContainerState::Creating, init.pid)? {
+            forward_listener(&target, fd.take(), init.pid)?;
+        }
+        message = receive(&init.channel, &mut fd)?;
     }
     match message {
-        Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease) => {
+        Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease | ToParent::SeccompListener) => {
             Err(ProcessError::InitExited("sent a setup message out of order".into()))
         }
         Some(ToParent::Ready) => Ok(init),
@@ -238,6 +286,14 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
             Err(ProcessError::InitExited(status))
         }
     }
+}
+
+/// Receive the next message from init; an fd sent with it replaces `fd`.
+fn receive(channel: &channel::Channel, fd: &mut Option<OwnedFd>) -> Result<Option<ToParent>, ChannelError> {
+    Ok(channel.recv_with_fd::<ToParent>()?.map(|(message, received)| {
+        *fd = received;
+        message
+    }))
 }
 
 /// Detached idmapped trees for the mounts that ask for one (`idmap`, `ridmap`, or mappings

@@ -1,0 +1,254 @@
+//! `linux.seccomp`: filters loaded into the container's process (and exec'd ones), errnos
+//! seen from inside, argument conditions, the notification listener, and refusals.
+
+mod common;
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// Debian's podman default profile (package golang-github-containers-common).
+const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
+const RUNC: &str = "/usr/sbin/runc";
+
+fn deny_mkdir(errno: Option<u32>) -> Value {
+    let mut rule = json!({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"});
+    if let Some(errno) = errno {
+        rule["errnoRet"] = json!(errno);
+    }
+    json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [rule]})
+}
+
+#[test]
+fn a_denied_mkdir_gets_eperm_inside() {
+    let out = inside(
+        |c| {
+            c["root"]["readonly"] = json!(false);
+            c["linux"]["seccomp"] = deny_mkdir(None);
+        },
+        "grep -E '^Seccomp(_filters)?:' /proc/self/status; mkdir /tmp/x 2>&1; echo status=$?; touch /tmp/file && echo other calls work",
+    );
+    let fields = status_fields(&out);
+    assert_eq!(fields["Seccomp"], "2", "filter mode: {out}");
+    assert_eq!(fields["Seccomp_filters"], "1", "{out}");
+    assert!(out.contains("mkdir: can't create directory '/tmp/x': Operation not permitted"), "{out}");
+    assert!(out.contains("status=1"), "{out}");
+    assert!(out.contains("other calls work"), "{out}");
+}
+
+#[test]
+fn errno_ret_and_default_errno_ret_are_the_errnos_returned() {
+    // EXDEV from the rule; ENOSYS for everything else denied by the default action.
+    let profile = json!({
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+        "syscalls": [
+            {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18},
+            {"names": ["chroot"], "action": "SCMP_ACT_ERRNO"},
+            {"names": every_syscall_busybox_sh_needs(), "action": "SCMP_ACT_ALLOW"}
+        ]
+    });
+    let out = inside(|c| c["linux"]["seccomp"] = profile, "mkdir /tmp/x 2>&1; chroot / /bin/true 2>&1; rmdir /tmp 2>&1; echo end");
+    assert!(out.contains("can't create directory '/tmp/x': Invalid cross-device link"), "{out}");
+    assert!(out.contains("chroot: can't change root directory to '/': Operation not permitted"), "{out}");
+    assert!(out.contains("rmdir: '/tmp': Function not implemented"), "{out}");
+    assert!(out.ends_with("end\n"), "{out}");
+}
+
+/// What busybox's sh, its applets and the runtime's last steps before the exec call (the
+/// channel to the runtime, the start gate).
+fn every_syscall_busybox_sh_needs() -> Vec<&'static str> {
+    vec![
+        "read", "write", "open", "openat", "close", "stat", "fstat", "lstat", "newfstatat", "statx", "poll", "lseek",
+        "mmap", "mprotect", "munmap", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl", "pread64",
+        "access", "faccessat", "faccessat2", "pipe", "pipe2", "dup", "dup2", "dup3", "getpid", "getppid", "clone", "clone3",
+        "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "kill", "uname", "fcntl",
+        "getcwd", "chdir", "fchdir", "getuid", "getgid", "geteuid", "getegid", "getgroups", "setpgid", "getpgrp",
+        "setsid", "getrlimit", "prlimit64", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "futex",
+        "getdents64", "readlink", "readlinkat", "umask", "sendmsg", "sendto", "recvmsg", "recvfrom", "getrandom", "close_range",
+        "capget", "capset", "prctl", "setresuid", "setresgid", "setgroups", "sched_getaffinity", "clock_gettime",
+        "gettid", "tgkill", "sigaltstack", "nanosleep", "clock_nanosleep", "madvise",
+    ]
+}
+
+#[test]
+fn repeated_conditions_on_one_argument_are_alternatives() {
+    // kill(pid, 0) and kill(pid, SIGWINCH) denied; kill(pid, SIGCHLD) allowed.
+    let profile = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [
+            {"index": 1, "value": 0, "op": "SCMP_CMP_EQ"},
+            {"index": 1, "value": 28, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["umask"], "action": "SCMP_ACT_ERRNO", "args": [
+            {"index": 0, "value": 0o7000, "valueTwo": 0o2000, "op": "SCMP_CMP_MASKED_EQ"}]}]
+    });
+    let out = inside(
+        |c| c["linux"]["seccomp"] = profile,
+        "kill -0 $$ 2>/dev/null; echo zero=$?; kill -WINCH $$ 2>/dev/null; echo winch=$?; kill -CHLD $$; echo chld=$?; \
+         umask 2022 2>/dev/null; umask; umask 0027; umask",
+    );
+    assert!(out.contains("zero=1\n"), "{out}");
+    assert!(out.contains("winch=1\n"), "{out}");
+    assert!(out.contains("chld=0\n"), "{out}");
+    // busybox ignores umask's result: the masked comparison shows as the value kept.
+    assert!(out.contains("0022\n0027\n"), "umask with the setgid bit denied, plain allowed: {out}");
+}
+
+#[test]
+fn exec_gets_the_containers_filter() {
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    bundle.config["linux"]["seccomp"] = deny_mkdir(Some(13));
+    bundle.write_config();
+    let id = unique_id("seccomp-exec");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    wait_for_status(&bundle, &id, "running");
+    // A changed config.json must not change the filter of later execs.
+    bundle.config["linux"]["seccomp"] = json!(null);
+    bundle.write_config();
+    let out = bundle.skiff(&["exec", &id, "sh", "-c", "grep '^Seccomp:' /proc/self/status; mkdir /tmp/y 2>&1; true"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Seccomp:\t2"), "{}", out.stdout);
+    assert!(out.stdout.contains("Permission denied"), "{}", out.stdout);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn without_no_new_privileges_the_filter_is_loaded_with_cap_sys_admin_and_applies() {
+    let out = inside(
+        |c| {
+            c["process"]["noNewPrivileges"] = json!(false);
+            c["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+            c["linux"]["seccomp"] = deny_mkdir(None);
+        },
+        "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; id -u; mkdir /tmp/z 2>&1; true",
+    );
+    let fields = status_fields(&out);
+    assert_eq!(fields["NoNewPrivs"], "0", "{out}");
+    assert_eq!(fields["Seccomp"], "2", "{out}");
+    assert!(out.contains("1000\n"), "{out}");
+    assert!(out.contains("Operation not permitted"), "{out}");
+}
+
+/// Debian podman's default profile in the spec's form, for x86_64 and `capabilities`
+/// (the conversion podman itself makes: includes/excludes by arch and capability).
+fn podman_default_profile(capabilities: &[String]) -> Value {
+    let text = std::fs::read_to_string(PODMAN_PROFILE)
+        .unwrap_or_else(|e| panic!("{PODMAN_PROFILE}: {e}: install Debian's golang-github-containers-common (make deps does)"));
+    let docker: Value = serde_json::from_str(&text).unwrap();
+    let arch = docker["archMap"].as_array().unwrap().iter().find(|a| a["architecture"] == "SCMP_ARCH_X86_64").unwrap();
+    let mut architectures = vec![arch["architecture"].clone()];
+    architectures.extend(arch["subArchitectures"].as_array().unwrap().iter().cloned());
+    let has_all = |list: &Value| list.as_array().is_none_or(|caps| caps.iter().all(|c| capabilities.iter().any(|have| have == c.as_str().unwrap())));
+    let has_any = |list: &Value| list.as_array().is_some_and(|caps| caps.iter().any(|c| capabilities.iter().any(|have| have == c.as_str().unwrap())));
+    let for_us = |list: &Value| list.as_array().is_none_or(|arches| arches.iter().any(|a| a == "amd64"));
+    let excluded_arch = |list: &Value| list.as_array().is_some_and(|arches| arches.iter().any(|a| a == "amd64"));
+    let mut syscalls = Vec::new();
+    for rule in docker["syscalls"].as_array().unwrap() {
+        let (inc, exc) = (&rule["includes"], &rule["excludes"]);
+        if !has_all(&inc["caps"]) || !for_us(&inc["arches"]) || has_any(&exc["caps"]) || excluded_arch(&exc["arches"]) {
+            continue;
+        }
+        let mut converted = json!({"names": rule["names"], "action": rule["action"]});
+        if let Some(args) = rule["args"].as_array().filter(|a| !a.is_empty()) {
+            converted["args"] = json!(args);
+        }
+        if rule.get("errnoRet").is_some() {
+            converted["errnoRet"] = rule["errnoRet"].clone();
+        }
+        syscalls.push(converted);
+    }
+    json!({"defaultAction": docker["defaultAction"], "defaultErrnoRet": docker["defaultErrnoRet"], "architectures": architectures, "syscalls": syscalls})
+}
+
+#[test]
+fn podmans_default_profile_runs_and_matches_runc() {
+    assert!(Path::new(RUNC).is_file(), "Debian's runc is missing ({RUNC}): install package runc");
+    let script = "grep -E '^Seccomp(_filters)?:' /proc/self/status; chroot / /bin/true 2>&1; echo chroot=$?; \
+                  rmdir /tmp/d 2>/dev/null; mkdir /tmp/d && echo mkdir ok; ls / >/dev/null && echo ls ok";
+    let mut bundle = TestBundle::new(&["sh", "-c", script]);
+    bundle.config["root"]["readonly"] = json!(false);
+    let capabilities: Vec<String> = serde_json::from_value(bundle.config["process"]["capabilities"]["bounding"].clone()).unwrap();
+    bundle.config["linux"]["seccomp"] = podman_default_profile(&capabilities);
+    bundle.write_config();
+    let id = unique_id("seccomp-podman");
+    let ours = bundle.run(&id);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    bundle.assert_nothing_left(&id);
+    // No CAP_SYS_CHROOT: the profile's rule for that case answers EPERM.
+    assert!(ours.stdout.contains("chroot: can't change root directory to '/': Operation not permitted"), "{}", ours.stdout);
+    assert!(ours.stdout.contains("mkdir ok\nls ok\n"), "{}", ours.stdout);
+    let runc_root = bundle.dir.path().join("runc-root");
+    let theirs = run_program(RUNC, &["--root", runc_root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), &id], None);
+    assert_eq!(theirs.code, 0, "runc: {}", theirs.stderr);
+    assert_eq!(ours.stdout, theirs.stdout, "skiff and runc disagree under the same profile");
+}
+
+#[test]
+fn the_listener_receives_the_notify_fd_and_answers_for_the_container() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "mkdir /tmp/n 2>&1; echo status=$?"]);
+    let socket = bundle.dir.path().join("listener.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    bundle.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": socket, "listenerMetadata": "from-the-test",
+        "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]
+    });
+    bundle.write_config();
+    let id = unique_id("seccomp-notify");
+    let agent = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let (fd, data) = skiff::linux::fd_passing::receive_fd(&stream).unwrap();
+        let state: Value = serde_json::from_str(&data).unwrap();
+        // Answer one notification: the mkdir fails with EXDEV.
+        let request = libseccomp::ScmpNotifReq::receive(fd.as_raw_fd()).unwrap();
+        let name = libseccomp::ScmpSyscall::get_name(request.data.syscall).unwrap();
+        libseccomp::ScmpNotifResp::new_error(request.id, -libc::EXDEV, libseccomp::ScmpNotifRespFlags::empty()).respond(fd.as_raw_fd()).unwrap();
+        (state, name)
+    });
+    let out = bundle.run(&id);
+    let (state, name) = agent.join().unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Invalid cross-device link"), "{}", out.stdout);
+    assert!(name.starts_with("mkdir"), "{name}");
+    assert_eq!(state["fds"], json!(["seccompFd"]));
+    assert_eq!(state["metadata"], "from-the-test");
+    assert_eq!(state["state"]["id"], json!(id));
+    assert_eq!(state["state"]["status"], "creating");
+    assert!(state["pid"].as_i64().unwrap() > 1, "{state}");
+    assert_eq!(state["pid"], state["state"]["pid"]);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn bad_profiles_are_refused_before_anything_exists() {
+    let cases = [
+        (json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "defaultAction"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}), "listenerPath"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 0, "op": "SCMP_CMP_EQ"}]}]}), "index 7"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}), "errnoRet"),
+        (json!({"defaultAction": "SCMP_ACT_BOGUS"}), "SCMP_ACT_BOGUS"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}), "SCMP_ARCH_VAX"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_BOGUS"]}), "SECCOMP_FILTER_FLAG_BOGUS"),
+    ];
+    for (profile, expected) in cases {
+        assert_create_refused(&json!({"linux": {"seccomp": profile}}), expected);
+    }
+}
+
+#[test]
+fn unknown_syscall_names_are_skipped_with_a_debug_line() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "mkdir /tmp/q 2>&1; true"]);
+    bundle.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["no_such_syscall", "mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]});
+    bundle.write_config();
+    let id = unique_id("seccomp-unknown");
+    let out = bundle.skiff(&["--debug", "run", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Operation not permitted"), "{}", out.stdout);
+    assert!(out.stderr.contains("no_such_syscall"), "a debug line names the skipped syscall: {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
