@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use nix::mount::MsFlags;
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType, Process, Spec};
 
+use crate::linux::lsm::Lsm;
 use crate::linux::mount_options::parse_propagation;
 use crate::linux::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
 use crate::linux::process_attrs::timens_offsets;
@@ -177,18 +178,24 @@ pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
     serde_json::from_slice(bytes).map_err(|e| e.to_string())
 }
 
-/// Settings skiff cannot honour yet are refused, never silently dropped: a container that
-/// asked for seccomp or an LSM label must not run without it.
+/// Settings this host cannot honour are refused, never silently dropped: a container that
+/// asked for an LSM label must not run without it.
 fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError> {
     let linux = spec.linux().as_ref();
-    if process.apparmor_profile().as_deref().is_some_and(|p| !p.is_empty()) {
-        return Err(invalid("process.apparmorProfile", "AppArmor profiles are not supported yet"));
-    }
-    if process.selinux_label().as_deref().is_some_and(|l| !l.is_empty()) {
-        return Err(invalid("process.selinuxLabel", "SELinux labels are not supported yet"));
-    }
-    if linux.and_then(|l| l.mount_label().as_deref()).is_some_and(|l| !l.is_empty()) {
-        return Err(invalid("linux.mountLabel", "SELinux mount labels are not supported yet"));
+    let asked = |value: Option<&String>| value.is_some_and(|v| !v.is_empty());
+    check_lsm(asked(process.apparmor_profile().as_ref()), Lsm::AppArmor, "process.apparmorProfile")?;
+    check_lsm(asked(process.selinux_label().as_ref()), Lsm::SELinux, "process.selinuxLabel")?;
+    check_lsm(asked(linux.and_then(|l| l.mount_label().as_ref())), Lsm::SELinux, "linux.mountLabel")
+}
+
+/// A label for `lsm` was `asked` for: the host must have the module.
+pub fn check_lsm(asked: bool, lsm: Lsm, field: &'static str) -> Result<(), BundleError> {
+    if asked && !lsm.enabled() {
+        let name = match lsm {
+            Lsm::AppArmor => "AppArmor",
+            Lsm::SELinux => "SELinux",
+        };
+        return Err(invalid(field, format!("a label is set but {name} is not enabled on this host")));
     }
     Ok(())
 }

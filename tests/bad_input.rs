@@ -181,14 +181,32 @@ fn interrupted_create_leftovers_are_removed_by_delete_force() {
 }
 
 #[test]
-fn unsupported_settings_are_refused_not_ignored() {
+fn lsm_labels_are_refused_on_a_host_without_the_module() {
+    use skiff::linux::lsm::Lsm;
+    assert!(
+        !Lsm::AppArmor.enabled() && !Lsm::SELinux.enabled(),
+        "this test expects a host without AppArmor and SELinux (as the test machines are): here the labels would be applied"
+    );
     let cases: Vec<(serde_json::Value, &str)> = vec![
-        (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile"),
-        (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel"),
+        (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile: a label is set but AppArmor is not enabled on this host"),
+        (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel: a label is set but SELinux is not enabled on this host"),
+        (json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}), "linux.mountLabel: a label is set but SELinux is not enabled on this host"),
     ];
-    for (patch, field) in cases {
-        assert_create_refused(&patch, field);
+    for (patch, expected) in cases {
+        assert_create_refused(&patch, expected);
     }
+    // exec's flags too, and the container is unharmed.
+    let bundle = TestBundle::new(&["sleep", "100"]);
+    let id = unique_id("lsm-exec");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    for (flag, expected) in [("--apparmor", "AppArmor is not enabled"), ("--process-label", "SELinux is not enabled")] {
+        let out = bundle.skiff(&["exec", flag, "label_t", &id, "true"]);
+        assert_ne!(out.code, 0, "{flag}");
+        assert!(out.stderr.contains(expected), "{flag}: {}", out.stderr);
+    }
+    assert_eq!(bundle.skiff(&["exec", &id, "true"]).code, 0);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
 }
 
 #[test]

@@ -41,10 +41,10 @@ pub struct ExecArgs {
     /// Specify the file to write the process id to.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
-    /// Set the asm process label (refused: SELinux is not supported).
+    /// Set the SELinux label of the process (refused on a host without SELinux).
     #[arg(long)]
     pub process_label: Option<String>,
-    /// Set the apparmor profile (refused: AppArmor is not supported).
+    /// Set the AppArmor profile of the process (refused on a host without AppArmor).
     #[arg(long)]
     pub apparmor: Option<String>,
     /// Set the no new privileges value for the process.
@@ -70,9 +70,6 @@ pub struct ExecArgs {
 }
 
 pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
-    if args.process_label.is_some() || args.apparmor.is_some() {
-        anyhow::bail!("--process-label, --apparmor: LSM labels are not supported yet");
-    }
     if !args.cgroup.is_empty() {
         anyhow::bail!("--cgroup: running an exec in a sub-cgroup is not supported yet");
     }
@@ -100,6 +97,8 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         tty: args.tty,
         console_socket: args.console_socket,
         pidfd_socket: args.pidfd_socket,
+        process_label: args.process_label,
+        apparmor: args.apparmor,
     };
     match container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line))? {
         ExecOutcome::Detached(_) => Ok(0),

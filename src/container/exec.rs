@@ -48,6 +48,10 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     /// `--pidfd-socket`.
     pub pidfd_socket: Option<PathBuf>,
+    /// `--process-label`: the SELinux label.
+    pub process_label: Option<String>,
+    /// `--apparmor`: the AppArmor profile.
+    pub apparmor: Option<String>,
 }
 
 /// How an exec ended (or did not wait to).
@@ -72,6 +76,15 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     if options.tty {
         process.set_terminal(Some(true));
     }
+    if let Some(label) = &options.process_label {
+        process.set_selinux_label(Some(label.clone()));
+    }
+    if let Some(profile) = &options.apparmor {
+        process.set_apparmor_profile(Some(profile.clone()));
+    }
+    let asked = |value: &Option<String>| value.as_ref().is_some_and(|v| !v.is_empty());
+    crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::linux::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
+    crate::bundle::check_lsm(asked(process.selinux_label()), crate::linux::lsm::Lsm::SELinux, "process.selinuxLabel")?;
     let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref())?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });

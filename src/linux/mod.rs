@@ -13,6 +13,7 @@ pub mod fds;
 pub mod fs_in_root;
 pub mod idmap;
 pub mod keyring;
+pub mod lsm;
 pub mod mount_options;
 pub mod mountinfo;
 pub mod namespaces;

@@ -48,6 +48,8 @@ pub struct RootfsPlan<'a> {
     pub cgroup_namespace: bool,
     /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
     pub idmapped: &'a [(usize, std::os::fd::OwnedFd)],
+    /// `linux.mountLabel`: the SELinux context of new filesystems.
+    pub mount_label: Option<&'a str>,
 }
 
 /// Mount everything into the rootfs (the switch into it is [`enter_rootfs`], after the
@@ -142,7 +144,10 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: 
     }
     let target = root.ensure(destination, NodeKind::Dir)?;
     let source = spec_mount.source().as_ref().map(|s| s.as_os_str()).unwrap_or(fs_type.as_ref());
-    let data = options.data_string();
+    let data = match plan.mount_label {
+        Some(label) if super::lsm::takes_mount_label(fs_type, false) => Some(super::lsm::with_mount_label(options.data_string().as_deref(), label)),
+        _ => options.data_string(),
+    };
     // MS_REMOUNT is meaningless on a fresh mount; kernels refuse flags we cannot apply here.
     let flags = options.flags - MsFlags::MS_REMOUNT;
     mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref())

@@ -13,7 +13,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::channel::{Channel, channel_pair};
-use super::init::{InitError, become_process, commit_with_runtime, exec_prepared, send_listener};
+use super::init::{InitError, become_process, commit_with_runtime, exec_prepared, label_next_exec, send_listener};
 use super::message::{ToInit, ToParent, WireError};
 use super::{InitProcess, ProcessError};
 use crate::cgroups::ContainerCgroup;
@@ -109,6 +109,7 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         let slave = crate::linux::console::create_console(socket, size, false)?;
         crate::linux::console::attach_console(&slave)?;
     }
+    label_next_exec(request.process)?;
     let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp)?;
     send_listener(channel, &prepared)?;
     commit_with_runtime(channel)?;

@@ -200,6 +200,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cwd: process.cwd(),
         cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
         idmapped,
+        mount_label: linux.and_then(|l| l.mount_label().as_deref()).filter(|l| !l.is_empty()),
     };
     setup_rootfs(&plan)?;
     let hooks = spec.hooks().as_ref();
@@ -246,6 +247,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
     }
+    label_next_exec(process)?;
     let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp)?;
     send_listener(channel, &prepared)?;
     commit_with_runtime(channel)?;
@@ -260,6 +262,15 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
     }
     exec_prepared(prepared)
+}
+
+/// `process.apparmorProfile` and `process.selinuxLabel` for the coming exec, written while
+/// init is still root in the container (runc's order). The bundle checked the host has them.
+pub(super) fn label_next_exec(process: &Process) -> Result<(), InitError> {
+    let label = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+    let (apparmor, selinux) = (label(process.apparmor_profile()), label(process.selinux_label()));
+    crate::linux::lsm::label_next_exec(nix::unistd::getpid().as_raw(), apparmor.as_deref(), selinux.as_deref())?;
+    Ok(())
 }
 
 /// The user's program, ready to exec.
