@@ -24,6 +24,14 @@ fn main() {
     // Before anything is opened here: the fds the container is to inherit must really be
     // the caller's, or an fd of skiff's own (the log file) would take their place.
     let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
+    // Commands that start processes in a container run from a read-only mount of skiff's
+    // binary (CVE-2019-5736): re-executed here, before anything is opened or created.
+    let sealed = match &cli.command {
+        Some(cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_)) => {
+            skiff::linux::exe_seal::reexec_sealed(std::env::args_os().collect(), std::env::vars_os().collect())
+        }
+        _ => Ok(()),
+    };
     let format = match cli.log_format {
         LogFormatArg::Text => LogFormat::Text,
         LogFormatArg::Json => LogFormat::Json,
@@ -51,7 +59,7 @@ fn main() {
     if let Some(path) = &cli.criu {
         context.debug(&format!("--criu {path} is accepted but checkpoint/restore is not supported"));
     }
-    let result = missing_fds.and_then(|()| cli::dispatch(command, &context));
+    let result = missing_fds.and_then(|()| Ok(sealed?)).and_then(|()| cli::dispatch(command, &context));
     let code = match result {
         Ok(code) => code,
         Err(error) => {

@@ -29,7 +29,10 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console:
     if bind_dev_console {
         // The container's /dev/console is its init's pty too (runc binds it the same way).
         let root = RootDir::open(Path::new("/"))?;
-        let console = root.ensure(Path::new("/dev/console"), NodeKind::File)?;
+        // No symlink, and a plain file or device off procfs and sysfs: the bind must not
+        // land on a file the link chose (CVE-2025-52565).
+        let console = root.ensure_no_symlinks(Path::new("/dev/console"), NodeKind::File)?;
+        check_console_target(&console)?;
         mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
             .on("bind mount the pty over", "/dev/console")?;
     }
@@ -61,4 +64,16 @@ pub fn copy_window_size(from: RawFd, to: RawFd) {
             let _ = set_window_size(to, &size);
         }
     }
+}
+
+/// `/dev/console` as resolved must be a regular file or a character device, not on procfs or
+/// sysfs.
+fn check_console_target(console: &OwnedFd) -> Result<(), SysError> {
+    let stat = nix::sys::stat::fstat(console.as_raw_fd()).on("stat", "/dev/console")?;
+    let kind = stat.st_mode & libc::S_IFMT;
+    let fs = nix::sys::statfs::fstatfs(console).on("statfs", "/dev/console")?.filesystem_type();
+    if !(kind == libc::S_IFREG || kind == libc::S_IFCHR) || fs == nix::sys::statfs::PROC_SUPER_MAGIC || fs == nix::sys::statfs::SYSFS_MAGIC {
+        return Err(SysError::new("bind the pty over", "/dev/console: not a plain file or device", nix::errno::Errno::EPERM));
+    }
+    Ok(())
 }

@@ -108,6 +108,31 @@ impl RootDir {
         Ok(parent)
     }
 
+    /// [`RootDir::ensure`], then insist that no component of `rel` is a symlink: for the
+    /// targets runc's advisories show being redirected (proc and sysfs mounts, /dev/console,
+    /// the /dev/null used for masking), where even a link that stays inside the root is
+    /// refused.
+    pub fn ensure_no_symlinks(&self, rel: &Path, kind: NodeKind) -> Result<OwnedFd, SysError> {
+        match self.resolve_no_symlinks(rel) {
+            Err(error) if error.errno == Errno::ENOENT => {
+                self.ensure(rel, kind)?;
+                self.resolve_no_symlinks(rel)
+            }
+            other => other,
+        }
+    }
+
+    /// Resolve `rel` to an `O_PATH` fd, refusing symlinks anywhere on the way (ELOOP).
+    pub fn resolve_no_symlinks(&self, rel: &Path) -> Result<OwnedFd, SysError> {
+        let relative = relative(rel);
+        let relative = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
+        super::openat2(&self.fd, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS)
+            .map_err(|errno| match errno {
+                Errno::ELOOP => SysError::new("refuse a symlink at", self.display(rel), errno),
+                errno => SysError::new("resolve in rootfs", self.display(rel), errno),
+            })
+    }
+
     /// The host path of `rel` inside this root, for messages only.
     pub fn display(&self, rel: &Path) -> String {
         self.path.join(relative(rel)).display().to_string()

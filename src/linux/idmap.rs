@@ -5,9 +5,7 @@
 //! This runs in the runtime, as host root, before init is cloned (a container's own user
 //! namespace has no privilege over the host filesystem to do it); init inherits the fds.
 
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -16,7 +14,6 @@ use oci_spec::runtime::LinuxIdMapping;
 
 use super::{SysContext, SysError, check};
 
-const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
@@ -62,16 +59,7 @@ pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[Linu
 /// Clone `source` (its whole subtree when `recursive`) as a detached mount whose ids are
 /// mapped through `userns`.
 pub fn idmapped_tree(source: &Path, recursive: bool, userns: &OwnedFd) -> Result<OwnedFd, SysError> {
-    let c_source = CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::new("open_tree", source.display(), Errno::EINVAL))?;
-    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
-    if recursive {
-        flags |= libc::AT_RECURSIVE as libc::c_uint;
-    }
-    // SAFETY: a NUL-terminated path and plain flags; returns a new fd.
-    let raw = check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c_source.as_ptr(), flags) })
-        .on("open_tree", source.display())?;
-    // SAFETY: a fresh fd from open_tree.
-    let tree = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let tree = super::open_tree_clone(source, recursive)?;
     super::mount_setattr(&tree, recursive, MOUNT_ATTR_IDMAP, 0, Some(userns)).on("mount_setattr idmap", source.display())?;
     Ok(tree)
 }

@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod clone;
 pub mod console;
 pub mod devices;
+pub mod exe_seal;
 pub mod fd_passing;
 pub mod fds;
 pub mod fs_in_root;
@@ -105,6 +106,22 @@ pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, 
         libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>())
     })
     .map(drop)
+}
+
+/// `open_tree(OPEN_TREE_CLONE)`: a detached copy of the mount at `source` (a file or a
+/// directory; its whole subtree when `recursive`), attached nowhere.
+pub fn open_tree_clone(source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
+    use std::os::unix::ffi::OsStrExt;
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let c_source = std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::new("open_tree", source.display(), Errno::EINVAL))?;
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: a NUL-terminated path and plain flags; returns a new fd.
+    let raw = check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c_source.as_ptr(), flags) }).on("open_tree", source.display())?;
+    // SAFETY: a fresh fd from open_tree that nothing else owns.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw as i32) })
 }
 
 /// Map a raw libc return value (-1 + errno) to a nix result.

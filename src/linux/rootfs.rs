@@ -84,7 +84,8 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
         create_dev_symlinks(&root)?;
     }
     // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
-    root.ensure(plan.cwd, NodeKind::Dir)?;
+    root.ensure(plan.cwd, NodeKind::Dir)
+        .map_err(|e| SysError::new("create process.cwd in the container", format!("{}: {}", plan.cwd.display(), e), e.errno))?;
     Ok(())
 }
 
@@ -142,7 +143,9 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: 
     if options.is_bind() || idmapped.is_some() {
         return bind_mount(root, plan, spec_mount, &options, idmapped);
     }
-    let target = root.ensure(destination, NodeKind::Dir)?;
+    // proc and sysfs carry the files the runtime later writes or masks: their mount points
+    // must be real directories (CVE-2023-27561, CVE-2019-19921).
+    let target = if matches!(fs_type, "proc" | "sysfs") { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
     let source = spec_mount.source().as_ref().map(|s| s.as_os_str()).unwrap_or(fs_type.as_ref());
     let data = match plan.mount_label {
         Some(label) if super::lsm::takes_mount_label(fs_type, false) => Some(super::lsm::with_mount_label(options.data_string().as_deref(), label)),
@@ -339,9 +342,23 @@ fn mask_path(root: &RootDir, path: &Path) -> Result<(), SysError> {
         mount(Some("tmpfs"), target_path.as_str(), Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>)
             .on("mask directory", path.display())
     } else {
-        mount(Some("/dev/null"), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        let null = null_device(root)?;
+        mount(Some(fd_path(&null).as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
             .on("mask file", path.display())
     }
+}
+
+/// The container's /dev/null, verified to be the null device (1:3) and reached without a
+/// symlink: masking binds it over the masked file, so a planted link or file would bind
+/// something writable there instead (CVE-2025-31133).
+fn null_device(root: &RootDir) -> Result<OwnedFd, SysError> {
+    let null = root.resolve_no_symlinks(Path::new("/dev/null"))?;
+    let stat = nix::sys::stat::fstat(null.as_raw_fd()).on("stat", "/dev/null")?;
+    let is_null = stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == nix::sys::stat::makedev(1, 3);
+    if !is_null {
+        return Err(SysError::new("mask with /dev/null", "/dev/null is not the null device (1:3)", Errno::EPERM));
+    }
+    Ok(null)
 }
 
 /// The flags of an existing mount that a remount must repeat (the kernel refuses to drop

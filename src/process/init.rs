@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -286,7 +286,6 @@ pub(super) struct Prepared {
 /// container's process must not hold the fd that answers for its own syscalls.
 pub(super) fn send_listener(channel: &Channel, prepared: &Prepared) -> Result<(), InitError> {
     if let Some(listener) = &prepared.listener {
-        use std::os::fd::AsRawFd;
         channel.send_with_fd(&ToParent::SeccompListener, listener.as_raw_fd(), "seccomp listener")?;
     }
     Ok(())
@@ -318,8 +317,7 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     let user = process.user();
     user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
     apply_process_sets(&capabilities)?;
-    let cwd = process.cwd();
-    nix::unistd::chdir(cwd).on("chdir to process.cwd", cwd.display())?;
+    enter_cwd(process.cwd())?;
     if no_new_privileges {
         user::set_no_new_privileges()?;
     }
@@ -341,6 +339,18 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
         prepared.listener = load_filter(program)?;
     }
     Ok(prepared)
+}
+
+/// chdir to `process.cwd` as the process's user, resolved inside the container's root
+/// without magic links: `/proc/self/fd/N` naming an fd from outside (CVE-2024-21626) is
+/// refused rather than followed out of the container.
+fn enter_cwd(cwd: &Path) -> Result<(), InitError> {
+    let root = crate::linux::fs_in_root::RootDir::open(Path::new("/"))?;
+    let dir = root
+        .open_in(cwd, libc::O_PATH | libc::O_DIRECTORY)
+        .on("chdir to process.cwd (resolved in the container's root)", cwd.display())?;
+    nix::unistd::fchdir(dir.as_raw_fd()).on("chdir to process.cwd", cwd.display())?;
+    Ok(())
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).

@@ -1,0 +1,277 @@
+//! runc's published vulnerabilities, each attacked against skiff the way its advisory
+//! describes. docs/security.md maps each test to the defence it proves.
+
+mod common;
+
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+/// The config's mounts without the /dev tmpfs, so that /dev comes from the image (what an
+/// attacker controls in these advisories).
+fn without_dev_tmpfs(config: &mut Value) {
+    let mounts = config["mounts"].as_array_mut().unwrap();
+    mounts.retain(|m| !m["destination"].as_str().unwrap().starts_with("/dev"));
+}
+
+fn wait_for(path: &Path, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(text) = fs::read_to_string(path) {
+            if text.ends_with('\n') {
+                return text;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+/// CVE-2019-5736. A process of the container takes an fd of the runtime's binary while a
+/// runtime process is in the container (here: a createContainer hook, which runs in the
+/// container with init, still the runtime, as its parent), keeps it after every runtime
+/// process has gone, and reopens it for writing through /proc/self/fd.
+#[test]
+fn cve_2019_5736_the_runtime_binary_cannot_be_overwritten_from_a_container() {
+    let mut bundle = TestBundle::new(&["sleep", "30"]);
+    // A copy, so that a regression corrupts the copy and not the build.
+    let copy = bundle.dir.path().join("skiff-copy");
+    fs::copy(SKIFF, &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    let before = fs::read(&copy).unwrap();
+    let rootfs = bundle.rootfs();
+    // Before pivot_root paths are the host's; after it (when `go` appears) the container's.
+    let attacker = format!(
+        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); \
+         (exec 3</proc/$pid/exe; while [ ! -e /go ] && [ ! -e {rootfs}/go ]; do sleep 0.05; done; \
+          if {{ echo pwned >>/proc/self/fd/3; }} 2>/err; then echo WROTE; else echo REFUSED $(cat /err); fi >/result) \
+         </dev/null >/dev/null 2>&1 &",
+        rootfs = rootfs.display()
+    );
+    bundle.config["root"]["readonly"] = json!(false);
+    bundle.config["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", attacker]}]});
+    bundle.write_config();
+    let id = unique_id("cve-5736");
+    let root = bundle.state_root();
+    let skiff = |args: &[&str]| {
+        let mut all = vec!["--root", root.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_program(copy.to_str().unwrap(), &all, Some(&bundle.path()))
+    };
+    let out = skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(skiff(&["start", &id]).code, 0);
+    // No skiff process is left running the binary now: the write is not refused as busy.
+    fs::write(rootfs.join("go"), "").unwrap();
+    let result = wait_for(&rootfs.join("result"), Duration::from_secs(10));
+    assert_eq!(skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    assert!(result.starts_with("REFUSED") && result.contains("Read-only file system"), "the binary was writable: {result}");
+    assert!(fs::read(&copy).unwrap() == before, "the runtime binary changed");
+}
+
+/// An fd of a host directory that the runtime still holds, named as the cwd.
+fn cwd_through_fd(fd: i32) -> String {
+    format!("/proc/self/fd/{fd}")
+}
+
+/// CVE-2024-21626. A host directory fd reaches the runtime (runc leaked its own; here the
+/// caller leaks one), and `process.cwd` (or `exec --cwd`) names it as /proc/self/fd/N: the
+/// process would start with its cwd on the host.
+#[test]
+fn cve_2024_21626_a_cwd_through_a_leaked_fd_is_refused() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "ls ..; pwd"]);
+    let host_dir = fs::File::open(bundle.dir.path()).unwrap();
+    let leaked = nix::unistd::dup(host_dir.as_raw_fd()).unwrap(); // no CLOEXEC: inherited
+    bundle.config["process"]["cwd"] = json!(cwd_through_fd(leaked));
+    bundle.write_config();
+    let id = unique_id("cve-21626");
+    // Children inherit the leaked fd: it is open without CLOEXEC in this process.
+    let spawn = |bundle: &TestBundle, args: &[&str]| {
+        let out = bundle.skiff(args);
+        (out.code, out.stdout, out.stderr)
+    };
+    let (code, stdout, stderr) = spawn(&bundle, &["run", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(code, 0, "ran with a cwd outside the container: {stdout}");
+    assert!(stderr.contains("process.cwd"), "{stderr}");
+    assert!(!stdout.contains("skiff-test-"), "the host directory was listed: {stdout}");
+    bundle.assert_nothing_left(&id);
+    // The same through exec --cwd.
+    bundle.config["process"]["cwd"] = json!("/");
+    bundle.config["process"]["args"] = json!(["sleep", "30"]);
+    bundle.write_config();
+    assert_eq!(spawn(&bundle, &["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).0, 0);
+    let (code, stdout, stderr) = spawn(&bundle, &["exec", "--cwd", &cwd_through_fd(leaked), &id, "ls", ".."]);
+    assert_ne!(code, 0, "exec ran with a cwd outside the container: {stdout}");
+    assert!(stderr.contains("process.cwd"), "{stderr}");
+    nix::unistd::close(leaked).unwrap();
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+/// CVE-2021-30465. While mounts are made, a path component of a mount destination is
+/// swapped (renameat2 RENAME_EXCHANGE) between a directory and a symlink to a host
+/// directory. Every mount must land inside the rootfs: a createContainer hook, in the
+/// container's mount namespace before pivot_root, looks for the mount on the host path.
+#[test]
+fn cve_2021_30465_swapping_a_destination_for_a_symlink_never_mounts_outside() {
+    let mut bundle = TestBundle::new(&["true"]);
+    let outside = bundle.dir.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    let rootfs = bundle.rootfs();
+    fs::create_dir_all(rootfs.join("mnt/dir")).unwrap();
+    symlink(&outside, rootfs.join("mnt/link")).unwrap();
+    let source = bundle.dir.path().join("volume");
+    fs::create_dir(&source).unwrap();
+    fs::write(source.join("marker"), "").unwrap();
+    let mounts = bundle.config["mounts"].as_array_mut().unwrap();
+    mounts.push(json!({"destination": "/mnt/dir", "type": "bind", "source": source, "options": ["bind"]}));
+    let report = bundle.dir.path().join("escaped");
+    let check = format!("if [ -e {}/marker ]; then echo escaped >> {}; fi", outside.display(), report.display());
+    bundle.config["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", check]}]});
+    bundle.write_config();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (rootfs.join("mnt/dir"), rootfs.join("mnt/link"));
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                nix::fcntl::renameat2(None, &a, None, &b, nix::fcntl::RenameFlags::RENAME_EXCHANGE).unwrap();
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let mut outcomes = (0, 0);
+    for round in 0..30 {
+        let id = unique_id(&format!("cve-30465-{round}"));
+        let out = bundle.run(&id);
+        if out.code == 0 { outcomes.0 += 1 } else { outcomes.1 += 1 }
+        bundle.assert_nothing_left(&id);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 100, "the race ran ({swaps} swaps)");
+    assert!(!report.exists(), "a bind mount landed on the host directory ({outcomes:?} runs ok/refused)");
+    assert!(fs::read_dir(&outside).unwrap().next().is_none(), "the host directory was written");
+}
+
+/// CVE-2019-16884 (a fake /proc from the image or a volume absorbing the runtime's procfs
+/// writes) and CVE-2025-52881 (a mount raced over a /proc file the runtime writes): the
+/// runtime's writes into the container's /proc (sysctls here; LSM labels take the same
+/// path) must reach the real procfs file or fail.
+#[test]
+fn cve_2019_16884_and_2025_52881_procfs_writes_cannot_be_redirected() {
+    let fake = tempfile::tempdir().unwrap();
+    fs::create_dir_all(fake.path().join("sys/kernel")).unwrap();
+    fs::write(fake.path().join("sys/kernel/domainname"), "").unwrap();
+    let sysctl = json!({"kernel.domainname": "redirected"});
+    // A directory of the attacker's over /proc.
+    assert_create_refused(
+        &json!({"linux": {"sysctl": sysctl}, "mounts": default_mounts_plus(json!({"destination": "/proc", "type": "bind", "source": fake.path(), "options": ["rbind"]}))}),
+        "is not a procfs mount",
+    );
+    // A filesystem mounted over part of the real /proc.
+    assert_create_refused(
+        &json!({"linux": {"sysctl": sysctl}, "mounts": default_mounts_plus(json!({"destination": "/proc/sys", "type": "tmpfs", "source": "tmpfs"}))}),
+        "/proc/sys/kernel/domainname",
+    );
+    assert_eq!(fs::read_to_string(fake.path().join("sys/kernel/domainname")).unwrap(), "", "the fake file was written");
+}
+
+/// The default mounts with `extra` after them.
+fn default_mounts_plus(extra: Value) -> Value {
+    let mut mounts = skiff::default_spec::default_spec()["mounts"].clone();
+    mounts.as_array_mut().unwrap().push(extra);
+    mounts
+}
+
+/// CVE-2022-29162: the process's inheritable capabilities must be only what the config
+/// asks for (none by default), in init and in exec'd processes.
+#[test]
+fn cve_2022_29162_no_inheritable_capabilities_unless_asked() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "grep CapInh /proc/self/status; sleep 30"]);
+    bundle.config["process"]["capabilities"].as_object_mut().unwrap().remove("inheritable");
+    bundle.write_config();
+    let id = unique_id("cve-29162");
+    let log = bundle.dir.path().join("out");
+    let out = Command::new(SKIFF)
+        .args(["--root", bundle.state_root().to_str().unwrap(), "run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&log).unwrap())
+        .status()
+        .unwrap();
+    assert!(out.success());
+    assert_eq!(wait_for(&log, Duration::from_secs(5)), "CapInh:\t0000000000000000\n");
+    let exec = bundle.skiff(&["exec", &id, "grep", "CapInh", "/proc/self/status"]);
+    assert_eq!(exec.stdout, "CapInh:\t0000000000000000\n", "{}", exec.stderr);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+/// CVE-2023-27561 (and CVE-2019-19921 before it): /proc in the image is a symlink, so the
+/// procfs mount and every later write through /proc would follow the image's choice.
+#[test]
+fn cve_2023_27561_a_symlinked_proc_is_refused() {
+    let bundle = TestBundle::new(&["true"]);
+    let rootfs = bundle.rootfs();
+    fs::remove_dir(rootfs.join("proc")).unwrap();
+    fs::create_dir(rootfs.join("elsewhere")).unwrap();
+    symlink("elsewhere", rootfs.join("proc")).unwrap();
+    bundle.write_config();
+    let id = unique_id("cve-27561");
+    let out = bundle.run(&id);
+    assert_ne!(out.code, 0, "ran with /proc mounted through a symlink");
+    assert!(out.stderr.contains("refuse a symlink at") && out.stderr.contains("/proc"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+/// CVE-2025-31133: masking binds /dev/null over the masked files; an image whose /dev/null
+/// is a symlink (here to a procfs file) would have that file bound there instead, writable.
+#[test]
+fn cve_2025_31133_masking_only_uses_the_real_null_device() {
+    for planted in ["symlink", "regular file"] {
+        let mut bundle = TestBundle::new(&["true"]);
+        without_dev_tmpfs(&mut bundle.config);
+        bundle.config["root"]["readonly"] = json!(false);
+        bundle.write_config();
+        let null = bundle.rootfs().join("dev/null");
+        match planted {
+            "symlink" => symlink("/proc/sys/kernel/core_pattern", &null).unwrap(),
+            _ => fs::write(&null, "").unwrap(),
+        }
+        let id = unique_id("cve-31133");
+        let out = bundle.run(&id);
+        assert_ne!(out.code, 0, "{planted}: masked with a /dev/null that is not the null device");
+        assert!(out.stderr.contains("/dev/null"), "{planted}: {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+/// CVE-2025-52565: the pty is bound over /dev/console; an image whose /dev/console is a
+/// symlink (to a procfs file) would get the bind there instead.
+#[test]
+fn cve_2025_52565_dev_console_cannot_redirect_the_pty_bind() {
+    let mut bundle = TestBundle::new(&["true"]);
+    without_dev_tmpfs(&mut bundle.config);
+    bundle.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}));
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    symlink("/proc/sysrq-trigger", bundle.rootfs().join("dev/console")).unwrap();
+    let socket = bundle.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let id = unique_id("cve-52565");
+    let out = bundle.skiff(&["create", "--console-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0, "the pty was bound through a symlinked /dev/console");
+    assert!(out.stderr.contains("refuse a symlink at") && out.stderr.contains("/dev/console"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
