@@ -120,3 +120,48 @@ fn run_with_a_terminal_relays_it() {
     assert!(out.stdout.contains("relayed"), "{:?}", out.stdout);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn run_with_a_terminal_and_no_socket_relays_skiffs_own_terminal() {
+    // `script` gives skiff a terminal of 30x100; typing goes in through it.
+    assert!(std::path::Path::new("/usr/bin/script").is_file(), "/usr/bin/script is missing: install Debian's bsdutils");
+    let mut bundle = TestBundle::new(&["sh", "-c", "tty; stty size; read line; echo got:$line; exit 7"]);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let id = unique_id("ttyrun");
+    let command = format!(
+        "stty rows 30 cols 100; {SKIFF} --root {} run --bundle {} {id}; echo exit=$?",
+        bundle.state_root().display(),
+        bundle.path().display()
+    );
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(b"typed\n").unwrap();
+    let output = {
+        // Keep stdin open until the container answered: EOF would end script's input early.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut seen = String::new();
+        let mut buffer = [0u8; 1024];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !seen.contains("exit=") && Instant::now() < deadline {
+            match stdout.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+            }
+        }
+        seen
+    };
+    drop(stdin);
+    let _ = child.wait();
+    assert!(output.contains("/dev/pts/0\r\n"), "the process has the container's pty: {output:?}");
+    assert!(output.contains("30 100\r\n"), "skiff's window size reached the pty: {output:?}");
+    assert!(output.contains("got:typed\r\n"), "typing reaches the process: {output:?}");
+    assert!(output.contains("exit=7"), "the exit status comes back: {output:?}");
+    bundle.assert_nothing_left(&id);
+}

@@ -273,3 +273,60 @@ fn a_failing_create_hook_fails_create_and_leaves_nothing() {
     assert!(out.stderr.contains("timed out after 1 s"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn each_hook_runs_in_the_namespaces_the_spec_gives_with_the_containers_state() {
+    // Every hook logs its name, its mount and uts namespaces and the state it was given.
+    // prestart, createRuntime, poststart and poststop run in the runtime's namespaces;
+    // createContainer and startContainer in the container's.
+    let mut bundle = TestBundle::new(&["true"]);
+    let log = bundle.dir.path().join("hooks.log");
+    let line = "echo \"$1|$(readlink /proc/self/ns/mnt)|$(readlink /proc/self/ns/uts)|$(cat)\"";
+    let host_hook = |name: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("{line} >> {}", log.display()), "sh", name]});
+    bundle.config["root"]["readonly"] = json!(false);
+    bundle.config["process"]["args"] = json!(["sh", "-c", "cat /tmp/start-hook; echo \"process|$(readlink /proc/self/ns/mnt)|$(readlink /proc/self/ns/uts)|\""]);
+    bundle.config["hooks"] = json!({
+        "prestart": [host_hook("prestart")],
+        "createRuntime": [host_hook("createRuntime")],
+        "createContainer": [host_hook("createContainer")],
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", format!("{line} > /tmp/start-hook"), "sh", "startContainer"]}],
+        "poststart": [host_hook("poststart")],
+        "poststop": [host_hook("poststop")]
+    });
+    bundle.write_config();
+    let id = unique_id("hookns");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ours = (std::fs::read_link("/proc/self/ns/mnt").unwrap(), std::fs::read_link("/proc/self/ns/uts").unwrap());
+    let ours = (ours.0.to_str().unwrap().to_string(), ours.1.to_str().unwrap().to_string());
+    let text = std::fs::read_to_string(&log).unwrap() + &out.stdout;
+    let mut seen = std::collections::BTreeMap::new();
+    for entry in text.lines() {
+        let fields: Vec<&str> = entry.splitn(4, '|').collect();
+        seen.insert(fields[0].to_string(), (fields[1].to_string(), fields[2].to_string(), fields[3].to_string()));
+    }
+    let container = seen["process"].clone();
+    assert_ne!((container.0.clone(), container.1.clone()), ours, "the container has its own namespaces");
+    let mut pids = Vec::new();
+    for (hook, status, in_container) in [
+        ("prestart", "creating", false),
+        ("createRuntime", "creating", false),
+        ("createContainer", "creating", true),
+        ("startContainer", "created", true),
+        ("poststart", "running", false),
+        ("poststop", "stopped", false),
+    ] {
+        let (mnt, uts, state) = seen.get(hook).unwrap_or_else(|| panic!("{hook} did not run: {text}"));
+        let expected = if in_container { (&container.0, &container.1) } else { (&ours.0, &ours.1) };
+        assert_eq!((mnt, uts), expected, "{hook} ran in the wrong namespaces");
+        let state: serde_json::Value = serde_json::from_str(state).unwrap_or_else(|e| panic!("{hook}: state {state:?}: {e}"));
+        assert_eq!(state["status"], status, "{hook}");
+        assert_eq!(state["id"], json!(id), "{hook}");
+        assert_eq!(state["bundle"], json!(bundle.path()), "{hook}");
+        if status != "stopped" {
+            pids.push(state["pid"].as_i64().unwrap_or_else(|| panic!("{hook}: no pid in {state}")));
+        }
+    }
+    assert!(pids.iter().all(|p| *p == pids[0] && *p > 1), "every hook got init's pid as the runtime sees it: {pids:?}");
+    bundle.assert_nothing_left(&id);
+}
