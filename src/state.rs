@@ -41,6 +41,14 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+    /// The state root is not safe to trust.
+    #[error("state root {path}: {reason}: refusing to keep container state there")]
+    UnsafeRoot {
+        /// The root.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The state cannot be encoded.
     #[error("encode {path}: {reason}")]
     Encode {
@@ -219,8 +227,33 @@ impl StateStore {
 
     fn ensure_root(&self) -> Result<(), StateError> {
         match fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root) {
-            Ok(()) => Ok(()),
+            Ok(()) => self.check_root(),
             Err(source) => Err(StateError::Io { op: "create state root", path: self.root.clone(), source }),
+        }
+    }
+
+    /// The state root must be ours and writable only by us: anyone else who can write there
+    /// can plant a state.json that names any process for `kill` and `delete` to act on.
+    fn check_root(&self) -> Result<(), StateError> {
+        let metadata = match fs::metadata(&self.root) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StateError::Io { op: "stat state root", path: self.root.clone(), source }),
+        };
+        use std::os::unix::fs::MetadataExt;
+        let euid = nix::unistd::geteuid().as_raw();
+        let reason = if !metadata.is_dir() {
+            Some("not a directory".to_string())
+        } else if metadata.uid() != euid {
+            Some(format!("owned by uid {}, not {euid}", metadata.uid()))
+        } else if metadata.mode() & 0o022 != 0 {
+            Some(format!("writable by others (mode {:o})", metadata.mode() & 0o7777))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(StateError::UnsafeRoot { path: self.root.clone(), reason }),
+            None => Ok(()),
         }
     }
 
@@ -234,6 +267,7 @@ impl StateStore {
 
     /// Load the state of `id`.
     pub fn load(&self, id: &ContainerId) -> Result<State, StateError> {
+        self.check_root()?;
         let path = self.container_dir(id).join(STATE_FILE);
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -270,6 +304,7 @@ impl StateStore {
 
     /// The ids of all containers with a directory, sorted.
     pub fn list_ids(&self) -> Result<Vec<ContainerId>, StateError> {
+        self.check_root()?;
         let entries = match fs::read_dir(&self.root) {
             Ok(entries) => entries,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),

@@ -224,3 +224,25 @@ fn preserve_fds_that_are_not_open_are_refused() {
     assert!(out.stderr.contains("fd 3 is not open"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn a_state_root_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let bundle = TestBundle::new(&["true"]);
+    let root = bundle.state_root();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let id = unique_id("openroot");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("writable by others (mode 777)"), "{}", out.stderr);
+    let out = bundle.skiff(&["list"]);
+    assert!(out.code != 0 && out.stderr.contains("refusing to keep container state there"), "{}", out.stderr);
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).unwrap();
+    bundle.assert_nothing_left(&id);
+    // A fresh root is made 0700.
+    let fresh = bundle.dir.path().join("fresh/root");
+    let out = run_skiff(&["--root", fresh.to_str().unwrap(), "create", "--bundle", bundle.path().to_str().unwrap(), &id], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777, 0o700);
+    assert_eq!(run_skiff(&["--root", fresh.to_str().unwrap(), "delete", "-f", &id], None).code, 0);
+}
