@@ -252,3 +252,21 @@ fn unknown_syscall_names_are_skipped_with_a_debug_line() {
     assert!(out.stderr.contains("no_such_syscall"), "a debug line names the skipped syscall: {}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn a_profile_older_than_openat2_still_starts_the_container() {
+    // Profiles written before openat2 (docker's of 2019, runtime-tools' default) deny it;
+    // without no_new_privs the filter is loaded before the runtime's last steps.
+    for no_new_privileges in [false, true] {
+        let out = inside(
+            |c| {
+                c["process"]["noNewPrivileges"] = json!(no_new_privileges);
+                c["process"]["cwd"] = json!("/tmp");
+                c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                    {"names": ["openat2", "close_range", "statx"], "action": "SCMP_ACT_ERRNO"}]});
+            },
+            "pwd",
+        );
+        assert_eq!(out, "/tmp\n", "no_new_privileges {no_new_privileges}");
+    }
+}

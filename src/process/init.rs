@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
@@ -309,6 +309,8 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     }
     let capabilities = plan_capabilities(process.capabilities().as_ref(), &supported_capabilities());
     let no_new_privileges = process.no_new_privileges() == Some(true);
+    // Resolved before any filter exists: an older profile may deny openat2 itself.
+    let cwd = resolve_cwd(process.cwd())?;
     let mut listener = None;
     if let Some(program) = seccomp.filter(|_| !no_new_privileges) {
         listener = load_filter(program)?;
@@ -317,7 +319,9 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     let user = process.user();
     user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
     apply_process_sets(&capabilities)?;
-    enter_cwd(process.cwd())?;
+    // As the user: the kernel checks the user may enter it.
+    nix::unistd::fchdir(cwd.as_raw_fd()).on("chdir to process.cwd", process.cwd().display())?;
+    drop(cwd);
     if no_new_privileges {
         user::set_no_new_privileges()?;
     }
@@ -341,16 +345,14 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     Ok(prepared)
 }
 
-/// chdir to `process.cwd` as the process's user, resolved inside the container's root
-/// without magic links: `/proc/self/fd/N` naming an fd from outside (CVE-2024-21626) is
-/// refused rather than followed out of the container.
-fn enter_cwd(cwd: &Path) -> Result<(), InitError> {
+/// `process.cwd` resolved inside the container's root without magic links, for `fchdir`:
+/// `/proc/self/fd/N` naming an fd from outside (CVE-2024-21626) is refused rather than
+/// followed out of the container.
+fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
     let root = crate::linux::fs_in_root::RootDir::open(Path::new("/"))?;
-    let dir = root
+    Ok(root
         .open_in(cwd, libc::O_PATH | libc::O_DIRECTORY)
-        .on("chdir to process.cwd (resolved in the container's root)", cwd.display())?;
-    nix::unistd::fchdir(dir.as_raw_fd()).on("chdir to process.cwd", cwd.display())?;
-    Ok(())
+        .on("resolve process.cwd in the container's root", cwd.display())?)
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
@@ -405,25 +407,28 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>
 }
 
 /// Find `name` the way exec(3p) does with the process's PATH, as the container's user.
+///
+/// With stat(2) and access(2) only: a seccomp filter may be loaded already, and profiles older
+/// than statx deny it (the standard library's metadata would not fall back).
 fn find_executable(name: &str, env: &[String]) -> Result<CString, InitError> {
+    use nix::sys::stat::{SFlag, stat};
+    let kind = |path: &Path| stat(path).ok().map(|st| SFlag::from_bits_truncate(st.st_mode & libc::S_IFMT));
+    let executable = |path: &Path| nix::unistd::access(path, AccessFlags::X_OK).is_ok();
     if name.contains('/') {
-        let reason = match std::fs::metadata(name) {
-            Err(_) => "no such file or directory",
-            Ok(m) if !m.is_file() => "is a directory or not a regular file",
-            Ok(_) if nix::unistd::access(name, AccessFlags::X_OK).is_err() => "permission denied",
-            Ok(_) => return CString::new(name).map_err(|_| InitError::NotFound(name.to_string())),
+        let path = Path::new(name);
+        let reason = match kind(path) {
+            None => "no such file or directory",
+            Some(kind) if kind != SFlag::S_IFREG => "is a directory or not a regular file",
+            Some(_) if !executable(path) => "permission denied",
+            Some(_) => return CString::new(name).map_err(|_| InitError::NotFound(name.to_string())),
         };
         return Err(InitError::NotExecutable { path: name.to_string(), reason });
     }
-    let candidates: Vec<PathBuf> = {
-        let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
-        path.split(':').map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name)).collect()
-    };
-    for candidate in &candidates {
-        let is_file = std::fs::metadata(candidate).map(|m| m.is_file()).unwrap_or(false);
-        if is_file && nix::unistd::access(candidate, AccessFlags::X_OK).is_ok() {
-            return CString::new(candidate.as_os_str().as_bytes())
-                .map_err(|_| InitError::NotFound(name.to_string()));
+    let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+    for dir in path.split(':') {
+        let candidate = Path::new(if dir.is_empty() { "." } else { dir }).join(name);
+        if kind(&candidate) == Some(SFlag::S_IFREG) && executable(&candidate) {
+            return CString::new(candidate.as_os_str().as_bytes()).map_err(|_| InitError::NotFound(name.to_string()));
         }
     }
     Err(InitError::NotFound(name.to_string()))
