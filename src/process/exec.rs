@@ -82,11 +82,10 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     match message {
         Some(ToParent::Ready) => Ok(process),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
-        Some(other) => Err(ProcessError::InitExited(format!("unexpected {other:?}"))),
+        Some(other) => Err(ProcessError::Protocol { who: "the exec'd process", what: format!("sent {other:?} out of order") }),
         None => {
             process.armed = false;
-            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-            Err(ProcessError::InitExited("the exec'd process exited before it was ready".into()))
+            Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(pid) })
         }
     }
 }

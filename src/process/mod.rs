@@ -45,9 +45,54 @@ pub enum ProcessError {
     /// Placing init in its cgroup failed.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
-    /// Init exited without saying why.
-    #[error("container init exited before it was ready ({0})")]
-    InitExited(String),
+    /// The process exited before it was ready, without saying why.
+    #[error("{who} exited before it was ready ({status})")]
+    Exited {
+        /// "container init" or "the exec'd process".
+        who: &'static str,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The process broke the setup protocol (message.rs).
+    #[error("{who} {what}")]
+    Protocol {
+        /// "container init" or "the exec'd process".
+        who: &'static str,
+        /// What it did.
+        what: String,
+    },
+}
+
+/// How a process that the runtime reaped ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// exit(code).
+    Code(i32),
+    /// Killed by a signal.
+    Signal(nix::sys::signal::Signal),
+    /// waitpid failed (the errno) or reported something else.
+    Unknown(Option<nix::errno::Errno>),
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Code(code) => write!(f, "exit status {code}"),
+            ExitStatus::Signal(signal) => write!(f, "killed by {signal}"),
+            ExitStatus::Unknown(Some(errno)) => write!(f, "wait failed: {errno}"),
+            ExitStatus::Unknown(None) => write!(f, "unknown status"),
+        }
+    }
+}
+
+/// Reap `pid` and say how it ended.
+fn reap(pid: i32) -> ExitStatus {
+    match waitpid(Pid::from_raw(pid), None) {
+        Ok(WaitStatus::Exited(_, code)) => ExitStatus::Code(code),
+        Ok(WaitStatus::Signaled(_, signal, _)) => ExitStatus::Signal(signal),
+        Ok(_) => ExitStatus::Unknown(None),
+        Err(errno) => ExitStatus::Unknown(Some(errno)),
+    }
 }
 
 impl ProcessError {
@@ -105,7 +150,7 @@ pub struct ListenerTarget<'a> {
 /// runtime-spec's container process state; `pid` is the process the filter is on.
 fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32) -> Result<(), ProcessError> {
     let Some(listener) = listener else {
-        return Err(ProcessError::InitExited("announced a seccomp listener but sent no fd".into()));
+        return Err(ProcessError::Protocol { who: "the container's process", what: "announced a seccomp listener but sent no fd".into() });
     };
     let state: serde_json::Value = serde_json::from_slice(&target.state).unwrap_or(serde_json::Value::Null);
     let message = crate::seccomp::listener_message(&state, pid, target.metadata);
@@ -270,20 +315,14 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     }
     match message {
         Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease | ToParent::SeccompListener) => {
-            Err(ProcessError::InitExited("sent a setup message out of order".into()))
+            Err(ProcessError::Protocol { who: "container init", what: "sent a setup message out of order".into() })
         }
         Some(ToParent::Ready) => Ok(init),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         None => {
             // Reaped here, so the guard must not signal the (possibly reused) pid again.
             init.armed = false;
-            let status = match waitpid(Pid::from_raw(pid), None) {
-                Ok(WaitStatus::Exited(_, code)) => format!("exit status {code}"),
-                Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
-                Ok(other) => format!("{other:?}"),
-                Err(errno) => format!("wait failed: {errno}"),
-            };
-            Err(ProcessError::InitExited(status))
+            Err(ProcessError::Exited { who: "container init", status: reap(pid) })
         }
     }
 }
