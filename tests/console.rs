@@ -17,6 +17,20 @@ fn receive_master(listener: &UnixListener) -> (OwnedFd, String) {
     skiff::linux::fd_passing::receive_fd(&stream).expect("an fd arrives with SCM_RIGHTS")
 }
 
+/// Read from `source` until `marker` has been seen, it ends, or `within` passes.
+fn read_until(source: &mut impl Read, marker: &str, within: Duration) -> String {
+    let mut seen = String::new();
+    let mut buffer = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    while !seen.contains(marker) && Instant::now() < deadline {
+        match source.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    seen
+}
+
 #[test]
 fn terminal_through_the_console_socket() {
     let mut bundle = TestBundle::new(&["sh", "-c", "tty; stty size; read line; echo got:$line"]);
@@ -33,15 +47,7 @@ fn terminal_through_the_console_socket() {
     assert_eq!(bundle.skiff(&["start", &id]).code, 0);
     let mut master = std::fs::File::from(master);
     master.write_all(b"hello\n").unwrap();
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut buffer = [0u8; 1024];
-    while !seen.contains("got:hello") && Instant::now() < deadline {
-        match master.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
-        }
-    }
+    let seen = read_until(&mut master, "got:hello", Duration::from_secs(5));
     assert!(seen.contains("/dev/pts/0"), "tty names the container's pty: {seen:?}");
     assert!(seen.contains("30 100"), "consoleSize applied: {seen:?}");
     assert!(seen.contains("got:hello"), "typing reaches the process: {seen:?}");
@@ -75,15 +81,7 @@ fn exec_with_a_tty() {
         .unwrap();
     let (master, _) = receive_master(&listener);
     let mut master = std::fs::File::from(master);
-    let mut seen = String::new();
-    let mut buffer = [0u8; 1024];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !seen.contains("done") && Instant::now() < deadline {
-        match master.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
-        }
-    }
+    let seen = read_until(&mut master, "done", Duration::from_secs(5));
     assert!(child.wait().unwrap().success());
     assert!(seen.contains("/dev/pts/"), "the exec'd process has a pty: {seen:?}");
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
@@ -143,20 +141,8 @@ fn run_with_a_terminal_and_no_socket_relays_skiffs_own_terminal() {
     let mut stdin = child.stdin.take().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     stdin.write_all(b"typed\n").unwrap();
-    let output = {
-        // Keep stdin open until the container answered: EOF would end script's input early.
-        let mut stdout = child.stdout.take().unwrap();
-        let mut seen = String::new();
-        let mut buffer = [0u8; 1024];
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !seen.contains("exit=") && Instant::now() < deadline {
-            match stdout.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
-            }
-        }
-        seen
-    };
+    // Keep stdin open until the container answered: EOF would end script's input early.
+    let output = read_until(&mut child.stdout.take().unwrap(), "exit=", Duration::from_secs(10));
     drop(stdin);
     let _ = child.wait();
     assert!(output.contains("/dev/pts/0\r\n"), "the process has the container's pty: {output:?}");
