@@ -246,3 +246,25 @@ fn a_state_root_others_can_write_is_refused() {
     assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777, 0o700);
     assert_eq!(run_skiff(&["--root", fresh.to_str().unwrap(), "delete", "-f", &id], None).code, 0);
 }
+
+#[test]
+fn unusable_pid_file_console_socket_and_log_paths_are_clear_errors() {
+    let mut bundle = TestBundle::new(&["true"]);
+    let id = unique_id("badpaths");
+    let b = bundle.path();
+    let missing = bundle.dir.path().join("no/such/dir");
+    let out = bundle.skiff(&["create", "--pid-file", missing.join("pid").to_str().unwrap(), "--bundle", b.to_str().unwrap(), &id]);
+    assert!(out.code != 0 && out.stderr.contains("no/such/dir/"), "--pid-file: {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    let log = missing.join("log.json");
+    let out = bundle.skiff(&["--log", log.to_str().unwrap(), "create", "--bundle", b.to_str().unwrap(), &id]);
+    assert!(out.code != 0 && out.stderr.contains("open log file") && out.stderr.contains("no/such/dir/log.json"), "--log: {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let not_a_socket = bundle.dir.path().join("plain-file");
+    std::fs::write(&not_a_socket, "").unwrap();
+    let out = bundle.skiff(&["create", "--console-socket", not_a_socket.to_str().unwrap(), "--bundle", b.to_str().unwrap(), &id]);
+    assert!(out.code != 0 && out.stderr.contains("plain-file"), "--console-socket: {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
