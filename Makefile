@@ -6,12 +6,14 @@
 SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
-# Debian packages the build, the tests and the bench use (the last line: the cgroup v2 VM).
-PACKAGES := busybox-static runc crun hyperfine time util-linux procps libseccomp-dev pkg-config gcc \
+# Debian packages the build, the tests and the bench use (the second line: the engines and
+# podman's default seccomp profile; the last line: the cgroup v2 VM).
+PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc \
+            podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test test-host test-vm bench clean
+.PHONY: all deps build bundle run test test-host test-engines test-vm bench clean
 
 all: build
 
@@ -37,12 +39,16 @@ run: bundle
 	$(SKIFF) --root $(WORK)/state run --bundle $(BUNDLE) skiff-demo
 
 # Every tier: unit tests (src/), containers on this host (tests/, as root, with differential
-# runs under Debian's runc), and cgroup v2 in a qemu VM on Debian's kernel (skiff and runc).
-test: test-host test-vm
+# runs under Debian's runc), podman, containerd and docker driving skiff, and cgroup v2 in a
+# qemu VM on Debian's kernel (skiff and runc).
+test: test-host test-engines test-vm
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build
 	$(CARGO) test --locked
+
+test-engines: build
+	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
 
 test-vm: build
 	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)
