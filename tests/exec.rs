@@ -98,3 +98,43 @@ fn exec_refusals() {
     bundle.assert_nothing_left(&id);
     assert_no_process_mentions("no-such-program");
 }
+
+#[test]
+fn exec_cgroup_joins_an_existing_sub_cgroup() {
+    let (bundle, id) = running(&["sleep", "1000"]);
+    let pids = std::path::Path::new("/sys/fs/cgroup/pids").join(&id);
+    let memory = std::path::Path::new("/sys/fs/cgroup/memory").join(&id);
+    assert!(pids.is_dir() && memory.is_dir(), "this test expects the host's v1 pids and memory hierarchies");
+    // A plain path must exist in every hierarchy of the container (as with runc).
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup").unwrap() {
+        let dir = hierarchy.unwrap().path().join(&id);
+        if dir.is_dir() {
+            std::fs::create_dir(dir.join("sub")).unwrap();
+            // v1 cpuset starts a new cgroup with no cpus and mems: give it the parent's.
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                if let Ok(value) = std::fs::read_to_string(dir.join(file)) {
+                    std::fs::write(dir.join("sub").join(file), value).unwrap();
+                }
+            }
+        }
+    }
+    let lines = |out: &Outcome, controller: &str| out.stdout.lines().find(|l| l.split(':').nth(1) == Some(controller)).map(String::from);
+    // A plain path: every hierarchy.
+    let out = bundle.skiff(&["exec", "--cgroup", "sub", &id, "cat", "/proc/self/cgroup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(lines(&out, "pids").unwrap().ends_with(&format!("/{id}/sub")), "{}", out.stdout);
+    assert!(lines(&out, "memory").unwrap().ends_with(&format!("/{id}/sub")), "{}", out.stdout);
+    // Named controllers: only those; the others stay in the container's cgroup.
+    let out = bundle.skiff(&["exec", "--cgroup", "pids:sub", &id, "cat", "/proc/self/cgroup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(lines(&out, "pids").unwrap().ends_with(&format!("/{id}/sub")), "{}", out.stdout);
+    assert!(lines(&out, "memory").unwrap().ends_with(&format!("/{id}")), "{}", out.stdout);
+    // Refused: missing, or escaping the container's cgroup.
+    for (request, expected) in [("nosuch", "no such sub-cgroup"), ("../other", "stay below the container's cgroup"), ("/abs", "stay below")] {
+        let out = bundle.skiff(&["exec", "--cgroup", request, &id, "true"]);
+        assert!(out.code != 0 && out.stderr.contains(expected), "{request}: {}", out.stderr);
+    }
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    assert!(!pids.exists() && !memory.exists(), "the container's cgroups, sub-cgroups included, are gone");
+}

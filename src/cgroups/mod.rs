@@ -381,6 +381,44 @@ impl ContainerCgroup {
         Ok(())
     }
 
+    /// The sub-cgroup `exec --cgroup` names: each request is `path` (every hierarchy) or
+    /// `controller[,controller...]:path` (the v1 hierarchies with one of those controllers),
+    /// a path below the container's cgroup that must exist already (runc's rules).
+    pub fn sub_cgroup(&self, requests: &[String]) -> Result<ContainerCgroup, CgroupError> {
+        let invalid = |reason: String| CgroupError::Invalid { field: "exec --cgroup", reason };
+        let mut default = None;
+        let mut by_controller: Vec<(Vec<&str>, &Path)> = Vec::new();
+        for request in requests {
+            let (controllers, path) = match request.split_once(':') {
+                Some((controllers, path)) => (controllers.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>(), path),
+                None => (Vec::new(), request.as_str()),
+            };
+            let path = Path::new(path);
+            let below = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            if path.as_os_str().is_empty() || !below {
+                return Err(invalid(format!("{request:?}: the path must be relative and stay below the container's cgroup")));
+            }
+            if controllers.is_empty() {
+                default = Some(path);
+            } else {
+                if self.layout == Layout::Unified {
+                    return Err(invalid(format!("{request:?}: controllers cannot be named on cgroup v2")));
+                }
+                by_controller.push((controllers, path));
+            }
+        }
+        let mut sub = self.clone();
+        for dir in &mut sub.dirs {
+            let named = by_controller.iter().find(|(names, _)| names.iter().any(|n| dir.controllers.iter().any(|c| c == n)));
+            let Some(path) = named.map(|(_, path)| *path).or(default) else { continue };
+            dir.path = dir.path.join(path);
+            if !dir.path.is_dir() {
+                return Err(invalid(format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", dir.path.display())));
+            }
+        }
+        Ok(sub)
+    }
+
     /// Whether the container's cgroup is frozen.
     pub fn is_frozen(&self) -> bool {
         match self.layout {

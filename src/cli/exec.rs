@@ -56,7 +56,7 @@ pub struct ExecArgs {
     /// Pass N additional file descriptors to the process.
     #[arg(long, default_value_t = 0)]
     pub preserve_fds: u32,
-    /// Run the process in a (sub-)cgroup (refused: not supported yet).
+    /// Run the process in an existing sub-cgroup of the container's: `[controller,...:]path`.
     #[arg(long)]
     pub cgroup: Vec<String>,
     /// Allow exec in a paused container.
@@ -70,9 +70,6 @@ pub struct ExecArgs {
 }
 
 pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
-    if !args.cgroup.is_empty() {
-        anyhow::bail!("--cgroup: running an exec in a sub-cgroup is not supported yet");
-    }
     let process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("read --process {}", path.display()))?;
@@ -99,6 +96,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         pidfd_socket: args.pidfd_socket,
         process_label: args.process_label,
         apparmor: args.apparmor,
+        cgroup: args.cgroup,
     };
     match container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line))? {
         ExecOutcome::Detached(_) => Ok(0),

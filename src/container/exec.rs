@@ -52,6 +52,8 @@ pub struct ExecOptions {
     pub process_label: Option<String>,
     /// `--apparmor`: the AppArmor profile.
     pub apparmor: Option<String>,
+    /// `--cgroup`: sub-cgroups of the container's to run in.
+    pub cgroup: Vec<String>,
 }
 
 /// How an exec ended (or did not wait to).
@@ -107,10 +109,14 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     if !options.detach {
         block_signals()?;
     }
+    let cgroup = match (&state.cgroup, options.cgroup.is_empty()) {
+        (Some(cgroup), false) => Some(cgroup.sub_cgroup(&options.cgroup)?),
+        (cgroup, _) => cgroup.clone(),
+    };
     let request = ExecRequest {
         init: &init,
         process: &process,
-        cgroup: state.cgroup.as_ref(),
+        cgroup: cgroup.as_ref(),
         preserve_fds: options.preserve_fds,
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),
