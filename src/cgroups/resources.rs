@@ -54,9 +54,11 @@ pub fn v2_swap(swap: i64, limit: i64) -> Result<i64, CgroupError> {
     Ok(swap - limit)
 }
 
-/// runc's conversion of v1 `cpu.shares` (2..262144) to v2 `cpu.weight` (1..10000).
+/// runc's conversion of v1 `cpu.shares` (2..262144) to v2 `cpu.weight` (1..10000). Shares
+/// outside that range are taken as the kernel's v1 clamps them (runc's arithmetic would
+/// wrap for huge values: found by fuzzing).
 pub fn shares_to_weight(shares: u64) -> u64 {
-    if shares == 0 { 0 } else { 1 + (shares.saturating_sub(2) * 9999) / 262_142 }
+    if shares == 0 { 0 } else { 1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142 }
 }
 
 /// runc's conversion of a v1 blkio weight (10..1000) to v2 `io.weight` (1..10000).
@@ -357,6 +359,7 @@ mod tests {
         assert_eq!(shares_to_weight(1024), 39);
         assert_eq!(shares_to_weight(2), 1);
         assert_eq!(shares_to_weight(262_144), 10_000);
+        assert_eq!(shares_to_weight(u64::MAX), 10_000, "clamped as the kernel clamps v1 shares, no overflow");
         assert_eq!(blkio_weight_to_io_weight(10), 1);
         assert_eq!(blkio_weight_to_io_weight(1000), 10_000);
         assert_eq!(v2_swap(0, -1).unwrap(), -1);
