@@ -54,6 +54,16 @@ pub fn v2_swap(swap: i64, limit: i64) -> Result<i64, CgroupError> {
     Ok(swap - limit)
 }
 
+/// A hugepage size as the kernel names its hugetlb files (`2MB`, `1GB`, `64KB`): it becomes
+/// part of a file name, so anything else (a `/`, a `..`) is refused (found by fuzzing).
+fn page_size(size: &str) -> Result<&str, CgroupError> {
+    let valid = size
+        .strip_suffix("B")
+        .and_then(|n| n.strip_suffix(['K', 'M', 'G', 'T', 'P']))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if valid { Ok(size) } else { Err(invalid("linux.resources.hugepageLimits.pageSize", format!("{size:?} is not a page size such as 2MB or 1GB"))) }
+}
+
 /// runc's conversion of v1 `cpu.shares` (2..262144) to v2 `cpu.weight` (1..10000). Shares
 /// outside that range are taken as the kernel's v1 clamps them (runc's arithmetic would
 /// wrap for huge values: found by fuzzing).
@@ -83,12 +93,16 @@ pub fn v2_writes(resources: &LinuxResources, has_bfq: bool) -> Result<Vec<Write>
         v2_io(block_io, has_bfq, &mut writes);
     }
     for hugepage in resources.hugepage_limits().as_deref().unwrap_or_default() {
-        writes.push(write("hugetlb", format!("hugetlb.{}.max", hugepage.page_size()), v2_limit(hugepage.limit())));
+        writes.push(write("hugetlb", format!("hugetlb.{}.max", page_size(hugepage.page_size())?), v2_limit(hugepage.limit())));
     }
     if let Some(rdma) = resources.rdma() {
         let mut devices: Vec<_> = rdma.iter().collect();
         devices.sort_by(|a, b| a.0.cmp(b.0));
         for (device, limit) in devices {
+            // One line naming one device: no separators that would smuggle in another.
+            if device.is_empty() || device.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(invalid("linux.resources.rdma", format!("{device:?} is not a device name")));
+            }
             let mut parts = vec![device.clone()];
             if let Some(handles) = limit.hca_handles() {
                 parts.push(format!("hca_handle={handles}"));
@@ -277,7 +291,7 @@ pub fn v1_writes(resources: &LinuxResources) -> Result<Vec<Write>, CgroupError> 
         }
     }
     for hugepage in resources.hugepage_limits().as_deref().unwrap_or_default() {
-        writes.push(write("hugetlb", format!("hugetlb.{}.limit_in_bytes", hugepage.page_size()), hugepage.limit().to_string()));
+        writes.push(write("hugetlb", format!("hugetlb.{}.limit_in_bytes", page_size(hugepage.page_size())?), hugepage.limit().to_string()));
     }
     if let Some(network) = resources.network() {
         if let Some(class_id) = network.class_id() {
@@ -360,6 +374,12 @@ mod tests {
         assert_eq!(shares_to_weight(2), 1);
         assert_eq!(shares_to_weight(262_144), 10_000);
         assert_eq!(shares_to_weight(u64::MAX), 10_000, "clamped as the kernel clamps v1 shares, no overflow");
+        for bad in ["a/b", "../2MB", "2", "MB", "2XB", ""] {
+            assert!(page_size(bad).is_err(), "{bad:?}");
+        }
+        for good in ["2MB", "1GB", "64KB"] {
+            assert_eq!(page_size(good).unwrap(), good);
+        }
         assert_eq!(blkio_weight_to_io_weight(10), 1);
         assert_eq!(blkio_weight_to_io_weight(1000), 10_000);
         assert_eq!(v2_swap(0, -1).unwrap(), -1);
