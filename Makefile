@@ -6,14 +6,14 @@
 SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
-# Debian packages the build, the tests and the bench use (the second line: the engines and
+# Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
 # podman's default seccomp profile; the last line: the cgroup v2 VM).
-PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc \
+PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test test-host test-engines test-vm bench clean
+.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm bench clean
 
 all: build
 
@@ -39,9 +39,9 @@ run: bundle
 	$(SKIFF) --root $(WORK)/state run --bundle $(BUNDLE) skiff-demo
 
 # Every tier: unit tests (src/), containers on this host (tests/, as root, with differential
-# runs under Debian's runc), podman, containerd and docker driving skiff, and cgroup v2 in a
-# qemu VM on Debian's kernel (skiff and runc).
-test: test-host test-engines test-vm
+# runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
+# a bounded time, and cgroup v2 in a qemu VM on Debian's kernel (skiff and runc).
+test: test-host test-engines test-fuzz test-vm
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build
@@ -49,6 +49,11 @@ test-host: build
 
 test-engines: build
 	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
+
+# libFuzzer through cargo-fuzz (installed from crates.io by the script when missing).
+FUZZ_SECONDS ?= 60
+test-fuzz: deps
+	sh fuzz/run.sh $(FUZZ_SECONDS)
 
 test-vm: build
 	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)

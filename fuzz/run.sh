@@ -68,7 +68,8 @@ for target in $targets; do
     log=$work/$target.log
     echo "run.sh: fuzzing $target for $seconds s ($(ls "$corpus" | wc -l) seeds)"
     # shellcheck disable=SC2086
-    { nice -n 19 cargo fuzz run $build_flags "$target" "$corpus" -- \
+    # TMPDIR: the config target's scratch bundle directories go in the work dir, removed on exit.
+    { TMPDIR=$work nice -n 19 cargo fuzz run $build_flags "$target" "$corpus" -- \
         -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -dict="$fuzz_dir/json.dict" -artifact_prefix="$fuzz_dir/artifacts/$target/" -print_final_stats=1 ${FUZZ_ARGS:-} 2>&1
       echo $? > "$work/$target.rc"; } | tee "$log" | grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)'
