@@ -51,6 +51,17 @@ pub fn receive_packet(socket: &impl AsRawFd, buffer: &mut [u8]) -> nix::Result<(
     }
 }
 
+/// The length of the next packet waiting on `socket`, without taking it (0: the peer closed).
+pub fn peek_packet_length(socket: &impl AsRawFd) -> nix::Result<usize> {
+    loop {
+        let mut iov = [IoSliceMut::new(&mut [])];
+        match recvmsg::<()>(socket.as_raw_fd(), &mut iov, None, MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(|message| message.bytes),
+        }
+    }
+}
+
 /// Receive one fd sent with SCM_RIGHTS on `stream`, with the data sent beside it (the pty's
 /// name, or "pidfd"): what `run` does without a console socket of the caller's, and what a
 /// recvtty-like receiver does.
