@@ -1,5 +1,5 @@
 //! What `features` reports: the runtime-spec features document, true to what this build
-//! does (the LSMs are false until they exist).
+//! does.
 
 #![forbid(unsafe_code)]
 
@@ -75,8 +75,9 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .capabilities(capabilities)
         .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(false).systemd_user(false).rdma(true).build()?)
         .seccomp(seccomp()?)
-        .apparmor(ApparmorBuilder::default().enabled(false).build()?)
-        .selinux(SelinuxBuilder::default().enabled(false).build()?)
+        // Plumbed (src/linux/lsm.rs); a label on a host without the module is refused.
+        .apparmor(ApparmorBuilder::default().enabled(true).build()?)
+        .selinux(SelinuxBuilder::default().enabled(true).build()?)
         .intel_rdt(IntelRdtBuilder::default().enabled(false).build()?)
         .mount_extensions(MountExtensionsBuilder::default().idmap(IDMapBuilder::default().enabled(true).build()?).build()?)
         .build()?;

@@ -270,3 +270,30 @@ fn a_profile_older_than_openat2_still_starts_the_container() {
         assert_eq!(out, "/tmp\n", "no_new_privileges {no_new_privileges}");
     }
 }
+
+#[test]
+fn every_action_does_what_it_says() {
+    // The container's process is mkdir itself; its exit status shows the action's effect.
+    let sigsys = 128 + libc::SIGSYS;
+    for (action, expected) in [
+        ("SCMP_ACT_KILL", sigsys),
+        ("SCMP_ACT_KILL_THREAD", sigsys),
+        ("SCMP_ACT_KILL_PROCESS", sigsys),
+        ("SCMP_ACT_TRAP", sigsys),
+        ("SCMP_ACT_ERRNO", 1),
+        // No tracer attached: the kernel fails the call with ENOSYS.
+        ("SCMP_ACT_TRACE", 1),
+        ("SCMP_ACT_LOG", 0),
+    ] {
+        let mut bundle = TestBundle::new(&["mkdir", "/tmp/made"]);
+        bundle.config["root"]["readonly"] = json!(false);
+        bundle.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": action}]});
+        bundle.write_config();
+        let id = unique_id("seccomp-action");
+        let out = bundle.run(&id);
+        assert_eq!(out.code, expected, "{action}: {}", out.stderr);
+        assert_eq!(bundle.rootfs().join("tmp/made").exists(), expected == 0, "{action}");
+        bundle.assert_nothing_left(&id);
+    }
+}
