@@ -2,7 +2,7 @@
 //! config.json) and `update --resources` (from JSON on stdin) run on untrusted input, with
 //! the properties their callers rely on asserted, so a violation is a crash like a panic.
 
-use oci_spec::runtime::{LinuxResources, Spec};
+use oci_spec::runtime::{Linux, LinuxResources, Spec};
 use skiff::cgroups::devices::{self, BpfInsn};
 use skiff::cgroups::resources::{self, Write};
 
@@ -17,6 +17,21 @@ fn check_writes(writes: &[Write], layout: &str) {
             w.controller,
             w.value
         );
+    }
+}
+
+/// What `update --resources -` does with its JSON text: decode it, plan its writes, and run
+/// its device rules as a spec's would be (update does not apply them, as with runc).
+#[allow(dead_code)] // the config target shares this module without using it
+pub fn update_document(text: &str) {
+    let Ok(resources) = serde_json::from_str::<LinuxResources>(text) else { return };
+    self::resources(&resources);
+    if resources.devices().is_some() {
+        let mut linux = Linux::default();
+        linux.set_resources(Some(resources));
+        let mut spec = Spec::default();
+        spec.set_linux(Some(linux));
+        device_rules(&spec);
     }
 }
 

@@ -8,19 +8,9 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use oci_spec::runtime::{Linux, LinuxResources, Spec};
 
 fuzz_target!(|data: &[u8]| {
     // src/cli/update.rs: read_to_string (UTF-8 or an error), then serde_json::from_str.
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(resources) = serde_json::from_str::<LinuxResources>(text) else { return };
-    common::resources(&resources);
-
-    if resources.devices().is_some() {
-        let mut linux = Linux::default();
-        linux.set_resources(Some(resources));
-        let mut spec = Spec::default();
-        spec.set_linux(Some(linux));
-        common::device_rules(&spec);
-    }
+    common::update_document(text);
 });

@@ -11,7 +11,6 @@ mod common;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use oci_spec::runtime::{Linux, LinuxResources, Spec};
 use serde_json::{Map, Value, json};
 
 /// The JSON shape of a field.
@@ -150,14 +149,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(document) = value(&mut u, &RESOURCES) else { return };
     // As `update --resources` decodes it: the document as text, then `LinuxResources`.
     let text = document.to_string();
-    let Ok(resources) = serde_json::from_str::<LinuxResources>(&text) else { return };
-    common::resources(&resources);
-
-    if resources.devices().is_some() {
-        let mut linux = Linux::default();
-        linux.set_resources(Some(resources));
-        let mut spec = Spec::default();
-        spec.set_linux(Some(linux));
-        common::device_rules(&spec);
-    }
+    common::update_document(&text);
 });
