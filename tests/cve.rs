@@ -47,10 +47,11 @@ fn cve_2019_5736_the_runtime_binary_cannot_be_overwritten_from_a_container() {
     fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
     let before = fs::read(&copy).unwrap();
     let rootfs = bundle.rootfs();
-    // Before pivot_root paths are the host's; after it (when `go` appears) the container's.
+    // The fd is taken by the hook itself, before pivot_root (its paths are the host's); the
+    // background child keeps it and writes once `go` appears (its paths the container's).
     let attacker = format!(
-        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); \
-         (exec 3</proc/$pid/exe; while [ ! -e /go ] && [ ! -e {rootfs}/go ]; do sleep 0.05; done; \
+        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); exec 3</proc/$pid/exe; \
+         (while [ ! -e /go ] && [ ! -e {rootfs}/go ]; do sleep 0.05; done; \
           if {{ echo pwned >>/proc/self/fd/3; }} 2>/err; then echo WROTE; else echo REFUSED $(cat /err); fi >/result) \
          </dev/null >/dev/null 2>&1 &",
         rootfs = rootfs.display()
