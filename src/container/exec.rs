@@ -98,14 +98,9 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     // The container's filter applies to every process in it (from the state: the bundle's
     // config.json may have changed since create).
     let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
-    let listener = match state.seccomp.as_ref().and_then(|p| p.listener_path().as_deref()) {
-        Some(path) => Some(ListenerTarget {
-            path,
-            metadata: state.seccomp.as_ref().and_then(|p| p.listener_metadata().as_deref()),
-            state: crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)?,
-        }),
-        None => None,
-    };
+    let listener = ListenerTarget::of(state.seccomp.as_ref(), || {
+        crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)
+    })?;
     if !options.detach {
         block_signals()?;
     }

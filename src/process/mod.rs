@@ -146,6 +146,20 @@ pub struct ListenerTarget<'a> {
     pub state: Vec<u8>,
 }
 
+impl<'a> ListenerTarget<'a> {
+    /// The target of `profile`, when it names a `listenerPath`; `state` makes the state JSON
+    /// (only then).
+    pub fn of(
+        profile: Option<&'a oci_spec::runtime::LinuxSeccomp>,
+        state: impl FnOnce() -> Result<Vec<u8>, crate::hooks::HookError>,
+    ) -> Result<Option<ListenerTarget<'a>>, crate::hooks::HookError> {
+        let Some((profile, path)) = profile.and_then(|p| Some((p, p.listener_path().as_deref()?))) else {
+            return Ok(None);
+        };
+        Ok(Some(ListenerTarget { path, metadata: profile.listener_metadata().as_deref(), state: state()? }))
+    }
+}
+
 /// Send the listener fd init (or an exec'd process) handed over to `target`, as the
 /// runtime-spec's container process state; `pid` is the process the filter is on.
 fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32) -> Result<(), ProcessError> {
@@ -156,18 +170,6 @@ fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32
     let message = crate::seccomp::listener_message(&state, pid, target.metadata);
     crate::linux::fd_passing::send_fd_to_path(target.path, message.as_bytes(), listener.as_raw_fd(), "send the seccomp listener to")?;
     Ok(())
-}
-
-/// The listener target of `bundle`'s seccomp profile, when it has NOTIFY rules.
-fn listener_target<'a>(bundle: &'a Bundle, id: &str, status: oci_spec::runtime::ContainerState, init_pid: i32) -> Result<Option<ListenerTarget<'a>>, ProcessError> {
-    let Some(profile) = bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref()) else {
-        return Ok(None);
-    };
-    let Some(path) = profile.listener_path().as_deref() else {
-        return Ok(None);
-    };
-    let state = crate::hooks::state_json(id, status, Some(init_pid), bundle.dir(), &bundle.annotations())?;
-    Ok(Some(ListenerTarget { path, metadata: profile.listener_metadata().as_deref(), state }))
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
@@ -308,7 +310,9 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     if let Some(ToParent::SeccompListener) = message {
         // The listener must hold the fd before the container's process can make a NOTIFY
         // call: before Ready, so before start.
-        if let Some(target) = listener_target(request.bundle, request.id, oci_spec::runtime::ContainerState::Creating, init.pid)? {
+        let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
+        let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
+        if let Some(target) = ListenerTarget::of(profile, state)? {
             forward_listener(&target, fd.take(), init.pid)?;
         }
         message = receive(&init.channel, &mut fd)?;
