@@ -356,7 +356,9 @@ fn delete_force_cleans_up_after_a_runtime_killed_mid_create() {
 fn events_stream_reports_oom_kills() {
     // A subshell is OOM-killed; the container's shell lives on, and `events` says "oom".
     let bundle = with_resources(
-        &["sh", "-c", "sleep 0.5; (x=$(head -c 100000000 /dev/zero | tr '\\0' a)); sleep 1.5"],
+        // The subshell makes itself the OOM killer's choice: otherwise the kernel may pick the
+        // container's own shell, the container ends at once, and `events` misses the event.
+        &["sh", "-c", "sleep 0.5; (echo 1000 > /proc/self/oom_score_adj; x=$(head -c 100000000 /dev/zero | tr '\\0' a)); sleep 1.5"],
         json!({"memory": {"limit": 16777216, "swap": 16777216}}),
     );
     let id = unique_id("oomevents");
