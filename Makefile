@@ -7,10 +7,10 @@ SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
-# podman's default seccomp profile; the last line: the cgroup v2 VM).
+# podman's default seccomp profile; the last line: the cgroup v2 VM and the systemd VM).
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
-            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils
+            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq
 CARGO    ?= cargo
 
 .PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm bench clean

@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod cgroups;
 pub mod container;
+pub mod dbus;
 pub mod default_spec;
 pub mod features;
 pub mod hooks;

@@ -49,10 +49,7 @@ fn main() {
         let _ = Cli::command().print_help();
         return;
     };
-    let context = Context { store: StateStore::new(cli.root.clone()), logger };
-    if cli.systemd_cgroup {
-        context.debug("--systemd-cgroup is accepted but not acted on yet: cgroups are not managed");
-    }
+    let context = Context { store: StateStore::new(cli.root.clone()), logger, systemd_cgroup: cli.systemd_cgroup };
     if let Some(value) = &cli.rootless {
         context.debug(&format!("--rootless {value} is accepted but not acted on"));
     }

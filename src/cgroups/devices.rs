@@ -416,6 +416,40 @@ pub const V1_ALLOW_FILE: &str = "devices.allow";
 /// The cgroup v1 file that adds deny exceptions (or, in deny-all mode, removes allow ones).
 pub const V1_DENY_FILE: &str = "devices.deny";
 
+/// An exception to the default of a reduced rule list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceException {
+    /// [`DeviceKind::Char`] or [`DeviceKind::Block`].
+    pub kind: DeviceKind,
+    /// Major number; `None` for any.
+    pub major: Option<i64>,
+    /// Minor number; `None` for any.
+    pub minor: Option<i64>,
+    /// The access the exception grants (or takes away).
+    pub access: Access,
+}
+
+/// The rules reduced as the kernel would hold them: whether the default is allow-all, and
+/// the exceptions in runc's order (for drivers that take an allow list, such as systemd's
+/// `DeviceAllow=`).
+pub fn reduced(rules: &[DeviceRule]) -> (bool, Vec<DeviceException>) {
+    let emulator = Emulator::from_rules(rules);
+    let exceptions = emulator
+        .exceptions
+        .iter()
+        .map(|(target, access)| DeviceException {
+            kind: match target.kind {
+                NodeKind::Block => DeviceKind::Block,
+                NodeKind::Char => DeviceKind::Char,
+            },
+            major: target.major,
+            minor: target.minor,
+            access: *access,
+        })
+        .collect();
+    (emulator.default_allow, exceptions)
+}
+
 /// The writes that put a cgroup v1 devices directory into the state `rules` describe, in
 /// order, as `(file, value)` pairs such as `("devices.allow", "c 1:3 rwm")`.
 ///

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{CgroupError, ContainerCgroup, Layout, is_missing, read_file};
+use super::v1::V1Cgroup;
+use super::{CgroupError, is_missing, read_file};
 
 fn zero(v: &u64) -> bool {
     *v == 0
@@ -133,31 +134,33 @@ fn read_keyed(path: &Path) -> Result<BTreeMap<String, u64>, CgroupError> {
         .collect())
 }
 
-/// Read the container's statistics.
-pub fn read_stats(cgroup: &ContainerCgroup) -> Result<Stats, CgroupError> {
+/// The statistics of a v2 cgroup directory.
+pub fn v2_stats(dir: &Path) -> Result<Stats, CgroupError> {
     let mut stats = Stats::default();
-    if cgroup.layout == Layout::Unified {
-        let Some(dir) = cgroup.unified_dir() else { return Ok(stats) };
-        let cpu = read_keyed(&dir.join("cpu.stat"))?;
-        let get = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
-        stats.cpu.usage.total = get(&cpu, "usage_usec") * 1000;
-        stats.cpu.usage.user = get(&cpu, "user_usec") * 1000;
-        stats.cpu.usage.kernel = get(&cpu, "system_usec") * 1000;
-        stats.cpu.throttling.periods = get(&cpu, "nr_periods");
-        stats.cpu.throttling.throttled_periods = get(&cpu, "nr_throttled");
-        stats.cpu.throttling.throttled_time = get(&cpu, "throttled_usec") * 1000;
-        stats.memory.raw = read_keyed(&dir.join("memory.stat"))?;
-        stats.memory.cache = get(&stats.memory.raw, "file");
-        stats.memory.usage.usage = read_number(&dir.join("memory.current"))?;
-        stats.memory.usage.limit = read_number(&dir.join("memory.max"))?;
-        stats.memory.usage.max = read_number(&dir.join("memory.peak"))?;
-        stats.memory.usage.failcnt = get(&read_keyed(&dir.join("memory.events"))?, "max");
-        stats.memory.swap.usage = read_number(&dir.join("memory.swap.current"))?;
-        stats.memory.swap.limit = read_number(&dir.join("memory.swap.max"))?;
-        stats.pids.current = read_number(&dir.join("pids.current"))?;
-        stats.pids.limit = unlimited_as_zero(read_number(&dir.join("pids.max"))?);
-        return Ok(stats);
-    }
+    let cpu = read_keyed(&dir.join("cpu.stat"))?;
+    let get = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+    stats.cpu.usage.total = get(&cpu, "usage_usec") * 1000;
+    stats.cpu.usage.user = get(&cpu, "user_usec") * 1000;
+    stats.cpu.usage.kernel = get(&cpu, "system_usec") * 1000;
+    stats.cpu.throttling.periods = get(&cpu, "nr_periods");
+    stats.cpu.throttling.throttled_periods = get(&cpu, "nr_throttled");
+    stats.cpu.throttling.throttled_time = get(&cpu, "throttled_usec") * 1000;
+    stats.memory.raw = read_keyed(&dir.join("memory.stat"))?;
+    stats.memory.cache = get(&stats.memory.raw, "file");
+    stats.memory.usage.usage = read_number(&dir.join("memory.current"))?;
+    stats.memory.usage.limit = read_number(&dir.join("memory.max"))?;
+    stats.memory.usage.max = read_number(&dir.join("memory.peak"))?;
+    stats.memory.usage.failcnt = get(&read_keyed(&dir.join("memory.events"))?, "max");
+    stats.memory.swap.usage = read_number(&dir.join("memory.swap.current"))?;
+    stats.memory.swap.limit = read_number(&dir.join("memory.swap.max"))?;
+    stats.pids.current = read_number(&dir.join("pids.current"))?;
+    stats.pids.limit = unlimited_as_zero(read_number(&dir.join("pids.max"))?);
+    Ok(stats)
+}
+
+/// The statistics of a v1 cgroup, from each controller's hierarchy.
+pub fn v1_stats(cgroup: &V1Cgroup) -> Result<Stats, CgroupError> {
+    let mut stats = Stats::default();
     if let Some(dir) = cgroup.dir_of("cpuacct") {
         stats.cpu.usage.total = read_number(&dir.join("cpuacct.usage"))?;
         stats.cpu.usage.percpu = read_file(&dir.join("cpuacct.usage_percpu"))
@@ -202,10 +205,8 @@ fn unlimited_as_zero(value: u64) -> u64 {
     if value == u64::MAX { 0 } else { value }
 }
 
-/// The number of OOM kills so far (v2 `memory.events` oom_kill, v1 `memory.oom_control`
-/// oom_kill), to notice new ones.
-pub fn oom_kills(cgroup: &ContainerCgroup) -> u64 {
-    let Some(dir) = cgroup.dir_of("memory") else { return 0 };
-    let file = if cgroup.layout == Layout::Unified { "memory.events" } else { "memory.oom_control" };
-    read_keyed(&dir.join(file)).ok().and_then(|m| m.get("oom_kill").copied()).unwrap_or(0)
+/// The number of OOM kills so far, from v2's `memory.events` or v1's `memory.oom_control`
+/// (both have an `oom_kill` line), to notice new ones.
+pub fn oom_kills(file: &Path) -> u64 {
+    read_keyed(file).ok().and_then(|m| m.get("oom_kill").copied()).unwrap_or(0)
 }

@@ -48,6 +48,7 @@ impl CreateArgs {
             no_new_keyring: self.no_new_keyring,
             preserve_fds: self.preserve_fds,
             listen_fds: super::listen_fds(),
+            systemd_cgroup: false,
             console_socket: self.console_socket.clone(),
             pidfd_socket: self.pidfd_socket.clone(),
         }
@@ -55,6 +56,7 @@ impl CreateArgs {
 }
 
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
-    container::create(&context.store, &args.options(), &mut |line| context.debug(&line))?;
+    let options = CreateOptions { systemd_cgroup: context.systemd_cgroup, ..args.options() };
+    container::create(&context.store, &options, &mut |line| context.debug(&line))?;
     Ok(0)
 }

@@ -113,6 +113,8 @@ pub struct Context {
     pub store: StateStore,
     /// The log.
     pub logger: Logger,
+    /// `--systemd-cgroup`: new containers get a systemd unit as their cgroup.
+    pub systemd_cgroup: bool,
 }
 
 impl Context {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::bundle::Bundle;
-use crate::cgroups::{CGROUP_ROOT, ContainerCgroup, detect_layout, requested_path};
+use crate::cgroups::{ContainerCgroup, Driver, HostCgroups};
 use crate::linux::namespaces::NamespacePlan;
 use crate::linux::proc_stat;
 use crate::linux::SysError;
@@ -36,6 +36,8 @@ pub struct CreateOptions {
     pub console_socket: Option<PathBuf>,
     /// `--pidfd-socket`: where a pidfd of init goes once it is created.
     pub pidfd_socket: Option<PathBuf>,
+    /// `--systemd-cgroup`: the cgroup is a systemd unit.
+    pub systemd_cgroup: bool,
     /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
     /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
     pub listen_fds: u32,
@@ -52,10 +54,8 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let console = connect_console(bundle.process().terminal() == Some(true), options.console_socket.as_deref())?;
     let linux = bundle.spec().linux().as_ref();
     let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
-    let root = Path::new(CGROUP_ROOT);
-    let layout = detect_layout(root)?;
-    let requested = requested_path(linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
-    let cgroup = ContainerCgroup::locate(root, layout, &requested)?;
+    let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
+    let cgroup = ContainerCgroup::for_container(&HostCgroups::read()?, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
     // Refuse resource values and device rules before anything exists.
     let cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
@@ -86,8 +86,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
     store.save(claim.dir(), &state)?;
     let cgroup_guard = CgroupGuard { cgroup: &cgroup, claim: &claim, keep: false };
-    cgroup.create()?;
-    cgroup.apply(cgroup_plan)?;
+    cgroup.prepare()?;
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
@@ -96,7 +95,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         no_new_keyring: options.no_new_keyring,
         preserve_fds: options.listen_fds + options.preserve_fds,
         extra_env: listen_env(options.listen_fds),
-        cgroup: Some(&cgroup),
+        cgroup: Some((&cgroup, &cgroup_plan)),
         close_in_init: vec![lock.raw_fd()],
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cgroups::stats::{Stats, oom_kills, read_stats};
+use crate::cgroups::stats::Stats;
 use crate::state::StateStore;
 
 use super::{ContainerError, LIVE, Loaded, Status, derive_status};
@@ -28,7 +28,7 @@ pub struct Event {
 pub fn events_stats(store: &StateStore, id: &str) -> Result<Event, ContainerError> {
     let container = Loaded::load(store, id)?;
     container.require(LIVE, "container not running")?;
-    Ok(Event { kind: "stats", id: container.id.to_string(), data: Some(read_stats(container.cgroup()?)?) })
+    Ok(Event { kind: "stats", id: container.id.to_string(), data: Some(container.cgroup()?.stats()?) })
 }
 
 /// Stream events until the container stops: stats every `interval`, an `oom` event whenever
@@ -39,16 +39,16 @@ pub fn watch_events(store: &StateStore, id: &str, interval: Duration, mut emit: 
     let dir = store.container_dir(id);
     let cgroup = container.cgroup()?;
     let tick = Duration::from_millis(100).min(interval);
-    let mut ooms = oom_kills(cgroup);
+    let mut ooms = cgroup.oom_kills();
     let mut next_stats = Instant::now();
     while derive_status(state, &dir) != Status::Stopped {
-        let now_ooms = oom_kills(cgroup);
+        let now_ooms = cgroup.oom_kills();
         if now_ooms > ooms {
             ooms = now_ooms;
             emit(&Event { kind: "oom", id: id.to_string(), data: None });
         }
         if Instant::now() >= next_stats {
-            emit(&Event { kind: "stats", id: id.to_string(), data: Some(read_stats(cgroup)?) });
+            emit(&Event { kind: "stats", id: id.to_string(), data: Some(cgroup.stats()?) });
             next_stats += interval;
         }
         std::thread::sleep(tick);

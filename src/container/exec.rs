@@ -105,7 +105,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         block_signals()?;
     }
     let cgroup = match (&state.cgroup, options.cgroup.is_empty()) {
-        (Some(cgroup), false) => Some(cgroup.sub_cgroup(&options.cgroup)?),
+        (Some(cgroup), false) => Some(cgroup.sub_cgroup(&crate::cgroups::ExecCgroups::parse(&options.cgroup)?)?),
         (cgroup, _) => cgroup.clone(),
     };
     let request = ExecRequest {

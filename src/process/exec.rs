@@ -45,7 +45,7 @@ pub struct ExecRequest<'a> {
 pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
-    let cgroup_dir = super::clone_into(request.cgroup)?;
+    let cgroup_dir = super::clone_into(request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)))?;
     // The pid namespace only applies to children: switch ours for the clone, then back.
     let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
         let saved = ChildrenNamespace::save(LinuxNamespaceType::Pid)?;
@@ -71,7 +71,9 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     drop(child_end);
     drop(cgroup_dir);
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
-    super::place_after_clone(request.cgroup, pid)?;
+    if let Some(cgroup) = request.cgroup {
+        cgroup.enter_exec(pid)?;
+    }
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
     let mut message = super::receive(&process.channel, &mut fd)?;

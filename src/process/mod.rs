@@ -17,7 +17,6 @@ use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType};
 
 use crate::bundle::Bundle;
-use crate::cgroups::Layout;
 use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
@@ -124,8 +123,8 @@ pub struct InitRequest<'a> {
     pub preserve_fds: u32,
     /// Variables added to `process.env` (socket activation's).
     pub extra_env: Vec<String>,
-    /// The container's cgroup, already created.
-    pub cgroup: Option<&'a crate::cgroups::ContainerCgroup>,
+    /// The container's cgroup, prepared, and what to apply once init is in it.
+    pub cgroup: Option<(&'a crate::cgroups::ContainerCgroup, &'a crate::cgroups::CgroupPlan)>,
     /// Fds of the runtime that init closes first (the create lock).
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
@@ -224,8 +223,8 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         .map(ChildrenNamespace::enter)
         .collect::<Result<Vec<_>, _>>()?;
     // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP);
-    // elsewhere the runtime moves it before letting it proceed.
-    let cgroup_dir = clone_into(request.cgroup)?;
+    // elsewhere the runtime (or systemd) moves it before letting it proceed.
+    let cgroup_dir = clone_into(request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)))?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
     let time_flag = nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
@@ -277,7 +276,9 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
         write_id_maps(request.bundle, pid)?;
     }
-    place_after_clone(request.cgroup, pid)?;
+    if let Some((cgroup, plan)) = request.cgroup {
+        cgroup.enter_init(pid, plan)?;
+    }
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_proc_file(pid, "oom_score_adj", &score.to_string())?;
     }
@@ -370,25 +371,11 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
     Ok(trees)
 }
 
-/// On a pure cgroup v2 host the kernel starts the child inside its cgroup: the directory fd
-/// for `CLONE_INTO_CGROUP`. Elsewhere `None`, and [`place_after_clone`] moves it.
-fn clone_into(cgroup: Option<&crate::cgroups::ContainerCgroup>) -> Result<Option<OwnedFd>, SysError> {
-    match cgroup {
-        Some(cgroup) if cgroup.layout == Layout::Unified => cgroup
-            .unified_dir()
-            .map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup"))
-            .transpose(),
-        _ => Ok(None),
-    }
-}
-
-/// Move a child cloned without `CLONE_INTO_CGROUP` (v1, hybrid) into its cgroup, before it
-/// is let proceed.
-fn place_after_clone(cgroup: Option<&crate::cgroups::ContainerCgroup>, pid: i32) -> Result<(), ProcessError> {
-    match cgroup {
-        Some(cgroup) if cgroup.layout != Layout::Unified => Ok(cgroup.add_process(pid)?),
-        _ => Ok(()),
-    }
+/// The directory fd for `CLONE_INTO_CGROUP`, when the manager has a directory to clone
+/// into (cgroup v2): the kernel then starts the child inside its cgroup. Otherwise the
+/// manager moves the child after the clone, before it is let proceed.
+fn clone_into(dir: Option<&Path>) -> Result<Option<OwnedFd>, SysError> {
+    dir.map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()
 }
 
 fn write_id_maps(bundle: &Bundle, pid: i32) -> Result<(), SysError> {

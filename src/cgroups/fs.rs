@@ -1,0 +1,166 @@
+//! File operations on a cgroup filesystem, shared by the v1 and v2 managers: each failure
+//! names the file (and the value written).
+
+#![forbid(unsafe_code)]
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+
+use super::CgroupError;
+
+pub(super) fn io_error(op: &'static str, path: &Path, value: Option<&str>) -> impl FnOnce(std::io::Error) -> CgroupError {
+    let path = path.to_path_buf();
+    let value = value.map(str::to_string);
+    move |source| CgroupError::Io { op, path, value, source }
+}
+
+/// Write `value` to an existing cgroup file (never creating it).
+pub fn write_file(path: &Path, value: &str) -> Result<(), CgroupError> {
+    let mut file = fs::OpenOptions::new().write(true).open(path).map_err(io_error("open", path, Some(value)))?;
+    std::io::Write::write_all(&mut file, value.as_bytes()).map_err(io_error("write", path, Some(value)))
+}
+
+/// Read a cgroup file.
+pub fn read_file(path: &Path) -> Result<String, CgroupError> {
+    fs::read_to_string(path).map_err(io_error("read", path, None))
+}
+
+/// Whether the error says a file is missing (for optional statistics).
+pub fn is_missing(error: &CgroupError) -> bool {
+    matches!(error, CgroupError::Io { source, .. } if source.kind() == ErrorKind::NotFound || source.raw_os_error() == Some(Errno::ENODEV as i32))
+}
+
+/// Whether a cgroup directory holds processes (a missing directory holds none).
+pub(super) fn has_processes(dir: &Path) -> bool {
+    fs::read_to_string(dir.join("cgroup.procs")).map(|p| !p.trim().is_empty()).unwrap_or(false)
+}
+
+/// Refuse a directory that already holds processes (the hierarchy root, the runtime's own
+/// cgroup, a system slice): removing the container would kill them all.
+pub(super) fn check_unused(dir: &Path) -> Result<(), CgroupError> {
+    if has_processes(dir) {
+        return Err(CgroupError::Invalid {
+            field: "linux.cgroupsPath",
+            reason: format!("cgroup {} already has processes; a container needs a cgroup of its own", dir.display()),
+        });
+    }
+    Ok(())
+}
+
+/// Make `path` and its missing parents. On v1 a new cpuset gets its parent's cpus and mems
+/// (the kernel starts it empty and would refuse tasks).
+pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {
+    let mut missing = Vec::new();
+    let mut current = path;
+    while !current.exists() {
+        missing.push(current.to_path_buf());
+        match current.parent() {
+            Some(parent) => current = parent,
+            None => break,
+        }
+    }
+    for dir in missing.iter().rev() {
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("create cgroup", dir, None)(e)),
+        }
+        if copy_cpuset {
+            if let Some(parent) = dir.parent() {
+                for file in ["cpuset.cpus", "cpuset.mems"] {
+                    if read_file(&dir.join(file))?.trim().is_empty() {
+                        write_file(&dir.join(file), read_file(&parent.join(file))?.trim())?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every pid in `dir` and its sub-cgroups.
+pub(super) fn collect_pids(dir: &Path, pids: &mut Vec<i32>) -> Result<(), CgroupError> {
+    let procs = match fs::read_to_string(dir.join("cgroup.procs")) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("read", &dir.join("cgroup.procs"), None)(e)),
+    };
+    pids.extend(procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                collect_pids(&entry.path(), pids)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// rmdir a cgroup and its sub-cgroups. EBUSY right after the last process exited is
+/// retried for a moment (the kernel releases the cgroup asynchronously).
+pub(super) fn remove_tree(path: &Path) -> Result<(), CgroupError> {
+    if let Ok(entries) = fs::read_dir(path) {
+        for entry in entries.flatten() {
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                remove_tree(&entry.path())?;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match fs::remove_dir(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(io_error("remove cgroup", path, None)(e)),
+        }
+    }
+}
+
+/// How long pause/resume wait for the kernel.
+pub(super) const FREEZE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Poll `done` every millisecond until it holds or the freeze timeout passes.
+pub(super) fn wait_until(dir: &Path, wanted: &'static str, mut done: impl FnMut() -> Result<bool, CgroupError>) -> Result<(), CgroupError> {
+    let deadline = Instant::now() + FREEZE_TIMEOUT;
+    while !done()? {
+        if Instant::now() > deadline {
+            return Err(CgroupError::FreezeTimeout { path: dir.to_path_buf(), wanted, seconds: FREEZE_TIMEOUT.as_secs() });
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_of_a_tree_and_its_removal() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("c1");
+        create_dir_chain(&dir.join("sub"), false).unwrap();
+        fs::write(dir.join("cgroup.procs"), "12\n7\n").unwrap();
+        fs::write(dir.join("sub/cgroup.procs"), "30\n").unwrap();
+        let mut pids = Vec::new();
+        collect_pids(&dir, &mut pids).unwrap();
+        pids.sort();
+        assert_eq!(pids, vec![7, 12, 30]);
+        assert!(check_unused(&dir).is_err());
+        assert!(check_unused(&root.path().join("missing")).is_ok());
+        // On a real cgroupfs the files vanish with the directory; here they are removed first.
+        fs::remove_file(dir.join("cgroup.procs")).unwrap();
+        fs::remove_file(dir.join("sub/cgroup.procs")).unwrap();
+        remove_tree(&dir).unwrap();
+        assert!(!dir.exists());
+        let error = write_file(&dir.join("memory.max"), "1").unwrap_err().to_string();
+        assert!(error.contains("memory.max") && error.contains("\"1\""), "{error}");
+    }
+}

@@ -1,0 +1,296 @@
+//! The systemd driver: the container's cgroup is a transient unit (a scope, or a slice when
+//! the path names one) that systemd makes over D-Bus with init as its process, delegated to
+//! us. systemd sets what it can express (the unit's properties); the cgroupfs manager of the
+//! host's layout, pointed at the unit's cgroup, writes the rest, as runc's systemd manager
+//! wraps its fs manager. Everything after create (freeze, stats, pids, signals) is cgroupfs.
+
+#![forbid(unsafe_code)]
+
+pub mod gvariant;
+pub mod properties;
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::time::Duration;
+
+use oci_spec::runtime::{LinuxResources, Spec};
+use serde::{Deserialize, Serialize};
+
+use super::path::SystemdUnit;
+use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, FsCgroup, Layout, Manager, stats};
+use crate::dbus::{Connection, DbusError, Message, Type, Value};
+
+const DESTINATION: &str = "org.freedesktop.systemd1";
+const PATH: &str = "/org/freedesktop/systemd1";
+const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+
+/// How long systemd may take to finish a unit's start or stop job (runc's bound).
+pub const JOB_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A container's cgroup as a systemd unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemdCgroup {
+    /// The unit's slice and name.
+    pub unit: SystemdUnitState,
+    /// The host's layout (which property names apply).
+    pub layout: Layout,
+    /// The cgroupfs manager of the unit's cgroup.
+    pub fs: FsCgroup,
+    /// The bus, connected on first use, once per command.
+    #[serde(skip)]
+    bus: BusSlot,
+}
+
+/// The unit's names, as saved in state.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemdUnitState {
+    /// The parent slice.
+    pub slice: String,
+    /// The unit.
+    pub unit: String,
+    /// The container's name part.
+    pub name: String,
+}
+
+impl From<&SystemdUnitState> for SystemdUnit {
+    fn from(state: &SystemdUnitState) -> SystemdUnit {
+        SystemdUnit { slice: state.slice.clone(), unit: state.unit.clone(), name: state.name.clone() }
+    }
+}
+
+/// The connection, if made. Not saved, not compared, and not shared by clones.
+#[derive(Debug, Default)]
+struct BusSlot(RefCell<Option<Connection>>);
+
+impl Clone for BusSlot {
+    fn clone(&self) -> BusSlot {
+        BusSlot::default()
+    }
+}
+
+impl PartialEq for BusSlot {
+    fn eq(&self, _: &BusSlot) -> bool {
+        true
+    }
+}
+
+impl Eq for BusSlot {}
+
+impl SystemdCgroup {
+    /// The manager of `unit`, whose cgroup `fs` manages.
+    pub fn new(unit: SystemdUnit, layout: Layout, fs: FsCgroup) -> SystemdCgroup {
+        let unit = SystemdUnitState { slice: unit.slice, unit: unit.unit, name: unit.name };
+        SystemdCgroup { unit, layout, fs, bus: BusSlot::default() }
+    }
+
+    fn error(&self, op: &'static str) -> impl FnOnce(DbusError) -> CgroupError + '_ {
+        move |source| CgroupError::Systemd { unit: self.unit.unit.clone(), op, source }
+    }
+
+    /// Run `f` on the bus connection, connecting on first use.
+    fn with_bus<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, DbusError>) -> Result<T, DbusError> {
+        let mut slot = self.bus.0.borrow_mut();
+        let connection = match slot.take() {
+            Some(connection) => connection,
+            None => Connection::system()?,
+        };
+        f(slot.insert(connection))
+    }
+
+    fn call(&self, op: &'static str, member: &str, body: Vec<Value>) -> Result<Vec<Value>, CgroupError> {
+        self.with_bus(|bus| bus.call(DESTINATION, PATH, MANAGER, member, body)).map_err(self.error(op))
+    }
+
+    /// Whether the unit exists in a state other than inactive or failed.
+    fn is_active(&self) -> Result<bool, CgroupError> {
+        let op = "look up";
+        let path = match self.call(op, "GetUnit", vec![Value::Str(self.unit.unit.clone())]) {
+            Ok(body) => body.first().and_then(Value::as_str).map(str::to_string).unwrap_or_default(),
+            Err(CgroupError::Systemd { source, .. }) if source.remote_name() == Some("org.freedesktop.systemd1.NoSuchUnit") => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        let property = vec![Value::Str("org.freedesktop.systemd1.Unit".into()), Value::Str("ActiveState".into())];
+        let state = self.with_bus(|bus| bus.call(DESTINATION, &path, "org.freedesktop.DBus.Properties", "Get", property)).map_err(self.error(op))?;
+        let state = state.first().map(Value::unwrap_variant).and_then(Value::as_str).unwrap_or_default().to_string();
+        Ok(!matches!(state.as_str(), "inactive" | "failed"))
+    }
+
+    /// Run a job-making method and wait for its `JobRemoved` signal; `done` is success.
+    fn run_job(&self, op: &'static str, member: &str, body: Vec<Value>) -> Result<(), CgroupError> {
+        let rule = "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'";
+        self.with_bus(|bus| bus.add_match(rule)).map_err(self.error(op))?;
+        let reply = self.call(op, member, body)?;
+        let job = reply.first().and_then(Value::as_str).unwrap_or_default().to_string();
+        let is_ours = |m: &Message| m.member.as_deref() == Some("JobRemoved") && m.body.get(1).and_then(Value::as_str) == Some(job.as_str());
+        let what = format!("{member} job {job}");
+        let signal = self.with_bus(|bus| bus.wait_for_signal(JOB_TIMEOUT, &what, is_ours)).map_err(self.error(op))?;
+        let result = signal.body.get(3).and_then(Value::as_str).unwrap_or_default().to_string();
+        if result != "done" {
+            return Err(CgroupError::SystemdJob { unit: self.unit.unit.clone(), op, result });
+        }
+        Ok(())
+    }
+
+    /// `ResetFailedUnit`, so a failed unit of ours leaves nothing behind; errors are moot.
+    fn reset_failed(&self) {
+        let _ = self.call("reset", "ResetFailedUnit", vec![Value::Str(self.unit.unit.clone())]);
+    }
+
+    /// Start the unit with `properties` and wait for its job. A leftover unit of the same
+    /// name (failed or inactive) is reset and the start tried once more, as runc does.
+    fn start(&self, properties: Vec<properties::Property>) -> Result<(), CgroupError> {
+        let property_type = Type::Struct(vec![Type::Str, Type::Variant]);
+        let body = || {
+            vec![
+                Value::Str(self.unit.unit.clone()),
+                Value::Str("replace".into()),
+                Value::Array(
+                    property_type.clone(),
+                    properties.iter().map(|(name, value)| Value::Struct(vec![Value::Str(name.clone()), Value::Variant(Box::new(value.clone()))])).collect(),
+                ),
+                Value::Array(Type::Struct(vec![Type::Str, Type::Array(Box::new(property_type.clone()))]), vec![]),
+            ]
+        };
+        let op = "start transient unit";
+        let result = match self.run_job(op, "StartTransientUnit", body()) {
+            Err(CgroupError::Systemd { source, .. }) if source.remote_name() == Some("org.freedesktop.systemd1.UnitExists") => {
+                self.reset_failed();
+                self.run_job(op, "StartTransientUnit", body())
+            }
+            other => other,
+        };
+        if result.is_err() {
+            self.reset_failed();
+        }
+        result
+    }
+
+    /// Stop the unit (a unit already gone is fine), wait for the job, reset its failure.
+    fn stop(&self) -> Result<(), CgroupError> {
+        let result = match self.run_job("stop", "StopUnit", vec![Value::Str(self.unit.unit.clone()), Value::Str("replace".into())]) {
+            Err(CgroupError::Systemd { source, .. }) if source.remote_name() == Some("org.freedesktop.systemd1.NoSuchUnit") => Ok(()),
+            // A stop job that ends otherwise (the unit went away meanwhile) leaves no unit.
+            Err(CgroupError::SystemdJob { .. }) => Ok(()),
+            other => other,
+        };
+        self.reset_failed();
+        result
+    }
+
+    fn properties_for(&self, resources: &LinuxResources, spec: &Spec, device_rules: &[super::devices::DeviceRule]) -> Result<Vec<properties::Property>, CgroupError> {
+        let mut all = properties::unit_properties(&SystemdUnit::from(&self.unit), self.layout);
+        all.extend(properties::resource_properties(resources, self.layout)?);
+        // systemd cannot express every rule; skiff's own filter (applied by the fs manager)
+        // enforces them exactly, so its warnings are not errors.
+        all.extend(properties::device_properties(device_rules).0);
+        // Annotations last: they override the defaults, as with runc.
+        let annotations = spec.annotations().iter().flatten();
+        all.extend(properties::annotation_properties(annotations)?);
+        Ok(all)
+    }
+}
+
+impl Manager for SystemdCgroup {
+    fn check_unused(&self) -> Result<(), CgroupError> {
+        self.fs.check_unused()?;
+        if self.is_active()? {
+            return Err(CgroupError::Invalid {
+                field: "linux.cgroupsPath",
+                reason: format!("systemd unit {} already exists; a container needs a unit of its own", self.unit.unit),
+            });
+        }
+        Ok(())
+    }
+
+    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+        // The files get the CPU quota systemd will hold, so both agree (runc does the same).
+        let resources = properties::round_cpu_quota(resources);
+        let mut plan = self.fs.plan(&resources, spec)?;
+        plan.properties = self.properties_for(&resources, spec, &plan.device_rules)?;
+        Ok(plan)
+    }
+
+    fn prepare(&self) -> Result<(), CgroupError> {
+        // systemd makes the cgroup when it starts the unit, with init in it.
+        Ok(())
+    }
+
+    fn clone_dir(&self, init: bool) -> Option<&Path> {
+        if init { None } else { self.fs.clone_dir(false) }
+    }
+
+    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        let mut unit_properties = plan.properties.clone();
+        // After the unit's own properties, before the resources (runc's order).
+        let at = unit_properties.iter().position(|(name, _)| name == "DefaultDependencies").map_or(0, |i| i + 1);
+        unit_properties.insert(at, properties::pids_property(pid));
+        self.start(unit_properties)?;
+        // The rest is cgroupfs: the hierarchies systemd does not manage (v1), the
+        // controllers of the parents, the files systemd has no property for, the devices.
+        self.fs.prepare()?;
+        match &self.fs {
+            FsCgroup::V1(fs) => {
+                fs.add_process(pid)?;
+                fs.apply(plan)
+            }
+            FsCgroup::V2(fs) => fs.apply(plan),
+        }
+    }
+
+    fn enter_exec(&self, pid: i32) -> Result<(), CgroupError> {
+        self.fs.enter_exec(pid)
+    }
+
+    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+        let resources = properties::round_cpu_quota(resources);
+        let changed = properties::resource_properties(&resources, self.layout)?;
+        if !changed.is_empty() {
+            let property_type = Type::Struct(vec![Type::Str, Type::Variant]);
+            let list = changed.into_iter().map(|(name, value)| Value::Struct(vec![Value::Str(name), Value::Variant(Box::new(value))])).collect();
+            self.call("set unit properties", "SetUnitProperties", vec![Value::Str(self.unit.unit.clone()), Value::Bool(true), Value::Array(property_type, list)])?;
+        }
+        self.fs.update(&resources)
+    }
+
+    fn is_frozen(&self) -> bool {
+        self.fs.is_frozen()
+    }
+
+    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
+        self.fs.set_frozen(frozen)
+    }
+
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        self.fs.pids()
+    }
+
+    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
+        self.fs.signal_all(signal)
+    }
+
+    fn stats(&self) -> Result<stats::Stats, CgroupError> {
+        self.fs.stats()
+    }
+
+    fn oom_kills(&self) -> u64 {
+        self.fs.oom_kills()
+    }
+
+    /// Kill what is left, stop the unit, then remove what systemd left (v1 hierarchies it
+    /// does not manage; sub-cgroups).
+    fn destroy(&self) -> Result<(), CgroupError> {
+        if self.fs.pids().map(|p| !p.is_empty()).unwrap_or(false) {
+            self.fs.signal_all(libc::SIGKILL)?;
+        }
+        if self.fs.is_frozen() {
+            self.fs.set_frozen(false)?;
+        }
+        let stopped = self.stop();
+        self.fs.destroy()?;
+        stopped
+    }
+
+    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+        self.fs.sub_cgroup(requests)
+    }
+}

@@ -1,0 +1,276 @@
+//! The cgroupfs manager of a unified (cgroup v2) host: one directory, controllers enabled in
+//! the parents' `cgroup.subtree_control`, the eBPF device filter, `cgroup.freeze` and
+//! `cgroup.kill`.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{LinuxResources, Spec};
+use serde::{Deserialize, Serialize};
+
+use super::fs::{check_unused, collect_pids, create_dir_chain, read_file, remove_tree, wait_until, write_file};
+use super::resources::Write;
+use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Manager, devices, stats};
+use crate::linux::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
+use crate::linux::pidfd::kill_pid;
+
+/// A container's cgroup on a v2 host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V2Cgroup {
+    /// Where the cgroup2 filesystem is mounted.
+    pub root: PathBuf,
+    /// The container's directory.
+    pub path: PathBuf,
+}
+
+impl V2Cgroup {
+    /// The directory for `requested` (absolute: from the root; relative: from our own cgroup).
+    pub fn locate(host: &HostCgroups, requested: &Path) -> Result<V2Cgroup, CgroupError> {
+        let hierarchy = cgroup_hierarchies(&parse_mountinfo(&host.mountinfo))
+            .into_iter()
+            .find(|h| h.unified && Path::new(&h.mount_point) == host.root)
+            .ok_or_else(|| CgroupError::NoCgroupFs(host.root.clone()))?;
+        let within = if requested.is_absolute() {
+            requested.to_path_buf()
+        } else {
+            let own = parse_proc_cgroup(&host.own_cgroup);
+            let own_path = cgroup_path_in(&hierarchy, &own).unwrap_or("/");
+            // Our cgroup path is relative to the hierarchy root; the mount may show a subtree.
+            let own_path = Path::new(own_path).strip_prefix(&hierarchy.root).unwrap_or(Path::new(own_path));
+            Path::new("/").join(own_path).join(requested)
+        };
+        Ok(V2Cgroup { path: host.root.join(within.strip_prefix("/").unwrap_or(&within)), root: host.root.clone() })
+    }
+
+    fn write_all(&self, writes: &[Write]) -> Result<(), CgroupError> {
+        writes.iter().try_for_each(|w| write_file(&self.path.join(&w.file), &w.value))
+    }
+
+    fn planned_writes(&self, resources: &LinuxResources) -> Result<Vec<Write>, CgroupError> {
+        super::resources::v2_writes(resources, self.path.join("io.bfq.weight").exists())
+    }
+
+    /// Refuse an update whose memory limit is below the current usage, when asked to check.
+    fn check_memory_usage(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+        let Some(memory) = resources.memory().as_ref().filter(|m| m.check_before_update() == Some(true)) else { return Ok(()) };
+        let limit = memory.limit().unwrap_or(0);
+        if limit <= 0 {
+            return Ok(());
+        }
+        let usage: i64 = read_file(&self.path.join("memory.current"))?.trim().parse().unwrap_or(0);
+        if usage > limit {
+            return Err(CgroupError::Invalid {
+                field: "linux.resources.memory.limit",
+                reason: format!("the new limit {limit} is below the current usage {usage} (checkBeforeUpdate)"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Apply resource writes and the device filter.
+    pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.write_all(&plan.writes)?;
+        devices::attach_program(&self.path, &devices::build_program(&plan.device_rules))?;
+        Ok(())
+    }
+
+    /// Write `pid` into the cgroup.
+    pub fn add_process(&self, pid: i32) -> Result<(), CgroupError> {
+        write_file(&self.path.join("cgroup.procs"), &pid.to_string())
+    }
+}
+
+impl Manager for V2Cgroup {
+    fn check_unused(&self) -> Result<(), CgroupError> {
+        check_unused(&self.path)
+    }
+
+    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+        Ok(CgroupPlan { writes: self.planned_writes(resources)?, device_rules: devices::effective_rules(spec)?, properties: Vec::new() })
+    }
+
+    fn prepare(&self) -> Result<(), CgroupError> {
+        create_dir_chain(&self.path, false)?;
+        enable_controllers(&self.root, &self.path)
+    }
+
+    fn clone_dir(&self, _init: bool) -> Option<&Path> {
+        Some(&self.path)
+    }
+
+    fn enter_init(&self, _pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        // Init was cloned into the directory: only the limits remain.
+        self.apply(plan)
+    }
+
+    fn enter_exec(&self, _pid: i32) -> Result<(), CgroupError> {
+        Ok(())
+    }
+
+    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+        self.check_memory_usage(resources)?;
+        self.write_all(&self.planned_writes(resources)?)
+    }
+
+    fn is_frozen(&self) -> bool {
+        std::fs::read_to_string(self.path.join("cgroup.freeze")).is_ok_and(|v| v.trim() == "1")
+    }
+
+    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
+        write_file(&self.path.join("cgroup.freeze"), if frozen { "1" } else { "0" })?;
+        let wanted = if frozen { "frozen 1" } else { "frozen 0" };
+        wait_until(&self.path, wanted, || Ok(read_file(&self.path.join("cgroup.events"))?.lines().any(|l| l == wanted)))
+    }
+
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        let mut pids = Vec::new();
+        collect_pids(&self.path, &mut pids)?;
+        pids.sort_unstable();
+        pids.dedup();
+        Ok(pids)
+    }
+
+    /// `cgroup.kill` for SIGKILL where the kernel has it; otherwise freeze, signal each
+    /// process, thaw (no process can fork away meanwhile).
+    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
+        let kill_file = self.path.join("cgroup.kill");
+        if signal == libc::SIGKILL && kill_file.exists() {
+            return write_file(&kill_file, "1");
+        }
+        let was_frozen = self.is_frozen();
+        if !was_frozen {
+            self.set_frozen(true)?;
+        }
+        let result = self.pids().map(|pids| {
+            for pid in pids {
+                // A process that exits meanwhile is fine.
+                let _ = kill_pid(pid, signal);
+            }
+        });
+        if !was_frozen {
+            self.set_frozen(false)?;
+        }
+        result
+    }
+
+    fn stats(&self) -> Result<stats::Stats, CgroupError> {
+        stats::v2_stats(&self.path)
+    }
+
+    fn oom_kills(&self) -> u64 {
+        stats::oom_kills(&self.path.join("memory.events"))
+    }
+
+    fn destroy(&self) -> Result<(), CgroupError> {
+        if self.pids().map(|p| !p.is_empty()).unwrap_or(false) {
+            self.signal_all(libc::SIGKILL)?;
+        }
+        if self.is_frozen() {
+            self.set_frozen(false)?;
+        }
+        remove_tree(&self.path)
+    }
+
+    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+        if !requests.by_controller.is_empty() {
+            return Err(CgroupError::Invalid { field: "exec --cgroup", reason: "controllers cannot be named on cgroup v2".into() });
+        }
+        let mut sub = self.clone();
+        if let Some(path) = requests.for_hierarchy(&[]) {
+            sub.path = self.path.join(path);
+            if !sub.path.is_dir() {
+                return Err(CgroupError::Invalid {
+                    field: "exec --cgroup",
+                    reason: format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", sub.path.display()),
+                });
+            }
+        }
+        Ok(ContainerCgroup::V2(sub))
+    }
+}
+
+/// Enable every available controller in each ancestor's `cgroup.subtree_control`, from the
+/// mount `root` down to the container's parent, so the container's directory has them.
+pub(super) fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupError> {
+    let Ok(relative) = dir.strip_prefix(root) else { return Ok(()) };
+    let mut current = root.to_path_buf();
+    for component in relative.components() {
+        let available = read_file(&current.join("cgroup.controllers"))?;
+        let enabled = read_file(&current.join("cgroup.subtree_control"))?;
+        let missing: Vec<String> = available
+            .split_whitespace()
+            .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        // Usually one write per level, and none once the tree is set up. If the kernel
+        // refuses the batch, try each: one it will not enable here (a busy threaded domain,
+        // say) is reported when the container asks for one of its files.
+        if !missing.is_empty() && std::fs::write(current.join("cgroup.subtree_control"), missing.join(" ")).is_err() {
+            for controller in &missing {
+                let _ = std::fs::write(current.join("cgroup.subtree_control"), controller);
+            }
+        }
+        current.push(component);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroups::Layout;
+
+    fn host(root: &Path) -> HostCgroups {
+        HostCgroups {
+            root: root.to_path_buf(),
+            layout: Layout::Unified,
+            mountinfo: format!("30 25 0:26 / {} rw - cgroup2 cgroup2 rw\n", root.display()),
+            own_cgroup: "0::/user.slice/session-1.scope\n".into(),
+            systemd_running: false,
+        }
+    }
+
+    #[test]
+    fn locates_absolute_and_relative_paths() {
+        let root = Path::new("/fixture/cgroup");
+        assert_eq!(V2Cgroup::locate(&host(root), Path::new("/c1")).unwrap().path, root.join("c1"));
+        assert_eq!(V2Cgroup::locate(&host(root), Path::new("c1")).unwrap().path, root.join("user.slice/session-1.scope/c1"));
+        let mut no_mount = host(root);
+        no_mount.mountinfo.clear();
+        assert!(matches!(V2Cgroup::locate(&no_mount, Path::new("/c1")), Err(CgroupError::NoCgroupFs(_))));
+    }
+
+    /// A fixture tree: create enables the parent's controllers, update writes files.
+    #[test]
+    fn prepare_enables_controllers_and_update_writes() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        std::fs::write(root.path().join("cgroup.subtree_control"), "memory\n").unwrap();
+        let cgroup = V2Cgroup::locate(&host(root.path()), Path::new("/c1")).unwrap();
+        cgroup.prepare().unwrap();
+        // A plain file takes the last write: the batch of missing controllers.
+        assert_eq!(std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(), "+cpu +pids");
+        for file in ["memory.max", "pids.max", "memory.current"] {
+            std::fs::write(cgroup.path.join(file), "").unwrap();
+        }
+        let resources: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": 1048576}, "pids": {"limit": 10}}"#).unwrap();
+        cgroup.update(&resources).unwrap();
+        assert_eq!(std::fs::read_to_string(cgroup.path.join("memory.max")).unwrap(), "1048576");
+        assert_eq!(std::fs::read_to_string(cgroup.path.join("pids.max")).unwrap(), "10");
+        std::fs::write(cgroup.path.join("memory.current"), "2097152\n").unwrap();
+        let checked: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": 1048576, "checkBeforeUpdate": true}}"#).unwrap();
+        assert!(cgroup.update(&checked).unwrap_err().to_string().contains("below the current usage"));
+    }
+
+    #[test]
+    fn exec_sub_cgroups() {
+        let root = tempfile::tempdir().unwrap();
+        let cgroup = V2Cgroup { root: root.path().into(), path: root.path().join("c1") };
+        std::fs::create_dir_all(cgroup.path.join("sub")).unwrap();
+        let sub = cgroup.sub_cgroup(&ExecCgroups::parse(&["sub".into()]).unwrap()).unwrap();
+        assert_eq!(sub.clone_dir(false), Some(cgroup.path.join("sub").as_path()));
+        assert!(cgroup.sub_cgroup(&ExecCgroups::parse(&["missing".into()]).unwrap()).is_err());
+        assert!(cgroup.sub_cgroup(&ExecCgroups::parse(&["memory:sub".into()]).unwrap()).is_err());
+    }
+}
