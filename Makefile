@@ -13,7 +13,7 @@ PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps l
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm bench clean
+.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm test-vm-systemd bench clean
 
 all: build
 
@@ -40,8 +40,9 @@ run: bundle
 
 # Every tier: unit tests (src/), containers on this host (tests/, as root, with differential
 # runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
-# a bounded time, and cgroup v2 in a qemu VM on Debian's kernel (skiff and runc).
-test: test-host test-engines test-fuzz test-vm
+# a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
+# systemd for the systemd cgroup driver and the engines in their default configuration.
+test: test-host test-engines test-fuzz test-vm test-vm-systemd
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build
@@ -57,6 +58,10 @@ test-fuzz: deps
 
 test-vm: build
 	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)
+
+# systemd as PID 1 (v2, then v1): the systemd cgroup driver beside runc, the engines' defaults.
+test-vm-systemd: build
+	sh integration/vm-systemd/systemd-suite.sh $(SKIFF)
 
 bench: build
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30

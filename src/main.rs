@@ -50,6 +50,9 @@ fn main() {
         return;
     };
     let context = Context { store: StateStore::new(cli.root.clone()), logger, systemd_cgroup: cli.systemd_cgroup };
+    if cli.systemd_cgroup {
+        context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
+    }
     if let Some(value) = &cli.rootless {
         context.debug(&format!("--rootless {value} is accepted but not acted on"));
     }

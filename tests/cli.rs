@@ -75,7 +75,7 @@ fn accepted_runc_flags_say_so_with_debug() {
         None,
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("level=debug msg=\"--systemd-cgroup is accepted but not acted on yet"), "{}", out.stderr);
+    assert!(out.stderr.contains("level=debug msg=\"cgroup driver: systemd"), "{}", out.stderr);
     assert!(out.stderr.contains("--rootless auto is accepted"), "{}", out.stderr);
     assert!(out.stderr.contains("--criu /usr/sbin/criu is accepted"), "{}", out.stderr);
 }
