@@ -73,7 +73,7 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
     let linux = LinuxFeatureBuilder::default()
         .namespaces(namespaces)
         .capabilities(capabilities)
-        .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(false).systemd_user(false).rdma(true).build()?)
+        .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(true).systemd_user(false).rdma(true).build()?)
         .seccomp(seccomp()?)
         // Plumbed (src/linux/lsm.rs); a label on a host without the module is refused.
         .apparmor(ApparmorBuilder::default().enabled(true).build()?)
@@ -90,6 +90,8 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .mount_options(KNOWN_OPTIONS.iter().map(|o| o.to_string()).collect::<Vec<_>>())
         .linux(linux)
         .annotations(annotations)
+        // The systemd driver passes these to systemd as unit properties (as runc does).
+        .potentially_unsafe_config_annotations(vec![crate::cgroups::systemd::properties::ANNOTATION_PREFIX.to_string()])
         .build()
 }
 
@@ -108,6 +110,8 @@ mod tests {
         assert_eq!(json["linux"]["seccomp"]["archs"].as_array().unwrap().len(), 23);
         assert!(json["linux"]["seccomp"]["supportedFlags"].as_array().unwrap().contains(&serde_json::json!("SECCOMP_FILTER_FLAG_LOG")));
         assert_eq!(json["linux"]["cgroup"]["v2"], true);
+        assert_eq!(json["linux"]["cgroup"]["systemd"], true);
+        assert_eq!(json["potentiallyUnsafeConfigAnnotations"], serde_json::json!(["org.systemd.property."]));
         assert_eq!(json["linux"]["mountExtensions"]["idmap"]["enabled"], true);
         assert!(json["mountOptions"].as_array().unwrap().contains(&serde_json::json!("rro")));
         assert!(json["linux"]["capabilities"].as_array().unwrap().contains(&serde_json::json!("CAP_SYS_ADMIN")));

@@ -391,3 +391,34 @@ fn kill_all_of_a_stopped_container_succeeds_like_runc() {
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+/// `--systemd-cgroup`: a malformed `slice:prefix:name` is refused wherever skiff runs; on a
+/// host whose PID 1 is not systemd (this one: the systemd driver itself is tested in the
+/// systemd VM tier) the driver is a clear error. Nothing is left either way.
+#[test]
+fn systemd_driver_refusals() {
+    assert!(
+        !std::path::Path::new("/run/systemd/system").exists(),
+        "this test needs a host where systemd is not PID 1 (/run/systemd/system exists here)"
+    );
+    for (cgroups_path, expected) in [
+        (None, "systemd is not running on this host"),
+        (Some("system.slice:skiff:ok"), "systemd is not running on this host"),
+        (Some("a:b"), "expects slice:prefix:name"),
+        (Some("a:b:c:d"), "expects slice:prefix:name"),
+        (Some("notaslice:skiff:x"), "notaslice\\\": it must end in .slice"),
+        (Some("a--b.slice:skiff:x"), "invalid slice name"),
+        (Some("system.slice:skiff:x/y"), "unit name characters"),
+    ] {
+        let mut bundle = with_resources(&["true"], json!({"pids": {"limit": 16}}));
+        if let Some(path) = cgroups_path {
+            bundle.config["linux"]["cgroupsPath"] = json!(path);
+            bundle.write_config();
+        }
+        let id = unique_id("systemd");
+        let out = bundle.skiff(&["--systemd-cgroup", "create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        assert_ne!(out.code, 0, "{cgroups_path:?} was accepted");
+        assert!(out.stderr.contains(expected), "{cgroups_path:?}: expected {expected:?}: {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}

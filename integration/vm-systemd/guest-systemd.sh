@@ -3,7 +3,7 @@
 # systemd cgroup driver checked side by side with Debian's runc, then the engines in their
 # default systemd configuration driving skiff. The guest's root is the host's, so every tool
 # installed on the host is here; skiff itself comes in as $FILES/skiff.
-#   $FILES/sections: which sections to run (default: "driver errors engines")
+#   $FILES/sections: which sections to run (default: "driver errors engines timing")
 # Output: "ok: ..." and "FAIL: ..." per check, "summary: ..." at the end. Exit status: the
 # number of failures (capped at 100).
 set -u
@@ -17,7 +17,7 @@ wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 need() { command -v "$1" >/dev/null || { fail "$1 is missing in the guest (install $2 on the host)"; return 1; }; }
 
-sections=$(cat "$FILES/sections" 2>/dev/null || echo "driver errors engines")
+sections=$(cat "$FILES/sections" 2>/dev/null || echo "driver errors engines timing")
 install -m 0755 "$FILES/skiff" /usr/local/bin/skiff
 SKIFF=/usr/local/bin/skiff
 RUNC=/usr/sbin/runc
@@ -57,9 +57,9 @@ driver_suite() {
     r() { $bin --root $root "$@"; }
     : > "/tmp/values.$rt"
     local resources='{"memory": {"limit": 67108864, "reservation": 33554432, "swap": 100663296},
-        "cpu": {"shares": 512, "quota": 12345, "period": 100000, "cpus": "0", "mems": "0"},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"},
         "pids": {"limit": 32}, "blockIO": {"weight": 300}}'
-    [ $layout = v2 ] || resources='{"memory": {"limit": 67108864}, "cpu": {"shares": 512, "quota": 12345, "period": 100000, "cpus": "0"}, "pids": {"limit": 32}}'
+    [ $layout = v2 ] || resources='{"memory": {"limit": 67108864}, "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}, "pids": {"limit": 32}}'
     bundle /tmp/b-$rt ".process.args = [\"sleep\", \"600\"] | .linux.cgroupsPath = \"system.slice:$rt:$id\"
         | .linux.resources += $resources | .linux.namespaces -= [{\"type\": \"cgroup\"}]
         | .annotations = {\"org.systemd.property.TimeoutStopSec\": \"uint64 7\", \"org.systemd.property.CollectMode\": \"'inactive-or-failed'\"}"
@@ -99,6 +99,14 @@ driver_suite() {
     value "after update: MemoryMax/MemoryLimit" "$(systemctl show -P MemoryMax $unit)/$(systemctl show -P MemoryLimit $unit)"
     value "after update: TasksMax" "$(systemctl show -P TasksMax $unit)"
     if [ $layout = v2 ]; then value "after update: memory.max" "$(cat $d/memory.max)"; else value "after update: memory.limit" "$(cat $d/memory.limit_in_bytes)"; fi
+    if [ $rt = skiff ]; then
+        # systemd holds a quota in 10 ms steps per second; skiff writes the rounded quota to
+        # the files too, as runc 1.2+ does (Debian's runc 1.1 leaves the files unrounded)
+        r update --cpu-quota 12345 $id || fail "skiff update --cpu-quota"
+        check "skiff: CPUQuotaPerSecUSec of quota 12345/100000" "$(systemctl show -P CPUQuotaPerSecUSec $unit)" 130ms
+        if [ $layout = v2 ]; then check "skiff: cpu.max after the update" "$(cat $d/cpu.max)" "13000 100000"
+        else check "skiff: cpu.cfs_quota_us after the update" "$(cat /sys/fs/cgroup/cpu,cpuacct$cg/cpu.cfs_quota_us)" 13000; fi
+    fi
     r pause $id && check "$rt: paused" "$(r state $id | jq -r .status)" paused
     r resume $id && check "$rt: resumed" "$(r state $id | jq -r .status)" running
     check "$rt: ps lists init" "$(r ps --format json $id | jq -c .)" "[$pid]"
@@ -124,15 +132,15 @@ if [[ " $sections " == *" driver "* ]]; then
     fi
 
     # a foreground run with the default cgroupsPath: skiff's prefix and the container id
-    bundle /tmp/b-fg '.process.args = ["cat", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | del(.linux.cgroupsPath)'
+    bundle /tmp/b-fg '.process.args = ["grep", "^0::", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | del(.linux.cgroupsPath)'
     out=$($SKIFF --systemd-cgroup run --bundle /tmp/b-fg fg1 </dev/null 2>&1)
     check "default cgroupsPath" "$out" "0::/system.slice/skiff-fg1.scope"
     wait_for 10 unit_gone skiff-fg1.scope && ok "skiff-fg1.scope gone after run" || fail "skiff-fg1.scope left after run"
     # the root slice
-    bundle /tmp/b-root '.process.args = ["cat", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | .linux.cgroupsPath = "-:skiff:rootslice"'
+    bundle /tmp/b-root '.process.args = ["grep", "^0::", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | .linux.cgroupsPath = "-:skiff:rootslice"'
     check "the - slice" "$($SKIFF --systemd-cgroup run --bundle /tmp/b-root rs </dev/null 2>&1)" "0::/skiff-rootslice.scope"
     # a unit in a nested slice systemd makes on demand
-    bundle /tmp/b-nest '.process.args = ["cat", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | .linux.cgroupsPath = "test-nested.slice:skiff:n1"'
+    bundle /tmp/b-nest '.process.args = ["grep", "^0::", "/proc/self/cgroup"] | .linux.namespaces -= [{"type": "cgroup"}] | .linux.cgroupsPath = "test-nested.slice:skiff:n1"'
     check "a nested slice" "$($SKIFF --systemd-cgroup run --bundle /tmp/b-nest n1 </dev/null 2>&1)" "0::/test.slice/test-nested.slice/skiff-n1.scope"
 fi
 
@@ -230,8 +238,8 @@ if [[ " $sections " == *" engines "* ]]; then
         if systemctl start containerd; then
             podman save --format oci-archive -o /tmp/bb-oci.tar localhost/bb:t 2>/dev/null && ctr -n t images import /tmp/bb-oci.tar >/dev/null || fail "ctr images import"
             img=$(ctr -n t images ls -q | head -n1)
-            out=$(ctr -n t run --rm --runc-binary $SKIFF --runc-systemd-cgroup --cgroup system.slice:ctr:c6 --memory-limit 67108864 "$img" c6 sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max' 2>&1)
-            check "ctr run --runc-systemd-cgroup" "$(echo $out)" "0::/ 67108864"
+            out=$(ctr -n t run --rm --runc-binary $SKIFF --runc-systemd-cgroup --cgroup system.slice:ctr:c6 --memory-limit 67108864 "$img" c6 sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/system.slice/ctr-c6.scope/memory.max' 2>&1)
+            check "ctr run --runc-systemd-cgroup (no cgroup namespace)" "$(echo $out)" "0::/system.slice/ctr-c6.scope 67108864"
             wait_for 10 unit_gone ctr-c6.scope && ok "ctr-c6.scope gone" || fail "ctr-c6.scope left"
         else
             fail "systemctl start containerd: $(journalctl -u containerd --no-pager | tail -n 5)"
@@ -260,6 +268,24 @@ EOF
             fail "systemctl start docker: $(journalctl -u docker --no-pager | tail -n 5)"
         fi
     fi
+fi
+
+# --- timing (reported, never asserted: the VM is emulated) ------------------------------------------
+if [[ " $sections " == *" timing "* ]]; then
+    section "timing: run of a busybox true under --systemd-cgroup, skiff and runc, 15 runs each"
+    bundle /tmp/b-time '.process.args = ["true"] | del(.linux.cgroupsPath)'
+    median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    for rt in skiff runc; do
+        bin=$SKIFF; [ $rt = runc ] && bin=$RUNC
+        for i in $(seq 15); do
+            t0=$(date +%s%N)
+            $bin --root /run/time-$rt --systemd-cgroup run --bundle /tmp/b-time t$i </dev/null >/dev/null 2>&1 || echo "FAIL: $rt run $i" >&2
+            t1=$(date +%s%N)
+            echo $(( (t1 - t0) / 1000 ))
+        done | median > /tmp/median.$rt
+        echo "timing: $rt --systemd-cgroup run: median $(awk '{ printf "%.1f", $1 / 1000 }' /tmp/median.$rt) ms"
+    done
+    echo "timing: skiff/runc = $(awk -v s="$(cat /tmp/median.skiff)" -v r="$(cat /tmp/median.runc)" 'BEGIN { printf "%.2f", s / r }')"
 fi
 
 section "summary"

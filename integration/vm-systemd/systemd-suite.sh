@@ -18,13 +18,13 @@ run() {  # NAME CGROUP SECTIONS
     echo "== systemd VM ($2): $3"
     rc=0
     VM_CGROUP=$2 bash "$here/run.sh" "$here/guest-systemd.sh" "$out/skiff" "$out/sections" > "$out/$1.out" || rc=$?
-    grep -E '^(summary|FAIL):' "$out/$1.out" || true
+    grep -E '^(summary|FAIL|timing):' "$out/$1.out" || true
     if [ "$rc" != 0 ]; then
         echo "systemd-suite: $1 failed (exit $rc); the guest's output is in $out/$1.out:" >&2
         grep -E '^(FAIL|vm|vm-systemd):' "$out/$1.out" >&2 || tail -n 30 "$out/$1.out" >&2
         status=1
     fi
 }
-run v2 v2 "driver errors engines"
+run v2 v2 "driver errors engines timing"
 run v1 v1 "driver"
 exit $status

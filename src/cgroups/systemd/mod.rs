@@ -192,14 +192,13 @@ impl SystemdCgroup {
 
 impl Manager for SystemdCgroup {
     fn check_unused(&self) -> Result<(), CgroupError> {
-        self.fs.check_unused()?;
         if self.is_active()? {
             return Err(CgroupError::Invalid {
                 field: "linux.cgroupsPath",
                 reason: format!("systemd unit {} already exists; a container needs a unit of its own", self.unit.unit),
             });
         }
-        Ok(())
+        self.fs.check_unused()
     }
 
     fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
