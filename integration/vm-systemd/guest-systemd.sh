@@ -238,8 +238,17 @@ if [[ " $sections " == *" engines "* ]]; then
         if systemctl start containerd; then
             podman save --format oci-archive -o /tmp/bb-oci.tar localhost/bb:t 2>/dev/null && ctr -n t images import /tmp/bb-oci.tar >/dev/null || fail "ctr images import"
             img=$(ctr -n t images ls -q | head -n1)
-            out=$(ctr -n t run --rm --runc-binary $SKIFF --runc-systemd-cgroup --cgroup system.slice:ctr:c6 --memory-limit 67108864 "$img" c6 sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/system.slice/ctr-c6.scope/memory.max' 2>&1)
-            check "ctr run --runc-systemd-cgroup (no cgroup namespace)" "$(echo $out)" "0::/system.slice/ctr-c6.scope 67108864"
+            if ctr -n t run -d --runc-binary $SKIFF --runc-systemd-cgroup --cgroup system.slice:ctr:c6 --memory-limit 67108864 "$img" c6 sleep 600 >/dev/null; then
+                pid=$(ctr -n t task ls | awk '$1 == "c6" { print $2 }'); cg=$(cgroup_of "$pid")
+                check "ctr run --runc-systemd-cgroup: cgroup" "$cg" /system.slice/ctr-c6.scope
+                check "ctr --memory-limit: memory.max" "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864
+                check "ctr --memory-limit: the scope's MemoryMax" "$(systemctl show -P MemoryMax ctr-c6.scope)" 67108864
+                check "ctr task exec" "$(ctr -n t task exec --exec-id e1 c6 echo in 2>&1)" in
+                ctr -n t task kill -s KILL c6 && wait_for 10 sh -c '! ctr -n t task ls | grep -q "c6.*RUNNING"'
+                ctr -n t task rm c6 >/dev/null && ctr -n t container rm c6 || fail "ctr task/container rm c6"
+            else
+                fail "ctr run -d --runc-systemd-cgroup"
+            fi
             wait_for 10 unit_gone ctr-c6.scope && ok "ctr-c6.scope gone" || fail "ctr-c6.scope left"
         else
             fail "systemctl start containerd: $(journalctl -u containerd --no-pager | tail -n 5)"
