@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod linux;
 pub mod logging;
 pub mod process;
+pub mod rootless;
 pub mod seccomp;
 pub mod state;
 pub mod timestamp;

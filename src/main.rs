@@ -5,6 +5,8 @@
 
 mod cli;
 
+use std::path::PathBuf;
+
 use clap::Parser;
 use skiff::logging::{Level, LogFormat, Logger};
 use skiff::state::StateStore;
@@ -49,12 +51,25 @@ fn main() {
         let _ = Cli::command().print_help();
         return;
     };
-    let context = Context { store: StateStore::new(cli.root.clone()), logger, systemd_cgroup: cli.systemd_cgroup };
+    let rootless = match skiff::rootless::is_rootless(cli.rootless.as_deref()) {
+        Ok(rootless) => rootless,
+        Err(error) => {
+            logger.log(Level::Error, &error.to_string());
+            std::process::exit(1);
+        }
+    };
+    let default_root = PathBuf::from("/run/skiff");
+    let root = match &cli.root {
+        Some(root) => root.clone(),
+        None if rootless => skiff::rootless::default_state_root(std::env::var("XDG_RUNTIME_DIR").ok().as_deref(), default_root),
+        None => default_root,
+    };
+    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless };
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
     }
-    if let Some(value) = &cli.rootless {
-        context.debug(&format!("--rootless {value} is accepted but not acted on"));
+    if rootless {
+        context.debug(&format!("rootless (--rootless {}), state root {}", cli.rootless.as_deref().unwrap_or("auto"), context.store.root().display()));
     }
     if let Some(path) = &cli.criu {
         context.debug(&format!("--criu {path} is accepted but checkpoint/restore is not supported"));

@@ -51,6 +51,17 @@ pub(super) fn check_unused(dir: &Path) -> Result<(), CgroupError> {
     Ok(())
 }
 
+/// Whether this process may make (or join) the cgroup at `path`: its `cgroup.procs` is
+/// writable if it exists, else the nearest existing ancestor directory is (a delegated
+/// subtree, for a rootless runtime).
+pub(super) fn may_create(path: &Path) -> bool {
+    let writable = |p: &Path| nix::unistd::faccessat(None, p, nix::unistd::AccessFlags::W_OK, nix::fcntl::AtFlags::AT_EACCESS).is_ok();
+    if path.is_dir() {
+        return writable(&path.join("cgroup.procs"));
+    }
+    path.ancestors().find(|p| p.is_dir()).is_some_and(writable)
+}
+
 /// Make `path` and its missing parents. On v1 a new cpuset gets its parent's cpus and mems
 /// (the kernel starts it empty and would refuse tasks).
 pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {

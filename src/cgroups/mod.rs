@@ -188,6 +188,19 @@ pub struct CgroupPlan {
     pub device_rules: Vec<devices::DeviceRule>,
     /// The systemd unit's properties (systemd driver only).
     pub properties: Vec<(String, crate::dbus::Value)>,
+    /// Apply no device rules at all (rootless).
+    pub skip_devices: bool,
+}
+
+impl CgroupPlan {
+    /// Leave the device rules out: a rootless runtime can neither load an eBPF filter nor
+    /// write a v1 devices cgroup (runc skips them too); the user namespace already keeps
+    /// the container from creating device nodes.
+    pub fn without_devices(mut self) -> CgroupPlan {
+        self.skip_devices = true;
+        self.device_rules.clear();
+        self
+    }
 }
 
 /// What every cgroup driver does for a container.
@@ -197,6 +210,11 @@ pub trait Manager {
     fn check_unused(&self) -> Result<(), CgroupError>;
     /// Validate and compute everything create will apply, without touching anything.
     fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError>;
+    /// The container's cgroup directory (v1: the first hierarchy's), for messages.
+    fn location(&self) -> &Path;
+    /// Whether this process may make and use the cgroup (a rootless runtime may not,
+    /// outside a subtree delegated to its user).
+    fn may_create(&self) -> bool;
     /// Make what must exist before init is cloned.
     fn prepare(&self) -> Result<(), CgroupError>;
     /// The directory to clone a process straight into (`CLONE_INTO_CGROUP`), for init

@@ -133,7 +133,7 @@ impl V1Cgroup {
     /// Apply resource writes and the device lists.
     pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
         self.write_all(plan.writes.clone())?;
-        if let Some(dir) = self.dir_of("devices") {
+        if let Some(dir) = self.dir_of("devices").filter(|_| !plan.skip_devices) {
             for (file, value) in devices::v1_writes(&plan.device_rules) {
                 write_file(&dir.join(file), &value)?;
             }
@@ -151,8 +151,16 @@ impl Manager for V1Cgroup {
         Ok(CgroupPlan {
             writes: super::resources::v1_writes(resources)?,
             device_rules: devices::effective_rules(spec)?,
-            properties: Vec::new(),
+            ..CgroupPlan::default()
         })
+    }
+
+    fn location(&self) -> &Path {
+        self.dirs.first().map_or(Path::new("/"), |d| d.path.as_path())
+    }
+
+    fn may_create(&self) -> bool {
+        self.dirs.iter().all(|dir| super::fs::may_create(&dir.path))
     }
 
     fn prepare(&self) -> Result<(), CgroupError> {

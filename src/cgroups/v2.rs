@@ -71,7 +71,9 @@ impl V2Cgroup {
     /// Apply resource writes and the device filter.
     pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
         self.write_all(&plan.writes)?;
-        devices::attach_program(&self.path, &devices::build_program(&plan.device_rules))?;
+        if !plan.skip_devices {
+            devices::attach_program(&self.path, &devices::build_program(&plan.device_rules))?;
+        }
         Ok(())
     }
 
@@ -87,7 +89,15 @@ impl Manager for V2Cgroup {
     }
 
     fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
-        Ok(CgroupPlan { writes: self.planned_writes(resources)?, device_rules: devices::effective_rules(spec)?, properties: Vec::new() })
+        Ok(CgroupPlan { writes: self.planned_writes(resources)?, device_rules: devices::effective_rules(spec)?, ..CgroupPlan::default() })
+    }
+
+    fn location(&self) -> &Path {
+        &self.path
+    }
+
+    fn may_create(&self) -> bool {
+        super::fs::may_create(&self.path)
     }
 
     fn prepare(&self) -> Result<(), CgroupError> {

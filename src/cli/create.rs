@@ -49,6 +49,7 @@ impl CreateArgs {
             preserve_fds: self.preserve_fds,
             listen_fds: super::listen_fds(),
             systemd_cgroup: false,
+            rootless: false,
             console_socket: self.console_socket.clone(),
             pidfd_socket: self.pidfd_socket.clone(),
         }
@@ -56,7 +57,7 @@ impl CreateArgs {
 }
 
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
-    let options = CreateOptions { systemd_cgroup: context.systemd_cgroup, ..args.options() };
+    let options = CreateOptions { systemd_cgroup: context.systemd_cgroup, rootless: context.rootless, ..args.options() };
     container::create(&context.store, &options, &mut |line| context.debug(&line))?;
     Ok(0)
 }

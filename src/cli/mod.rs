@@ -38,9 +38,10 @@ pub enum LogFormatArg {
 #[derive(Debug, Parser)]
 #[command(name = "skiff", disable_version_flag = true, about = "skiff - an Open Container Initiative runtime")]
 pub struct Cli {
-    /// Root directory for storage of container state (this should be located in tmpfs).
-    #[arg(long, global = true, default_value = "/run/skiff")]
-    pub root: PathBuf,
+    /// Root directory for storage of container state (this should be located in tmpfs);
+    /// default /run/skiff, or $XDG_RUNTIME_DIR/skiff when rootless.
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
     /// Set the log file to write runtime logs to (default is stderr).
     #[arg(long, global = true)]
     pub log: Option<PathBuf>,
@@ -50,10 +51,10 @@ pub struct Cli {
     /// Enable debug logging.
     #[arg(long, global = true)]
     pub debug: bool,
-    /// Enable systemd cgroup support (accepted for compatibility; not acted on yet).
+    /// Enable systemd cgroup support: a container's cgroup is a systemd transient unit.
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
-    /// Ignore cgroup permission errors ('true', 'false', or 'auto'); accepted for compatibility.
+    /// Ignore cgroup permission errors ('true', 'false', or 'auto').
     #[arg(long, value_name = "VALUE")]
     pub rootless: Option<String>,
     /// Path to the criu binary used for checkpoint and restore (accepted; not used yet).
@@ -115,6 +116,8 @@ pub struct Context {
     pub logger: Logger,
     /// `--systemd-cgroup`: new containers get a systemd unit as their cgroup.
     pub systemd_cgroup: bool,
+    /// Running rootless (`--rootless`, or detected).
+    pub rootless: bool,
 }
 
 impl Context {

@@ -29,6 +29,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     let mut options = args.create.options();
     options.systemd_cgroup = context.systemd_cgroup;
+    options.rootless = context.rootless;
     // A terminal in the foreground without a console socket of the caller's: skiff takes the
     // pty master itself, through a socket of its own, and relays it to its stdio.
     let terminal = skiff::bundle::Bundle::load(&options.bundle).map(|b| b.process().terminal() == Some(true)).unwrap_or(false);

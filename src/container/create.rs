@@ -38,6 +38,9 @@ pub struct CreateOptions {
     pub pidfd_socket: Option<PathBuf>,
     /// `--systemd-cgroup`: the cgroup is a systemd unit.
     pub systemd_cgroup: bool,
+    /// Rootless: no device cgroup, and no cgroup at all where none may be made and no
+    /// resources were asked for.
+    pub rootless: bool,
     /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
     /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
     pub listen_fds: u32,
@@ -57,7 +60,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
     let cgroup = ContainerCgroup::for_container(&HostCgroups::read()?, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
     // Refuse resource values and device rules before anything exists.
-    let cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
+    let mut cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
+    if options.rootless {
+        cgroup_plan = cgroup_plan.without_devices();
+    }
+    let cgroup = rootless_cgroup(cgroup, &cgroup_plan, options.rootless, debug)?;
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
 
@@ -66,7 +73,9 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     // half-made container.
     let lock = store.lock(&id)?;
     // A cgroup holding processes is refused before any cleanup guard could touch it.
-    cgroup.check_unused()?;
+    if let Some(cgroup) = &cgroup {
+        cgroup.check_unused()?;
+    }
     let mut state = State {
         oci_version: bundle.spec().version().clone(),
         id: id.to_string(),
@@ -78,15 +87,17 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         owner_uid: nix::unistd::geteuid().as_raw(),
         annotations: bundle.annotations(),
         own_pid_namespace: own_pid_namespace(bundle.namespaces()),
-        cgroup: Some(cgroup.clone()),
+        cgroup: cgroup.clone(),
         hooks: bundle.spec().hooks().clone(),
         seccomp: seccomp_profile.clone(),
     };
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
     store.save(claim.dir(), &state)?;
-    let cgroup_guard = CgroupGuard { cgroup: &cgroup, claim: &claim, keep: false };
-    cgroup.prepare()?;
+    let cgroup_guard = CgroupGuard { cgroup: cgroup.as_ref(), claim: &claim, keep: false };
+    if let Some(cgroup) = &cgroup {
+        cgroup.prepare()?;
+    }
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
@@ -95,10 +106,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         no_new_keyring: options.no_new_keyring,
         preserve_fds: options.listen_fds + options.preserve_fds,
         extra_env: listen_env(options.listen_fds),
-        cgroup: Some((&cgroup, &cgroup_plan)),
+        cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         close_in_init: vec![lock.raw_fd()],
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),
+        rootless: options.rootless,
     };
     let init = spawn_init(&request)?;
     let stat = proc_stat::read_stat(init.pid())
@@ -132,7 +144,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
 /// Removes the container's cgroup when create fails (after init, declared later, is killed);
 /// if that fails, the claimed directory and its state.json stay so `delete --force` can.
 struct CgroupGuard<'a> {
-    cgroup: &'a ContainerCgroup,
+    cgroup: Option<&'a ContainerCgroup>,
     claim: &'a Claim,
     keep: bool,
 }
@@ -145,10 +157,32 @@ impl CgroupGuard<'_> {
 
 impl Drop for CgroupGuard<'_> {
     fn drop(&mut self) {
-        if !self.keep && self.cgroup.destroy().is_err() {
+        if !self.keep && self.cgroup.is_some_and(|cgroup| cgroup.destroy().is_err()) {
             self.claim.retain_for_cleanup();
         }
     }
+}
+
+/// A rootless runtime outside a cgroup subtree delegated to its user runs the container
+/// without a cgroup, as runc does, unless resources were asked for: those are an error that
+/// says why they cannot be applied.
+fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, rootless: bool, debug: &mut dyn FnMut(String)) -> Result<Option<ContainerCgroup>, ContainerError> {
+    if !rootless || cgroup.may_create() {
+        return Ok(Some(cgroup));
+    }
+    let uid = nix::unistd::geteuid();
+    if !plan.writes.is_empty() {
+        return Err(crate::cgroups::CgroupError::Invalid {
+            field: "linux.resources",
+            reason: format!(
+                "rootless: uid {uid} may not create the cgroup {}, so the resources asked for cannot be applied; use a cgroup delegated to this user (--systemd-cgroup with a user session, or a writable cgroupfs subtree), or no resources",
+                cgroup.location().display()
+            ),
+        }
+        .into());
+    }
+    debug(format!("rootless: uid {uid} may not create the cgroup {}; the container runs without one (no resources were asked for)", cgroup.location().display()));
+    Ok(None)
 }
 
 /// runc's rules: a terminal needs a console socket to send the pty master to, and a console

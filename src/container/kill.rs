@@ -15,7 +15,14 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
     // With --all a stopped container is not an error (runc signals whatever is left in the
     // cgroup, usually nothing): containerd's shim sends it while deleting.
     if all {
-        return Ok(container.cgroup()?.signal_all(signal)?);
+        if let Some(cgroup) = &container.state.cgroup {
+            return Ok(cgroup.signal_all(signal)?);
+        }
+        for pid in container.pids()? {
+            // A process that exits meanwhile is fine.
+            let _ = crate::linux::pidfd::kill_pid(pid, signal);
+        }
+        return Ok(());
     }
     container.require(LIVE, "container not running")?;
     let state = &container.state;

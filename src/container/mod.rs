@@ -164,6 +164,27 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// The container's processes: from its cgroup, or, for a container without one (rootless
+    /// outside a delegated cgroup), every process in its own pid namespace. Without either
+    /// its processes cannot be told from the host's.
+    pub fn pids(&self) -> Result<Vec<i32>, ContainerError> {
+        if let Some(cgroup) = &self.state.cgroup {
+            return Ok(cgroup.pids()?);
+        }
+        if !self.state.own_pid_namespace {
+            return Err(ContainerError::WrongState {
+                message: "container has no cgroup and shares its pid namespace: its processes cannot be listed".into(),
+                status: self.status,
+            });
+        }
+        if !proc_stat::is_alive(self.state.init_pid, self.state.init_start_time) {
+            return Ok(Vec::new());
+        }
+        Ok(proc_stat::pids_in_pid_namespace_of(self.state.init_pid))
+    }
+}
+
 /// Every status but stopped: what `kill`, `update`, `events` accept ("container not running").
 pub(crate) const LIVE: &[Status] = &[Status::Creating, Status::Created, Status::Running, Status::Paused];
 

@@ -9,6 +9,12 @@
 //! same inode, no copy, no mount visible in any namespace, and every write open through
 //! /proc/PID/exe or a held fd fails with EROFS. One `open_tree`, one `mount_setattr` and one
 //! `execveat` for `create`, `run` and `exec`; nothing for the other commands.
+//!
+//! Rootless, skiff cannot mount. Then a binary its user cannot write needs nothing: every
+//! container process runs with (a subset of) that user's credentials on the host, so none
+//! can write it either. A binary the user can write (installed in their home, say) is
+//! copied once per create/run/exec into a sealed memfd (`F_SEAL_WRITE` and the rest), and
+//! skiff re-executes from that, as crun and runc do.
 
 use std::ffi::{CString, OsString};
 use std::os::fd::AsRawFd;
@@ -26,11 +32,37 @@ const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const MOUNT_ATTR_NOSUID: u64 = 0x2;
 const MOUNT_ATTR_NODEV: u64 = 0x4;
 
-/// Whether the running binary is on a read-only mount (sealed, or installed on one).
+/// Whether the running binary is on a read-only mount (sealed, or installed on one), or is
+/// a memfd sealed against writes.
 pub fn running_sealed() -> Result<bool, SysError> {
     let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_PATH, "open own executable")?;
     let stat = fstatvfs(&exe).on("statvfs", "/proc/self/exe")?;
-    Ok(stat.flags().contains(FsFlags::ST_RDONLY))
+    if stat.flags().contains(FsFlags::ST_RDONLY) {
+        return Ok(true);
+    }
+    // F_GET_SEALS needs a real open file; EINVAL for anything but a memfd.
+    let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable")?;
+    Ok(nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS)
+        .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE)))
+}
+
+/// Whether this process's credentials allow writing the running binary.
+fn own_binary_writable() -> bool {
+    nix::unistd::faccessat(None, Path::new("/proc/self/exe"), nix::unistd::AccessFlags::W_OK, AtFlags::AT_EACCESS).is_ok()
+}
+
+/// A copy of the running binary in a memfd sealed against any change.
+fn sealed_copy() -> Result<std::os::fd::OwnedFd, SysError> {
+    let memfd = nix::sys::memfd::memfd_create(c"skiff", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC | nix::sys::memfd::MemFdCreateFlag::MFD_ALLOW_SEALING)
+        .on("memfd_create", "a sealed copy of skiff")?;
+    let mut source = std::fs::File::open("/proc/self/exe")
+        .map_err(|e| SysError::new("open", "/proc/self/exe", Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    let mut copy = std::fs::File::from(memfd);
+    std::io::copy(&mut source, &mut copy)
+        .map_err(|e| SysError::new("copy skiff into", "a memfd", Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    let seals = nix::fcntl::SealFlag::F_SEAL_SEAL | nix::fcntl::SealFlag::F_SEAL_SHRINK | nix::fcntl::SealFlag::F_SEAL_GROW | nix::fcntl::SealFlag::F_SEAL_WRITE;
+    nix::fcntl::fcntl(copy.as_raw_fd(), nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).on("seal", "the memfd copy of skiff")?;
+    Ok(copy.into())
 }
 
 /// Unless already sealed, re-execute this process with the same arguments and environment
@@ -40,9 +72,21 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
     if running_sealed()? {
         return Ok(());
     }
-    let tree = super::open_tree_clone(Path::new("/proc/self/exe"), false)?;
-    super::mount_setattr(&tree, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, None::<&std::os::fd::OwnedFd>)
-        .on("mount_setattr read-only", "a bind mount of /proc/self/exe")?;
+    let tree = match super::open_tree_clone(Path::new("/proc/self/exe"), false) {
+        Ok(tree) => {
+            super::mount_setattr(&tree, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, None::<&std::os::fd::OwnedFd>)
+                .on("mount_setattr read-only", "a bind mount of /proc/self/exe")?;
+            tree
+        }
+        // Without the privilege to mount (rootless): see the module's comment.
+        Err(error) if error.errno == Errno::EPERM => {
+            if !own_binary_writable() {
+                return Ok(());
+            }
+            sealed_copy()?
+        }
+        Err(error) => return Err(error),
+    };
     let to_c = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| SysError::new("re-execute", "an argument with a NUL byte", Errno::EINVAL));
     let argv = args.into_iter().map(|a| to_c(a.into_vec())).collect::<Result<Vec<_>, _>>()?;
     let envp = env

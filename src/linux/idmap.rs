@@ -23,6 +23,35 @@ pub fn map_text(mappings: &[LinuxIdMapping]) -> String {
     mappings.iter().map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size())).collect()
 }
 
+/// Whether `mappings` map exactly one id, the caller's own `id`: the only gid map an
+/// unprivileged process may write itself, and only once `setgroups` is denied.
+pub fn is_own_single(mappings: &[LinuxIdMapping], id: u32) -> bool {
+    matches!(mappings, [only] if only.host_id() == id && only.size() == 1)
+}
+
+/// Write `pid`'s uid or gid map (`file` is `uid_map` or `gid_map`) with the setuid helper
+/// (`newuidmap`/`newgidmap` from Debian's uidmap, found on `PATH`), which checks
+/// `/etc/subuid`/`/etc/subgid` for ranges beyond the caller's own id, as runc does rootless.
+pub fn write_map_with_helper(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
+    let tool = if file == "uid_map" { "newuidmap" } else { "newgidmap" };
+    let mut command = std::process::Command::new(tool);
+    command.arg(pid.to_string());
+    for m in mappings {
+        command.args([m.container_id().to_string(), m.host_id().to_string(), m.size().to_string()]);
+    }
+    let target = format!("{file} of {pid} ({})", map_text(mappings).trim_end().replace('\n', ", "));
+    let output = command.env_clear().output().map_err(|e| {
+        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT));
+        SysError::new(if errno == Errno::ENOENT { "run (install uidmap) helper for" } else { "run helper for" }, format!("{tool}: {target}"), errno)
+    })?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr).trim().replace('\n', "; ");
+        // The helper says why (no subuid range for the user, an id outside it).
+        return Err(SysError::new("map ids", format!("{target}: {tool} failed: {said}"), Errno::EPERM));
+    }
+    Ok(())
+}
+
 /// A user namespace holding `uid_mappings`/`gid_mappings`: a short-lived child is cloned
 /// into a new user namespace, its maps are written, its namespace file is opened, and the
 /// child is let go.

@@ -46,6 +46,22 @@ pub fn is_alive(pid: i32, start_time: u64) -> bool {
     }
 }
 
+/// Every process in the pid namespace of `pid` (itself included), sorted: the processes
+/// whose `/proc/N/ns/pid` is the same namespace.
+pub fn pids_in_pid_namespace_of(pid: i32) -> Vec<i32> {
+    let namespace = |p: &str| fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let Some(wanted) = namespace(&pid.to_string()) else { return Vec::new() };
+    let mut pids: Vec<i32> = fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()))
+        .filter(|p| namespace(&p.to_string()).as_ref() == Some(&wanted))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

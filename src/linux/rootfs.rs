@@ -153,8 +153,21 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: 
     };
     // MS_REMOUNT is meaningless on a fresh mount; kernels refuse flags we cannot apply here.
     let flags = options.flags - MsFlags::MS_REMOUNT;
-    mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref())
-        .map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?;
+    match mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref()) {
+        // sysfs belongs to the network namespace: in a user namespace without a network
+        // namespace of its own (rootless) it cannot be mounted; bind the host's /sys with
+        // the options asked for instead, as crun does.
+        Err(Errno::EPERM) if fs_type == "sysfs" => {
+            mount(Some("/sys"), fd_path(&target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+                .on("bind mount /sys (sysfs is refused in this user namespace) on", root.display(destination))?;
+            let mounted = root.resolve(destination)?;
+            let kept = options.flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
+            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?;
+            mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
+                .on("remount the /sys bind on", root.display(destination))?;
+        }
+        result => result.map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?,
+    }
     apply_recursive_attributes(root, destination, &options)?;
     apply_propagation(root, destination, &options)
 }
@@ -226,7 +239,12 @@ fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgro
     let mountinfo = read_proc("/proc/self/mountinfo")?;
     let own = parse_proc_cgroup(&read_proc("/proc/self/cgroup")?);
     // On a hybrid host the cgroup2 tree is left out, as runc leaves it out.
-    for hierarchy in cgroup_hierarchies(&parse_mountinfo(&mountinfo)).into_iter().filter(|h| !h.unified) {
+    // Only the host's own mounts of each hierarchy: an earlier rbind of /sys into the rootfs
+    // (rootless specs bind /sys) shows them again below the rootfs.
+    let host_mounts = cgroup_hierarchies(&parse_mountinfo(&mountinfo))
+        .into_iter()
+        .filter(|h| !h.unified && Path::new(&h.mount_point).starts_with(crate::cgroups::CGROUP_ROOT));
+    for hierarchy in host_mounts {
         let Some(path) = cgroup_path_in(&hierarchy, &own) else { continue };
         let Some(name) = Path::new(&hierarchy.mount_point).file_name() else { continue };
         // Paths in /proc/self/cgroup are relative to the hierarchy root, the mount may be deeper.

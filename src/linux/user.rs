@@ -8,8 +8,16 @@ use super::{SysContext, SysError};
 /// permitted capabilities across the uid change so the capability step can set them.
 pub fn switch_user(uid: u32, gid: u32, additional_gids: &[u32]) -> Result<(), SysError> {
     set_keep_caps(true)?;
-    let groups: Vec<Gid> = additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();
-    setgroups(&groups).on("setgroups", format!("{additional_gids:?}"))?;
+    // A rootless runtime denies setgroups in a user namespace mapping only its own gid
+    // (the kernel's condition for writing that map): then there are no groups to drop.
+    let denied = std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny");
+    if denied && !additional_gids.is_empty() {
+        return Err(SysError::new("setgroups (denied in this rootless user namespace)", format!("{additional_gids:?}"), nix::errno::Errno::EPERM));
+    }
+    if !denied {
+        let groups: Vec<Gid> = additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();
+        setgroups(&groups).on("setgroups", format!("{additional_gids:?}"))?;
+    }
     let gid = Gid::from_raw(gid);
     setresgid(gid, gid, gid).on("setresgid", gid)?;
     let uid = Uid::from_raw(uid);

@@ -4,6 +4,12 @@
 //! `pid_for_children` through the init's pidfd, then back) and, on cgroup v2, into the
 //! container's cgroup; the child joins the other namespaces through the same pidfd, becomes
 //! the configured process, and execs once the runtime has recorded it.
+//!
+//! A rootless runtime may not switch its own `pid_for_children` into a pid namespace its
+//! container's user namespace owns. Then the child joins every namespace itself, the user
+//! namespace first (one `setns` through the pidfd), and forks once more so that the process
+//! is in the pid namespace; the intermediate reports its pid (`InitPid`) and exits, and the
+//! runtime, a subreaper, can still wait for it.
 
 use std::convert::Infallible;
 use std::os::fd::AsRawFd;
@@ -47,18 +53,27 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let (parent_end, child_end) = channel_pair()?;
     let cgroup_dir = super::clone_into(request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)))?;
     // The pid namespace only applies to children: switch ours for the clone, then back.
+    let mut late_pid = false;
     let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
         let saved = ChildrenNamespace::save(LinuxNamespaceType::Pid)?;
-        request.init.join_namespaces(CloneFlags::CLONE_NEWPID)?;
-        Some(saved)
+        match request.init.join_namespaces(CloneFlags::CLONE_NEWPID) {
+            Ok(()) => Some(saved),
+            Err(error) if error.errno == nix::errno::Errno::EPERM && namespaces.contains(CloneFlags::CLONE_NEWUSER) => {
+                late_pid = true;
+                nix::sys::prctl::set_child_subreaper(true).on("prctl PR_SET_CHILD_SUBREAPER", 1)?;
+                None
+            }
+            Err(error) => return Err(error.into()),
+        }
     } else {
         None
     };
+    let child_namespaces = if late_pid { namespaces } else { namespaces - CloneFlags::CLONE_NEWPID };
     let forked = clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let error = match exec_main(request, &child_end, namespaces - CloneFlags::CLONE_NEWPID) {
+            let error = match exec_main(request, &child_end, child_namespaces) {
                 Ok(never) => match never {},
                 Err(error) => error,
             };
@@ -77,6 +92,12 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
     let mut message = super::receive(&process.channel, &mut fd)?;
+    if let (Some(ToParent::InitPid(real)), true) = (&message, late_pid) {
+        // The intermediate exits right after saying so; the process is its child.
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(process.pid), None);
+        process.pid = *real;
+        message = super::receive(&process.channel, &mut fd)?;
+    }
     if let (Some(ToParent::SeccompListener), Some(target)) = (&message, &request.listener) {
         super::forward_listener(target, fd.take(), pid)?;
         message = super::receive(&process.channel, &mut fd)?;
@@ -103,6 +124,13 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
     if !namespaces.is_empty() {
         // Joining the mount namespace also moves us to its root (the container's rootfs).
         request.init.join_namespaces(namespaces)?;
+    }
+    if namespaces.contains(CloneFlags::CLONE_NEWPID) {
+        // Joined here (rootless): only a child is in the pid namespace.
+        if let Forked::Parent(process) = clone_process(CloneFlags::empty(), None)? {
+            let _ = channel.send(&ToParent::InitPid(process), "exec pid");
+            exit_now(0)
+        }
     }
     nix::unistd::setsid().on("setsid", "exec")?;
     if let Some(socket) = request.console_socket {

@@ -112,8 +112,13 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     let spec = request.bundle.spec();
     let process = request.bundle.process();
     // Not dumpable until the exec (which resets it): nothing else with our uid may open
-    // /proc/<init>/exe (the host's skiff binary) or our memory meanwhile.
-    nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
+    // /proc/<init>/exe (the host's skiff binary) or our memory meanwhile. A rootless runtime
+    // writes our id maps and setgroups through /proc/<init>/, which only a dumpable process
+    // lets its (unprivileged) owner open: then not before the maps are written (runc too).
+    let maps_by_rootless_runtime = request.rootless && request.bundle.namespaces().creates(LinuxNamespaceType::User);
+    if !maps_by_rootless_runtime {
+        nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
+    }
     // From the start, so that a SIGTERM arriving before the user's program runs is not
     // discarded by the kernel (a namespace init with default dispositions ignores it).
     end_on_termination_signals()?;
@@ -124,6 +129,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         Some(ToInit::Proceed) => {}
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
+    }
+    if maps_by_rootless_runtime && !late_user {
+        nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     }
     // The user namespace first (it grants the privilege for the rest), then the namespaces
     // deferred until it was joined, then the other joins. pid and time namespaces were
@@ -146,6 +154,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
             Some(ToInit::MappingWritten) => {}
             Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
             None => return Err(InitError::Abandoned),
+        }
+        if maps_by_rootless_runtime {
+            nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
         }
     }
     let deferred = deferred - nix::sched::CloneFlags::CLONE_NEWUSER;

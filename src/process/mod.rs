@@ -131,6 +131,8 @@ pub struct InitRequest<'a> {
     pub console_socket: Option<std::os::fd::RawFd>,
     /// The compiled `linux.seccomp`.
     pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
+    /// Rootless: id maps as an unprivileged user may write them.
+    pub rootless: bool,
 }
 
 /// Where a seccomp notification listener goes: `listenerPath`, with `listenerMetadata` and
@@ -274,20 +276,20 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
-        write_id_maps(request.bundle, pid)?;
+        write_id_maps(request.bundle, pid, request.rootless)?;
     }
     if let Some((cgroup, plan)) = request.cgroup {
         cgroup.enter_init(pid, plan)?;
     }
     if let Some(score) = request.bundle.process().oom_score_adj() {
-        write_proc_file(pid, "oom_score_adj", &score.to_string())?;
+        write_oom_score_adj(pid, score)?;
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;
     let mut message = receive(&init.channel, &mut fd)?;
     if let Some(ToParent::MappingRequest) = message {
-        write_id_maps(request.bundle, init.pid)?;
+        write_id_maps(request.bundle, init.pid, request.rootless)?;
         init.channel.send(&ToInit::MappingWritten, "mapping written")?;
         message = receive(&init.channel, &mut fd)?;
     }
@@ -378,19 +380,43 @@ fn clone_into(dir: Option<&Path>) -> Result<Option<OwnedFd>, SysError> {
     dir.map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()
 }
 
-fn write_id_maps(bundle: &Bundle, pid: i32) -> Result<(), SysError> {
+/// Write a new user namespace's maps. Rootless, as runc: a gid map of just the caller's
+/// own gid is written after denying `setgroups` (the kernel requires it of an unprivileged
+/// writer); a map the kernel refuses us goes through newuidmap/newgidmap.
+fn write_id_maps(bundle: &Bundle, pid: i32, rootless: bool) -> Result<(), SysError> {
     let linux = bundle.spec().linux().as_ref();
-    write_id_map(pid, "uid_map", linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default())?;
-    write_id_map(pid, "gid_map", linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default())
+    let uid_mappings = linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default();
+    let gid_mappings = linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default();
+    write_id_map(pid, "uid_map", uid_mappings, rootless)?;
+    if rootless && crate::linux::idmap::is_own_single(gid_mappings, nix::unistd::getegid().as_raw()) {
+        write_proc_file(pid, "setgroups", "deny")?;
+    }
+    write_id_map(pid, "gid_map", gid_mappings, rootless)
 }
 
-fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping]) -> Result<(), SysError> {
-    write_proc_file(pid, file, &crate::linux::idmap::map_text(mappings))
+fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping], rootless: bool) -> Result<(), SysError> {
+    match write_proc_file(pid, file, &crate::linux::idmap::map_text(mappings)) {
+        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => crate::linux::idmap::write_map_with_helper(pid, file, mappings),
+        other => other,
+    }
 }
 
 /// Write one of init's /proc files from the runtime (the host's procfs).
 fn write_proc_file(pid: i32, file: &str, text: &str) -> Result<(), SysError> {
     write_proc_file_at(&format!("/proc/{pid}/{file}"), text)
+}
+
+/// `process.oomScoreAdj`: lowering it below the current value needs CAP_SYS_RESOURCE, which a
+/// rootless runtime does not have (runc fails then too); say so rather than EACCES.
+fn write_oom_score_adj(pid: i32, score: i32) -> Result<(), SysError> {
+    write_proc_file(pid, "oom_score_adj", &score.to_string()).map_err(|error| {
+        let current = std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj")).unwrap_or_default();
+        if matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) {
+            SysError::new("set process.oomScoreAdj", format!("{score}: below the current {} only a runtime with CAP_SYS_RESOURCE may go", current.trim()), error.errno)
+        } else {
+            error
+        }
+    })
 }
 
 fn write_proc_file_at(path: &str, text: &str) -> Result<(), SysError> {

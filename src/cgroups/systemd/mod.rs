@@ -209,6 +209,15 @@ impl Manager for SystemdCgroup {
         Ok(plan)
     }
 
+    fn location(&self) -> &Path {
+        self.fs.location()
+    }
+
+    fn may_create(&self) -> bool {
+        // systemd makes the cgroup; whether it will is its answer to StartTransientUnit.
+        true
+    }
+
     fn prepare(&self) -> Result<(), CgroupError> {
         // systemd makes the cgroup when it starts the unit, with init in it.
         Ok(())
