@@ -76,7 +76,14 @@ fn accepted_runc_flags_say_so_with_debug() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("level=debug msg=\"cgroup driver: systemd"), "{}", out.stderr);
-    assert!(out.stderr.contains("--rootless auto is accepted"), "{}", out.stderr);
+    // As root outside a user namespace, auto is not rootless; true is, and says where state goes.
+    assert!(!out.stderr.contains("rootless ("), "{}", out.stderr);
+    let forced = run_skiff(&["--root", dir.path().to_str().unwrap(), "--debug", "--rootless", "true", "list", "-q"], None);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(forced.stderr.contains("msg=\"rootless (--rootless true), state root "), "{}", forced.stderr);
+    let bad = run_skiff(&["--root", dir.path().to_str().unwrap(), "--rootless", "maybe", "list"], None);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--rootless \\\"maybe\\\": expected true, false or auto"), "{}", bad.stderr);
     assert!(out.stderr.contains("--criu /usr/sbin/criu is accepted"), "{}", out.stderr);
 }
 

@@ -412,7 +412,7 @@ fn write_oom_score_adj(pid: i32, score: i32) -> Result<(), SysError> {
     write_proc_file(pid, "oom_score_adj", &score.to_string()).map_err(|error| {
         let current = std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj")).unwrap_or_default();
         if matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) {
-            SysError::new("set process.oomScoreAdj", format!("{score}: below the current {} only a runtime with CAP_SYS_RESOURCE may go", current.trim()), error.errno)
+            SysError::new("set process.oomScoreAdj", format!("{score} in /proc/{pid}/oom_score_adj: below the current {} only a runtime with CAP_SYS_RESOURCE may go", current.trim()), error.errno)
         } else {
             error
         }
