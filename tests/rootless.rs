@@ -284,3 +284,59 @@ fn cve_2019_5736_rootless_a_binary_the_user_can_write_is_run_from_a_sealed_copy(
     assert_eq!(bundle.skiff(&["run", &unique_id("rl-5736b")]).code, 0);
     assert_eq!(fs::read_to_string(&report).unwrap().trim(), bundle.skiff.to_string_lossy());
 }
+
+#[test]
+fn rootless_podman_runs_containers_with_skiff_like_runc() {
+    assert!(Path::new("/usr/bin/podman").exists(), "/usr/bin/podman is missing: install Debian's podman (make deps does)");
+    let bundle = RootlessBundle::new(&["true"], false);
+    let pd = bundle.dir.path().join("podman");
+    fs::create_dir_all(&pd).unwrap();
+    fs::write(
+        pd.join("containers.conf"),
+        format!("[containers]\nnetns = \"none\"\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"{0}/events.log\"\n", pd.display()),
+    )
+    .unwrap();
+    // vfs: no overlay mounts to leave behind; the run root in the user's runtime dir.
+    fs::write(
+        pd.join("storage.conf"),
+        format!("[storage]\ndriver = \"vfs\"\ngraphroot = \"{}/root\"\nrunroot = \"{}/podman-run\"\n", pd.display(), bundle.runtime_dir().display()),
+    )
+    .unwrap();
+    chown_tree(&pd, &bundle.user);
+    let script = |body: &str| -> Outcome {
+        let env = format!(
+            "export CONTAINERS_CONF={0}/containers.conf CONTAINERS_STORAGE_CONF={0}/storage.conf XDG_CONFIG_HOME={0}/config XDG_DATA_HOME={0}/data; {body}",
+            pd.display()
+        );
+        bundle.as_user(Path::new("/bin/sh"), &["-c", &env])
+    };
+    let import = script(&format!("tar -C {} -c . | podman import - localhost/bb:rootless", bundle.path().join("rootfs").display()));
+    assert_eq!(import.code, 0, "podman import: {}", import.stderr);
+    let skiff = bundle.skiff.display().to_string();
+    let mut seen = Vec::new();
+    for runtime in [skiff.as_str(), "/usr/sbin/runc"] {
+        let out = script(&format!("podman --runtime {runtime} run --rm localhost/bb:rootless sh -c 'id -u; cat /proc/self/uid_map | wc -l'"));
+        assert_eq!(out.code, 0, "podman --runtime {runtime} run: {}", out.stderr);
+        seen.push(out.stdout);
+    }
+    assert_eq!(seen[0], seen[1], "skiff and runc under rootless podman");
+    assert!(seen[0].starts_with("0\n"), "{}", seen[0]);
+    let lifecycle = script(&format!(
+        "set -e; p='podman --runtime {skiff}'; $p run -d --name rl1 localhost/bb:rootless sleep 300 >/dev/null; \
+         $p exec rl1 sh -c 'echo in; id -u'; $p top rl1 args | tail -n 1; $p stop -t 1 rl1 >/dev/null; \
+         $p ps -a --format '{{{{.Names}}}} {{{{.Status}}}}'; $p rm rl1 >/dev/null; $p ps -a --format '{{{{.Names}}}}' | wc -l"
+    ));
+    assert_eq!(lifecycle.code, 0, "podman lifecycle: {}", lifecycle.stderr);
+    let lines: Vec<&str> = lifecycle.stdout.lines().map(str::trim).collect();
+    assert_eq!(lines.len(), 5, "{}", lifecycle.stdout);
+    assert_eq!(lines[..3], ["in", "0", "sleep 300"], "{}", lifecycle.stdout);
+    assert!(lines[3].starts_with("rl1 Exited (137)"), "stop: {}", lifecycle.stdout);
+    assert_eq!(lines[4], "0", "rm: {}", lifecycle.stdout);
+    // skiff's state root under rootless podman: the user's $XDG_RUNTIME_DIR/skiff, empty now.
+    let states: Vec<_> = fs::read_dir(bundle.runtime_dir().join("skiff")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(states.is_empty(), "state left: {states:?}");
+    // podman keeps a pause process per user namespace; it is ours to end.
+    if let Ok(pid) = fs::read_to_string(bundle.runtime_dir().join("libpod/tmp/pause.pid")) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+    }
+}
