@@ -3,7 +3,7 @@
 # systemd cgroup driver checked side by side with Debian's runc, then the engines in their
 # default systemd configuration driving skiff. The guest's root is the host's, so every tool
 # installed on the host is here; skiff itself comes in as $FILES/skiff.
-#   $FILES/sections: which sections to run (default: "driver errors engines timing")
+#   $FILES/sections: which sections to run (default: "driver errors engines rootless timing")
 # Output: "ok: ..." and "FAIL: ..." per check, "summary: ..." at the end. Exit status: the
 # number of failures (capped at 100).
 set -u
@@ -17,7 +17,7 @@ wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 need() { command -v "$1" >/dev/null || { fail "$1 is missing in the guest (install $2 on the host)"; return 1; }; }
 
-sections=$(cat "$FILES/sections" 2>/dev/null || echo "driver errors engines timing")
+sections=$(cat "$FILES/sections" 2>/dev/null || echo "driver errors engines rootless timing")
 install -m 0755 "$FILES/skiff" /usr/local/bin/skiff
 SKIFF=/usr/local/bin/skiff
 RUNC=/usr/sbin/runc
@@ -276,6 +276,58 @@ EOF
         else
             fail "systemctl start docker: $(journalctl -u docker --no-pager | tail -n 5)"
         fi
+    fi
+fi
+
+# --- rootless: a user with a lingering systemd session -------------------------------------------
+if [[ " $sections " == *" rootless "* ]]; then
+    section "rootless: skiff --systemd-cgroup in the user's systemd instance, rootless podman"
+    U=tester
+    id $U >/dev/null 2>&1 || useradd -m -s /bin/bash $U
+    uid=$(id -u $U)
+    grep -q "^$U:" /etc/subuid || usermod --add-subuids 200000-265535 $U
+    grep -q "^$U:" /etc/subgid || usermod --add-subgids 200000-265535 $U
+    loginctl enable-linger $U
+    if wait_for 60 systemctl is-active -q "user@$uid.service" && wait_for 10 test -S "/run/user/$uid/bus"; then
+        ok "user@$uid.service and its bus"
+    else
+        fail "no session for $U: $(systemctl status user@$uid.service --no-pager 2>&1 | tail -n 5)"
+    fi
+    as_user() { runuser -u $U -- env XDG_RUNTIME_DIR=/run/user/$uid DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$uid/bus "$@"; }
+    ub=/home/$U/b
+    rm -rf $ub; mkdir -p $ub; cp -a /tmp/rootfs $ub/rootfs; chown -R $U: $ub
+    (cd $ub && as_user $SKIFF spec --rootless) || fail "skiff spec --rootless as $U"
+    jq '.process.terminal = false | .process.args = ["sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; id -u"]
+        | .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 32}}
+        | .linux.namespaces = (.linux.namespaces - [{"type": "cgroup"}] + [{"type": "cgroup"}])' $ub/config.json > /tmp/c && cp /tmp/c $ub/config.json
+    out=$(cd $ub && as_user $SKIFF --systemd-cgroup run rl1 2>&1)
+    check "rootless --systemd-cgroup run: cgroup, memory.max, pids.max, uid" "$(echo $out)" "0::/ 67108864 32 0"
+    # the unit's cgroup, seen from the host while a container runs
+    jq '.process.args = ["sleep", "300"] | .linux.namespaces -= [{"type": "cgroup"}]' $ub/config.json > /tmp/c && cp /tmp/c $ub/config.json
+    if (cd $ub && as_user $SKIFF --systemd-cgroup run -d rl2 </dev/null >/dev/null 2>/tmp/rl2.err); then
+        pid=$(as_user $SKIFF state rl2 | jq .pid); cg=$(cgroup_of "$pid")
+        check "rootless: the scope in the user's slice" "$cg" "/user.slice/user-$uid.slice/user@$uid.service/user.slice/skiff-rl2.scope"
+        check "rootless: the unit's MemoryMax" "$(as_user systemctl --user show -P MemoryMax skiff-rl2.scope)" 67108864
+        check "rootless exec" "$(as_user $SKIFF exec rl2 id -u 2>&1)" 0
+        # (systemd attaches it: the runtime may not move it out of its own session)
+        check "rootless exec lands in the scope" "$(as_user $SKIFF exec rl2 cat /proc/self/cgroup 2>&1)" "0::$cg"
+        as_user $SKIFF update --pids-limit 64 rl2 || fail "rootless update"
+        check "rootless update: pids.max" "$(cat /sys/fs/cgroup$cg/pids.max)" 64
+        as_user $SKIFF pause rl2 && check "rootless pause (delegated freezer)" "$(as_user $SKIFF state rl2 | jq -r .status)" paused
+        as_user $SKIFF resume rl2 || fail "rootless resume"
+        as_user $SKIFF delete -f rl2 || fail "rootless delete -f"
+        wait_for 10 sh -c "! runuser -u $U -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user list-units --all --plain --no-legend skiff-rl2.scope | grep -q ." &&
+            [ ! -d "/sys/fs/cgroup$cg" ] && ok "rootless: unit and cgroup gone" || fail "rootless: skiff-rl2.scope or $cg left"
+    else
+        fail "rootless run -d: $(cat /tmp/rl2.err)"
+    fi
+    if need podman podman; then
+        tar -C /tmp/rootfs -c . | as_user podman import - localhost/bb:t >/dev/null || fail "rootless podman import"
+        check "rootless podman's cgroup manager" "$(as_user podman info --format '{{.Host.CgroupManager}}')" systemd
+        for rt in $SKIFF $RUNC; do
+            out=$(as_user podman --runtime $rt run --rm --network none --memory 64m --pids-limit 50 localhost/bb:t sh -c 'id -u; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' 2>&1)
+            check "rootless podman --runtime $(basename $rt) --memory 64m --pids-limit 50" "$(echo $out)" "0 67108864 50"
+        done
     fi
 fi
 

@@ -25,6 +25,6 @@ run() {  # NAME CGROUP SECTIONS
         status=1
     fi
 }
-run v2 v2 "driver errors engines timing"
+run v2 v2 "driver errors engines rootless timing"
 run v1 v1 "driver"
 exit $status

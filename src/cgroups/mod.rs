@@ -223,7 +223,7 @@ pub trait Manager {
     /// Put the new, parked init into the cgroup and apply the plan.
     fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError>;
     /// Put an exec'd process in (nothing when it was cloned into the cgroup).
-    fn enter_exec(&self, pid: i32) -> Result<(), CgroupError>;
+    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError>;
     /// Apply new resources (`update`; devices are not updated, as with runc).
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError>;
     /// Whether the cgroup is frozen.
@@ -303,7 +303,7 @@ impl FsCgroup {
 
 impl ContainerCgroup {
     /// The manager for a new container: `cgroups_path` read for `driver`, placed on `host`.
-    pub fn for_container(host: &HostCgroups, driver: Driver, cgroups_path: Option<&Path>, id: &str) -> Result<ContainerCgroup, CgroupError> {
+    pub fn for_container(host: &HostCgroups, driver: Driver, cgroups_path: Option<&Path>, id: &str, rootless: bool) -> Result<ContainerCgroup, CgroupError> {
         match driver {
             Driver::Cgroupfs => Ok(match FsCgroup::locate(host, &path::cgroupfs_path(cgroups_path, id)?)? {
                 FsCgroup::V1(manager) => ContainerCgroup::V1(manager),
@@ -312,12 +312,26 @@ impl ContainerCgroup {
             Driver::Systemd => {
                 // The path's form is checked first: a malformed path is the user's to fix
                 // wherever they run it.
-                let unit = path::systemd_unit(cgroups_path, id)?;
+                let default_slice = if rootless { path::DEFAULT_USER_SLICE } else { path::DEFAULT_SLICE };
+                let unit = path::systemd_unit(cgroups_path, id, default_slice)?;
                 if !host.systemd_running {
                     return Err(CgroupError::NoSystemd(PathBuf::from(SYSTEMD_RUNNING)));
                 }
-                let fs = FsCgroup::locate(host, &unit.cgroup_path()?)?;
-                Ok(ContainerCgroup::Systemd(systemd::SystemdCgroup::new(unit, host.layout, fs)))
+                if !rootless {
+                    let fs = FsCgroup::locate(host, &unit.cgroup_path()?)?;
+                    return Ok(ContainerCgroup::Systemd(systemd::SystemdCgroup::new(unit, host.layout, fs, false)));
+                }
+                if host.layout != Layout::Unified {
+                    return Err(CgroupError::Invalid {
+                        field: "--systemd-cgroup",
+                        reason: "a rootless runtime can use systemd's cgroups only on cgroup v2 (systemd delegates no v1 controllers to users)".into(),
+                    });
+                }
+                // The unit goes to the user's own systemd instance, whose cgroup is below the
+                // user's slice: ask it where.
+                let base = systemd::user_manager_cgroup(&unit.unit)?;
+                let fs = FsCgroup::locate(host, &base.join(unit.cgroup_path()?.strip_prefix("/").unwrap_or(Path::new(""))))?;
+                Ok(ContainerCgroup::Systemd(systemd::SystemdCgroup::new(unit, host.layout, fs, true)))
             }
         }
     }
@@ -339,22 +353,22 @@ mod tests {
 
     #[test]
     fn drivers_place_the_container() {
-        let fs = ContainerCgroup::for_container(&host(false), Driver::Cgroupfs, None, "c1").unwrap();
+        let fs = ContainerCgroup::for_container(&host(false), Driver::Cgroupfs, None, "c1", false).unwrap();
         assert_eq!(fs.clone_dir(true), Some(Path::new("/sys/fs/cgroup/c1")));
-        let systemd = ContainerCgroup::for_container(&host(true), Driver::Systemd, Some(Path::new("system.slice:docker:c1")), "c1").unwrap();
+        let systemd = ContainerCgroup::for_container(&host(true), Driver::Systemd, Some(Path::new("system.slice:docker:c1")), "c1", false).unwrap();
         // Init is cloned into the runtime's cgroup and moved by systemd; exec goes straight in.
         assert_eq!(systemd.clone_dir(true), None);
         assert_eq!(systemd.clone_dir(false), Some(Path::new("/sys/fs/cgroup/system.slice/docker-c1.scope")));
-        let error = ContainerCgroup::for_container(&host(false), Driver::Systemd, None, "c1").unwrap_err().to_string();
+        let error = ContainerCgroup::for_container(&host(false), Driver::Systemd, None, "c1", false).unwrap_err().to_string();
         assert!(error.contains("systemd is not running"), "{error}");
         // A malformed path is reported as such even where systemd does not run.
-        let error = ContainerCgroup::for_container(&host(false), Driver::Systemd, Some(Path::new("a:b")), "c1").unwrap_err().to_string();
+        let error = ContainerCgroup::for_container(&host(false), Driver::Systemd, Some(Path::new("a:b")), "c1", false).unwrap_err().to_string();
         assert!(error.contains("slice:prefix:name"), "{error}");
     }
 
     #[test]
     fn state_json_names_the_driver() {
-        let systemd = ContainerCgroup::for_container(&host(true), Driver::Systemd, None, "c1").unwrap();
+        let systemd = ContainerCgroup::for_container(&host(true), Driver::Systemd, None, "c1", false).unwrap();
         let json = serde_json::to_string(&systemd).unwrap();
         assert!(json.starts_with(r#"{"systemd":{"unit":{"slice":"system.slice","unit":"skiff-c1.scope""#), "{json}");
         let back: ContainerCgroup = serde_json::from_str(&json).unwrap();

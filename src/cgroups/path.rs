@@ -74,10 +74,14 @@ pub const DEFAULT_PREFIX: &str = "skiff";
 /// The slice units go to when the path names none (runc's default for root).
 pub const DEFAULT_SLICE: &str = "system.slice";
 
+/// The same for a rootless runtime, in the user's own systemd instance (runc's default).
+pub const DEFAULT_USER_SLICE: &str = "user.slice";
+
 /// `linux.cgroupsPath` for the systemd driver, as runc reads it: `slice:prefix:name`;
-/// empty means `system.slice:skiff:<id>`; an empty slice means `system.slice` and `-` the
-/// root slice; a name ending in `.slice` makes the unit a slice.
-pub fn systemd_unit(cgroups_path: Option<&Path>, id: &str) -> Result<SystemdUnit, CgroupError> {
+/// empty means `<default slice>:skiff:<id>`; an empty slice means the default slice
+/// (`system.slice`, or `user.slice` rootless) and `-` the root slice; a name ending in
+/// `.slice` makes the unit a slice.
+pub fn systemd_unit(cgroups_path: Option<&Path>, id: &str, default_slice: &str) -> Result<SystemdUnit, CgroupError> {
     let raw = cgroups_path.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
     let (slice, prefix, name) = if raw.is_empty() {
         (String::new(), DEFAULT_PREFIX.to_string(), id.to_string())
@@ -92,7 +96,7 @@ pub fn systemd_unit(cgroups_path: Option<&Path>, id: &str) -> Result<SystemdUnit
         (slice.to_string(), prefix.to_string(), name.to_string())
     };
     let slice = match slice.as_str() {
-        "" => DEFAULT_SLICE.to_string(),
+        "" => default_slice.to_string(),
         "-" => "-.slice".to_string(),
         _ => slice,
     };
@@ -211,9 +215,10 @@ mod tests {
 
     #[test]
     fn systemd_paths_like_runc() {
-        let unit = |path: &str| systemd_unit(Some(Path::new(path)), "c1");
+        let unit = |path: &str| systemd_unit(Some(Path::new(path)), "c1", DEFAULT_SLICE);
+        assert_eq!(systemd_unit(None, "c1", DEFAULT_USER_SLICE).unwrap().slice, "user.slice");
         assert_eq!(
-            systemd_unit(None, "c1").unwrap(),
+            systemd_unit(None, "c1", DEFAULT_SLICE).unwrap(),
             SystemdUnit { slice: "system.slice".into(), unit: "skiff-c1.scope".into(), name: "c1".into() }
         );
         assert_eq!(unit("system.slice:docker:abc").unwrap().unit, "docker-abc.scope");

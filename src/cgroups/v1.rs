@@ -184,7 +184,7 @@ impl Manager for V1Cgroup {
         self.apply(plan)
     }
 
-    fn enter_exec(&self, pid: i32) -> Result<(), CgroupError> {
+    fn enter_exec(&self, pid: i32, _cloned_into: bool) -> Result<(), CgroupError> {
         self.add_process(pid)
     }
 

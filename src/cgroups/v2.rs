@@ -114,8 +114,8 @@ impl Manager for V2Cgroup {
         self.apply(plan)
     }
 
-    fn enter_exec(&self, _pid: i32) -> Result<(), CgroupError> {
-        Ok(())
+    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
+        if cloned_into { Ok(()) } else { self.add_process(pid) }
     }
 
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {

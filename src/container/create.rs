@@ -58,7 +58,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let linux = bundle.spec().linux().as_ref();
     let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
     let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
-    let cgroup = ContainerCgroup::for_container(&HostCgroups::read()?, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str())?;
+    let cgroup = ContainerCgroup::for_container(&HostCgroups::read()?, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str(), options.rootless)?;
     // Refuse resource values and device rules before anything exists.
     let mut cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
     if options.rootless {

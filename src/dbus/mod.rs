@@ -40,6 +40,9 @@ pub enum DbusError {
         #[source]
         source: std::io::Error,
     },
+    /// Neither `DBUS_SESSION_BUS_ADDRESS` nor `$XDG_RUNTIME_DIR/bus`.
+    #[error("no user bus: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist (a user session with dbus-user-session provides it)")]
+    NoSessionBus,
     /// An address this client cannot use.
     #[error("D-Bus address {0:?}: only unix:path= and unix:abstract= are supported")]
     Address(String),
@@ -124,6 +127,19 @@ impl Connection {
         }
     }
 
+    /// The user's session bus, where their systemd instance answers: `DBUS_SESSION_BUS_ADDRESS`,
+    /// else `$XDG_RUNTIME_DIR/bus` (what dbus-user-session provides), as runc finds it.
+    pub fn session() -> Result<Connection, DbusError> {
+        let address = match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+            Ok(address) if !address.is_empty() => address,
+            _ => match std::env::var("XDG_RUNTIME_DIR") {
+                Ok(dir) if std::path::Path::new(&dir).join("bus").exists() => format!("unix:path={dir}/bus"),
+                _ => return Err(DbusError::NoSessionBus),
+            },
+        };
+        Connection::open(&address, true)
+    }
+
     /// Connect to `address` (`;`-separated alternatives), authenticate as our uid, and say
     /// Hello when `bus` (a bus daemon; systemd's private socket has none).
     pub fn open(address: &str, bus: bool) -> Result<Connection, DbusError> {
@@ -148,8 +164,23 @@ impl Connection {
     fn authenticate(&mut self, address: &str) -> Result<(), DbusError> {
         let uid = nix::unistd::geteuid().as_raw().to_string();
         let hex: String = uid.bytes().map(|b| format!("{b:02x}")).collect();
-        self.send_raw(format!("\0AUTH EXTERNAL {hex}\r\n").as_bytes())?;
-        let reply = self.read_line()?;
+        // In a user namespace our uid is not the one the server sees (rootless podman runs
+        // us as its namespace's root): then let the server take the socket's credentials.
+        let in_user_namespace = !crate::rootless::maps_whole_range(&std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default());
+        let mut reply = if in_user_namespace {
+            self.send_raw(b"\0AUTH EXTERNAL\r\n")?;
+            match self.read_line()? {
+                line if line.starts_with("DATA") => {
+                    self.send_raw(b"DATA\r\n")?;
+                    self.read_line()?
+                }
+                line => line,
+            }
+        } else {
+            self.send_raw(format!("\0AUTH EXTERNAL {hex}\r\n").as_bytes())?;
+            self.read_line()?
+        };
+        reply.truncate(reply.trim_end().len());
         if !reply.starts_with("OK ") {
             return Err(DbusError::Auth { address: address.to_string(), reply: reply.trim_end().to_string() });
         }

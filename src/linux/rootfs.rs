@@ -46,6 +46,9 @@ pub struct RootfsPlan<'a> {
     pub cwd: &'a Path,
     /// Init is in a cgroup namespace of its own (rooted at the container's cgroup).
     pub cgroup_namespace: bool,
+    /// The container's cgroup directory on the host (for a bind where cgroup2 cannot be
+    /// mounted), if it has a cgroup.
+    pub cgroup_dir: Option<&'a Path>,
     /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
     pub idmapped: &'a [(usize, std::os::fd::OwnedFd)],
     /// `linux.mountLabel`: the SELinux context of new filesystems.
@@ -138,7 +141,7 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: 
     let fs_type = spec_mount.typ().as_deref().unwrap_or("");
     let destination = spec_mount.destination();
     if fs_type == "cgroup" {
-        return mount_cgroup(root, destination, &options, plan.cgroup_namespace);
+        return mount_cgroup(root, destination, &options, plan.cgroup_namespace, plan.cgroup_dir);
     }
     if options.is_bind() || idmapped.is_some() {
         return bind_mount(root, plan, spec_mount, &options, idmapped);
@@ -226,12 +229,25 @@ fn apply_propagation(root: &RootDir, destination: &Path, options: &MountOptions)
 /// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
 /// and hybrid hosts a tmpfs holding a bind mount of the process's own cgroup from each
 /// hierarchy (so the container sees its cgroup, not the host's tree).
-fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgroup_namespace: bool) -> Result<(), SysError> {
+fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgroup_namespace: bool, cgroup_dir: Option<&Path>) -> Result<(), SysError> {
     let target = root.ensure(destination, NodeKind::Dir)?;
     let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if is_cgroup2_root()? {
-        return mount(Some("cgroup2"), fd_path(&target).as_str(), Some("cgroup2"), flags, None::<&str>)
-            .on("mount cgroup2 on", root.display(destination));
+        return match mount(Some("cgroup2"), fd_path(&target).as_str(), Some("cgroup2"), flags, None::<&str>) {
+            // A user namespace may be refused a cgroup2 mount (rootless without a cgroup
+            // namespace of its own, say): bind the container's cgroup (with a cgroup
+            // namespace) or the hierarchy instead, as runc does.
+            Err(Errno::EPERM | Errno::EBUSY) => {
+                let source = cgroup_dir.filter(|_| cgroup_namespace).unwrap_or(Path::new(crate::cgroups::CGROUP_ROOT));
+                mount(Some(source), fd_path(&target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+                    .on("bind mount cgroup (cgroup2 refused in this user namespace)", source.display())?;
+                let mounted = root.resolve(destination)?;
+                let kept = flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
+                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?, None::<&str>)
+                    .on("remount cgroup bind", root.display(destination))
+            }
+            result => result.on("mount cgroup2 on", root.display(destination)),
+        };
     }
     let tmpfs_flags = flags - MsFlags::MS_RDONLY;
     mount(Some("tmpfs"), fd_path(&target).as_str(), Some("tmpfs"), tmpfs_flags, Some("mode=755"))

@@ -69,7 +69,15 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         None
     };
     let child_namespaces = if late_pid { namespaces } else { namespaces - CloneFlags::CLONE_NEWPID };
-    let forked = clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
+    // Moving into a cgroup needs write access to the common ancestor of ours and it: a
+    // rootless runtime outside its systemd instance lacks it; then the manager places the
+    // process after the clone.
+    let (forked, cloned_into) = match clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd())) {
+        Err(error) if cgroup_dir.is_some() && matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => {
+            (clone_process(CloneFlags::empty(), None)?, false)
+        }
+        result => (result?, cgroup_dir.is_some()),
+    };
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
@@ -87,7 +95,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     drop(cgroup_dir);
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
     if let Some(cgroup) = request.cgroup {
-        cgroup.enter_exec(pid)?;
+        cgroup.enter_exec(pid, cloned_into)?;
     }
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;

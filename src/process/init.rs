@@ -213,6 +213,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
         cwd: process.cwd(),
         cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
+        cgroup_dir: request.cgroup.map(|(cgroup, _)| cgroup.location()),
         idmapped,
         mount_label: linux.and_then(|l| l.mount_label().as_deref()).filter(|l| !l.is_empty()),
     };

@@ -36,6 +36,9 @@ pub struct SystemdCgroup {
     pub layout: Layout,
     /// The cgroupfs manager of the unit's cgroup.
     pub fs: FsCgroup,
+    /// The unit is in the user's own systemd instance (rootless), reached on the user's bus.
+    #[serde(default)]
+    pub user: bool,
     /// The bus, connected on first use, once per command.
     #[serde(skip)]
     bus: BusSlot,
@@ -78,9 +81,9 @@ impl Eq for BusSlot {}
 
 impl SystemdCgroup {
     /// The manager of `unit`, whose cgroup `fs` manages.
-    pub fn new(unit: SystemdUnit, layout: Layout, fs: FsCgroup) -> SystemdCgroup {
+    pub fn new(unit: SystemdUnit, layout: Layout, fs: FsCgroup, user: bool) -> SystemdCgroup {
         let unit = SystemdUnitState { slice: unit.slice, unit: unit.unit, name: unit.name };
-        SystemdCgroup { unit, layout, fs, bus: BusSlot::default() }
+        SystemdCgroup { unit, layout, fs, user, bus: BusSlot::default() }
     }
 
     fn error(&self, op: &'static str) -> impl FnOnce(DbusError) -> CgroupError + '_ {
@@ -92,6 +95,7 @@ impl SystemdCgroup {
         let mut slot = self.bus.0.borrow_mut();
         let connection = match slot.take() {
             Some(connection) => connection,
+            None if self.user => Connection::session()?,
             None => Connection::system()?,
         };
         f(slot.insert(connection))
@@ -181,13 +185,31 @@ impl SystemdCgroup {
         let mut all = properties::unit_properties(&SystemdUnit::from(&self.unit), self.layout);
         all.extend(properties::resource_properties(resources, self.layout)?);
         // systemd cannot express every rule; skiff's own filter (applied by the fs manager)
-        // enforces them exactly, so its warnings are not errors.
-        all.extend(properties::device_properties(device_rules).0);
+        // enforces them exactly, so its warnings are not errors. A user's systemd cannot
+        // filter devices at all (and a rootless container cannot make device nodes).
+        if !self.user {
+            all.extend(properties::device_properties(device_rules).0);
+        }
         // Annotations last: they override the defaults, as with runc.
         let annotations = spec.annotations().iter().flatten();
         all.extend(properties::annotation_properties(annotations)?);
         Ok(all)
     }
+}
+
+/// The cgroup of the user's systemd instance (its manager's `ControlGroup`, such as
+/// `/user.slice/user-1000.slice/user@1000.service`), below which its units' cgroups are.
+pub fn user_manager_cgroup(unit: &str) -> Result<std::path::PathBuf, CgroupError> {
+    let error = |source| CgroupError::Systemd { unit: unit.to_string(), op: "ask the user's systemd for its cgroup", source };
+    let mut bus = Connection::session().map_err(error)?;
+    let reply = bus
+        .call(DESTINATION, PATH, "org.freedesktop.DBus.Properties", "Get", vec![Value::Str(MANAGER.into()), Value::Str("ControlGroup".into())])
+        .map_err(error)?;
+    let path = reply.first().map(Value::unwrap_variant).and_then(Value::as_str).unwrap_or_default();
+    if !path.starts_with('/') {
+        return Err(CgroupError::Invalid { field: "--systemd-cgroup", reason: format!("the user's systemd reports the cgroup {path:?}") });
+    }
+    Ok(std::path::PathBuf::from(path))
 }
 
 impl Manager for SystemdCgroup {
@@ -245,8 +267,18 @@ impl Manager for SystemdCgroup {
         }
     }
 
-    fn enter_exec(&self, pid: i32) -> Result<(), CgroupError> {
-        self.fs.enter_exec(pid)
+    /// A process that could not be cloned into the unit's cgroup (a rootless runtime may not
+    /// move processes between its session and its systemd instance) is attached by systemd.
+    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
+        if cloned_into {
+            return Ok(());
+        }
+        if !self.user {
+            return self.fs.enter_exec(pid, false);
+        }
+        let pids = Value::Array(Type::U32, vec![Value::U32(u32::try_from(pid).unwrap_or(0))]);
+        self.call("attach the process", "AttachProcessesToUnit", vec![Value::Str(self.unit.unit.clone()), Value::Str("/".into()), pids])?;
+        Ok(())
     }
 
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
