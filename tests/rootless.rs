@@ -340,3 +340,63 @@ fn rootless_podman_runs_containers_with_skiff_like_runc() {
         let _ = Command::new("kill").arg(pid.trim()).status();
     }
 }
+
+#[test]
+fn rootless_resources_in_a_cgroup_subtree_delegated_to_the_user() {
+    // Root delegates a subtree of every v1 hierarchy (and the cgroup2 tree of this hybrid
+    // host) to the user, as an administrator would: the user's container gets its cgroup
+    // and limits there.
+    let bundle = RootlessBundle::new(&["sh", "-c", "grep pids /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max"], false);
+    let delegated = format!("skiff-delegated-{}", std::process::id());
+    let hierarchies: Vec<PathBuf> = fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(" - cgroup ") || l.contains(" - cgroup2 "))
+        .filter_map(|l| l.split_whitespace().nth(4).map(PathBuf::from))
+        .filter(|p| p.starts_with("/sys/fs/cgroup"))
+        .collect();
+    assert!(!hierarchies.is_empty(), "no cgroup hierarchies mounted");
+    for hierarchy in &hierarchies {
+        let dir = hierarchy.join(&delegated);
+        fs::create_dir(&dir).unwrap();
+        if hierarchy.ends_with("cpuset") {
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                fs::write(dir.join(file), fs::read_to_string(hierarchy.join(file)).unwrap().trim()).unwrap();
+            }
+        }
+        let status = Command::new("chown").arg(format!("{}:{}", bundle.user.uid, bundle.user.gid)).arg(&dir).arg(dir.join("cgroup.procs")).status().unwrap();
+        assert!(status.success());
+    }
+    let mut config = bundle.config();
+    config["linux"]["cgroupsPath"] = json!(format!("/{delegated}/c1"));
+    config["linux"]["resources"] = json!({"pids": {"limit": 20}});
+    bundle.write_config(&config);
+    let id = unique_id("rl-deleg");
+    // On cgroup2 a process may only be moved by someone who may write the common ancestor's
+    // cgroup.procs: the user's runtime starts inside the delegated subtree, as a systemd
+    // delegation puts a user's session there.
+    let unified = hierarchies.iter().find(|h| h.ends_with("unified")).map(|h| h.join(&delegated));
+    let enter = unified.map(|dir| format!("echo $$ > {}/cgroup.procs && ", dir.display())).unwrap_or_default();
+    let run = format!(
+        "{enter}exec runuser -u {USER} -- env XDG_RUNTIME_DIR={} {} run {id}",
+        bundle.runtime_dir().display(),
+        bundle.skiff.display()
+    );
+    let out = run_program("/bin/sh", &["-c", &run], Some(&bundle.path()));
+    let cleanup = || {
+        for hierarchy in &hierarchies {
+            let _ = fs::remove_dir(hierarchy.join(&delegated).join("c1"));
+            let _ = fs::remove_dir(hierarchy.join(&delegated));
+        }
+    };
+    let pids_max = fs::read_to_string(format!("/sys/fs/cgroup/pids/{delegated}/c1/pids.max")).ok();
+    cleanup();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines.first().is_some_and(|l| l.ends_with(&format!("pids:/{delegated}/c1"))), "{}", out.stdout);
+    assert_eq!(lines.get(1), Some(&"20"), "the limit, seen inside: {}", out.stdout);
+    // run removed the container's cgroup: the limit was there while it ran (read above only
+    // if delete left it, which must not happen).
+    assert_eq!(pids_max, None, "the container's cgroup was left behind");
+    bundle.assert_nothing_left(&id);
+}
