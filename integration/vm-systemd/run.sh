@@ -23,6 +23,7 @@
 set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../vm-lib.sh"
 VM_WORK=${VM_WORK:-$here/../../work/vm-systemd}
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_MEM=${VM_MEM:-2G}
@@ -69,7 +70,7 @@ trap 'exit 143' TERM
 
 # --- image: one per kernel + busybox + scripts (image-KEY), built once --------------------------
 key=$( { echo "$kver"; stat -L -c '%n %s %Y' "/boot/vmlinuz-$kver" "/lib/modules/$kver/modules.dep" /bin/busybox
-         cat "$here/init" "$here/runner" "$here/build.sh"; } | sha256sum | cut -c1-16)
+         cat "$here/init" "$here/runner" "$here/build.sh" "$here/../vm-lib.sh"; } | sha256sum | cut -c1-16)
 image=$VM_WORK/image-$key
 exec 9> "$VM_WORK/image.lock"
 flock 9
@@ -96,19 +97,10 @@ exec 8> "$run/lock"
 flock 8
 share=$run/share
 mkdir -p "$share/files"
-cp "$script" "$share/script"
-chmod 755 "$share/script"
-for f in "$@"; do
-    b=$(basename "$f")
-    [ ! -e "$share/files/$b" ] || die "two extra files are named $b"
-    cp -a "$f" "$share/files/$b"
-done
+vm_share_files "$share" "$script" "$@" || die "cannot fill the share"
 
 # --- boot -------------------------------------------------------------------------------------
-if [ -z "${VM_ACCEL:-}" ]; then
-    # /dev/kvm of a nested "PVM" host (kvm_pvm) cannot boot a stock kernel: TCG there.
-    if [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then VM_ACCEL=kvm; else VM_ACCEL=tcg; fi
-fi
+VM_ACCEL=${VM_ACCEL:-$(vm_default_accel)}
 kernel=/boot/vmlinuz-$kver
 # shellcheck disable=SC2054  # (the commas are inside one argument)
 case $VM_ACCEL in

@@ -16,6 +16,7 @@
 set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../vm-lib.sh"
 repo=$(cd "$here/../.." && pwd)
 VM_WORK=${VM_WORK:-$repo/work/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-300}
@@ -91,7 +92,7 @@ key=$( {
     echo "$kver $MODULES"
     # shellcheck disable=SC2086  # one path per word
     stat -L -c '%n %s %Y' "/boot/vmlinuz-$kver" $mods
-    cat "$here/init" "$here/run-suite.sh" "$here/../mk-rootfs.sh" "$BUSYBOX"
+    cat "$here/init" "$here/run-suite.sh" "$here/../vm-lib.sh" "$here/../mk-rootfs.sh" "$BUSYBOX"
 } | sha256sum | cut -d' ' -f1)
 
 build_image() {
@@ -119,14 +120,7 @@ build_image() {
     (cd "$w/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$w/initramfs.cpio.gz"
     # Under TCG the kernel's own xz decompression costs 2-3 s per boot: keep the
     # uncompressed (PVH-bootable ELF) vmlinux when xz can extract it, else boot vmlinuz.
-    : > "$w/vmlinux"
-    if command -v xz >/dev/null; then
-        off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "/boot/vmlinuz-$kver" | head -n1 | cut -d: -f1) || true
-        if [ -n "$off" ]; then
-            tail -c +"$((off + 1))" "/boot/vmlinuz-$kver" | xz -dc --single-stream > "$w/vmlinux" 2>/dev/null || true
-        fi
-        [ "$(head -c4 "$w/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || : > "$w/vmlinux"
-    fi
+    vm_extract_vmlinux "$kver" "$w/vmlinux"
     [ -s "$w/vmlinux" ] || say "note: no uncompressed vmlinux (needs xz-utils): booting vmlinuz, 2-3 s slower"
     rm -rf "$image.new"
     mkdir -p "$image.new"
@@ -163,20 +157,10 @@ for lib in $( (ldd "$runtime" 2>/dev/null || true) | grep -oE '/[^ ]+'); do
     cp -L "$lib" "$share/sysroot$lib"
 done
 echo "RUNTIME=/usr/local/bin/$name" > "$share/env"
-cp "$script" "$share/script"
-chmod 755 "$share/script"
-for f in "$@"; do
-    b=$(basename "$f")
-    [ ! -e "$share/files/$b" ] || die "two extra files are named $b"
-    cp -a "$f" "$share/files/$b"
-done
+vm_share_files "$share" "$script" "$@" || die "cannot fill the share"
 
 # --- boot ----------------------------------------------------------------------------------
-if [ -z "${VM_ACCEL:-}" ]; then
-    # This host's /dev/kvm is the nested "PVM" flavour (kvm_pvm), which cannot boot a stock
-    # kernel: use TCG there.
-    if [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then VM_ACCEL=kvm; else VM_ACCEL=tcg; fi
-fi
+VM_ACCEL=${VM_ACCEL:-$(vm_default_accel)}
 kernel=/boot/vmlinuz-$kver
 case $VM_ACCEL in
     kvm) accel=(-accel kvm -cpu host) ;;
