@@ -73,7 +73,7 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
     let linux = LinuxFeatureBuilder::default()
         .namespaces(namespaces)
         .capabilities(capabilities)
-        .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(true).systemd_user(false).rdma(true).build()?)
+        .cgroup(CgroupBuilder::default().v1(true).v2(true).systemd(true).systemd_user(true).rdma(true).build()?)
         .seccomp(seccomp()?)
         // Plumbed (src/linux/lsm.rs); a label on a host without the module is refused.
         .apparmor(ApparmorBuilder::default().enabled(true).build()?)

@@ -246,7 +246,7 @@ pub trait Manager {
 
 /// A container's cgroup as its driver manages it; saved in state.json, so every later
 /// command uses the driver the container was created with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ContainerCgroup {
     /// cgroupfs, v1 or hybrid.
@@ -255,6 +255,45 @@ pub enum ContainerCgroup {
     V2(v2::V2Cgroup),
     /// A systemd unit.
     Systemd(systemd::SystemdCgroup),
+}
+
+/// Reads what skiff saves, and what skiff saved before the managers were split
+/// (`{"layout": ..., "dirs": [...]}`), so containers made by an earlier skiff can still be
+/// killed and deleted after an upgrade.
+impl<'de> Deserialize<'de> for ContainerCgroup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Tagged {
+            V1(v1::V1Cgroup),
+            V2(v2::V2Cgroup),
+            Systemd(systemd::SystemdCgroup),
+        }
+        #[derive(Deserialize)]
+        struct Legacy {
+            layout: Layout,
+            dirs: Vec<v1::CgroupDir>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Saved {
+            Tagged(Tagged),
+            Legacy(Legacy),
+        }
+        Ok(match Saved::deserialize(deserializer)? {
+            Saved::Tagged(Tagged::V1(manager)) => ContainerCgroup::V1(manager),
+            Saved::Tagged(Tagged::V2(manager)) => ContainerCgroup::V2(manager),
+            Saved::Tagged(Tagged::Systemd(manager)) => ContainerCgroup::Systemd(manager),
+            Saved::Legacy(Legacy { layout: Layout::Unified, dirs }) => ContainerCgroup::V2(v2::V2Cgroup {
+                root: PathBuf::from(CGROUP_ROOT),
+                path: dirs.into_iter().next().map(|d| d.path).unwrap_or_else(|| PathBuf::from(CGROUP_ROOT)),
+            }),
+            Saved::Legacy(Legacy { layout, dirs }) => ContainerCgroup::V1(v1::V1Cgroup {
+                dirs,
+                unified_root: (layout == Layout::Hybrid).then(|| Path::new(CGROUP_ROOT).join("unified")),
+            }),
+        })
+    }
 }
 
 /// Calls go to the manager of the variant: `cgroup.pids()` whatever the driver.
@@ -364,6 +403,20 @@ mod tests {
         // A malformed path is reported as such even where systemd does not run.
         let error = ContainerCgroup::for_container(&host(false), Driver::Systemd, Some(Path::new("a:b")), "c1", false).unwrap_err().to_string();
         assert!(error.contains("slice:prefix:name"), "{error}");
+    }
+
+    #[test]
+    fn state_json_of_an_earlier_skiff_still_loads() {
+        let hybrid = r#"{"layout": "hybrid", "dirs": [
+            {"controllers": ["memory"], "unified": false, "path": "/sys/fs/cgroup/memory/c1"},
+            {"controllers": [], "unified": true, "path": "/sys/fs/cgroup/unified/c1"}]}"#;
+        let ContainerCgroup::V1(v1) = serde_json::from_str(hybrid).unwrap() else { panic!("a v1 manager") };
+        assert_eq!(v1.dir_of("memory"), Some(Path::new("/sys/fs/cgroup/memory/c1")));
+        assert_eq!(v1.unified_root.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
+        let unified = r#"{"layout": "unified", "dirs": [{"controllers": [], "unified": true, "path": "/sys/fs/cgroup/c1"}]}"#;
+        let ContainerCgroup::V2(v2) = serde_json::from_str(unified).unwrap() else { panic!("a v2 manager") };
+        assert_eq!(v2.path, PathBuf::from("/sys/fs/cgroup/c1"));
+        assert!(serde_json::from_str::<ContainerCgroup>(r#"{"v3": {}}"#).is_err());
     }
 
     #[test]

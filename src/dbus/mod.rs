@@ -254,6 +254,11 @@ impl Connection {
         }
     }
 
+    /// Whether a bus daemon is in between (not systemd's private socket).
+    pub fn has_daemon(&self) -> bool {
+        self.bus
+    }
+
     /// Ask the bus daemon to route signals matching `rule` to us (a no-op on a direct
     /// connection, where systemd sends every signal).
     pub fn add_match(&mut self, rule: &str) -> Result<(), DbusError> {

@@ -40,8 +40,9 @@ pub fn running_sealed() -> Result<bool, SysError> {
     if stat.flags().contains(FsFlags::ST_RDONLY) {
         return Ok(true);
     }
-    // F_GET_SEALS needs a real open file; EINVAL for anything but a memfd.
-    let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable")?;
+    // F_GET_SEALS needs a real open file; EINVAL for anything but a memfd. An execute-only
+    // binary cannot be opened for reading: not a memfd then.
+    let Ok(exe) = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable") else { return Ok(false) };
     Ok(nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS)
         .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE)))
 }

@@ -107,7 +107,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         message = super::receive(&process.channel, &mut fd)?;
     }
     if let (Some(ToParent::SeccompListener), Some(target)) = (&message, &request.listener) {
-        super::forward_listener(target, fd.take(), pid)?;
+        super::forward_listener(target, fd.take(), process.pid)?;
         message = super::receive(&process.channel, &mut fd)?;
     }
     match message {
@@ -116,7 +116,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         Some(other) => Err(ProcessError::Protocol { who: "the exec'd process", what: format!("sent {other:?} out of order") }),
         None => {
             process.armed = false;
-            Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(pid) })
+            Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(process.pid) })
         }
     }
 }
@@ -134,10 +134,25 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         request.init.join_namespaces(namespaces)?;
     }
     if namespaces.contains(CloneFlags::CLONE_NEWPID) {
-        // Joined here (rootless): only a child is in the pid namespace.
-        if let Forked::Parent(process) = clone_process(CloneFlags::empty(), None)? {
-            let _ = channel.send(&ToParent::InitPid(process), "exec pid");
-            exit_now(0)
+        // Joined here (rootless): only a child is in the pid namespace. The child waits
+        // until its pid is on the channel, so that the runtime reads it before anything
+        // the child sends.
+        let (reported, report) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).on("pipe", "exec pid report")?;
+        match clone_process(CloneFlags::empty(), None)? {
+            Forked::Parent(process) => {
+                if channel.send(&ToParent::InitPid(process), "exec pid").is_ok() {
+                    let _ = nix::unistd::write(&report, b"1");
+                }
+                exit_now(0)
+            }
+            Forked::Child => {
+                drop(report);
+                let mut byte = [0u8; 1];
+                if !matches!(nix::unistd::read(reported.as_raw_fd(), &mut byte), Ok(1)) {
+                    // The intermediate could not report us: nobody would wait for us.
+                    exit_now(1)
+                }
+            }
         }
     }
     nix::unistd::setsid().on("setsid", "exec")?;

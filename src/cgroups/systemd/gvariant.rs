@@ -13,7 +13,7 @@ use crate::dbus::{Type, Value};
 
 /// Parse one value.
 pub fn parse(text: &str) -> Result<Value, String> {
-    let mut parser = Parser { text: text.as_bytes(), position: 0 };
+    let mut parser = Parser { text: text.as_bytes(), position: 0, depth: 0 };
     let value = parser.value(None)?;
     parser.skip_space();
     if parser.position != parser.text.len() {
@@ -50,7 +50,11 @@ pub fn seconds_to_micros(value: &Value) -> Result<u64, String> {
 struct Parser<'a> {
     text: &'a [u8],
     position: usize,
+    depth: usize,
 }
+
+/// D-Bus nests arrays 32 deep at most; anything deeper is refused before it costs stack.
+const MAX_DEPTH: usize = 32;
 
 impl Parser<'_> {
     fn skip_space(&mut self) {
@@ -71,6 +75,16 @@ impl Parser<'_> {
     /// A value, of type `expected` when one is imposed (an `@` prefix or an array's first
     /// element).
     fn value(&mut self, expected: Option<&Type>) -> Result<Value, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err("nested too deeply".into());
+        }
+        let value = self.value_at_depth(expected);
+        self.depth -= 1;
+        value
+    }
+
+    fn value_at_depth(&mut self, expected: Option<&Type>) -> Result<Value, String> {
         self.skip_space();
         match self.text.get(self.position) {
             None => Err("missing value".into()),
@@ -226,6 +240,9 @@ mod tests {
         for bad in ["", "[]", "'open", "uint64", "uint64 -1", "@t 'x'", "[1, 'a']", "1 2", "@q 70000", "bogus", "[1 2]"] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }
+        // Deep nesting is an error, not a stack overflow.
+        assert_eq!(parse(&"[".repeat(100_000)).unwrap_err(), "nested too deeply");
+        assert_eq!(parse(&"uint64 ".repeat(100)).unwrap_err(), "nested too deeply");
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct SystemdCgroup {
     /// The bus, connected on first use, once per command.
     #[serde(skip)]
     bus: BusSlot,
+    /// The unit turned out to be another's.
+    #[serde(skip)]
+    foreign: Foreign,
 }
 
 /// The unit's names, as saved in state.json.
@@ -60,6 +63,11 @@ impl From<&SystemdUnitState> for SystemdUnit {
         SystemdUnit { slice: state.slice.clone(), unit: state.unit.clone(), name: state.name.clone() }
     }
 }
+
+/// Set when systemd refused to start the unit because another owns it: then a failed
+/// create must leave that unit alone.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Foreign(std::cell::Cell<bool>);
 
 /// The connection, if made. Not saved, not compared, and not shared by clones.
 #[derive(Debug, Default)]
@@ -83,7 +91,7 @@ impl SystemdCgroup {
     /// The manager of `unit`, whose cgroup `fs` manages.
     pub fn new(unit: SystemdUnit, layout: Layout, fs: FsCgroup, user: bool) -> SystemdCgroup {
         let unit = SystemdUnitState { slice: unit.slice, unit: unit.unit, name: unit.name };
-        SystemdCgroup { unit, layout, fs, user, bus: BusSlot::default() }
+        SystemdCgroup { unit, layout, fs, user, bus: BusSlot::default(), foreign: Foreign::default() }
     }
 
     fn error(&self, op: &'static str) -> impl FnOnce(DbusError) -> CgroupError + '_ {
@@ -119,13 +127,40 @@ impl SystemdCgroup {
         Ok(!matches!(state.as_str(), "inactive" | "failed"))
     }
 
+    /// The unique bus name systemd's signals come from (`None` on systemd's private socket,
+    /// where only systemd talks), so that another client cannot fake a job's end.
+    fn systemd_sender(&self, op: &'static str) -> Result<Option<String>, CgroupError> {
+        self.with_bus(|bus| {
+            if !bus.has_daemon() {
+                return Ok(None);
+            }
+            let owner = bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", vec![Value::Str(DESTINATION.into())])?;
+            Ok(owner.first().and_then(Value::as_str).map(str::to_string))
+        })
+        .map_err(self.error(op))
+    }
+
+    /// systemd's version (`252` of `252.38-1~deb12u1`), 0 when it cannot be read.
+    fn systemd_version(&self) -> u32 {
+        let version = self.with_bus(|bus| {
+            bus.call(DESTINATION, PATH, "org.freedesktop.DBus.Properties", "Get", vec![Value::Str(MANAGER.into()), Value::Str("Version".into())])
+        });
+        let text = version.ok().and_then(|body| body.first().map(Value::unwrap_variant).and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
+        properties::parse_systemd_version(&text)
+    }
+
     /// Run a job-making method and wait for its `JobRemoved` signal; `done` is success.
     fn run_job(&self, op: &'static str, member: &str, body: Vec<Value>) -> Result<(), CgroupError> {
         let rule = "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'";
         self.with_bus(|bus| bus.add_match(rule)).map_err(self.error(op))?;
+        let sender = self.systemd_sender(op)?;
         let reply = self.call(op, member, body)?;
         let job = reply.first().and_then(Value::as_str).unwrap_or_default().to_string();
-        let is_ours = |m: &Message| m.member.as_deref() == Some("JobRemoved") && m.body.get(1).and_then(Value::as_str) == Some(job.as_str());
+        let is_ours = |m: &Message| {
+            m.member.as_deref() == Some("JobRemoved")
+                && m.body.get(1).and_then(Value::as_str) == Some(job.as_str())
+                && (sender.is_none() || m.sender == sender)
+        };
         let what = format!("{member} job {job}");
         let signal = self.with_bus(|bus| bus.wait_for_signal(JOB_TIMEOUT, &what, is_ours)).map_err(self.error(op))?;
         let result = signal.body.get(3).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -143,6 +178,7 @@ impl SystemdCgroup {
     /// Start the unit with `properties` and wait for its job. A leftover unit of the same
     /// name (failed or inactive) is reset and the start tried once more, as runc does.
     fn start(&self, properties: Vec<properties::Property>) -> Result<(), CgroupError> {
+        let properties = properties::supported_by(properties, self.systemd_version());
         let property_type = Type::Struct(vec![Type::Str, Type::Variant]);
         let body = || {
             vec![
@@ -156,10 +192,17 @@ impl SystemdCgroup {
             ]
         };
         let op = "start transient unit";
+        let exists = |error: &CgroupError| matches!(error, CgroupError::Systemd { source, .. } if source.remote_name() == Some("org.freedesktop.systemd1.UnitExists"));
         let result = match self.run_job(op, "StartTransientUnit", body()) {
-            Err(CgroupError::Systemd { source, .. }) if source.remote_name() == Some("org.freedesktop.systemd1.UnitExists") => {
+            Err(error) if exists(&error) => {
                 self.reset_failed();
-                self.run_job(op, "StartTransientUnit", body())
+                let again = self.run_job(op, "StartTransientUnit", body());
+                if again.as_ref().is_err_and(exists) {
+                    // Still there after a reset: an active unit of someone else's.
+                    self.foreign.0.set(true);
+                    return again;
+                }
+                again
             }
             other => other,
         };
@@ -214,7 +257,11 @@ pub fn user_manager_cgroup(unit: &str) -> Result<std::path::PathBuf, CgroupError
 
 impl Manager for SystemdCgroup {
     fn check_unused(&self) -> Result<(), CgroupError> {
-        if self.is_active()? {
+        let active = self.is_active();
+        // Not kept: the connection would be inherited by init, cloned next. enter_init,
+        // after the clone, connects again.
+        *self.bus.0.borrow_mut() = None;
+        if active? {
             return Err(CgroupError::Invalid {
                 field: "linux.cgroupsPath",
                 reason: format!("systemd unit {} already exists; a container needs a unit of its own", self.unit.unit),
@@ -281,15 +328,18 @@ impl Manager for SystemdCgroup {
         Ok(())
     }
 
+    /// The files first (their update refuses a memory limit below the usage when asked to
+    /// check), then the unit's properties, which hold the same values.
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
         let resources = properties::round_cpu_quota(resources);
-        let changed = properties::resource_properties(&resources, self.layout)?;
+        let changed = properties::supported_by(properties::resource_properties(&resources, self.layout)?, self.systemd_version());
+        self.fs.update(&resources)?;
         if !changed.is_empty() {
             let property_type = Type::Struct(vec![Type::Str, Type::Variant]);
             let list = changed.into_iter().map(|(name, value)| Value::Struct(vec![Value::Str(name), Value::Variant(Box::new(value))])).collect();
             self.call("set unit properties", "SetUnitProperties", vec![Value::Str(self.unit.unit.clone()), Value::Bool(true), Value::Array(property_type, list)])?;
         }
-        self.fs.update(&resources)
+        Ok(())
     }
 
     fn is_frozen(&self) -> bool {
@@ -319,13 +369,21 @@ impl Manager for SystemdCgroup {
     /// Kill what is left, stop the unit, then remove what systemd left (v1 hierarchies it
     /// does not manage; sub-cgroups).
     fn destroy(&self) -> Result<(), CgroupError> {
+        if self.foreign.0.get() {
+            return Ok(());
+        }
         if self.fs.pids().map(|p| !p.is_empty()).unwrap_or(false) {
             self.fs.signal_all(libc::SIGKILL)?;
         }
         if self.fs.is_frozen() {
             self.fs.set_frozen(false)?;
         }
-        let stopped = self.stop();
+        let stopped = match self.stop() {
+            // No bus now (a delete from an environment without the user's bus, say) and
+            // nothing of the unit left: systemd stopped it when it emptied.
+            Err(CgroupError::Systemd { .. }) if !self.fs.location().exists() => Ok(()),
+            other => other,
+        };
         self.fs.destroy()?;
         stopped
     }

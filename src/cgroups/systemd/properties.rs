@@ -253,6 +253,24 @@ pub fn device_properties(rules: &[DeviceRule]) -> (Vec<Property>, Vec<String>) {
     (vec![property("DevicePolicy", Value::Str("strict".into())), property("DeviceAllow", Value::Array(allow_type, allowed))], warnings)
 }
 
+/// The leading number of systemd's version string (`252` of `252.38-1~deb12u1`, `245` of
+/// `v245.4-1.fc32`); 0 when there is none.
+pub fn parse_systemd_version(text: &str) -> u32 {
+    let digits: String = text.trim_start_matches('v').chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Leave out the properties `version` of systemd does not know (runc's gates): the cgroup
+/// files still get those values. An unknown version (0) keeps everything.
+pub fn supported_by(properties: Vec<Property>, version: u32) -> Vec<Property> {
+    let since = |name: &str| match name {
+        "CPUQuotaPeriodUSec" => 242,
+        "AllowedCPUs" | "AllowedMemoryNodes" => 244,
+        _ => 0,
+    };
+    properties.into_iter().filter(|(name, _)| version == 0 || version >= since(name)).collect()
+}
+
 /// The annotation prefix whose entries become unit properties (runc's).
 pub const ANNOTATION_PREFIX: &str = "org.systemd.property.";
 
@@ -347,6 +365,19 @@ mod tests {
         assert_eq!(cpu_quota_per_second(-1, 100000).0, INFINITY);
         let resources: LinuxResources = serde_json::from_str(r#"{"cpu": {"quota": 12345, "period": 100000}}"#).unwrap();
         assert_eq!(round_cpu_quota(&resources).cpu().as_ref().unwrap().quota(), Some(13000));
+    }
+
+    #[test]
+    fn systemd_versions_gate_properties() {
+        assert_eq!(parse_systemd_version("252.38-1~deb12u1"), 252);
+        assert_eq!(parse_systemd_version("v245.4-1.fc32"), 245);
+        assert_eq!(parse_systemd_version("239"), 239);
+        assert_eq!(parse_systemd_version(""), 0);
+        let all = vec![property("CPUQuotaPeriodUSec", Value::U64(1)), property("AllowedCPUs", bytes(vec![1])), property("MemoryMax", Value::U64(1))];
+        assert_eq!(names(&supported_by(all.clone(), 239)), ["MemoryMax"]);
+        assert_eq!(names(&supported_by(all.clone(), 243)), ["CPUQuotaPeriodUSec", "MemoryMax"]);
+        assert_eq!(supported_by(all.clone(), 252).len(), 3);
+        assert_eq!(supported_by(all, 0).len(), 3);
     }
 
     #[test]
