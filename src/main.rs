@@ -51,8 +51,14 @@ fn main() {
         let _ = Cli::command().print_help();
         return;
     };
-    let rootless = match skiff::rootless::is_rootless(cli.rootless.as_deref()) {
-        Ok(rootless) => rootless,
+    // Only what needs it asks (a read of /proc/self/uid_map for root): the state root's
+    // default, and the commands that make processes; `state`, `kill` and the rest of an
+    // engine's calls with --root pay nothing.
+    let needs_rootless = cli.root.is_none()
+        || cli.rootless.is_some()
+        || matches!(command, cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_));
+    let rootless = match needs_rootless.then(|| skiff::rootless::is_rootless(cli.rootless.as_deref())).transpose() {
+        Ok(rootless) => rootless.unwrap_or(false),
         Err(error) => {
             logger.log(Level::Error, &error.to_string());
             std::process::exit(1);

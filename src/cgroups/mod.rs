@@ -215,12 +215,14 @@ pub trait Manager {
     /// Whether this process may make and use the cgroup (a rootless runtime may not,
     /// outside a subtree delegated to its user).
     fn may_create(&self) -> bool;
-    /// Make what must exist before init is cloned.
-    fn prepare(&self) -> Result<(), CgroupError>;
+    /// Make what must exist before init is cloned, with the plan's limits and device rules
+    /// in place (cgroupfs: before any process is in it, as before the managers were split).
+    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError>;
     /// The directory to clone a process straight into (`CLONE_INTO_CGROUP`), for init
     /// (`init`) or for an exec'd process.
     fn clone_dir(&self, init: bool) -> Option<&Path>;
-    /// Put the new, parked init into the cgroup and apply the plan.
+    /// Put the new, parked init into the cgroup (systemd: start the unit with it, then apply
+    /// the plan).
     fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError>;
     /// Put an exec'd process in (nothing when it was cloned into the cgroup).
     fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError>;

@@ -130,6 +130,19 @@ impl V1Cgroup {
         self.dirs.iter().try_for_each(|dir| write_file(&dir.path.join("cgroup.procs"), &pid.to_string()))
     }
 
+    /// Make the directories (cpuset's copied from the parent), and enable the controllers of
+    /// the cgroup2 tree of a hybrid host.
+    pub fn make_dirs(&self) -> Result<(), CgroupError> {
+        for dir in &self.dirs {
+            create_dir_chain(&dir.path, dir.controllers.iter().any(|c| c == "cpuset"))?;
+        }
+        // On hybrid hosts controllers may live in the unified tree too (hugetlb here).
+        if let (Some(dir), Some(root)) = (self.unified_dir(), self.unified_root.as_deref()) {
+            super::v2::enable_controllers(root, dir)?;
+        }
+        Ok(())
+    }
+
     /// Apply resource writes and the device lists.
     pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
         self.write_all(plan.writes.clone())?;
@@ -163,15 +176,9 @@ impl Manager for V1Cgroup {
         self.dirs.iter().all(|dir| super::fs::may_create(&dir.path))
     }
 
-    fn prepare(&self) -> Result<(), CgroupError> {
-        for dir in &self.dirs {
-            create_dir_chain(&dir.path, dir.controllers.iter().any(|c| c == "cpuset"))?;
-        }
-        // On hybrid hosts controllers may live in the unified tree too (hugetlb here).
-        if let (Some(dir), Some(root)) = (self.unified_dir(), self.unified_root.as_deref()) {
-            super::v2::enable_controllers(root, dir)?;
-        }
-        Ok(())
+    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.make_dirs()?;
+        self.apply(plan)
     }
 
     fn clone_dir(&self, _init: bool) -> Option<&Path> {
@@ -179,9 +186,8 @@ impl Manager for V1Cgroup {
         None
     }
 
-    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.add_process(pid)?;
-        self.apply(plan)
+    fn enter_init(&self, pid: i32, _plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.add_process(pid)
     }
 
     fn enter_exec(&self, pid: i32, _cloned_into: bool) -> Result<(), CgroupError> {
@@ -340,13 +346,14 @@ mod tests {
                 .collect(),
             unified_root: None,
         };
-        cgroup.prepare().unwrap();
+        cgroup.make_dirs().unwrap();
         for file in ["memory/c1/cgroup.procs", "memory/c1/memory.limit_in_bytes", "devices/c1/cgroup.procs", "devices/c1/devices.allow", "devices/c1/devices.deny"] {
             std::fs::write(root.path().join(file), "").unwrap();
         }
         let resources: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": 1048576}}"#).unwrap();
         let spec: Spec = serde_json::from_str(r#"{"ociVersion": "1.0.2", "linux": {"resources": {"devices": [{"allow": false, "access": "rwm"}]}}}"#).unwrap();
         let plan = cgroup.plan(&resources, &spec).unwrap();
+        cgroup.apply(&plan).unwrap();
         cgroup.enter_init(42, &plan).unwrap();
         assert_eq!(std::fs::read_to_string(root.path().join("memory/c1/cgroup.procs")).unwrap(), "42");
         assert_eq!(std::fs::read_to_string(root.path().join("devices/c1/cgroup.procs")).unwrap(), "42");

@@ -77,6 +77,12 @@ impl V2Cgroup {
         Ok(())
     }
 
+    /// Make the directory, with every available controller enabled above it.
+    pub fn make_dir(&self) -> Result<(), CgroupError> {
+        create_dir_chain(&self.path, false)?;
+        enable_controllers(&self.root, &self.path)
+    }
+
     /// Write `pid` into the cgroup.
     pub fn add_process(&self, pid: i32) -> Result<(), CgroupError> {
         write_file(&self.path.join("cgroup.procs"), &pid.to_string())
@@ -100,18 +106,18 @@ impl Manager for V2Cgroup {
         super::fs::may_create(&self.path)
     }
 
-    fn prepare(&self) -> Result<(), CgroupError> {
-        create_dir_chain(&self.path, false)?;
-        enable_controllers(&self.root, &self.path)
+    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.make_dir()?;
+        self.apply(plan)
     }
 
     fn clone_dir(&self, _init: bool) -> Option<&Path> {
         Some(&self.path)
     }
 
-    fn enter_init(&self, _pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        // Init was cloned into the directory: only the limits remain.
-        self.apply(plan)
+    fn enter_init(&self, _pid: i32, _plan: &CgroupPlan) -> Result<(), CgroupError> {
+        // Init was cloned into the directory.
+        Ok(())
     }
 
     fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
@@ -258,7 +264,7 @@ mod tests {
         std::fs::write(root.path().join("cgroup.controllers"), "cpu memory pids\n").unwrap();
         std::fs::write(root.path().join("cgroup.subtree_control"), "memory\n").unwrap();
         let cgroup = V2Cgroup::locate(&host(root.path()), Path::new("/c1")).unwrap();
-        cgroup.prepare().unwrap();
+        cgroup.make_dir().unwrap();
         // A plain file takes the last write: the batch of missing controllers.
         assert_eq!(std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(), "+cpu +pids");
         for file in ["memory.max", "pids.max", "memory.current"] {

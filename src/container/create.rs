@@ -96,7 +96,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     store.save(claim.dir(), &state)?;
     let cgroup_guard = CgroupGuard { cgroup: cgroup.as_ref(), claim: &claim, keep: false };
     if let Some(cgroup) = &cgroup {
-        cgroup.prepare()?;
+        cgroup.prepare(&cgroup_plan)?;
     }
     let request = InitRequest {
         id: id.as_str(),

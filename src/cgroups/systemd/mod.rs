@@ -287,7 +287,7 @@ impl Manager for SystemdCgroup {
         true
     }
 
-    fn prepare(&self) -> Result<(), CgroupError> {
+    fn prepare(&self, _plan: &CgroupPlan) -> Result<(), CgroupError> {
         // systemd makes the cgroup when it starts the unit, with init in it.
         Ok(())
     }
@@ -304,13 +304,16 @@ impl Manager for SystemdCgroup {
         self.start(unit_properties)?;
         // The rest is cgroupfs: the hierarchies systemd does not manage (v1), the
         // controllers of the parents, the files systemd has no property for, the devices.
-        self.fs.prepare()?;
         match &self.fs {
             FsCgroup::V1(fs) => {
+                fs.make_dirs()?;
                 fs.add_process(pid)?;
                 fs.apply(plan)
             }
-            FsCgroup::V2(fs) => fs.apply(plan),
+            FsCgroup::V2(fs) => {
+                fs.make_dir()?;
+                fs.apply(plan)
+            }
         }
     }
 
