@@ -219,6 +219,8 @@ fn rootless_refusals_are_clear_and_leave_nothing() {
         (json!({"linux": {"resources": {"pids": {"limit": 10}}}}), "resources asked for cannot be applied"),
         // only a privileged runtime may lower the OOM score
         (json!({"process": {"oomScoreAdj": -500}}), "only a runtime with CAP_SYS_RESOURCE"),
+        // no rlimit above the user's hard limit (raising it needs CAP_SYS_RESOURCE on the host)
+        (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 4194304, "hard": 4194304}]}}), "setrlimit RlimitNofile soft 4194304 hard 4194304"),
         // no supplementary groups where setgroups is denied
         (json!({"process": {"user": {"uid": 0, "gid": 0, "additionalGids": [0]}}}), "setgroups (denied in this rootless user namespace)"),
     ];
