@@ -47,6 +47,11 @@ bundle() {
         "$1/config.json" > "$1/c.json" && mv "$1/c.json" "$1/config.json"
 }
 unit_gone() { ! systemctl list-units --all --plain --no-legend "$1" | grep -q .; }
+# The memory limit and pids limit of cgroup $1 (a path below the hierarchy root), and the
+# unit property holding the memory limit, on either layout.
+memory_limit() { if [ $layout = v2 ]; then cat "/sys/fs/cgroup$1/memory.max"; else cat "/sys/fs/cgroup/memory$1/memory.limit_in_bytes"; fi; }
+pids_limit() { if [ $layout = v2 ]; then cat "/sys/fs/cgroup$1/pids.max"; else cat "/sys/fs/cgroup/pids$1/pids.max"; fi; }
+memory_property() { if [ $layout = v2 ]; then echo MemoryMax; else echo MemoryLimit; fi; }
 
 # --- the driver, skiff and runc side by side ---------------------------------------------------
 # value KEY VALUE: recorded per runtime; the two lists must agree.
@@ -215,10 +220,12 @@ if [[ " $sections " == *" engines "* ]]; then
         if p run -d --name mem --network none --memory 64m --pids-limit 50 localhost/bb:t sleep 600 >/dev/null; then
             pid=$(podman inspect -f '{{.State.Pid}}' mem); cg=$(cgroup_of "$pid")
             [[ $cg == /machine.slice/libpod-*.scope ]] && ok "podman: container in $cg" || fail "podman: container in $cg"
-            check "podman --memory 64m: memory.max" "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864
-            check "podman --memory 64m: the scope's MemoryMax" "$(systemctl show -P MemoryMax ${cg##*/})" 67108864
-            check "podman --pids-limit 50: pids.max" "$(cat /sys/fs/cgroup$cg/pids.max)" 50
-            check "podman exec" "$(p exec mem sh -c 'echo in; cat /proc/self/cgroup' 2>&1 | tr '\n' ' ')" "in 0::/ "
+            check "podman --memory 64m: the cgroup's limit" "$(memory_limit $cg)" 67108864
+            check "podman --memory 64m: the scope's $(memory_property)" "$(systemctl show -P $(memory_property) ${cg##*/})" 67108864
+            check "podman --pids-limit 50: pids.max" "$(pids_limit $cg)" 50
+            # (v2: in a cgroup namespace of its own; v1: the host's view of the scope)
+            expected="in 0::/"; [ $layout = v2 ] || expected="in 0::$cg"
+            check "podman exec" "$(p exec mem sh -c 'echo in; grep ^0:: /proc/self/cgroup' 2>&1 | tr '\n' ' ' | sed 's/ $//')" "$expected"
             p pause mem && check "podman pause" "$(podman inspect -f '{{.State.Status}}' mem)" paused
             p unpause mem && check "podman unpause" "$(podman inspect -f '{{.State.Status}}' mem)" running
             p stop -t 1 mem >/dev/null && check "podman stop" "$(podman inspect -f '{{.State.Status}}' mem)" exited
@@ -241,8 +248,8 @@ if [[ " $sections " == *" engines "* ]]; then
             if ctr -n t run -d --runc-binary $SKIFF --runc-systemd-cgroup --cgroup system.slice:ctr:c6 --memory-limit 67108864 "$img" c6 sleep 600 >/dev/null; then
                 pid=$(ctr -n t task ls | awk '$1 == "c6" { print $2 }'); cg=$(cgroup_of "$pid")
                 check "ctr run --runc-systemd-cgroup: cgroup" "$cg" /system.slice/ctr-c6.scope
-                check "ctr --memory-limit: memory.max" "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864
-                check "ctr --memory-limit: the scope's MemoryMax" "$(systemctl show -P MemoryMax ctr-c6.scope)" 67108864
+                check "ctr --memory-limit: the cgroup's limit" "$(memory_limit $cg)" 67108864
+                check "ctr --memory-limit: the scope's $(memory_property)" "$(systemctl show -P $(memory_property) ctr-c6.scope)" 67108864
                 check "ctr task exec" "$(ctr -n t task exec --exec-id e1 c6 echo in 2>&1)" in
                 ctr -n t task kill -s KILL c6 && wait_for 10 sh -c '! ctr -n t task ls | grep -q "c6.*RUNNING"'
                 ctr -n t task rm c6 >/dev/null && ctr -n t container rm c6 || fail "ctr task/container rm c6"
@@ -266,7 +273,7 @@ EOF
             if docker run -d --name d6 --network none --memory 64m bb:t sleep 600 >/dev/null; then
                 id=$(docker inspect -f '{{.Id}}' d6); pid=$(docker inspect -f '{{.State.Pid}}' d6); cg=$(cgroup_of "$pid")
                 check "docker run (runtime $(docker inspect -f '{{.HostConfig.Runtime}}' d6)): cgroup" "$cg" "/system.slice/docker-$id.scope"
-                check "docker --memory 64m: memory.max" "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864
+                check "docker --memory 64m: the cgroup's limit" "$(memory_limit $cg)" 67108864
                 check "docker exec" "$(docker exec d6 echo in)" in
                 docker rm -f d6 >/dev/null
                 wait_for 10 unit_gone "docker-$id.scope" && ok "docker-$id.scope gone" || fail "docker-$id.scope left"

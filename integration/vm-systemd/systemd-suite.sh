@@ -2,7 +2,7 @@
 # The systemd tier of `make test`: boot the systemd VM (run.sh) on cgroup v2 and run
 # guest-systemd.sh (skiff's systemd cgroup driver side by side with runc, bad input and
 # faults, then podman, containerd and dockerd in their default systemd configuration driving
-# skiff); then boot it on systemd's v1 (hybrid) layout for the driver section alone. One VM
+# skiff); then boot it on systemd's v1 (hybrid) layout for the driver and the engines. One VM
 # at a time: two TCG guests on 2 cores slow each other badly.
 # usage: systemd-suite.sh SKIFF
 set -eu
@@ -26,5 +26,5 @@ run() {  # NAME CGROUP SECTIONS
     fi
 }
 run v2 v2 "driver errors engines rootless timing"
-run v1 v1 "driver"
+run v1 v1 "driver engines"
 exit $status
