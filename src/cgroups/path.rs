@@ -177,6 +177,15 @@ impl ExecCgroups {
         Ok(parsed)
     }
 
+    /// `dir` joined with `sub`, which must be an existing cgroup (exec joins, never makes).
+    pub fn existing(dir: &Path, sub: &Path) -> Result<PathBuf, CgroupError> {
+        let path = dir.join(sub);
+        if !path.is_dir() {
+            return Err(invalid("exec --cgroup", format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", path.display())));
+        }
+        Ok(path)
+    }
+
     /// The sub-path for a hierarchy with `controllers` (v1), or for v2 (no controllers).
     pub fn for_hierarchy(&self, controllers: &[String]) -> Option<&Path> {
         self.by_controller

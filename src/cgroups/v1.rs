@@ -273,13 +273,7 @@ impl Manager for V1Cgroup {
         let mut sub = self.clone();
         for dir in &mut sub.dirs {
             let Some(path) = requests.for_hierarchy(&dir.controllers) else { continue };
-            dir.path = dir.path.join(path);
-            if !dir.path.is_dir() {
-                return Err(CgroupError::Invalid {
-                    field: "exec --cgroup",
-                    reason: format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", dir.path.display()),
-                });
-            }
+            dir.path = ExecCgroups::existing(&dir.path, path)?;
         }
         Ok(ContainerCgroup::V1(sub))
     }

@@ -194,13 +194,7 @@ impl Manager for V2Cgroup {
         }
         let mut sub = self.clone();
         if let Some(path) = requests.for_hierarchy(&[]) {
-            sub.path = self.path.join(path);
-            if !sub.path.is_dir() {
-                return Err(CgroupError::Invalid {
-                    field: "exec --cgroup",
-                    reason: format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", sub.path.display()),
-                });
-            }
+            sub.path = ExecCgroups::existing(&self.path, path)?;
         }
         Ok(ContainerCgroup::V2(sub))
     }
