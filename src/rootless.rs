@@ -17,9 +17,17 @@ pub fn is_rootless(flag: Option<&str>) -> Result<bool, RootlessFlagError> {
     match flag.unwrap_or("auto") {
         "true" => Ok(true),
         "false" => Ok(false),
-        "auto" => Ok(!nix::unistd::geteuid().is_root() || !maps_whole_range(&std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default())),
+        "auto" => Ok(!nix::unistd::geteuid().is_root() || in_user_namespace()),
         other => Err(RootlessFlagError(other.to_string())),
     }
+}
+
+/// Whether this process runs in a user namespace that does not map the whole id range (the
+/// runtime of rootless podman, say). Read once per process; init, a clone of the runtime,
+/// inherits the answer when the runtime asked first.
+pub fn in_user_namespace() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| !maps_whole_range(&std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default()))
 }
 
 /// Whether a `uid_map` is the initial namespace's identity map of every id.

@@ -134,6 +134,46 @@ pub(super) fn remove_tree(path: &Path) -> Result<(), CgroupError> {
     }
 }
 
+/// Signal every process of `cgroup`, frozen meanwhile when `freeze` (no process can fork
+/// away between the listing and the signals); a process that exits meanwhile is fine.
+pub(super) fn signal_each(cgroup: &dyn super::Manager, signal: i32, freeze: bool) -> Result<(), CgroupError> {
+    if freeze {
+        cgroup.set_frozen(true)?;
+    }
+    let result = cgroup.pids().map(|pids| crate::linux::pidfd::kill_each(&pids, signal));
+    if freeze {
+        cgroup.set_frozen(false)?;
+    }
+    result
+}
+
+/// Before a cgroup is removed: SIGKILL whatever is still in it, and thaw it, since frozen
+/// processes cannot act on SIGKILL.
+pub(super) fn kill_what_is_left(cgroup: &dyn super::Manager) -> Result<(), CgroupError> {
+    if cgroup.pids().map(|p| !p.is_empty()).unwrap_or(false) {
+        cgroup.signal_all(libc::SIGKILL)?;
+    }
+    if cgroup.is_frozen() {
+        cgroup.set_frozen(false)?;
+    }
+    Ok(())
+}
+
+/// `checkBeforeUpdate`: refuse a memory limit below the usage `usage_file` reports.
+pub(super) fn check_memory_usage(resources: &oci_spec::runtime::LinuxResources, usage_file: Option<&Path>) -> Result<(), CgroupError> {
+    let Some(memory) = resources.memory().as_ref().filter(|m| m.check_before_update() == Some(true)) else { return Ok(()) };
+    let limit = memory.limit().unwrap_or(0);
+    let Some(usage_file) = usage_file.filter(|_| limit > 0) else { return Ok(()) };
+    let usage: i64 = read_file(usage_file)?.trim().parse().unwrap_or(0);
+    if usage > limit {
+        return Err(CgroupError::Invalid {
+            field: "linux.resources.memory.limit",
+            reason: format!("the new limit {limit} is below the current usage {usage} (checkBeforeUpdate)"),
+        });
+    }
+    Ok(())
+}
+
 /// How long pause/resume wait for the kernel.
 pub(super) const FREEZE_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -14,7 +14,6 @@ use super::fs::{FREEZE_TIMEOUT, check_unused, collect_pids, create_dir_chain, re
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Layout, Manager, devices, stats};
 use crate::linux::mountinfo::{CgroupHierarchy, ProcessCgroup, cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
-use crate::linux::pidfd::kill_pid;
 
 /// One directory of a container's cgroup: a v1 hierarchy's, or the cgroup2 one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,20 +110,6 @@ impl V1Cgroup {
         write_file(&path, &w.value)
     }
 
-    fn check_memory_usage(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        let Some(memory) = resources.memory().as_ref().filter(|m| m.check_before_update() == Some(true)) else { return Ok(()) };
-        let limit = memory.limit().unwrap_or(0);
-        let Some(dir) = self.dir_of("memory").filter(|_| limit > 0) else { return Ok(()) };
-        let usage: i64 = read_file(&dir.join("memory.usage_in_bytes"))?.trim().parse().unwrap_or(0);
-        if usage > limit {
-            return Err(CgroupError::Invalid {
-                field: "linux.resources.memory.limit",
-                reason: format!("the new limit {limit} is below the current usage {usage} (checkBeforeUpdate)"),
-            });
-        }
-        Ok(())
-    }
-
     /// Write `pid` into every directory.
     pub fn add_process(&self, pid: i32) -> Result<(), CgroupError> {
         self.dirs.iter().try_for_each(|dir| write_file(&dir.path.join("cgroup.procs"), &pid.to_string()))
@@ -195,7 +180,7 @@ impl Manager for V1Cgroup {
     }
 
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        self.check_memory_usage(resources)?;
+        super::fs::check_memory_usage(resources, self.dir_of("memory").map(|dir| dir.join("memory.usage_in_bytes")).as_deref())?;
         self.write_all(super::resources::v1_writes(resources)?)
     }
 
@@ -234,20 +219,7 @@ impl Manager for V1Cgroup {
 
     /// Freeze (where the freezer is mounted), signal each process, thaw.
     fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
-        let freeze = self.dir_of("freezer").is_some() && !self.is_frozen();
-        if freeze {
-            self.set_frozen(true)?;
-        }
-        let result = self.pids().map(|pids| {
-            for pid in pids {
-                // A process that exits meanwhile is fine.
-                let _ = kill_pid(pid, signal);
-            }
-        });
-        if freeze {
-            self.set_frozen(false)?;
-        }
-        result
+        super::fs::signal_each(self, signal, self.dir_of("freezer").is_some() && !self.is_frozen())
     }
 
     fn stats(&self) -> Result<stats::Stats, CgroupError> {
@@ -259,13 +231,7 @@ impl Manager for V1Cgroup {
     }
 
     fn destroy(&self) -> Result<(), CgroupError> {
-        if self.pids().map(|p| !p.is_empty()).unwrap_or(false) {
-            self.signal_all(libc::SIGKILL)?;
-        }
-        // Frozen processes cannot act on SIGKILL: let them die.
-        if self.is_frozen() {
-            self.set_frozen(false)?;
-        }
+        super::fs::kill_what_is_left(self)?;
         self.dirs.iter().try_for_each(|dir| remove_tree(&dir.path))
     }
 

@@ -13,7 +13,6 @@ use super::fs::{check_unused, collect_pids, create_dir_chain, read_file, remove_
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Manager, devices, stats};
 use crate::linux::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
-use crate::linux::pidfd::kill_pid;
 
 /// A container's cgroup on a v2 host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,22 +51,6 @@ impl V2Cgroup {
     }
 
     /// Refuse an update whose memory limit is below the current usage, when asked to check.
-    fn check_memory_usage(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        let Some(memory) = resources.memory().as_ref().filter(|m| m.check_before_update() == Some(true)) else { return Ok(()) };
-        let limit = memory.limit().unwrap_or(0);
-        if limit <= 0 {
-            return Ok(());
-        }
-        let usage: i64 = read_file(&self.path.join("memory.current"))?.trim().parse().unwrap_or(0);
-        if usage > limit {
-            return Err(CgroupError::Invalid {
-                field: "linux.resources.memory.limit",
-                reason: format!("the new limit {limit} is below the current usage {usage} (checkBeforeUpdate)"),
-            });
-        }
-        Ok(())
-    }
-
     /// Apply resource writes and the device filter.
     pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
         self.write_all(&plan.writes)?;
@@ -125,7 +108,7 @@ impl Manager for V2Cgroup {
     }
 
     fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        self.check_memory_usage(resources)?;
+        super::fs::check_memory_usage(resources, Some(&self.path.join("memory.current")))?;
         self.write_all(&self.planned_writes(resources)?)
     }
 
@@ -154,20 +137,7 @@ impl Manager for V2Cgroup {
         if signal == libc::SIGKILL && kill_file.exists() {
             return write_file(&kill_file, "1");
         }
-        let was_frozen = self.is_frozen();
-        if !was_frozen {
-            self.set_frozen(true)?;
-        }
-        let result = self.pids().map(|pids| {
-            for pid in pids {
-                // A process that exits meanwhile is fine.
-                let _ = kill_pid(pid, signal);
-            }
-        });
-        if !was_frozen {
-            self.set_frozen(false)?;
-        }
-        result
+        super::fs::signal_each(self, signal, !self.is_frozen())
     }
 
     fn stats(&self) -> Result<stats::Stats, CgroupError> {
@@ -179,12 +149,7 @@ impl Manager for V2Cgroup {
     }
 
     fn destroy(&self) -> Result<(), CgroupError> {
-        if self.pids().map(|p| !p.is_empty()).unwrap_or(false) {
-            self.signal_all(libc::SIGKILL)?;
-        }
-        if self.is_frozen() {
-            self.set_frozen(false)?;
-        }
+        super::fs::kill_what_is_left(self)?;
         remove_tree(&self.path)
     }
 

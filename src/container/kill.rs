@@ -18,10 +18,7 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
         if let Some(cgroup) = &container.state.cgroup {
             return Ok(cgroup.signal_all(signal)?);
         }
-        for pid in container.pids()? {
-            // A process that exits meanwhile is fine.
-            let _ = crate::linux::pidfd::kill_pid(pid, signal);
-        }
+        crate::linux::pidfd::kill_each(&container.pids()?, signal);
         return Ok(());
     }
     container.require(LIVE, "container not running")?;

@@ -162,9 +162,7 @@ impl Loaded {
             status: self.status,
         })
     }
-}
 
-impl Loaded {
     /// The container's processes: from its cgroup, or, for a container without one (rootless
     /// outside a delegated cgroup), every process in its own pid namespace. Without either
     /// its processes cannot be told from the host's.

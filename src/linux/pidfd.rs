@@ -107,6 +107,13 @@ pub fn namespaces_differing(pid: i32) -> nix::sched::CloneFlags {
         .fold(CloneFlags::empty(), |all, (_, flag)| all | *flag)
 }
 
+/// Send `signal` to each of `pids`; a process that exited meanwhile is not an error.
+pub fn kill_each(pids: &[i32], signal: i32) {
+    for pid in pids {
+        let _ = kill_pid(*pid, signal);
+    }
+}
+
 /// Signal a process by plain pid (for processes found in a namespace scan).
 pub fn kill_pid(pid: i32, signal: i32) -> Result<(), SysError> {
     // SAFETY: kill takes plain integers; real-time signals have no nix `Signal` value.

@@ -160,15 +160,7 @@ fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: 
         // sysfs belongs to the network namespace: in a user namespace without a network
         // namespace of its own (rootless) it cannot be mounted; bind the host's /sys with
         // the options asked for instead, as crun does.
-        Err(Errno::EPERM) if fs_type == "sysfs" => {
-            mount(Some("/sys"), fd_path(&target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-                .on("bind mount /sys (sysfs is refused in this user namespace) on", root.display(destination))?;
-            let mounted = root.resolve(destination)?;
-            let kept = options.flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
-            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?;
-            mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
-                .on("remount the /sys bind on", root.display(destination))?;
-        }
+        Err(Errno::EPERM) if fs_type == "sysfs" => bind_instead(root, &target, destination, Path::new("/sys"), options.flags)?,
         result => result.map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?,
     }
     apply_recursive_attributes(root, destination, &options)?;
@@ -226,6 +218,18 @@ fn apply_propagation(root: &RootDir, destination: &Path, options: &MountOptions)
     Ok(())
 }
 
+/// Where a user namespace may not mount a filesystem (sysfs, cgroup2), bind `source` from
+/// the host at `target` instead, recursively, with the mount's read-only, nosuid, nodev and
+/// noexec flags.
+fn bind_instead(root: &RootDir, target: &OwnedFd, destination: &Path, source: &Path, flags: MsFlags) -> Result<(), SysError> {
+    mount(Some(source), fd_path(target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+        .on("bind mount (the filesystem is refused in this user namespace)", format!("{} on {}", source.display(), root.display(destination)))?;
+    let mounted = root.resolve(destination)?;
+    let kept = flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
+    mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?, None::<&str>)
+        .on("remount bind", root.display(destination))
+}
+
 /// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
 /// and hybrid hosts a tmpfs holding a bind mount of the process's own cgroup from each
 /// hierarchy (so the container sees its cgroup, not the host's tree).
@@ -239,12 +243,7 @@ fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgro
             // namespace) or the hierarchy instead, as runc does.
             Err(Errno::EPERM | Errno::EBUSY) => {
                 let source = cgroup_dir.filter(|_| cgroup_namespace).unwrap_or(Path::new(crate::cgroups::CGROUP_ROOT));
-                mount(Some(source), fd_path(&target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-                    .on("bind mount cgroup (cgroup2 refused in this user namespace)", source.display())?;
-                let mounted = root.resolve(destination)?;
-                let kept = flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
-                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?, None::<&str>)
-                    .on("remount cgroup bind", root.display(destination))
+                bind_instead(root, &target, destination, source, flags)
             }
             result => result.on("mount cgroup2 on", root.display(destination)),
         };

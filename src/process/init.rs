@@ -208,7 +208,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         // Also when the runtime itself runs in a user namespace (rootless podman runs it as
         // root of one): mknod is refused there too (runc's rule).
         in_user_namespace: namespaces.has(LinuxNamespaceType::User)
-            || !crate::rootless::maps_whole_range(&std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default()),
+            || crate::rootless::in_user_namespace(),
         masked_paths: linux.and_then(|l| l.masked_paths().as_ref()).unwrap_or(&empty),
         readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
         cwd: process.cwd(),

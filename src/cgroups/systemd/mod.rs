@@ -375,12 +375,7 @@ impl Manager for SystemdCgroup {
         if self.foreign.0.get() {
             return Ok(());
         }
-        if self.fs.pids().map(|p| !p.is_empty()).unwrap_or(false) {
-            self.fs.signal_all(libc::SIGKILL)?;
-        }
-        if self.fs.is_frozen() {
-            self.fs.set_frozen(false)?;
-        }
+        super::fs::kill_what_is_left(&*self.fs)?;
         let stopped = match self.stop() {
             // No bus now (a delete from an environment without the user's bus, say) and
             // nothing of the unit left: systemd stopped it when it emptied.
