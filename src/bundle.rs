@@ -90,7 +90,7 @@ impl Bundle {
         let process = spec.process().as_ref().ok_or_else(|| invalid("process", "is required to create a container"))?;
         validate_process(process)?;
         let linux = spec.linux().as_ref().ok_or_else(|| invalid("linux", "is required on Linux"))?;
-        refuse_unsupported(&spec, process)?;
+        refuse_unsupported(process)?;
         let namespaces = plan_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
         if !namespaces.has(LinuxNamespaceType::Mount) {
             return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
@@ -167,6 +167,17 @@ impl Bundle {
         self.rootfs_propagation
     }
 
+    /// `linux.mountLabel` as init applies it: `None` when unset, and on a host without SELinux,
+    /// where mounts carry no labels (what runc's label library and crun do).
+    pub fn mount_label(&self) -> Option<&str> {
+        self.configured_mount_label().filter(|_| Lsm::SELinux.enabled())
+    }
+
+    /// `linux.mountLabel` as configured (non-empty), applied or not.
+    pub fn configured_mount_label(&self) -> Option<&str> {
+        self.spec.linux().as_ref().and_then(|l| l.mount_label().as_deref()).filter(|l| !l.is_empty())
+    }
+
     /// The annotations, for the state.
     pub fn annotations(&self) -> std::collections::HashMap<String, String> {
         self.spec.annotations().clone().unwrap_or_default()
@@ -180,12 +191,12 @@ pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
 
 /// Settings this host cannot honour are refused, never silently dropped: a container that
 /// asked for an LSM label must not run without it.
-fn refuse_unsupported(spec: &Spec, process: &Process) -> Result<(), BundleError> {
-    let linux = spec.linux().as_ref();
+fn refuse_unsupported(process: &Process) -> Result<(), BundleError> {
     let asked = |value: Option<&String>| value.is_some_and(|v| !v.is_empty());
     check_lsm(asked(process.apparmor_profile().as_ref()), Lsm::AppArmor, "process.apparmorProfile")?;
-    check_lsm(asked(process.selinux_label().as_ref()), Lsm::SELinux, "process.selinuxLabel")?;
-    check_lsm(asked(linux.and_then(|l| l.mount_label().as_ref())), Lsm::SELinux, "linux.mountLabel")
+    // linux.mountLabel is not refused: without SELinux there is nothing to label, and runc's
+    // label library and crun go on (see Bundle::mount_label).
+    check_lsm(asked(process.selinux_label().as_ref()), Lsm::SELinux, "process.selinuxLabel")
 }
 
 /// A label for `lsm` was `asked` for: the host must have the module.

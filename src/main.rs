@@ -80,17 +80,20 @@ fn main() {
     if let Some(path) = &cli.criu {
         context.debug(&format!("--criu {path} is accepted but checkpoint/restore is not supported"));
     }
+    // runc's exec exits 255 when the runtime fails, so a caller can tell that from the
+    // process's own status; every other command exits 1.
+    let is_exec = matches!(command, cli::Command::Exec(_));
     let result = missing_fds.and_then(|()| Ok(sealed?)).and_then(|()| cli::dispatch(command, &context));
     let code = match result {
         Ok(code) => code,
         Err(error) => {
             // One line with the whole chain: containerd shows the last error line of the log.
-            let message = format!("{error:#}");
+            let message = if is_exec { format!("exec failed: {error:#}") } else { format!("{error:#}") };
             context.logger.log(Level::Error, &message);
             if !context.logger.is_stderr() {
                 eprintln!("{message}");
             }
-            1
+            if is_exec { 255 } else { 1 }
         }
     };
     std::process::exit(code);

@@ -190,11 +190,21 @@ fn lsm_labels_are_refused_on_a_host_without_the_module() {
     let cases: Vec<(serde_json::Value, &str)> = vec![
         (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile: a label is set but AppArmor is not enabled on this host"),
         (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel: a label is set but SELinux is not enabled on this host"),
-        (json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}), "linux.mountLabel: a label is set but SELinux is not enabled on this host"),
     ];
     for (patch, expected) in cases {
         assert_create_refused(&patch, expected);
     }
+    // A mount label alone is not confinement: with nothing to label, the container runs (as
+    // under runc and crun), and --debug says the label was not applied.
+    let mut labelled = TestBundle::new(&["sh", "-c", "grep -c context= /proc/self/mountinfo || true"]);
+    labelled.config["linux"]["mountLabel"] = json!("system_u:object_r:container_file_t:s0");
+    labelled.write_config();
+    let id = unique_id("mountlabel");
+    let out = labelled.skiff(&["--debug", "run", "--bundle", labelled.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "0", "no mount carries a context= option");
+    assert!(out.stderr.contains("level=debug") && out.stderr.contains("SELinux is not enabled on this host, so mounts are not labelled"), "{}", out.stderr);
+    labelled.assert_nothing_left(&id);
     // exec's flags too, and the container is unharmed.
     let bundle = TestBundle::new(&["sleep", "100"]);
     let id = unique_id("lsm-exec");

@@ -81,9 +81,10 @@ fn exec_with_a_process_file() {
 #[test]
 fn exec_refusals() {
     let (bundle, id) = running(&["sleep", "1000"]);
+    // runc's convention: 255 when the runtime fails, so callers tell it from the process's status.
     let out = bundle.skiff(&["exec", &id, "no-such-program"]);
-    assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("executable file not found"), "{}", out.stderr);
+    assert_eq!(out.code, 255, "{}", out.stderr);
+    assert!(out.stderr.contains("exec failed: ") && out.stderr.contains("executable file not found"), "{}", out.stderr);
     let out = bundle.skiff(&["exec", "--tty", &id, "true"]);
     assert!(out.stderr.contains("a console socket is needed"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["pause", &id]).code, 0);
@@ -93,7 +94,10 @@ fn exec_refusals() {
     assert_eq!(bundle.skiff(&["kill", &id, "KILL"]).code, 0);
     wait_for_status(&bundle, &id, "stopped");
     let out = bundle.skiff(&["exec", &id, "true"]);
+    assert_eq!(out.code, 255, "{}", out.stderr);
     assert!(out.stderr.contains("cannot exec in a stopped container"), "{}", out.stderr);
+    let out = bundle.skiff(&["exec", "no-such-container", "true"]);
+    assert!(out.code == 255 && out.stderr.contains("exec failed: container does not exist"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
     assert_no_process_mentions("no-such-program");

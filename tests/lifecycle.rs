@@ -74,6 +74,34 @@ fn signals_by_number_name_and_prefix() {
     }
 }
 
+/// runc's kill conventions: `0` asks whether init is alive, real-time signals go by name, and
+/// `kill --all` of a stopped container succeeds (containerd's shim sends it while deleting).
+#[test]
+fn signal_zero_realtime_signals_and_kill_all_when_stopped() {
+    // busybox's trap takes numbers only for the real-time signals. As pid 1 the shell ignores
+    // any signal it has no handler for, so stopping shows the trap got exactly this one.
+    let script = format!("trap 'exit 3' {}; while true; do sleep 0.1; done", libc::SIGRTMIN() + 3);
+    let bundle = TestBundle::new(&["sh", "-c", &script]);
+    let id = unique_id("sig0");
+    assert_eq!(bundle.skiff(&["run", "--detach", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    wait_for_status(&bundle, &id, "running");
+    let out = bundle.skiff(&["kill", &id, "0"]);
+    assert_eq!(out.code, 0, "kill 0 of a running container: {}", out.stderr);
+    assert_eq!(bundle.state(&id)["status"], "running", "signal 0 delivers nothing");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = bundle.skiff(&["kill", &id, "SIGRTMIN+3"]);
+    assert_eq!(out.code, 0, "kill SIGRTMIN+3: {}", out.stderr);
+    wait_for_status(&bundle, &id, "stopped");
+    let out = bundle.skiff(&["kill", &id, "0"]);
+    assert!(out.code == 1 && out.stderr.contains("container not running"), "kill 0 of a stopped container: {}", out.stderr);
+    let out = bundle.skiff(&["kill", "--all", &id, "KILL"]);
+    assert_eq!(out.code, 0, "kill --all of a stopped container: {}", out.stderr);
+    let out = bundle.skiff(&["kill", &id, "RTMIN+99"]);
+    assert!(out.code == 1 && out.stderr.contains("unknown signal"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
 #[test]
 fn created_container_is_killed_and_removed_by_delete_force() {
     let bundle = TestBundle::new(&["sleep", "1000"]);

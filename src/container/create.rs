@@ -53,6 +53,9 @@ pub struct CreateOptions {
 pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String)) -> Result<i32, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
+    if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
+        debug(format!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
+    }
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
     let console = connect_console(bundle.process().terminal() == Some(true), options.console_socket.as_deref())?;
     let linux = bundle.spec().linux().as_ref();

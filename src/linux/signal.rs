@@ -16,16 +16,17 @@ const SIGNAL_MAX: i32 = 64;
 /// Errors from [`parse_signal`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignalError {
-    /// Neither a known name nor a number in 1..=64.
+    /// Neither a known name nor a number in 0..=64.
     #[error("unknown signal {0:?}")]
     Unknown(String),
 }
 
 /// Parse `9`, `KILL`, `SIGKILL`, `sigkill`, `RTMIN+2` or `SIGRTMAX-1` into a signal number.
+/// `0` is taken as runc takes it: it delivers nothing and asks whether the process is alive.
 pub fn parse_signal(raw: &str) -> Result<i32, SignalError> {
     let unknown = || SignalError::Unknown(raw.to_string());
     if let Ok(number) = raw.parse::<i32>() {
-        return if (1..=SIGNAL_MAX).contains(&number) { Ok(number) } else { Err(unknown()) };
+        return if (0..=SIGNAL_MAX).contains(&number) { Ok(number) } else { Err(unknown()) };
     }
     let upper = raw.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -103,11 +104,12 @@ mod tests {
         assert_eq!(parse_signal("TERM"), Ok(15));
         assert_eq!(parse_signal("SIGRTMIN+2"), Ok(libc::SIGRTMIN() + 2));
         assert_eq!(parse_signal("RTMAX"), Ok(libc::SIGRTMAX()));
+        assert_eq!(parse_signal("0"), Ok(0));
     }
 
     #[test]
     fn refuses_unknown() {
-        for raw in ["0", "65", "-1", "SIGFOO", "", "RTMIN+99", "KILL9"] {
+        for raw in ["65", "-1", "SIGFOO", "", "RTMIN+99", "KILL9"] {
             assert_eq!(parse_signal(raw), Err(SignalError::Unknown(raw.into())), "{raw}");
         }
     }

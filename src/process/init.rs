@@ -215,7 +215,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
         cgroup_dir: request.cgroup.map(|(cgroup, _)| cgroup.location()),
         idmapped,
-        mount_label: linux.and_then(|l| l.mount_label().as_deref()).filter(|l| !l.is_empty()),
+        mount_label: request.bundle.mount_label(),
     };
     setup_rootfs(&plan)?;
     let hooks = spec.hooks().as_ref();
