@@ -184,9 +184,19 @@ impl Bundle {
     }
 }
 
-/// Decode config.json; the error carries serde's line and column.
+/// Decode config.json. A type error names the field's path (`linux.resources.memory.limit:
+/// invalid type: string "1g", expected i64 at line 5 column 20`); a syntax error keeps
+/// serde's line and column alone.
 pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
-    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    serde_json::from_slice(bytes).map_err(|e| {
+        let path = (e.classify() == serde_json::error::Category::Data)
+            .then(|| crate::json_path::path_at(bytes, e.line(), e.column()))
+            .flatten();
+        match path {
+            Some(path) => format!("{path}: {e}"),
+            None => e.to_string(),
+        }
+    })
 }
 
 /// Settings this host cannot honour are refused, never silently dropped: a container that
@@ -333,6 +343,26 @@ mod tests {
         std::fs::write(dir.path().join(CONFIG_FILE), "{\"ociVersion\": \"1.0.0\",").unwrap();
         let error = Bundle::load(dir.path()).unwrap_err().to_string();
         assert!(error.contains("config.json") && error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn type_errors_name_the_field_path() {
+        let mut c = minimal();
+        c["linux"]["resources"] = json!({"memory": {"limit": "1g"}});
+        let error = parse_config(c.to_string().as_bytes()).unwrap_err();
+        assert!(error.starts_with("linux.resources.memory.limit: invalid type: string \"1g\""), "{error}");
+        let mut c = minimal();
+        c["mounts"] = json!([{"destination": "/a"}, {"destination": 7}]);
+        let error = parse_config(c.to_string().as_bytes()).unwrap_err();
+        assert!(error.starts_with("mounts[1].destination: invalid type: integer `7`"), "{error}");
+        let mut c = minimal();
+        c["process"]["capabilities"] = json!({"bounding": ["CAP_NOPE"]});
+        let error = parse_config(c.to_string().as_bytes()).unwrap_err();
+        // (oci-spec converts the list as a whole, so the error comes at its end.)
+        assert!(error.starts_with("process.capabilities.bounding: no variant for CAP_NOPE"), "{error}");
+        // Trailing bytes after the object are still an error.
+        let error = parse_config(format!("{} x", minimal()).as_bytes()).unwrap_err();
+        assert!(error.contains("trailing characters"), "{error}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod dbus;
 pub mod default_spec;
 pub mod features;
 pub mod hooks;
+pub mod json_path;
 pub mod linux;
 pub mod logging;
 pub mod process;

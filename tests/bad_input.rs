@@ -33,6 +33,24 @@ fn malformed_and_truncated_config() {
 }
 
 #[test]
+fn config_type_errors_name_the_field_path() {
+    let cases = [
+        (json!({"linux": {"resources": {"memory": {"limit": "1g"}}}}), "linux.resources.memory.limit: invalid type: string"),
+        (json!({"process": {"user": {"uid": "0"}}}), "process.user.uid: invalid type: string"),
+        (json!({"mounts": [{"destination": "/proc", "type": "proc"}, {"destination": ["/x"]}]}), "mounts[1].destination: invalid type: sequence"),
+    ];
+    for (patch, expected) in cases {
+        let mut bundle = TestBundle::new(&["true"]);
+        merge(&mut bundle.config, &patch);
+        bundle.write_config();
+        let id = unique_id("typeerr");
+        let stderr = create_fails(&bundle, &id);
+        assert!(stderr.contains("config.json: ") && stderr.contains(expected), "{expected}: {stderr}");
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+#[test]
 fn missing_rootfs_and_empty_args() {
     let mut bundle = TestBundle::new(&["true"]);
     bundle.config["root"]["path"] = json!("no-such-rootfs");
