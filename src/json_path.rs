@@ -134,7 +134,9 @@ fn value(text: &[u8], at: usize, target: usize, path: &mut Vec<Step>, depth: usi
             i
         }
     };
-    Some(if (start..end).contains(&target) { Scan::Found(path.clone()) } else { Scan::End(end) })
+    // serde_json's position is the last byte it consumed: inside a value it has read, or the
+    // byte just before one it only peeked at (a sequence where a string was expected).
+    Some(if (start.saturating_sub(1)..end).contains(&target) { Scan::Found(path.clone()) } else { Scan::End(end) })
 }
 
 #[cfg(test)]
@@ -172,13 +174,20 @@ mod tests {
         assert_eq!(path_of_error::<Doc>(text).as_deref(), Some("memory"));
         let text = r#"{"name": 7, "memory": {"limit": 1, "names": []}}"#;
         assert_eq!(path_of_error::<Doc>(text).as_deref(), Some("name"));
+        // Values serde_json only peeked at before refusing them.
+        let text = "{\"name\": [\n \"a\"], \"memory\": {\"limit\": 1, \"names\": []}}";
+        assert_eq!(path_of_error::<Doc>(text).as_deref(), Some("name"));
+        let text = r#"{"name": "a", "memory": {"limit": 1, "names": [1,"x"]}}"#;
+        assert_eq!(path_of_error::<Doc>(text).as_deref(), Some("memory.names[1]"));
+        let text = r#"{"name": "a", "memory": {"limit":{}, "names": []}}"#;
+        assert_eq!(path_of_error::<Doc>(text).as_deref(), Some("memory.limit"));
     }
 
     #[test]
     fn top_level_and_broken_text_have_no_path() {
         assert_eq!(path_of_error::<Doc>(r#""doc""#), None);
         assert_eq!(path_of_error::<Doc>("[1]").as_deref(), Some("[0]"));
-        assert_eq!(path_at(b"{\"a\": [1, 2", 1, 10), None);
+        assert_eq!(path_at(b"{\"a\": [1, 2", 1, 12), None);
         let deep = "[".repeat(10_000);
         assert_eq!(path_at(deep.as_bytes(), 1, 9_000), None);
         assert_eq!(path_at(b"", 1, 1), None);
