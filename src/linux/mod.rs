@@ -35,8 +35,10 @@ use nix::errno::Errno;
 
 /// A failed system call: which operation, on what, and the errno the kernel returned.
 #[derive(Debug, thiserror::Error)]
-#[error("{op} {target}")]
+#[error("{context}{op} {target}")]
 pub struct SysError {
+    /// Where in the config the operation came from (`mounts[3] /data: `), or empty.
+    pub context: String,
     /// The operation, e.g. `mount`, `pivot_root`, `open`.
     pub op: &'static str,
     /// The path, id or value it was applied to.
@@ -49,7 +51,13 @@ pub struct SysError {
 impl SysError {
     /// Build an error for `op` applied to `target`.
     pub fn new(op: &'static str, target: impl Display, errno: Errno) -> Self {
-        SysError { op, target: target.to_string(), errno }
+        SysError { context: String::new(), op, target: target.to_string(), errno }
+    }
+
+    /// Say which config entry the operation served: `mounts[3] /data`.
+    pub fn within(mut self, entry: impl Display) -> Self {
+        self.context = format!("{entry}: {}", self.context);
+        self
     }
 }
 

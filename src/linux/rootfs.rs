@@ -73,7 +73,8 @@ pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
     let root = RootDir::open(plan.rootfs)?;
     for (index, spec_mount) in plan.mounts.iter().enumerate() {
         let idmapped = plan.idmapped.iter().find(|(i, _)| *i == index).map(|(_, fd)| fd);
-        mount_entry(&root, plan, spec_mount, idmapped)?;
+        mount_entry(&root, plan, spec_mount, idmapped)
+            .map_err(|e| e.within(format_args!("mounts[{index}] {}", spec_mount.destination().display())))?;
     }
     let dev_is_bound = plan.mounts.iter().any(|m| {
         m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind()

@@ -362,13 +362,14 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
             Some(source) if source.is_absolute() => source.clone(),
             Some(source) => bundle.dir().join(source),
             None => {
-                let destination = mount.destination().display();
-                return Err(SysError::new("idmapped mount", format!("{destination}: no source"), nix::errno::Errno::EINVAL).into());
+                let entry = format!("mounts[{index}] {}", mount.destination().display());
+                return Err(SysError::new("idmapped mount", "has no source", nix::errno::Errno::EINVAL).within(entry).into());
             }
         };
         let recursive = options.idmap.unwrap_or(options.flags.contains(nix::mount::MsFlags::MS_REC));
-        let userns = crate::linux::idmap::user_namespace_with(uid, gid)?;
-        trees.push((index, crate::linux::idmap::idmapped_tree(&source, recursive, &userns)?));
+        let entry = format!("mounts[{index}] {}", mount.destination().display());
+        let userns = crate::linux::idmap::user_namespace_with(uid, gid).map_err(|e| e.within(&entry))?;
+        trees.push((index, crate::linux::idmap::idmapped_tree(&source, recursive, &userns).map_err(|e| e.within(&entry))?));
     }
     Ok(trees)
 }
