@@ -124,7 +124,7 @@ fn unknown_signal_is_refused() {
     let bundle = TestBundle::new(&["sleep", "1000"]);
     let id = unique_id("badsig");
     assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
-    for signal in ["SIGFOO", "0", "65", "SIGRTMAX+1"] {
+    for signal in ["SIGFOO", "65", "SIGRTMAX+1", "KILL9"] {
         let out = bundle.skiff(&["kill", &id, signal]);
         assert_ne!(out.code, 0, "{signal}");
         assert!(out.stderr.contains("unknown signal"), "{signal}: {}", out.stderr);
@@ -155,6 +155,8 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
         // this host's hard RLIMIT_NOFILE is 20000 and CAP_SYS_RESOURCE is not in the bounding set
         (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1048576, "hard": 1048576}]}}), "setrlimit RlimitNofile"),
         (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),
+        // Init dies during setup: say why, not "receive from init: ECONNRESET".
+        (json!({"linux": {"resources": {"memory": {"limit": 8192}}}}), "container init was OOM-killed during setup: linux.resources.memory.limit (8192 bytes) is below what setting up the container needs"),
     ];
     for (patch, expected) in cases {
         assert_create_refused(&patch, expected);

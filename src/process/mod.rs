@@ -52,6 +52,19 @@ pub enum ProcessError {
         /// How it ended.
         status: ExitStatus,
     },
+    /// The channel closed: init died before it was ready (see `init_died`).
+    #[error("container init closed its channel before it was ready")]
+    Gone,
+    /// Init was OOM-killed during setup.
+    #[error(
+        "container init was OOM-killed during setup: linux.resources.memory.limit ({limit} bytes) is below what setting up the container needs (usage reached {peak} bytes); raise the limit"
+    )]
+    OomKilled {
+        /// The cgroup's memory limit, in bytes.
+        limit: u64,
+        /// The highest usage the cgroup reached, in bytes.
+        peak: u64,
+    },
     /// The process broke the setup protocol (message.rs).
     #[error("{who} {what}")]
     Protocol {
@@ -95,6 +108,16 @@ fn reap(pid: i32) -> ExitStatus {
 }
 
 impl ProcessError {
+    /// Whether this says the other end of the channel is gone (closed, reset, broken pipe).
+    fn init_is_gone(&self) -> bool {
+        let gone = |errno: &nix::errno::Errno| matches!(errno, nix::errno::Errno::ECONNRESET | nix::errno::Errno::EPIPE);
+        match self {
+            ProcessError::Gone => true,
+            ProcessError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => gone(errno),
+            _ => false,
+        }
+    }
+
     /// The errno behind the error, when there is one.
     pub fn errno(&self) -> Option<i32> {
         match self {
@@ -275,6 +298,22 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
+    match set_up_with_init(&mut init, request, late_user) {
+        Ok(()) => Ok(init),
+        // Init died without a word (the channel closed under us): say how it ended.
+        Err(error) if error.init_is_gone() => {
+            // Reaped here, so the guard must not signal the (possibly reused) pid again.
+            init.armed = false;
+            Err(init_died(init.pid, request.cgroup.map(|(cgroup, _)| cgroup)))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool) -> Result<(), ProcessError> {
+    let namespaces = request.bundle.namespaces();
+    let pid = init.pid;
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
         write_id_maps(request.bundle, pid, request.rootless)?;
     }
@@ -324,14 +363,24 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease | ToParent::SeccompListener) => {
             Err(ProcessError::Protocol { who: "container init", what: "sent a setup message out of order".into() })
         }
-        Some(ToParent::Ready) => Ok(init),
+        Some(ToParent::Ready) => Ok(()),
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
-        None => {
-            // Reaped here, so the guard must not signal the (possibly reused) pid again.
-            init.armed = false;
-            Err(ProcessError::Exited { who: "container init", status: reap(pid) })
+        None => Err(ProcessError::Gone),
+    }
+}
+
+/// Reap init, which died during setup, and say how it ended. Killed by the OOM killer of
+/// its own cgroup means the memory limit is below what setting up the container needs: say
+/// so with the figures (runc reports the limit and usage when its late limit write fails).
+fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> ProcessError {
+    let status = reap(pid);
+    if status == ExitStatus::Signal(Signal::SIGKILL) {
+        if let Some(cgroup) = cgroup.filter(|cgroup| cgroup.oom_kills() > 0) {
+            let memory = cgroup.stats().map(|stats| stats.memory.usage).unwrap_or_default();
+            return ProcessError::OomKilled { limit: memory.limit, peak: memory.max };
         }
     }
+    ProcessError::Exited { who: "container init", status }
 }
 
 /// Receive the next message from init; an fd sent with it replaces `fd`.
