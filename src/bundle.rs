@@ -105,6 +105,9 @@ impl Bundle {
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
             return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace"));
         }
+        if let Some(policy) = linux.memory_policy() {
+            crate::linux::placement::memory_policy_arguments(policy).map_err(|reason| invalid("linux.memoryPolicy", reason))?;
+        }
         if let Some(sysctls) = linux.sysctl() {
             validate_sysctls(sysctls, &namespaces).map_err(|reason| invalid("linux.sysctl", reason))?;
         }
@@ -253,7 +256,20 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
     }
 }
 
+/// `process.execCPUAffinity` lists, checked again here: oci-spec's pattern lets a backwards
+/// range (`3-1`) through.
+pub fn validate_cpu_affinity(process: &Process) -> Result<(), BundleError> {
+    let Some(affinity) = process.exec_cpu_affinity() else { return Ok(()) };
+    for (field, list) in [("process.execCPUAffinity.initial", affinity.initial()), ("process.execCPUAffinity.final", affinity.cpu_affinity_final())] {
+        if let Some(list) = list.as_deref().filter(|l| !l.is_empty()) {
+            crate::linux::placement::parse_id_list(list).map_err(|reason| invalid(field, reason))?;
+        }
+    }
+    Ok(())
+}
+
 fn validate_process(process: &Process) -> Result<(), BundleError> {
+    validate_cpu_affinity(process)?;
     let args = process.args().as_deref().unwrap_or_default();
     if args.is_empty() || args[0].is_empty() {
         return Err(invalid("process.args", "must not be empty"));

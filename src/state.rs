@@ -141,6 +141,9 @@ pub struct State {
     /// config.json may have changed since create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    /// The container's `linux.memoryPolicy`, set for exec'd processes too (as runc does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_policy: Option<oci_spec::runtime::LinuxMemoryPolicy>,
 }
 
 /// The directory tree under `--root`.
@@ -373,6 +376,7 @@ mod tests {
             cgroup: None,
             hooks: None,
             seccomp: None,
+            memory_policy: None,
         }
     }
 

@@ -93,6 +93,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         cgroup: cgroup.clone(),
         hooks: bundle.spec().hooks().clone(),
         seccomp: seccomp_profile.clone(),
+        memory_policy: linux.and_then(|l| l.memory_policy().clone()),
     };
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).

@@ -87,6 +87,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     let asked = |value: &Option<String>| value.as_ref().is_some_and(|v| !v.is_empty());
     crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::linux::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
     crate::bundle::check_lsm(asked(process.selinux_label()), crate::linux::lsm::Lsm::SELinux, "process.selinuxLabel")?;
+    crate::bundle::validate_cpu_affinity(&process)?;
     let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref())?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });
@@ -116,6 +117,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),
         listener,
+        memory_policy: state.memory_policy.as_ref(),
     };
     let child = spawn_exec(&request)?;
     if let Some(path) = &options.pid_file {

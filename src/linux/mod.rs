@@ -19,6 +19,7 @@ pub mod mount_options;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod pidfd;
+pub mod placement;
 pub mod proc_stat;
 pub mod procfs;
 pub mod process_attrs;

@@ -45,6 +45,8 @@ pub struct ExecRequest<'a> {
     pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
     /// Where the filter's notification listener goes, for NOTIFY rules.
     pub listener: Option<super::ListenerTarget<'a>>,
+    /// The container's `linux.memoryPolicy`.
+    pub memory_policy: Option<&'a oci_spec::runtime::LinuxMemoryPolicy>,
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
@@ -72,6 +74,14 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     // Moving into a cgroup needs write access to the common ancestor of ours and it: a
     // rootless runtime outside its systemd instance lacks it; then the manager places the
     // process after the clone.
+    // execCPUAffinity.initial: the runtime runs there, and the child inherits it until it is
+    // in the container's cgroup.
+    let affinity = request.process.exec_cpu_affinity().as_ref();
+    let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.trim().is_empty());
+    let (initial, last) = (affinity.and_then(|a| nonempty(a.initial())), affinity.and_then(|a| nonempty(a.cpu_affinity_final())));
+    if let Some(cpus) = &initial {
+        crate::linux::placement::set_cpu_affinity(0, cpus)?;
+    }
     let (forked, cloned_into) = match clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd())) {
         Err(error) if cgroup_dir.is_some() && matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => {
             (clone_process(CloneFlags::empty(), None)?, false)
@@ -96,6 +106,13 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
     if let Some(cgroup) = request.cgroup {
         cgroup.enter_exec(pid, cloned_into)?;
+    }
+    // In the cgroup now: execCPUAffinity.final, or, when neither list is given, every CPU
+    // of the cpuset, so the runtime's own affinity does not leak in (runc's rule).
+    match (&initial, &last) {
+        (_, Some(cpus)) => crate::linux::placement::set_cpu_affinity(pid, cpus)?,
+        (None, None) => crate::linux::placement::reset_cpu_affinity(pid)?,
+        (Some(_), None) => {}
     }
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
@@ -160,6 +177,9 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         let size = request.process.console_size().map(|b| (b.height() as u16, b.width() as u16));
         let slave = crate::linux::console::create_console(socket, size, false)?;
         crate::linux::console::attach_console(&slave)?;
+    }
+    if let Some(policy) = request.memory_policy {
+        crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(request.process)?;
     let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp)?;

@@ -262,6 +262,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
     }
+    // Kept across the exec; set before a seccomp filter could deny set_mempolicy.
+    if let Some(policy) = linux.and_then(|l| l.memory_policy().as_ref()) {
+        crate::linux::placement::set_memory_policy(policy)?;
+    }
     label_next_exec(process)?;
     let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp)?;
     send_listener(channel, &prepared)?;

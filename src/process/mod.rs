@@ -320,6 +320,9 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     if let Some((cgroup, plan)) = request.cgroup {
         cgroup.enter_init(pid, plan)?;
     }
+    // The runtime's own affinity must not leak into the container: init may use every CPU of
+    // its cpuset (execCPUAffinity is for exec'd processes only, by the spec).
+    crate::linux::placement::reset_cpu_affinity(pid)?;
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_oom_score_adj(pid, score)?;
     }

@@ -1,0 +1,159 @@
+//! Where the container's processes run and allocate: CPU affinity (`process.execCPUAffinity`)
+//! and the NUMA memory policy (`linux.memoryPolicy`).
+
+use nix::errno::Errno;
+use oci_spec::runtime::{LinuxMemoryPolicy, MemoryPolicyFlagType, MemoryPolicyModeType};
+
+use super::{SysError, check};
+
+/// The highest CPU or node number a list may name: far above any machine, small enough that
+/// a mask for it stays a few hundred bytes.
+const MAX_ID: usize = 8191;
+
+/// Parse a Linux id list (`0-3,7`, as in `cpuset.cpus`) into a bit mask of 64-bit words.
+/// An empty list is an empty mask.
+pub fn parse_id_list(list: &str) -> Result<Vec<u64>, String> {
+    let mut mask: Vec<u64> = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let number = |text: &str| -> Result<usize, String> {
+            let value: usize = text.trim().parse().map_err(|_| format!("{part:?} is not a number or a range like 0-3"))?;
+            if value > MAX_ID {
+                return Err(format!("{value} is above {MAX_ID}"));
+            }
+            Ok(value)
+        };
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(part)?, number(part)?),
+        };
+        if first > last {
+            return Err(format!("range {part:?} runs backwards"));
+        }
+        for id in first..=last {
+            let word = id / 64;
+            if mask.len() <= word {
+                mask.resize(word + 1, 0);
+            }
+            mask[word] |= 1 << (id % 64);
+        }
+    }
+    Ok(mask)
+}
+
+/// `sched_setaffinity(2)` of `pid` (0: the caller) to the CPUs in `list`.
+pub fn set_cpu_affinity(pid: i32, list: &str) -> Result<(), SysError> {
+    let mask = parse_id_list(list).map_err(|reason| SysError::new("parse CPU list", format!("{list:?}: {reason}"), Errno::EINVAL))?;
+    if mask.iter().all(|w| *w == 0) {
+        return Err(SysError::new("sched_setaffinity", format!("{list:?}: names no CPU"), Errno::EINVAL));
+    }
+    // SAFETY: a buffer of the size passed; the kernel only reads it.
+    check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, mask.len() * 8, mask.as_ptr()) })
+        .map(drop)
+        .map_err(|errno| SysError::new("sched_setaffinity", format!("pid {pid} to CPUs {list}"), errno))
+}
+
+/// Let `pid` run on every CPU its cpuset allows: an all-ones mask, which the kernel clamps
+/// to the cgroup's CPUs. Since Linux 6.2 joining a cpuset no longer resets a task's mask, so
+/// without this the runtime's own affinity (a `taskset` or systemd `CPUAffinity=` around the
+/// engine) would leak into the container.
+pub fn reset_cpu_affinity(pid: i32) -> Result<(), SysError> {
+    let mask = vec![u64::MAX; (MAX_ID + 1) / 64];
+    // SAFETY: a buffer of the size passed; the kernel only reads it.
+    check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, mask.len() * 8, mask.as_ptr()) })
+        .map(drop)
+        .map_err(|errno| SysError::new("sched_setaffinity", format!("pid {pid} to every CPU of its cpuset"), errno))
+}
+
+/// The `set_mempolicy(2)` arguments for a memory policy: mode with its flags, and the node
+/// mask. Checked as the kernel would, so a bad policy is refused before anything runs.
+pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u64>), String> {
+    let mode = match policy.mode() {
+        MemoryPolicyModeType::MpolDefault => 0,
+        MemoryPolicyModeType::MpolPreferred => 1,
+        MemoryPolicyModeType::MpolBind => 2,
+        MemoryPolicyModeType::MpolInterleave => 3,
+        MemoryPolicyModeType::MpolLocal => 4,
+        MemoryPolicyModeType::MpolPreferredMany => 5,
+        MemoryPolicyModeType::MpolWeightedInterleave => 6,
+    };
+    let flags = policy.flags().as_deref().unwrap_or_default().iter().fold(0, |bits, flag| {
+        bits | match flag {
+            MemoryPolicyFlagType::MpolFNumaBalancing => 1 << 13,
+            MemoryPolicyFlagType::MpolFRelativeNodes => 1 << 14,
+            MemoryPolicyFlagType::MpolFStaticNodes => 1 << 15,
+        }
+    });
+    let nodes = parse_id_list(policy.nodes().as_deref().unwrap_or_default())?;
+    let has_nodes = nodes.iter().any(|w| *w != 0);
+    match policy.mode() {
+        MemoryPolicyModeType::MpolDefault | MemoryPolicyModeType::MpolLocal if has_nodes => {
+            return Err(format!("{} takes no nodes", policy.mode()));
+        }
+        MemoryPolicyModeType::MpolDefault | MemoryPolicyModeType::MpolLocal if flags != 0 => {
+            return Err(format!("{} takes no flags", policy.mode()));
+        }
+        MemoryPolicyModeType::MpolBind
+        | MemoryPolicyModeType::MpolInterleave
+        | MemoryPolicyModeType::MpolPreferredMany
+        | MemoryPolicyModeType::MpolWeightedInterleave
+            if !has_nodes =>
+        {
+            return Err(format!("{} needs nodes (a list such as \"0-1\")", policy.mode()));
+        }
+        _ => {}
+    }
+    if flags & (1 << 14) != 0 && flags & (1 << 15) != 0 {
+        return Err("MPOL_F_RELATIVE_NODES and MPOL_F_STATIC_NODES exclude each other".into());
+    }
+    Ok((mode | flags, nodes))
+}
+
+/// `set_mempolicy(2)` for the calling thread; inherited across fork and exec.
+pub fn set_memory_policy(policy: &LinuxMemoryPolicy) -> Result<(), SysError> {
+    let (mode, nodes) = memory_policy_arguments(policy)
+        .map_err(|reason| SysError::new("check linux.memoryPolicy", reason, Errno::EINVAL))?;
+    // The kernel reads maxnode - 1 bits.
+    let max_node = nodes.len() * 64 + 1;
+    let mask = if nodes.is_empty() { std::ptr::null() } else { nodes.as_ptr() };
+    // SAFETY: a mask of at least (max_node - 1) bits, or null with none.
+    check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, max_node) })
+        .map(drop)
+        .map_err(|errno| {
+            let nodes = policy.nodes().as_deref().unwrap_or_default();
+            SysError::new("set_mempolicy", format!("{} nodes {nodes:?}", policy.mode()), errno)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(json: &str) -> LinuxMemoryPolicy {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn id_lists() {
+        assert_eq!(parse_id_list("0-3,7").unwrap(), vec![0b1000_1111]);
+        assert_eq!(parse_id_list(" 1 , 65").unwrap(), vec![0b10, 0b10]);
+        assert_eq!(parse_id_list("").unwrap(), Vec::<u64>::new());
+        assert!(parse_id_list("3-1").is_err());
+        assert!(parse_id_list("a").is_err());
+        assert!(parse_id_list("0-99999999").is_err());
+    }
+
+    #[test]
+    fn memory_policy_checks() {
+        assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND", "nodes": "0"}"#)).unwrap(), (2, vec![1]));
+        assert_eq!(
+            memory_policy_arguments(&policy(r#"{"mode": "MPOL_INTERLEAVE", "nodes": "0-1", "flags": ["MPOL_F_STATIC_NODES"]}"#)).unwrap(),
+            (3 | 1 << 15, vec![3])
+        );
+        assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT"}"#)).unwrap(), (0, vec![]));
+        assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_PREFERRED", "nodes": ""}"#)).unwrap(), (1, vec![]));
+        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0"}"#)).unwrap_err().contains("takes no nodes"));
+        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND"}"#)).unwrap_err().contains("needs nodes"));
+        let both = r#"{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]}"#;
+        assert!(memory_policy_arguments(&policy(both)).unwrap_err().contains("exclude each other"));
+    }
+}
