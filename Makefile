@@ -10,7 +10,7 @@ BUNDLE   := $(WORK)/bundle
 # podman's default seccomp profile; the last line: the cgroup v2 VM and the systemd VM).
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
-            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap
+            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2
 CARGO    ?= cargo
 
 .PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm test-vm-systemd bench clean

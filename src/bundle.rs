@@ -105,6 +105,9 @@ impl Bundle {
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
             return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace"));
         }
+        if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
+            validate_net_devices(linux, &namespaces)?;
+        }
         if let Some(policy) = linux.memory_policy() {
             crate::linux::placement::memory_policy_arguments(policy).map_err(|reason| invalid("linux.memoryPolicy", reason))?;
         }
@@ -181,6 +184,12 @@ impl Bundle {
         self.spec.linux().as_ref().and_then(|l| l.mount_label().as_deref()).filter(|l| !l.is_empty())
     }
 
+    /// `linux.netDevices` as moves (host name, name in the container), sorted; checked at load.
+    pub fn net_device_moves(&self) -> Vec<(String, String)> {
+        let devices = self.spec.linux().as_ref().and_then(|l| l.net_devices().clone()).unwrap_or_default();
+        crate::linux::net_devices::plan_moves(&devices).unwrap_or_default()
+    }
+
     /// The annotations, for the state.
     pub fn annotations(&self) -> std::collections::HashMap<String, String> {
         self.spec.annotations().clone().unwrap_or_default()
@@ -254,6 +263,22 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
         _ if version.is_empty() => Err(invalid("ociVersion", "is required")),
         _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version"))),
     }
+}
+
+/// `linux.netDevices`: names the kernel takes, and a network namespace for them whose
+/// identity is settled when init is cloned (the runtime moves them before init proceeds).
+fn validate_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &NamespacePlan) -> Result<(), BundleError> {
+    let devices = linux.net_devices().clone().unwrap_or_default();
+    crate::linux::net_devices::plan_moves(&devices).map_err(|reason| invalid("linux.netDevices", reason))?;
+    if !namespaces.has(LinuxNamespaceType::Network) {
+        return Err(invalid("linux.netDevices", "moving network devices needs a network namespace: add {\"type\": \"network\"} to linux.namespaces"));
+    }
+    let joins_user = namespaces.join.iter().any(|(kind, _)| *kind == LinuxNamespaceType::User);
+    let joins_other = namespaces.join.iter().any(|(kind, _)| !matches!(kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
+    if namespaces.creates(LinuxNamespaceType::Network) && (joins_user || (namespaces.creates(LinuxNamespaceType::User) && joins_other)) {
+        return Err(invalid("linux.netDevices", "not supported when the new network namespace is made after joining namespaces by path; create the namespaces instead of joining them, or join the network namespace too"));
+    }
+    Ok(())
 }
 
 /// `process.execCPUAffinity` lists, checked again here: oci-spec's pattern lets a backwards

@@ -68,6 +68,13 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         cgroup_plan = cgroup_plan.without_devices();
     }
     let cgroup = rootless_cgroup(cgroup, &cgroup_plan, options.rootless, debug)?;
+    let moves = bundle.net_device_moves();
+    if !moves.is_empty() {
+        if options.rootless {
+            return Err(crate::bundle::BundleError::Invalid { field: "linux.netDevices", reason: "moving host network devices needs root; rootless containers cannot".into() }.into());
+        }
+        crate::linux::net_devices::check_present(&moves)?;
+    }
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
 

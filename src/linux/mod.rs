@@ -18,6 +18,8 @@ pub mod lsm;
 pub mod mount_options;
 pub mod mountinfo;
 pub mod namespaces;
+pub mod net_devices;
+pub mod netlink;
 pub mod pidfd;
 pub mod placement;
 pub mod proc_stat;

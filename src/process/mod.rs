@@ -326,6 +326,8 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_oom_score_adj(pid, score)?;
     }
+    // Before init goes on, so hooks and the container find them in place.
+    crate::linux::net_devices::move_devices(&request.bundle.net_device_moves(), pid)?;
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;

@@ -1,0 +1,93 @@
+//! `linux.netDevices` (runtime-spec 1.3) with a veth pair made by the test: the host end is
+//! moved into the container renamed, keeps its permanent address, is up; after delete no
+//! interface is left. The peer stays down and the address is from TEST-NET-1 (192.0.2.0/24,
+//! RFC 5737): nothing is sent anywhere.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn ip(args: &[&str]) -> Outcome {
+    run_program("ip", args, None)
+}
+
+/// A veth pair `<prefix>a<pid>` / `<prefix>b<pid>`, deleted on drop if still there.
+struct Veth {
+    host: String,
+    peer: String,
+}
+
+impl Veth {
+    fn new(prefix: &str) -> Veth {
+        let id = std::process::id() % 100_000;
+        let veth = Veth { host: format!("{prefix}a{id}"), peer: format!("{prefix}b{id}") };
+        let out = ip(&["link", "add", &veth.host, "type", "veth", "peer", "name", &veth.peer]);
+        assert_eq!(out.code, 0, "ip link add veth (iproute2 and the veth module are needed): {}", out.stderr);
+        let out = ip(&["addr", "add", "192.0.2.1/24", "dev", &veth.host]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        veth
+    }
+
+    fn exists(name: &str) -> bool {
+        ip(&["link", "show", name]).code == 0
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        if Veth::exists(&self.host) {
+            ip(&["link", "del", &self.host]);
+        }
+    }
+}
+
+#[test]
+fn a_host_device_moves_in_renamed_with_its_address() {
+    let veth = Veth::new("skn");
+    // The container writes what it sees to a file the test reads.
+    let mut bundle = TestBundle::new(&["sh", "-c", "(ip -o link show eth1; ip -o addr show eth1) > /run/out 2>&1; sleep 1000"]);
+    bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {"name": "eth1"} });
+    let shared = bundle.dir.path().to_str().unwrap().to_string();
+    bundle.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/run", "type": "bind", "source": shared, "options": ["rbind", "rw"]}));
+    bundle.write_config();
+    let id = unique_id("netdev");
+    let log = bundle.dir.path().join("out");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let seen = wait_for_file(&log);
+    assert!(!Veth::exists(&veth.host), "the device left the host's namespace");
+    let link = seen.lines().find(|l| l.contains("link/ether")).unwrap_or_default();
+    assert!(link.contains(",UP") || link.contains("<UP"), "the device is up in the container: {seen}");
+    assert!(seen.contains("inet 192.0.2.1/24"), "its permanent address came along: {seen}");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    // The container's namespace is gone, and the kernel destroyed the virtual device with it.
+    for _ in 0..100 {
+        if !Veth::exists(&veth.peer) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!Veth::exists(&veth.host) && !Veth::exists(&veth.peer), "no interface is left behind");
+}
+
+#[test]
+fn net_device_refusals() {
+    let veth = Veth::new("skr");
+    // Not on the host: refused before anything exists.
+    assert_create_refused(&json!({"linux": {"netDevices": {"nosuchdev0": {}}}}), "linux.netDevices: find network device nosuchdev0");
+    // A name the kernel would refuse, or two devices with one name.
+    assert_create_refused(&json!({"linux": {"netDevices": {veth.host.clone(): {"name": "a/b"}}}}), "linux.netDevices: ");
+    // No network namespace to move it to.
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {} });
+    let namespaces: Vec<serde_json::Value> = bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
+    bundle.config["linux"]["namespaces"] = json!(namespaces);
+    bundle.write_config();
+    let id = unique_id("netdev-nonet");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert!(out.code != 0 && out.stderr.contains("linux.netDevices: moving network devices needs a network namespace"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    assert!(Veth::exists(&veth.host), "a refused create leaves the device where it was");
+}
