@@ -17,6 +17,7 @@ pub mod json_path;
 pub mod linux;
 pub mod logging;
 pub mod process;
+pub mod resctrl;
 pub mod rootless;
 pub mod seccomp;
 pub mod state;

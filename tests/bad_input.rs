@@ -51,6 +51,17 @@ fn config_type_errors_name_the_field_path() {
 }
 
 #[test]
+fn intel_rdt_without_resctrl_is_a_clear_error() {
+    assert!(!std::path::Path::new("/sys/fs/resctrl/schemata").exists(), "this test expects a host without resctrl (as the test machines are)");
+    assert_create_refused(
+        &json!({"linux": {"intelRdt": {"l3CacheSchema": "L3:0=f"}}}),
+        "linux.intelRdt: Intel RDT is asked for, but no resctrl filesystem is mounted at /sys/fs/resctrl",
+    );
+    // A bad closID is refused before resctrl is even looked for.
+    assert_create_refused(&json!({"linux": {"intelRdt": {"closID": "../x"}}}), "linux.intelRdt: closID \\\"../x\\\" is not a group name");
+}
+
+#[test]
 fn missing_rootfs_and_empty_args() {
     let mut bundle = TestBundle::new(&["true"]);
     bundle.config["root"]["path"] = json!("no-such-rootfs");

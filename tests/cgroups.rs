@@ -164,6 +164,21 @@ fn update_with_flags_and_resources_json() {
     assert_eq!(v1("pids", &id, "pids.max"), "60");
     let out = bundle.skiff(&["update", "--resources", "-", &id]);
     assert_ne!(out.code, 0, "empty stdin is not a resources object");
+    // Per-device limits through --resources (runc 1.4's update has no flags for them): each
+    // device given is set, others keep theirs (loop devices 7:0 and 7:1 are on every host here).
+    std::fs::write(&resources, r#"{"blockIO": {"throttleReadBpsDevice": [{"major": 7, "minor": 0, "rate": 1048576}], "throttleWriteIOPSDevice": [{"major": 7, "minor": 1, "rate": 100}]}}"#).unwrap();
+    let out = bundle.skiff(&["update", "--resources", resources.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(&resources, r#"{"blockIO": {"throttleReadBpsDevice": [{"major": 7, "minor": 1, "rate": 2097152}]}}"#).unwrap();
+    let out = bundle.skiff(&["update", "--resources", resources.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut read_bps: Vec<String> = v1("blkio", &id, "blkio.throttle.read_bps_device").lines().map(String::from).collect();
+    read_bps.sort();
+    assert_eq!(read_bps, ["7:0 1048576", "7:1 2097152"]);
+    assert_eq!(v1("blkio", &id, "blkio.throttle.write_iops_device"), "7:1 100");
+    // Intel RDT schemata need the container's RDT group.
+    let out = bundle.skiff(&["update", "--l3-cache-schema", "L3:0=f", &id]);
+    assert!(out.code == 1 && out.stderr.contains("the container has no Intel RDT group"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }

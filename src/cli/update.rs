@@ -60,10 +60,10 @@ pub struct UpdateArgs {
     /// Block IO weight (10-1000).
     #[arg(long)]
     pub blkio_weight: Option<u16>,
-    /// Intel RDT/CAT L3 cache schema (refused: Intel RDT is not supported).
+    /// Intel RDT/CAT L3 cache schema (the container's linux.intelRdt group).
     #[arg(long)]
     pub l3_cache_schema: Option<String>,
-    /// Intel RDT/MBA memory bandwidth schema (refused: Intel RDT is not supported).
+    /// Intel RDT/MBA memory bandwidth schema (the container's linux.intelRdt group).
     #[arg(long)]
     pub mem_bw_schema: Option<String>,
     /// The container id.
@@ -72,14 +72,12 @@ pub struct UpdateArgs {
 
 pub fn run(args: UpdateArgs, context: &Context) -> anyhow::Result<i32> {
     let resources = resources_of(&args)?;
-    skiff::container::update(&context.store, &args.id, &resources)?;
+    let schemata: Vec<String> = [&args.l3_cache_schema, &args.mem_bw_schema].into_iter().flatten().cloned().collect();
+    skiff::container::update(&context.store, &args.id, &resources, &schemata)?;
     Ok(0)
 }
 
 fn resources_of(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
-    if args.l3_cache_schema.is_some() || args.mem_bw_schema.is_some() {
-        anyhow::bail!("--l3-cache-schema, --mem-bw-schema: Intel RDT is not supported");
-    }
     if let Some(path) = &args.resources {
         let mut text = String::new();
         if path.as_os_str() == "-" {

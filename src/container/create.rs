@@ -75,6 +75,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         }
         crate::linux::net_devices::check_present(&moves)?;
     }
+    // Intel RDT: planned, and resctrl found, before anything exists.
+    let rdt = linux
+        .and_then(|l| l.intel_rdt().as_ref())
+        .map(|rdt| Ok::<_, crate::resctrl::ResctrlError>((crate::resctrl::plan(rdt, id.as_str())?, crate::resctrl::ResctrlRoot::find()?)))
+        .transpose()?;
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
 
@@ -101,6 +106,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         hooks: bundle.spec().hooks().clone(),
         seccomp: seccomp_profile.clone(),
         memory_policy: linux.and_then(|l| l.memory_policy().clone()),
+        resctrl: None,
     };
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
@@ -108,6 +114,12 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let cgroup_guard = CgroupGuard { cgroup: cgroup.as_ref(), claim: &claim, keep: false };
     if let Some(cgroup) = &cgroup {
         cgroup.prepare(&cgroup_plan)?;
+    }
+    let rdt_group = rdt.map(|(plan, root)| root.prepare(&plan)).transpose()?;
+    let mut rdt_guard = RdtGuard { group: rdt_group.as_ref(), keep: false };
+    if rdt_group.is_some() {
+        state.resctrl = rdt_group.clone();
+        store.save(claim.dir(), &state)?;
     }
     let request = InitRequest {
         id: id.as_str(),
@@ -118,6 +130,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         preserve_fds: options.listen_fds + options.preserve_fds,
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
+        resctrl: rdt_group.as_ref(),
         close_in_init: vec![lock.raw_fd()],
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),
@@ -143,6 +156,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         }
     };
     cgroup_guard.keep();
+    rdt_guard.keep = true;
     claim.keep();
     if let Some(socket) = &options.pidfd_socket {
         if let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
@@ -170,6 +184,21 @@ impl Drop for CgroupGuard<'_> {
     fn drop(&mut self) {
         if !self.keep && self.cgroup.is_some_and(|cgroup| cgroup.destroy().is_err()) {
             self.claim.retain_for_cleanup();
+        }
+    }
+}
+
+/// Removes the container's Intel RDT group when create fails.
+struct RdtGuard<'a> {
+    group: Option<&'a crate::resctrl::RdtGroup>,
+    keep: bool,
+}
+
+impl Drop for RdtGuard<'_> {
+    fn drop(&mut self) {
+        if let (false, Some(group)) = (self.keep, self.group) {
+            // Best effort: the group is empty once init is gone; delete --force retries.
+            let _ = crate::resctrl::remove(group);
         }
     }
 }

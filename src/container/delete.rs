@@ -54,6 +54,9 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<Vec<String>, 
         // Also kills what is left in it (processes of a container sharing a pid namespace).
         cgroup.destroy()?;
     }
+    if let Some(group) = &state.resctrl {
+        crate::resctrl::remove(group)?;
+    }
     let warnings = poststop(&state);
     store.remove(&id)?;
     Ok(warnings)

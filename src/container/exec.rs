@@ -118,6 +118,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         seccomp: seccomp.as_ref(),
         listener,
         memory_policy: state.memory_policy.as_ref(),
+        resctrl: state.resctrl.as_ref(),
     };
     let child = spawn_exec(&request)?;
     if let Some(path) = &options.pid_file {

@@ -68,6 +68,9 @@ pub enum ContainerError {
     /// The seccomp profile does not compile.
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::SeccompError),
+    /// The Intel RDT group.
+    #[error(transparent)]
+    Resctrl(#[from] crate::resctrl::ResctrlError),
     /// The operation is not allowed in the container's status.
     #[error("{message}")]
     WrongState {

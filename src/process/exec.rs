@@ -45,6 +45,8 @@ pub struct ExecRequest<'a> {
     pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
     /// Where the filter's notification listener goes, for NOTIFY rules.
     pub listener: Option<super::ListenerTarget<'a>>,
+    /// The container's Intel RDT group.
+    pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
     /// The container's `linux.memoryPolicy`.
     pub memory_policy: Option<&'a oci_spec::runtime::LinuxMemoryPolicy>,
 }
@@ -106,6 +108,9 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
     if let Some(cgroup) = request.cgroup {
         cgroup.enter_exec(pid, cloned_into)?;
+    }
+    if let Some(group) = request.resctrl {
+        group.add_exec(pid)?;
     }
     // In the cgroup now: execCPUAffinity.final, or, when neither list is given, every CPU
     // of the cpuset, so the runtime's own affinity does not leak in (runc's rule).

@@ -44,6 +44,9 @@ pub enum ProcessError {
     /// Placing init in its cgroup failed.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
+    /// Placing init in its Intel RDT group failed.
+    #[error(transparent)]
+    Resctrl(#[from] crate::resctrl::ResctrlError),
     /// The process exited before it was ready, without saying why.
     #[error("{who} exited before it was ready ({status})")]
     Exited {
@@ -148,6 +151,8 @@ pub struct InitRequest<'a> {
     pub extra_env: Vec<String>,
     /// The container's cgroup, prepared, and what to apply once init is in it.
     pub cgroup: Option<(&'a crate::cgroups::ContainerCgroup, &'a crate::cgroups::CgroupPlan)>,
+    /// The container's Intel RDT group, made by the runtime; init is put in it.
+    pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
     /// Fds of the runtime that init closes first (the create lock).
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
@@ -319,6 +324,9 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     }
     if let Some((cgroup, plan)) = request.cgroup {
         cgroup.enter_init(pid, plan)?;
+    }
+    if let Some(group) = request.resctrl {
+        group.add_process(pid)?;
     }
     // The runtime's own affinity must not leak into the container: init may use every CPU of
     // its cpuset (execCPUAffinity is for exec'd processes only, by the spec).
