@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use oci_spec::runtime::{
     ApparmorBuilder, CgroupBuilder, Features, FeaturesBuilder, IDMapBuilder, IntelRdtBuilder, LinuxFeatureBuilder,
-    LinuxNamespaceType, MountExtensionsBuilder, SeccompBuilder, SelinuxBuilder,
+    LinuxNamespaceType, MemoryPolicyBuilder, MountExtensionsBuilder, NetDevicesBuilder, SeccompBuilder, SelinuxBuilder,
 };
 
 use crate::linux::mount_options::KNOWN_OPTIONS;
@@ -53,6 +53,13 @@ fn seccomp() -> Result<oci_spec::runtime::Seccomp, oci_spec::OciSpecError> {
         .build()
 }
 
+/// Names sorted, as runc lists them.
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    names.sort();
+    names
+}
+
 /// The oldest runtime-spec version skiff accepts.
 pub const OCI_VERSION_MIN: &str = "1.0.0";
 
@@ -78,7 +85,18 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         // Plumbed (src/linux/lsm.rs); a label on a host without the module is refused.
         .apparmor(ApparmorBuilder::default().enabled(true).build()?)
         .selinux(SelinuxBuilder::default().enabled(true).build()?)
-        .intel_rdt(IntelRdtBuilder::default().enabled(false).build()?)
+        // Supported by this build; a host without resctrl gets a clear error at create.
+        .intel_rdt(IntelRdtBuilder::default().enabled(true).schemata(true).monitoring(true).build()?)
+        .memory_policy(
+            MemoryPolicyBuilder::default()
+                .modes(sorted(&[
+                    "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
+                    "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
+                ]))
+                .flags(sorted(&["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]))
+                .build()?,
+        )
+        .net_devices(NetDevicesBuilder::default().enabled(true).build()?)
         .mount_extensions(MountExtensionsBuilder::default().idmap(IDMapBuilder::default().enabled(true).build()?).build()?)
         .build()?;
     let annotations: HashMap<String, String> =
@@ -113,6 +131,12 @@ mod tests {
         assert_eq!(json["linux"]["cgroup"]["systemd"], true);
         assert_eq!(json["potentiallyUnsafeConfigAnnotations"], serde_json::json!(["org.systemd.property."]));
         assert_eq!(json["linux"]["mountExtensions"]["idmap"]["enabled"], true);
+        assert_eq!(json["linux"]["memoryPolicy"]["modes"].as_array().unwrap().len(), 7);
+        assert_eq!(json["linux"]["memoryPolicy"]["modes"][0], "MPOL_BIND");
+        assert_eq!(json["linux"]["memoryPolicy"]["flags"], serde_json::json!(["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]));
+        assert_eq!(json["linux"]["netDevices"]["enabled"], true);
+        assert_eq!(json["linux"]["intelRdt"], serde_json::json!({"enabled": true, "schemata": true, "monitoring": true}));
+        assert_eq!(json["linux"]["cgroup"], serde_json::json!({"v1": true, "v2": true, "systemd": true, "systemdUser": true, "rdma": true}));
         assert!(json["mountOptions"].as_array().unwrap().contains(&serde_json::json!("rro")));
         assert!(json["linux"]["capabilities"].as_array().unwrap().contains(&serde_json::json!("CAP_SYS_ADMIN")));
     }

@@ -24,7 +24,7 @@ pub mod state;
 pub mod timestamp;
 
 /// The runtime-spec version skiff implements.
-pub const OCI_VERSION: &str = "1.2.0";
+pub const OCI_VERSION: &str = "1.3.0";
 
 /// Any error the core returns.
 #[derive(Debug, thiserror::Error)]
