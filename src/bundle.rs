@@ -93,17 +93,17 @@ impl Bundle {
         refuse_unsupported(process)?;
         let namespaces = plan_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
         if !namespaces.has(LinuxNamespaceType::Mount) {
-            return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
+            return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem: add {\"type\": \"mount\"}"));
         }
         if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
-            return Err(invalid("hostname", "cannot set a hostname without a private uts namespace"));
+            return Err(invalid("hostname", "cannot set a hostname without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove hostname"));
         }
         let has_mappings = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty());
         if namespaces.creates(LinuxNamespaceType::User) && !has_mappings {
-            return Err(invalid("linux.uidMappings", "a new user namespace needs uid and gid mappings"));
+            return Err(invalid("linux.uidMappings", "a new user namespace needs uid and gid mappings: add linux.uidMappings and linux.gidMappings, or join a user namespace by path"));
         }
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
-            return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace"));
+            return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace: add {\"type\": \"user\"} to linux.namespaces, or remove the mappings"));
         }
         if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
             validate_net_devices(linux, &namespaces)?;
@@ -116,12 +116,12 @@ impl Bundle {
         }
         if let Some(offsets) = linux.time_offsets() {
             if !namespaces.creates(LinuxNamespaceType::Time) {
-                return Err(invalid("linux.timeOffsets", "needs a new time namespace"));
+                return Err(invalid("linux.timeOffsets", "needs a new time namespace: add {\"type\": \"time\"} to linux.namespaces"));
             }
             timens_offsets(offsets).map_err(|reason| invalid("linux.timeOffsets", reason))?;
         }
         if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
-            return Err(invalid("domainname", "cannot set a domain name without a private uts namespace"));
+            return Err(invalid("domainname", "cannot set a domain name without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove domainname"));
         }
         if let Some(score) = process.oom_score_adj() {
             if !(-1000..=1000).contains(&score) {
@@ -135,7 +135,7 @@ impl Bundle {
         };
         for mount in spec.mounts().as_deref().unwrap_or_default() {
             if !mount.destination().is_absolute() {
-                return Err(invalid("mounts.destination", format!("{} is not an absolute path", mount.destination().display())));
+                return Err(invalid("mounts.destination", format!("{} is not an absolute path; mount destinations are absolute paths in the container", mount.destination().display())));
             }
             validate_idmap(mount, linux)?;
         }
@@ -261,7 +261,7 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
     match (major, minor) {
         (Some(1), Some(_)) => Ok(()),
         _ if version.is_empty() => Err(invalid("ociVersion", "is required")),
-        _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version"))),
+        _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version (skiff implements {})", crate::OCI_VERSION))),
     }
 }
 
@@ -297,18 +297,18 @@ fn validate_process(process: &Process) -> Result<(), BundleError> {
     validate_cpu_affinity(process)?;
     let args = process.args().as_deref().unwrap_or_default();
     if args.is_empty() || args[0].is_empty() {
-        return Err(invalid("process.args", "must not be empty"));
+        return Err(invalid("process.args", "must not be empty: give the program to run and its arguments"));
     }
     if !process.cwd().is_absolute() {
-        return Err(invalid("process.cwd", format!("{:?} is not an absolute path", process.cwd())));
+        return Err(invalid("process.cwd", format!("{:?} is not an absolute path (\"/\" is the usual one)", process.cwd())));
     }
     let mut seen = Vec::new();
     for rlimit in process.rlimits().as_deref().unwrap_or_default() {
         if seen.contains(&rlimit.typ()) {
-            return Err(invalid("process.rlimits", format!("{:?} is given more than once", rlimit.typ())));
+            return Err(invalid("process.rlimits", format!("{:?} is given more than once; give each limit once", rlimit.typ())));
         }
         if rlimit.soft() > rlimit.hard() {
-            return Err(invalid("process.rlimits", format!("{:?} soft limit is above its hard limit", rlimit.typ())));
+            return Err(invalid("process.rlimits", format!("{:?} soft limit is above its hard limit; lower soft or raise hard", rlimit.typ())));
         }
         seen.push(rlimit.typ());
     }
@@ -354,7 +354,7 @@ mod tests {
     fn refuses_bad_configs_naming_the_field() {
         let mut c = minimal();
         c["process"]["args"] = json!([]);
-        assert_eq!(error_of(c), "process.args: must not be empty");
+        assert_eq!(error_of(c), "process.args: must not be empty: give the program to run and its arguments");
         let mut c = minimal();
         c["root"]["path"] = json!("missing");
         assert!(error_of(c).starts_with("root.path: rootfs "));

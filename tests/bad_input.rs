@@ -76,7 +76,7 @@ fn missing_rootfs_and_empty_args() {
     bundle.write_config();
     let id = unique_id("noargs");
     let stderr = create_fails(&bundle, &id);
-    assert!(stderr.contains("process.args: must not be empty"), "{stderr}");
+    assert!(stderr.contains("process.args: must not be empty: give the program to run"), "{stderr}");
     bundle.assert_nothing_left(&id);
 }
 
@@ -193,10 +193,10 @@ fn json_log_holds_one_logrus_error_line() {
     let keys: Vec<&str> = line.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["level", "msg", "time"]);
     assert_eq!(line["level"], "error");
-    assert_eq!(line["msg"], "process.args: must not be empty");
+    assert_eq!(line["msg"], "process.args: must not be empty: give the program to run and its arguments");
     assert!(line["time"].as_str().unwrap().ends_with('Z'));
     // with --log set, the error is also on stderr for a person at a terminal
-    assert_eq!(out.stderr, "process.args: must not be empty\n");
+    assert_eq!(out.stderr, "process.args: must not be empty: give the program to run and its arguments\n");
     bundle.assert_nothing_left(&id);
 }
 

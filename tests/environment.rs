@@ -191,7 +191,7 @@ fn refused_environment_settings() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({"linux": {"sysctl": {"kernel.pid_max": "100000"}}}), "linux.sysctl: kernel.pid_max is not in a separate kernel namespace"),
         (json!({"linux": {"sysctl": {"kernel.domainname": "x"}, "namespaces": [{"type": "mount"}, {"type": "pid"}]}, "hostname": null}), "linux.sysctl: kernel.domainname needs a uts namespace"),
-        (json!({"linux": {"timeOffsets": {"monotonic": {"secs": 1}}}}), "linux.timeOffsets: needs a new time namespace"),
+        (json!({"linux": {"timeOffsets": {"monotonic": {"secs": 1}}}}), "linux.timeOffsets: needs a new time namespace: add"),
         (json!({"process": {"oomScoreAdj": 5000}}), "process.oomScoreAdj"),
         (json!({"domainname": "x", "hostname": null, "linux": {"namespaces": [{"type": "mount"}]}}), "domainname: cannot set a domain name"),
     ];

@@ -453,19 +453,23 @@ pub fn reduced(rules: &[DeviceRule]) -> (bool, Vec<DeviceException>) {
 /// The writes that put a cgroup v1 devices directory into the state `rules` describe, in
 /// order, as `(file, value)` pairs such as `("devices.allow", "c 1:3 rwm")`.
 ///
-/// Mirrors runc 1.1's `libcontainer/cgroups/fs/devices.go` for a cgroup whose current state is
-/// allow-all (as a new cgroup under an unrestricted parent is) or unknown: runc then always
-/// starts with a reset, `a *:* rwm` written to `devices.deny` (or to `devices.allow` when the
-/// rules end in allow-all mode), followed by one write per exception, merged per device and
-/// sorted by major, minor and type. runc also reads `devices.list` first and, for a cgroup
-/// already in deny-all mode, writes only the difference; we do not, since the full sequence
-/// reaches the same state.
+/// The spec applies the entries in order, so they are written in order: first a reset to
+/// deny-all (`a *:* rwm` to `devices.deny`; a new cgroup starts from its parent's allow-all,
+/// and runc's emulator, like ours, starts from deny-all), then each rule to `devices.allow` or
+/// `devices.deny`. The kernel appends a new exception at the end of `devices.list`, so the
+/// list shows the devices in the order the config names them. The end state is the one the
+/// emulator computes: the kernel merges and subtracts access per device as it does, and the
+/// one case where they differ, a deny inside a wildcard exception, is refused by
+/// [`effective_rules`] before anything is written. (runc 1.1+ writes the same state, but only
+/// the difference from the current one, sorted by device.)
 pub fn v1_writes(rules: &[DeviceRule]) -> Vec<(&'static str, String)> {
-    let emulator = Emulator::from_rules(rules);
-    let (reset_file, exception_file) =
-        if emulator.default_allow { (V1_ALLOW_FILE, V1_DENY_FILE) } else { (V1_DENY_FILE, V1_ALLOW_FILE) };
-    let mut writes = vec![(reset_file, "a *:* rwm".to_owned())];
-    writes.extend(emulator.exceptions.iter().map(|(target, access)| (exception_file, format!("{target} {access}"))));
+    // A leading `a` rule is a reset of its own.
+    let starts_with_reset = rules.first().is_some_and(|rule| rule.kind == DeviceKind::All);
+    let mut writes = if starts_with_reset { Vec::new() } else { vec![(V1_DENY_FILE, "a *:* rwm".to_owned())] };
+    writes.extend(rules.iter().filter(|rule| !rule.access.is_empty()).map(|rule| {
+        let file = if rule.allow { V1_ALLOW_FILE } else { V1_DENY_FILE };
+        (file, format!("{} {} {}", rule.kind.letter(), v1_numbers(rule.major, rule.minor), rule.access))
+    }));
     writes
 }
 
@@ -710,17 +714,17 @@ mod tests {
             writes,
             [
                 ("devices.deny", "a *:* rwm"),
-                ("devices.allow", "b *:* m"),
                 ("devices.allow", "c *:* m"),
+                ("devices.allow", "b *:* m"),
                 ("devices.allow", "c 1:3 rwm"),
-                ("devices.allow", "c 1:5 rwm"),
-                ("devices.allow", "c 1:7 rwm"),
                 ("devices.allow", "c 1:8 rwm"),
-                ("devices.allow", "c 1:9 rwm"),
+                ("devices.allow", "c 1:7 rwm"),
                 ("devices.allow", "c 5:0 rwm"),
+                ("devices.allow", "c 1:5 rwm"),
+                ("devices.allow", "c 1:9 rwm"),
+                ("devices.allow", "c 136:* rwm"),
                 ("devices.allow", "c 5:2 rwm"),
                 ("devices.allow", "c 10:200 rwm"),
-                ("devices.allow", "c 136:* rwm"),
             ]
         );
     }
@@ -728,7 +732,7 @@ mod tests {
     #[test]
     fn v1_writes_merge_subtract_and_reset() {
         let char_rule = |allow, major, minor, access| rule(allow, DeviceKind::Char, major, minor, access);
-        // Merged per device; a deny takes access away from the exact exception only.
+        // Written as listed (the kernel merges and subtracts per device as the emulator does).
         let rules = [
             deny_all(),
             char_rule(true, Some(4), Some(1), "r"),
@@ -742,8 +746,12 @@ mod tests {
             v1_writes(&rules),
             [
                 ("devices.deny", "a *:* rwm".to_owned()),
-                ("devices.allow", "c 4:1 rw".to_owned()),
-                ("devices.allow", "c 4:2 rw".to_owned())
+                ("devices.allow", "c 4:1 r".to_owned()),
+                ("devices.allow", "c 4:1 w".to_owned()),
+                ("devices.allow", "c 4:2 rwm".to_owned()),
+                ("devices.deny", "c 4:2 m".to_owned()),
+                ("devices.allow", "c 4:3 r".to_owned()),
+                ("devices.deny", "c 4:3 r".to_owned()),
             ]
         );
         // Allow-all mode: exceptions go to devices.deny; a later "a" rule resets everything.
@@ -753,7 +761,15 @@ mod tests {
             [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned())]
         );
         let rules = [allow_all(), char_rule(false, Some(4), None, "w"), deny_all()];
-        assert_eq!(v1_writes(&rules), [("devices.deny", "a *:* rwm".to_owned())]);
+        assert_eq!(
+            v1_writes(&rules),
+            [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned()), ("devices.deny", "a *:* rwm".to_owned())]
+        );
+        // Rules that do not start with a reset get one: the emulator starts from deny-all.
+        assert_eq!(
+            v1_writes(&[char_rule(true, Some(4), Some(1), "r")]),
+            [("devices.deny", "a *:* rwm".to_owned()), ("devices.allow", "c 4:1 r".to_owned())]
+        );
         // No rules at all: runc's emulator starts from deny-all.
         assert_eq!(v1_writes(&[]), [("devices.deny", "a *:* rwm".to_owned())]);
     }
@@ -1049,11 +1065,26 @@ mod tests {
         for (file, value) in &writes {
             std::fs::write(scratch.0.join(file), value).unwrap_or_else(|e| panic!("write {value} to {file}: {e}"));
         }
+        // In the config's order, as a runtime applying the entries in order leaves it.
         let list = std::fs::read_to_string(scratch.0.join("devices.list")).expect("read devices.list");
-        let mut listed: Vec<&str> = list.lines().collect();
-        listed.sort_unstable();
-        let mut wanted: Vec<&str> = writes[1..].iter().map(|(_, v)| v.as_str()).collect();
-        wanted.sort_unstable();
+        let listed: Vec<&str> = list.lines().collect();
+        let wanted: Vec<&str> = writes[1..].iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(listed, wanted);
+        // Merged and subtracted per device by the kernel, as the emulator computes.
+        let char_rule = |allow, major, minor, access| rule(allow, DeviceKind::Char, major, minor, access);
+        let rules = [
+            deny_all(),
+            char_rule(true, Some(4), Some(1), "r"),
+            char_rule(true, Some(4), Some(2), "rwm"),
+            char_rule(true, Some(4), Some(1), "w"),
+            char_rule(false, Some(4), Some(2), "m"),
+            char_rule(true, Some(4), Some(3), "r"),
+            char_rule(false, Some(4), Some(3), "r"),
+        ];
+        for (file, value) in &v1_writes(&rules) {
+            std::fs::write(scratch.0.join(file), value).unwrap_or_else(|e| panic!("write {value} to {file}: {e}"));
+        }
+        let list = std::fs::read_to_string(scratch.0.join("devices.list")).expect("read devices.list");
+        assert_eq!(list.lines().collect::<Vec<_>>(), ["c 4:1 rw", "c 4:2 rw"]);
     }
 }
