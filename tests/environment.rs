@@ -61,13 +61,16 @@ fn user_namespace_maps_root() {
             c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
             c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
         },
-        "cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %F /dev/null",
+        "cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %F /dev/null; stat -c %u:%g /dev/mqueue",
     );
     let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(lines[0], ["0", "100000", "65536"]);
     assert_eq!(lines[1], ["0", "100000", "65536"]);
     assert_eq!(lines[2], ["0"]);
     assert_eq!(lines[3], ["character", "special", "file"], "devices are bound from the host in a user namespace");
+    // As under runc: the ipc namespace is made by the container's root, so its mqueue is
+    // root's, not the overflow id's.
+    assert_eq!(lines[4], ["0:0"], "/dev/mqueue owner");
 }
 
 #[test]

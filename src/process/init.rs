@@ -159,7 +159,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
             nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
         }
     }
-    let deferred = deferred - nix::sched::CloneFlags::CLONE_NEWUSER;
+    // (a new ipc namespace is made after setresuid below)
+    let deferred = deferred - nix::sched::CloneFlags::CLONE_NEWUSER - nix::sched::CloneFlags::CLONE_NEWIPC;
     if !deferred.is_empty() {
         nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the container's user namespace"))?;
         if deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID) {
@@ -180,6 +181,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         let root_uid = nix::unistd::Uid::from_raw(0);
         nix::unistd::setresgid(root_gid, root_gid, root_gid).on("setresgid in user namespace", 0)?;
         nix::unistd::setresuid(root_uid, root_uid, root_uid).on("setresuid in user namespace", 0)?;
+    }
+    // As root of the user namespace: its mqueue filesystem is then root's (see spawn_init).
+    if namespaces.has(LinuxNamespaceType::User) && namespaces.creates(LinuxNamespaceType::Ipc) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWIPC).on("unshare", "ipc namespace")?;
     }
     // Created only now, after the runtime moved us into the container's cgroup, so that
     // the namespace is rooted there (the clone left it out of its flags).

@@ -286,7 +286,11 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     } else {
         nix::sched::CloneFlags::empty()
     };
-    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag - deferred;
+    // A new ipc namespace beside a user namespace is made by init once it is that
+    // namespace's root: the kernel gives the namespace's mqueue to its creator, and the
+    // runtime's host uid would show as the overflow id (runc makes it after setresuid too).
+    let ipc_by_init = if namespaces.has(LinuxNamespaceType::User) { nix::sched::CloneFlags::CLONE_NEWIPC } else { nix::sched::CloneFlags::empty() };
+    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag - deferred - ipc_by_init;
     let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
