@@ -200,15 +200,7 @@ impl Bundle {
 /// invalid type: string "1g", expected i64 at line 5 column 20`); a syntax error keeps
 /// serde's line and column alone.
 pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let path = (e.classify() == serde_json::error::Category::Data)
-            .then(|| crate::json_path::path_at(bytes, e.line(), e.column()))
-            .flatten();
-        match path {
-            Some(path) => format!("{path}: {e}"),
-            None => e.to_string(),
-        }
-    })
+    serde_json::from_slice(bytes).map_err(|e| crate::json_path::describe(bytes, &e))
 }
 
 /// Settings this host cannot honour are refused, never silently dropped: a container that

@@ -8,6 +8,16 @@
 
 #![forbid(unsafe_code)]
 
+/// serde_json's message for `error`, decoding `text`, led by the field's path when it is a
+/// type error (`linux.resources.memory.limit: invalid type: ...`).
+pub fn describe(text: &[u8], error: &serde_json::Error) -> String {
+    let path = (error.classify() == serde_json::error::Category::Data).then(|| path_at(text, error.line(), error.column())).flatten();
+    match path {
+        Some(path) => format!("{path}: {error}"),
+        None => error.to_string(),
+    }
+}
+
 /// Deeper than serde_json's own recursion limit (128): anything deeper failed to decode
 /// for that reason, and gets no path rather than a deep recursion here.
 const MAX_DEPTH: usize = 160;

@@ -138,3 +138,40 @@ fn features_document() {
     assert_eq!(features["linux"]["seccomp"]["enabled"], true);
     assert_eq!(features["hooks"].as_array().unwrap().len(), 6);
 }
+
+/// `--debug --log FILE` records what each command does, exec included, in runc's
+/// `level=debug` lines (containerd and podman pass both).
+#[test]
+fn debug_lines_say_what_each_command_does() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("debug");
+    let log = bundle.dir.path().join("debug.log");
+    let root = bundle.state_root();
+    let skiff = |args: &[&str]| {
+        let mut full = vec!["--root", root.to_str().unwrap(), "--debug", "--log", log.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let out = run_skiff(&full, None);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    };
+    skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    skiff(&["start", &id]);
+    skiff(&["exec", &id, "true"]);
+    skiff(&["state", &id]);
+    skiff(&["kill", &id, "KILL"]);
+    wait_for_status(&bundle, &id, "stopped");
+    skiff(&["delete", &id]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    for expected in [
+        format!("create: container {id} from bundle "),
+        format!("waits at the start gate"),
+        format!("start: opening the start gate of container {id}"),
+        format!("exec: [\\\"true\\\"] in container {id}"),
+        "exec: process exited pid=".to_string(),
+        format!("state: container {id} is running"),
+        format!("kill: sending signal KILL to the init of container {id}"),
+        format!("delete: container {id} removed"),
+    ] {
+        assert!(text.lines().any(|l| l.contains("level=debug") && l.contains(&expected)), "{expected:?} in\n{text}");
+    }
+    bundle.assert_nothing_left(&id);
+}

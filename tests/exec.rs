@@ -96,6 +96,11 @@ fn exec_refusals() {
     let out = bundle.skiff(&["exec", &id, "true"]);
     assert_eq!(out.code, 255, "{}", out.stderr);
     assert!(out.stderr.contains("cannot exec in a stopped container"), "{}", out.stderr);
+    // A --process file with a type error names the field.
+    let file = bundle.dir.path().join("bad-process.json");
+    std::fs::write(&file, r#"{"args": ["true"], "cwd": "/", "user": {"uid": "root", "gid": 0}}"#).unwrap();
+    let out = bundle.skiff(&["exec", "--process", file.to_str().unwrap(), &id, "true"]);
+    assert!(out.code == 255 && out.stderr.contains("user.uid: invalid type: string"), "{}", out.stderr);
     let out = bundle.skiff(&["exec", "no-such-container", "true"]);
     assert!(out.code == 255 && out.stderr.contains("exec failed: container does not exist"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);

@@ -17,6 +17,8 @@ pub struct DeleteArgs {
 }
 
 pub fn run(args: DeleteArgs, context: &Context) -> anyhow::Result<i32> {
+    context.debug(&format!("delete: container {}{}", args.id, if args.force { " (--force: killed first if running)" } else { "" }));
     context.warn_all(&skiff::container::delete(&context.store, &args.id, args.force)?);
+    context.debug(&format!("delete: container {} removed (cgroup, state directory)", args.id));
     Ok(0)
 }

@@ -73,7 +73,9 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
     let process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("read --process {}", path.display()))?;
-            Some(serde_json::from_slice(&text).with_context(|| format!("decode --process {}", path.display()))?)
+            let process = serde_json::from_slice(&text)
+                .map_err(|e| anyhow::anyhow!("decode --process {}: {}", path.display(), skiff::json_path::describe(&text, &e)))?;
+            Some(process)
         }
         None => None,
     };

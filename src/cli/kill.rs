@@ -20,6 +20,8 @@ pub struct KillArgs {
 }
 
 pub fn run(args: KillArgs, context: &Context) -> anyhow::Result<i32> {
+    let whom = if args.all { "every process of" } else { "the init of" };
+    context.debug(&format!("kill: sending signal {} to {whom} container {}", args.signal, args.id));
     skiff::container::kill(&context.store, &args.id, &args.signal, args.all)?;
     Ok(0)
 }

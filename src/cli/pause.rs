@@ -14,11 +14,13 @@ pub struct PauseArgs {
 }
 
 pub fn run_pause(args: PauseArgs, context: &Context) -> anyhow::Result<i32> {
+    context.debug(&format!("pause: freezing the cgroup of container {}", args.id));
     skiff::container::pause(&context.store, &args.id)?;
     Ok(0)
 }
 
 pub fn run_resume(args: PauseArgs, context: &Context) -> anyhow::Result<i32> {
+    context.debug(&format!("resume: thawing the cgroup of container {}", args.id));
     skiff::container::resume(&context.store, &args.id)?;
     Ok(0)
 }

@@ -30,6 +30,7 @@ pub struct PsArgs {
 
 pub fn run(args: PsArgs, context: &Context) -> anyhow::Result<i32> {
     let pids = skiff::container::processes(&context.store, &args.id)?;
+    context.debug(&format!("ps: container {} has pids {pids:?}", args.id));
     match args.format {
         PsFormat::Json => {
             // runc encodes an empty list as null.

@@ -65,6 +65,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
         }
         None => None,
     };
+    context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
     match container::start(&context.store, &options.id) {
         Ok(warnings) => context.warn_all(&warnings),
         Err(error) => {
@@ -80,6 +81,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
         Some(master) => container::wait_with_console(pid, master)?,
         None => container::wait_for_exit(pid)?,
     };
+    context.debug(&format!("run: process exited pid={pid} status={}", outcome.exit_code()));
     if !args.keep {
         context.warn_all(&container::delete(&context.store, &options.id, true)?);
     }

@@ -14,6 +14,7 @@ pub struct StartArgs {
 }
 
 pub fn run(args: StartArgs, context: &Context) -> anyhow::Result<i32> {
+    context.debug(&format!("start: opening the start gate of container {}", args.id));
     context.warn_all(&skiff::container::start(&context.store, &args.id)?);
     Ok(0)
 }

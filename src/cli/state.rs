@@ -15,6 +15,7 @@ pub struct StateArgs {
 
 pub fn run(args: StateArgs, context: &Context) -> anyhow::Result<i32> {
     let report = skiff::container::state(&context.store, &args.id)?;
+    context.debug(&format!("state: container {} is {} (init pid {})", args.id, report.status, report.pid));
     // runc prints the indented object without a trailing newline.
     print!("{}", serde_json::to_string_pretty(&report)?);
     Ok(0)

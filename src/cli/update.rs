@@ -73,6 +73,7 @@ pub struct UpdateArgs {
 pub fn run(args: UpdateArgs, context: &Context) -> anyhow::Result<i32> {
     let resources = resources_of(&args)?;
     let schemata: Vec<String> = [&args.l3_cache_schema, &args.mem_bw_schema].into_iter().flatten().cloned().collect();
+    context.debug(&format!("update: container {}: {}", args.id, serde_json::to_string(&resources).unwrap_or_default()));
     skiff::container::update(&context.store, &args.id, &resources, &schemata)?;
     Ok(0)
 }
@@ -85,7 +86,7 @@ fn resources_of(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
         } else {
             text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
         }
-        return serde_json::from_str(&text).context("decode --resources JSON");
+        return serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("decode --resources JSON: {}", skiff::json_path::describe(text.as_bytes(), &e)));
     }
     let bytes = |v: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
         v.as_deref().map(|s| ram_in_bytes(s).with_context(|| format!("--{flag} {s:?}"))).transpose()

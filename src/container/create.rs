@@ -121,6 +121,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         state.resctrl = rdt_group.clone();
         store.save(claim.dir(), &state)?;
     }
+    debug(format!(
+        "create: container {id} from bundle {}, cgroup {}",
+        bundle.dir().display(),
+        cgroup.as_ref().map(|c| c.location().display().to_string()).unwrap_or_else(|| "none".into())
+    ));
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
@@ -155,6 +160,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
             return Err(error.into());
         }
     };
+    debug(format!("create: init pid {pid} of container {id} waits at the start gate"));
     cgroup_guard.keep();
     rdt_guard.keep = true;
     claim.keep();

@@ -120,6 +120,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         memory_policy: state.memory_policy.as_ref(),
         resctrl: state.resctrl.as_ref(),
     };
+    debug(format!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
     let child = spawn_exec(&request)?;
     if let Some(path) = &options.pid_file {
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
@@ -132,10 +133,13 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
             }
         }
     }
+    debug(format!("exec: process pid {pid} started"));
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));
     }
-    Ok(ExecOutcome::Finished(wait_for_exit(pid)?))
+    let outcome = wait_for_exit(pid)?;
+    debug(format!("exec: process exited pid={pid} status={}", outcome.exit_code()));
+    Ok(ExecOutcome::Finished(outcome))
 }
 
 /// The process to run: `--process` as given, or the container's own process with the
