@@ -178,3 +178,52 @@ fn state_has_the_same_keys_as_runc() {
     }
     assert_eq!(shapes[1], shapes[0], "skiff (left) and runc (right) state shapes differ");
 }
+
+/// Every command's exit status, in every state, as runc 1.1.5 gives it: the same sequence of
+/// calls under both runtimes (runc's codes: 0, 1, and exec's own status or 255).
+#[test]
+fn exit_statuses_agree_with_runc() {
+    require_runc();
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let b = bundle.path().to_str().unwrap().to_string();
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["create", "--bundle", &b, "ID"], vec!["create", "--bundle", &b, "ID"], vec!["exec", "ID", "true"],
+        vec!["start", "ID"], vec!["start", "ID"], vec!["pause", "ID"], vec!["pause", "ID"], vec!["exec", "ID", "true"],
+        vec!["resume", "ID"], vec!["resume", "ID"], vec!["update", "--pids-limit", "10", "ID"], vec!["ps", "ID"],
+        vec!["events", "--stats", "ID"], vec!["exec", "ID", "sh", "-c", "exit 3"], vec!["exec", "ID", "no-such-program"],
+        vec!["kill", "ID", "NOSIG"], vec!["kill", "ID", "0"], vec!["delete", "ID"], vec!["kill", "ID", "KILL"],
+    ];
+    let after_stop: Vec<Vec<&str>> = vec![
+        vec!["kill", "ID", "KILL"], vec!["kill", "ID", "0"], vec!["kill", "--all", "ID", "KILL"], vec!["pause", "ID"],
+        vec!["resume", "ID"], vec!["exec", "ID", "true"], vec!["update", "--pids-limit", "10", "ID"], vec!["ps", "ID"],
+        vec!["events", "--stats", "ID"], vec!["start", "ID"], vec!["state", "ID"], vec!["delete", "ID"], vec!["delete", "ID"],
+        vec!["delete", "-f", "ID"], vec!["state", "ID"], vec!["kill", "ID"], vec!["create", "--bundle", "/no/such/bundle", "ID2"],
+        vec!["run", "--bundle", &b, "../x"], vec!["list"], vec!["features"],
+    ];
+    let codes = |runtime: &str| -> Vec<String> {
+        let root = bundle.dir.path().join(format!("root-{}", Path::new(runtime).file_name().unwrap().to_string_lossy()));
+        let id = unique_id("codes");
+        let call = |step: &Vec<&str>| {
+            let mut args = vec!["--root", root.to_str().unwrap()];
+            args.extend(step.iter().map(|a| if *a == "ID" { id.as_str() } else { a }));
+            let code = run_program(runtime, &args, None).code;
+            format!("{} => {code}", step.join(" "))
+        };
+        let mut seen: Vec<String> = steps.iter().map(call).collect();
+        // Wait for the kill to land before the calls on a stopped container.
+        for _ in 0..500 {
+            let out = run_program(runtime, &["--root", root.to_str().unwrap(), "state", &id], None);
+            if out.stdout.contains("\"stopped\"") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        seen.extend(after_stop.iter().map(call));
+        seen
+    };
+    let (runc, skiff) = (codes(RUNC), codes(SKIFF));
+    for (theirs, ours) in runc.iter().zip(&skiff) {
+        assert_eq!(ours, theirs, "skiff's exit status differs from runc's");
+    }
+    assert_eq!(runc.len(), skiff.len());
+}
