@@ -42,6 +42,9 @@ default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
 network_config_dir = "$PD/net"
 
 [engine]
+# As a user adds skiff beside crun and runc: podman then passes --log-format=json --log and
+# reads the runtime's error from that file (podman's default list names only its known ones).
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "skiff"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$PD/events.log"
@@ -86,6 +89,10 @@ RUN; check_rc "run --rm: exit status 3 passes through" 3 "${P[@]}" "${RUNARGS[@]
 RUN; check_out "run --rm: seccomp mode $SECCOMP_MODE inside (SECCOMP_OPT='$SECCOMP_OPT')" "Seccomp: $SECCOMP_MODE" \
     "${P[@]}" "${RUNARGS[@]}" --rm --name $NAME $IMG sh -c 'grep "^Seccomp:" /proc/self/status | tr -s "\t " " "'
 RUN; check_rc "run --rm of a missing command: 127" 127 "${P[@]}" "${RUNARGS[@]}" --rm --name $NAME $IMG /nonexistent
+if [ "${SKIFF_ENGINE_TRACE:-1}" != 0 ]; then
+    # (podman read that error from the runtime's JSON log: runtime_supports_json names it)
+    check_match "podman calls the runtime with --log-format json" "log-format.json" "$(grep -h -- '--log' "$W/logs/runtime-argv.log" | tail -n 3)"
+fi
 RUN; check_tty "run --rm -it on a terminal: tty is /dev/pts/N" '^/dev/pts/[0-9]+\|run-tty-ok\|?$' \
     "${P[@]}" "${RUNARGS[@]}" --rm -it --name $NAME $IMG sh -c 'tty; echo run-tty-ok'
 RUN; check_out "run --rm --memory 64m --pids-limit 50: limits seen inside" "67108864 50" \
