@@ -729,26 +729,31 @@ mod tests {
         );
     }
 
+    /// Rules the kernel must merge (4:1), subtract from (4:2) and empty (4:3) per device.
+    fn merging_rules() -> Vec<DeviceRule> {
+        let char_rule = |allow, minor, access| rule(allow, DeviceKind::Char, Some(4), Some(minor), access);
+        vec![
+            deny_all(),
+            char_rule(true, 1, "r"),
+            char_rule(true, 2, "rwm"),
+            char_rule(true, 1, "w"),
+            char_rule(false, 2, "m"),
+            char_rule(true, 3, "r"),
+            char_rule(false, 3, "r"),
+        ]
+    }
+
     #[test]
     fn v1_writes_merge_subtract_and_reset() {
         let char_rule = |allow, major, minor, access| rule(allow, DeviceKind::Char, major, minor, access);
         // Written as listed (the kernel merges and subtracts per device as the emulator does).
-        let rules = [
-            deny_all(),
-            char_rule(true, Some(4), Some(1), "r"),
-            char_rule(true, Some(4), Some(1), "w"),
-            char_rule(true, Some(4), Some(2), "rwm"),
-            char_rule(false, Some(4), Some(2), "m"),
-            char_rule(true, Some(4), Some(3), "r"),
-            char_rule(false, Some(4), Some(3), "r"),
-        ];
         assert_eq!(
-            v1_writes(&rules),
+            v1_writes(&merging_rules()),
             [
                 ("devices.deny", "a *:* rwm".to_owned()),
                 ("devices.allow", "c 4:1 r".to_owned()),
-                ("devices.allow", "c 4:1 w".to_owned()),
                 ("devices.allow", "c 4:2 rwm".to_owned()),
+                ("devices.allow", "c 4:1 w".to_owned()),
                 ("devices.deny", "c 4:2 m".to_owned()),
                 ("devices.allow", "c 4:3 r".to_owned()),
                 ("devices.deny", "c 4:3 r".to_owned()),
@@ -1071,17 +1076,7 @@ mod tests {
         let wanted: Vec<&str> = writes[1..].iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(listed, wanted);
         // Merged and subtracted per device by the kernel, as the emulator computes.
-        let char_rule = |allow, major, minor, access| rule(allow, DeviceKind::Char, major, minor, access);
-        let rules = [
-            deny_all(),
-            char_rule(true, Some(4), Some(1), "r"),
-            char_rule(true, Some(4), Some(2), "rwm"),
-            char_rule(true, Some(4), Some(1), "w"),
-            char_rule(false, Some(4), Some(2), "m"),
-            char_rule(true, Some(4), Some(3), "r"),
-            char_rule(false, Some(4), Some(3), "r"),
-        ];
-        for (file, value) in &v1_writes(&rules) {
+        for (file, value) in &v1_writes(&merging_rules()) {
             std::fs::write(scratch.0.join(file), value).unwrap_or_else(|e| panic!("write {value} to {file}: {e}"));
         }
         let list = std::fs::read_to_string(scratch.0.join("devices.list")).expect("read devices.list");
