@@ -72,6 +72,12 @@ pub fn run_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Result<()
     hooks.iter().try_for_each(|hook| run_hook(point, hook, state))
 }
 
+/// Run every hook of a point whose failures are warnings (poststart, poststop): the spec
+/// says the remaining hooks and the lifecycle go on. Returns one warning per failed hook.
+pub fn run_all_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Vec<String> {
+    hooks.iter().filter_map(|hook| run_hook(point, hook, state).err()).map(|e| e.to_string()).collect()
+}
+
 fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookError> {
     let path = hook.path().clone();
     let args = hook.args().clone().unwrap_or_default();

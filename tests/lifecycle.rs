@@ -358,3 +358,24 @@ fn each_hook_runs_in_the_namespaces_the_spec_gives_with_the_containers_state() {
     assert!(pids.iter().all(|p| *p == pids[0] && *p > 1), "every hook got init's pid as the runtime sees it: {pids:?}");
     bundle.assert_nothing_left(&id);
 }
+
+/// runtime-spec: a failing poststart or poststop hook is a warning, and the remaining hooks
+/// and the lifecycle go on.
+#[test]
+fn a_failing_poststart_or_poststop_hook_does_not_stop_the_next() {
+    let mut bundle = TestBundle::new(&["true"]);
+    let log = bundle.dir.path().join("hooks.log");
+    let logging = |name: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("echo {name} >> {}", log.display())]});
+    let failing = json!({"path": "/bin/false"});
+    bundle.config["hooks"] = json!({
+        "poststart": [failing.clone(), logging("poststart-second")],
+        "poststop": [failing, logging("poststop-second")]
+    });
+    bundle.write_config();
+    let id = unique_id("hookfail");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("level=warning") && out.stderr.contains("poststart"), "a warning says so: {}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "poststart-second\npoststop-second\n");
+    bundle.assert_nothing_left(&id);
+}

@@ -67,7 +67,8 @@ fn poststop(state: &crate::state::State) -> Vec<String> {
     let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststop().clone()).filter(|h| !h.is_empty()) else {
         return Vec::new();
     };
-    let result = crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Stopped, None, &state.bundle, &state.annotations)
-        .and_then(|json| crate::hooks::run_hooks("poststop", &hooks, &json));
-    result.err().map(|e| vec![e.to_string()]).unwrap_or_default()
+    match crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Stopped, None, &state.bundle, &state.annotations) {
+        Ok(json) => crate::hooks::run_all_hooks("poststop", &hooks, &json),
+        Err(error) => vec![error.to_string()],
+    }
 }

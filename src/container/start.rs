@@ -2,7 +2,7 @@
 
 use oci_spec::runtime::ContainerState;
 
-use crate::hooks::{run_hooks, state_json};
+use crate::hooks::state_json;
 use crate::process::gate::open_gate;
 use crate::state::{ContainerId, StateStore};
 
@@ -30,7 +30,8 @@ fn poststart(container: &Loaded) -> Vec<String> {
     let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststart().clone()).filter(|h| !h.is_empty()) else {
         return Vec::new();
     };
-    let result = state_json(&state.id, ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)
-        .and_then(|json| run_hooks("poststart", &hooks, &json));
-    result.err().map(|e| vec![e.to_string()]).unwrap_or_default()
+    match state_json(&state.id, ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations) {
+        Ok(json) => crate::hooks::run_all_hooks("poststart", &hooks, &json),
+        Err(error) => vec![error.to_string()],
+    }
 }
