@@ -291,6 +291,19 @@ fn cgroups_path_absolute_and_relative() {
     let expected = PathBuf::from(&own_memory).join(&relative);
     assert!(out.stdout.lines().any(|l| l == format!("4:memory:{}", expected.display())), "{}", out.stdout);
     bundle.assert_nothing_left(&id);
+
+    // Parents made for a nested path go too, after a run and after a failed create.
+    let memory_root = Path::new("/sys/fs/cgroup/memory").join(own_memory.trim_start_matches('/'));
+    let nested = format!("nest-{id}/inner/leaf");
+    bundle.config["linux"]["cgroupsPath"] = json!(nested);
+    bundle.write_config();
+    assert_eq!(bundle.run(&id).code, 0);
+    assert!(!memory_root.join(format!("nest-{id}")).exists(), "parents made for the container are removed with it");
+    bundle.config["process"]["args"] = json!(["/no/such/program"]);
+    bundle.write_config();
+    assert_ne!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    assert!(!memory_root.join(format!("nest-{id}")).exists(), "a failed create leaves no parent cgroup");
+    bundle.assert_nothing_left(&id);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -60,6 +60,33 @@ pub(super) fn may_create(path: &Path) -> bool {
         return writable(&path.join("cgroup.procs"));
     }
     path.ancestors().find(|p| p.is_dir()).is_some_and(writable)
+}
+
+/// The topmost directory of `path` that does not exist yet (`path` itself when only it is
+/// missing): what creating it will make, and so what removing it may take away.
+pub(super) fn first_missing(path: &Path) -> Option<PathBuf> {
+    let mut missing = None;
+    let mut current = Some(path);
+    while let Some(dir) = current.filter(|d| !d.exists()) {
+        missing = Some(dir.to_path_buf());
+        current = dir.parent();
+    }
+    missing
+}
+
+/// Remove `leaf` with its sub-cgroups, then the parents made for it up to `made_from`, each
+/// only while empty (another container may have made a cgroup beside ours since).
+pub(super) fn remove_made(leaf: &Path, made_from: Option<&Path>) -> Result<(), CgroupError> {
+    remove_tree(leaf)?;
+    let Some(top) = made_from.filter(|top| leaf.starts_with(top) && *top != leaf) else { return Ok(()) };
+    let mut current = leaf.parent();
+    while let Some(dir) = current.filter(|d| d.starts_with(top)) {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+        current = dir.parent();
+    }
+    Ok(())
 }
 
 /// Make `path` and its missing parents. On v1 a new cpuset gets its parent's cpus and mems
@@ -192,6 +219,26 @@ pub(super) fn wait_until(dir: &Path, wanted: &'static str, mut done: impl FnMut(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parents_made_for_a_cgroup_go_with_it_while_empty() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("kept")).unwrap();
+        let leaf = root.path().join("kept/made/also-made/c1");
+        let top = first_missing(&leaf).unwrap();
+        assert_eq!(top, root.path().join("kept/made"));
+        create_dir_chain(&leaf, false).unwrap();
+        // A neighbour made under one of our parents meanwhile keeps that parent.
+        std::fs::create_dir(root.path().join("kept/made/neighbour")).unwrap();
+        remove_made(&leaf, Some(&top)).unwrap();
+        assert!(!root.path().join("kept/made/also-made").exists());
+        assert!(root.path().join("kept/made/neighbour").exists());
+        std::fs::remove_dir(root.path().join("kept/made/neighbour")).unwrap();
+        create_dir_chain(&leaf, false).unwrap();
+        remove_made(&leaf, Some(&top)).unwrap();
+        assert!(!top.exists() && root.path().join("kept").is_dir(), "what existed before stays");
+        assert_eq!(first_missing(root.path()), None);
+    }
 
     #[test]
     fn pids_of_a_tree_and_its_removal() {

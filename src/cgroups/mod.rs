@@ -289,6 +289,7 @@ impl<'de> Deserialize<'de> for ContainerCgroup {
             Saved::Legacy(Legacy { layout: Layout::Unified, dirs }) => ContainerCgroup::V2(v2::V2Cgroup {
                 root: PathBuf::from(CGROUP_ROOT),
                 path: dirs.into_iter().next().map(|d| d.path).unwrap_or_else(|| PathBuf::from(CGROUP_ROOT)),
+                made_from: None,
             }),
             Saved::Legacy(Legacy { layout, dirs }) => ContainerCgroup::V1(v1::V1Cgroup {
                 dirs,
@@ -346,9 +347,16 @@ impl ContainerCgroup {
     /// The manager for a new container: `cgroups_path` read for `driver`, placed on `host`.
     pub fn for_container(host: &HostCgroups, driver: Driver, cgroups_path: Option<&Path>, id: &str, rootless: bool) -> Result<ContainerCgroup, CgroupError> {
         match driver {
+            // The cgroupfs driver notes what it will have to make, to remove it again.
             Driver::Cgroupfs => Ok(match FsCgroup::locate(host, &path::cgroupfs_path(cgroups_path, id)?)? {
-                FsCgroup::V1(manager) => ContainerCgroup::V1(manager),
-                FsCgroup::V2(manager) => ContainerCgroup::V2(manager),
+                FsCgroup::V1(mut manager) => {
+                    manager.dirs.iter_mut().for_each(|dir| dir.made_from = fs::first_missing(&dir.path));
+                    ContainerCgroup::V1(manager)
+                }
+                FsCgroup::V2(mut manager) => {
+                    manager.made_from = fs::first_missing(&manager.path);
+                    ContainerCgroup::V2(manager)
+                }
             }),
             Driver::Systemd => {
                 // The path's form is checked first: a malformed path is the user's to fix

@@ -10,7 +10,7 @@ use std::time::Instant;
 use oci_spec::runtime::{LinuxResources, Spec};
 use serde::{Deserialize, Serialize};
 
-use super::fs::{FREEZE_TIMEOUT, check_unused, collect_pids, create_dir_chain, read_file, remove_tree, write_file};
+use super::fs::{FREEZE_TIMEOUT, check_unused, collect_pids, create_dir_chain, read_file, write_file};
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Layout, Manager, devices, stats};
 use crate::linux::mountinfo::{CgroupHierarchy, ProcessCgroup, cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
@@ -24,6 +24,10 @@ pub struct CgroupDir {
     pub unified: bool,
     /// Absolute path of the container's directory.
     pub path: PathBuf,
+    /// The topmost directory the cgroupfs driver had to make for it (itself or a parent),
+    /// removed again at delete if empty; none for the systemd driver, whose slices are its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_from: Option<PathBuf>,
 }
 
 /// A container's cgroup on a v1 or hybrid host.
@@ -47,7 +51,7 @@ impl V1Cgroup {
         let own = parse_proc_cgroup(&host.own_cgroup);
         let dirs: Vec<CgroupDir> = hierarchies
             .iter()
-            .map(|h| CgroupDir { controllers: h.controllers.clone(), unified: h.unified, path: directory_in(h, &own, requested) })
+            .map(|h| CgroupDir { controllers: h.controllers.clone(), unified: h.unified, path: directory_in(h, &own, requested), made_from: None })
             .collect();
         if dirs.is_empty() {
             return Err(CgroupError::NoCgroupFs(host.root.clone()));
@@ -232,7 +236,7 @@ impl Manager for V1Cgroup {
 
     fn destroy(&self) -> Result<(), CgroupError> {
         super::fs::kill_what_is_left(self)?;
-        self.dirs.iter().try_for_each(|dir| remove_tree(&dir.path))
+        self.dirs.iter().try_for_each(|dir| super::fs::remove_made(&dir.path, dir.made_from.as_deref()))
     }
 
     fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
@@ -302,7 +306,7 @@ mod tests {
         let cgroup = V1Cgroup {
             dirs: ["memory", "devices"]
                 .iter()
-                .map(|c| CgroupDir { controllers: vec![c.to_string()], unified: false, path: root.path().join(c).join("c1") })
+                .map(|c| CgroupDir { controllers: vec![c.to_string()], unified: false, path: root.path().join(c).join("c1"), made_from: None })
                 .collect(),
             unified_root: None,
         };

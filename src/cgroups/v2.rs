@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{LinuxResources, Spec};
 use serde::{Deserialize, Serialize};
 
-use super::fs::{check_unused, collect_pids, create_dir_chain, read_file, remove_tree, wait_until, write_file};
+use super::fs::{check_unused, collect_pids, create_dir_chain, read_file, wait_until, write_file};
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Manager, devices, stats};
 use crate::linux::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
@@ -21,6 +21,9 @@ pub struct V2Cgroup {
     pub root: PathBuf,
     /// The container's directory.
     pub path: PathBuf,
+    /// The topmost directory the cgroupfs driver had to make for it (see v1's `CgroupDir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_from: Option<PathBuf>,
 }
 
 impl V2Cgroup {
@@ -39,7 +42,7 @@ impl V2Cgroup {
             let own_path = Path::new(own_path).strip_prefix(&hierarchy.root).unwrap_or(Path::new(own_path));
             Path::new("/").join(own_path).join(requested)
         };
-        Ok(V2Cgroup { path: host.root.join(within.strip_prefix("/").unwrap_or(&within)), root: host.root.clone() })
+        Ok(V2Cgroup { path: host.root.join(within.strip_prefix("/").unwrap_or(&within)), root: host.root.clone(), made_from: None })
     }
 
     fn write_all(&self, writes: &[Write]) -> Result<(), CgroupError> {
@@ -150,7 +153,7 @@ impl Manager for V2Cgroup {
 
     fn destroy(&self) -> Result<(), CgroupError> {
         super::fs::kill_what_is_left(self)?;
-        remove_tree(&self.path)
+        super::fs::remove_made(&self.path, self.made_from.as_deref())
     }
 
     fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
@@ -241,7 +244,7 @@ mod tests {
     #[test]
     fn exec_sub_cgroups() {
         let root = tempfile::tempdir().unwrap();
-        let cgroup = V2Cgroup { root: root.path().into(), path: root.path().join("c1") };
+        let cgroup = V2Cgroup { root: root.path().into(), path: root.path().join("c1"), made_from: None };
         std::fs::create_dir_all(cgroup.path.join("sub")).unwrap();
         let sub = cgroup.sub_cgroup(&ExecCgroups::parse(&["sub".into()]).unwrap()).unwrap();
         assert_eq!(sub.clone_dir(false), Some(cgroup.path.join("sub").as_path()));
