@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, make a busybox bundle, run a container in it
 #   make test   the same set-up, then every test tier
 #   make bench  skiff, runc and crun side by side (not part of make test)
+#   make hot-symbols  regenerate the link order of the hot functions (perf, python3)
 
 SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
@@ -13,7 +14,7 @@ PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps l
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm test-vm-systemd bench clean
+.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -65,6 +66,11 @@ test-vm-systemd: build
 
 bench: build
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30
+
+# Regenerate link/hot-symbols.txt (the link order of the hot functions; needs perf and
+# python3). Not part of make test: a stale list only costs resident memory, never correctness.
+hot-symbols: build
+	sh integration/hot-symbols.sh $(SKIFF) 200
 
 clean:
 	rm -rf $(WORK)
