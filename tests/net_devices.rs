@@ -91,3 +91,32 @@ fn net_device_refusals() {
     bundle.assert_nothing_left(&id);
     assert!(Veth::exists(&veth.host), "a refused create leaves the device where it was");
 }
+
+/// A network namespace joined by path gets the device (init joins it only after the clone).
+#[test]
+fn a_joined_network_namespace_gets_the_device() {
+    let veth = Veth::new("skj");
+    let netns = format!("skiff-test-{}", std::process::id());
+    let out = ip(&["netns", "add", &netns]);
+    assert_eq!(out.code, 0, "ip netns add: {}", out.stderr);
+    struct Netns(String);
+    impl Drop for Netns {
+        fn drop(&mut self) {
+            ip(&["netns", "del", &self.0]);
+        }
+    }
+    let _netns = Netns(netns.clone());
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {"name": "joined0"} });
+    let mut namespaces: Vec<serde_json::Value> = bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
+    namespaces.push(json!({"type": "network", "path": format!("/run/netns/{netns}")}));
+    bundle.config["linux"]["namespaces"] = json!(namespaces);
+    bundle.write_config();
+    let id = unique_id("netdev-join");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let inside = ip(&["-n", &netns, "-o", "addr", "show", "joined0"]);
+    assert!(inside.code == 0 && inside.stdout.contains("inet 192.0.2.1/24"), "the device is in the joined namespace: {} {}", inside.stdout, inside.stderr);
+    assert!(!Veth::exists(&veth.host), "and no longer on the host");
+    bundle.assert_nothing_left(&id);
+}

@@ -466,9 +466,15 @@ pub fn v1_writes(rules: &[DeviceRule]) -> Vec<(&'static str, String)> {
     // A leading `a` rule is a reset of its own.
     let starts_with_reset = rules.first().is_some_and(|rule| rule.kind == DeviceKind::All);
     let mut writes = if starts_with_reset { Vec::new() } else { vec![(V1_DENY_FILE, "a *:* rwm".to_owned())] };
-    writes.extend(rules.iter().filter(|rule| !rule.access.is_empty()).map(|rule| {
+    // An `a` rule resets whatever its access says (in the kernel as in the emulator), so it
+    // is written as the full reset; other rules without access change nothing.
+    writes.extend(rules.iter().filter(|rule| rule.kind == DeviceKind::All || !rule.access.is_empty()).map(|rule| {
         let file = if rule.allow { V1_ALLOW_FILE } else { V1_DENY_FILE };
-        (file, format!("{} {} {}", rule.kind.letter(), v1_numbers(rule.major, rule.minor), rule.access))
+        let value = match rule.kind {
+            DeviceKind::All => "a *:* rwm".to_owned(),
+            _ => format!("{} {} {}", rule.kind.letter(), v1_numbers(rule.major, rule.minor), rule.access),
+        };
+        (file, value)
     }));
     writes
 }
@@ -770,6 +776,9 @@ mod tests {
             v1_writes(&rules),
             [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned()), ("devices.deny", "a *:* rwm".to_owned())]
         );
+        // An `a` rule is a full reset whatever access it names.
+        let partial_reset = [rule(true, DeviceKind::All, None, None, "r"), char_rule(false, Some(4), None, "w")];
+        assert_eq!(v1_writes(&partial_reset), [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned())]);
         // Rules that do not start with a reset get one: the emulator starts from deny-all.
         assert_eq!(
             v1_writes(&[char_rule(true, Some(4), Some(1), "r")]),

@@ -51,12 +51,13 @@ fn in_namespace<T>(namespace: BorrowedFd, work: impl FnOnce() -> Result<T, SysEr
     result
 }
 
-/// Move each device into the network namespace of process `pid`.
-pub fn move_devices(moves: &[(String, String)], pid: i32) -> Result<(), SysError> {
+/// Move each device into the network namespace at `namespace` (`/proc/<init>/ns/net`, or
+/// the path of a joined one).
+pub fn move_devices(moves: &[(String, String)], namespace: &std::path::Path) -> Result<(), SysError> {
     if moves.is_empty() {
         return Ok(());
     }
-    let namespace = super::open_fd(std::path::Path::new(&format!("/proc/{pid}/ns/net")), nix::fcntl::OFlag::O_RDONLY, "open")?;
+    let namespace = super::open_fd(namespace, nix::fcntl::OFlag::O_RDONLY, "open")?;
     let mut host = Netlink::open()?;
     for (host_name, name) in moves {
         let entry = format!("linux.netDevices[{host_name}]");

@@ -339,7 +339,13 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         write_oom_score_adj(pid, score)?;
     }
     // Before init goes on, so hooks and the container find them in place.
-    crate::linux::net_devices::move_devices(&request.bundle.net_device_moves(), pid)?;
+    // A joined network namespace is init's only once init has joined it: use its path.
+    let moves = request.bundle.net_device_moves();
+    if !moves.is_empty() {
+        let joined = namespaces.join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::Network).map(|(_, path)| path.clone());
+        let target = joined.unwrap_or_else(|| std::path::PathBuf::from(format!("/proc/{pid}/ns/net")));
+        crate::linux::net_devices::move_devices(&moves, &target)?;
+    }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;
