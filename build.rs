@@ -25,9 +25,16 @@ fn order_hot_symbols() {
     println!("cargo:rerun-if-changed={}", list.display());
     println!("cargo:rerun-if-env-changed=SKIFF_NO_SYMBOL_ORDER");
     let lld_default = std::env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu") && rustc_minor().is_some_and(|minor| minor >= 90);
-    if lld_default && list.is_file() && std::env::var_os("SKIFF_NO_SYMBOL_ORDER").is_none() {
-        println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", list.display());
-        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    // A linker chosen by flags (-C linker=, -fuse-ld=, linker features) may not be lld.
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let linker_chosen = ["linker", "fuse-ld", "link-self-contained"].iter().any(|f| flags.contains(f))
+        || std::env::vars().any(|(k, _)| k.starts_with("CARGO_TARGET_") && k.ends_with("_LINKER"));
+    if lld_default && !linker_chosen && list.is_file() && std::env::var_os("SKIFF_NO_SYMBOL_ORDER").is_none() {
+        // -Xlinker pairs: a comma in the path would split a -Wl, argument.
+        for arg in [format!("--symbol-ordering-file={}", list.display()), "--no-warn-symbol-ordering".into()] {
+            println!("cargo:rustc-link-arg-bins=-Xlinker");
+            println!("cargo:rustc-link-arg-bins={arg}");
+        }
     }
 }
 

@@ -117,8 +117,11 @@ impl ResctrlRoot {
             let path = path.to_path_buf();
             move |source| ResctrlError::Io { op, path, source }
         };
-        if plan.owned {
+        // Made here: then ours to fill with the schemata (and, when it is the container's
+        // own, to remove at delete).
+        let made = if plan.owned {
             std::fs::create_dir(&dir).map_err(io("create group", &dir))?;
+            true
         } else if !dir.is_dir() {
             if plan.schemata.is_empty() {
                 return Err(ResctrlError::Invalid(format!(
@@ -127,7 +130,11 @@ impl ResctrlRoot {
                 )));
             }
             std::fs::create_dir(&dir).map_err(io("create group", &dir))?;
-        } else if !plan.schemata.is_empty() {
+            true
+        } else {
+            false
+        };
+        if !made && !plan.schemata.is_empty() {
             let current = std::fs::read_to_string(dir.join("schemata")).map_err(io("read", &dir.join("schemata")))?;
             if let Some(line) = plan.schemata.iter().find(|line| !schema_line_matches(&current, line)) {
                 return Err(ResctrlError::Invalid(format!("the existing group {} has another schema than {line:?}", dir.display())));
@@ -135,7 +142,7 @@ impl ResctrlRoot {
         }
         let group = RdtGroup { dir: dir.clone(), owned: plan.owned, monitor: plan.monitor.as_ref().map(|m| self.0.join(m)) };
         let result = (|| {
-            if plan.owned && !plan.schemata.is_empty() {
+            if made && !plan.schemata.is_empty() {
                 let text = plan.schemata.join("\n") + "\n";
                 std::fs::write(dir.join("schemata"), text).map_err(|source| {
                     let status = std::fs::read_to_string(self.0.join("info/last_cmd_status")).unwrap_or_default();
@@ -148,7 +155,11 @@ impl ResctrlRoot {
             Ok(())
         })();
         if let Err(error) = result {
-            let _ = remove(&group);
+            // Only what this call made: a monitoring group that already existed (a crashed
+            // create, the same id under another --root) is not ours.
+            if made {
+                let _ = std::fs::remove_dir(&dir);
+            }
             return Err(error);
         }
         Ok(group)
@@ -248,6 +259,12 @@ mod tests {
         clean(&group.dir); // (the real resctrl removes a group with its files)
         remove(&group).unwrap();
         assert!(!root.path().join("c1").exists(), "the container's own CLOS goes at delete");
+        // A named CLOS that does not exist, with a schema: made and filled (and kept at delete).
+        let new_named = plan(&rdt(r#"{"closID": "silver", "memBwSchema": "MB:0=30"}"#), "c1").unwrap();
+        let group = resctrl.prepare(&new_named).unwrap();
+        assert_eq!(std::fs::read_to_string(root.path().join("silver/schemata")).unwrap(), "MB:0=30\n");
+        remove(&group).unwrap();
+        assert!(root.path().join("silver").is_dir());
         // A named CLOS that does not exist and has no schema: an error, nothing made.
         let missing = plan(&rdt(r#"{"closID": "gold"}"#), "c1").unwrap();
         assert!(resctrl.prepare(&missing).unwrap_err().to_string().contains("must be made beforehand"));

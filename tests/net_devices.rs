@@ -120,3 +120,17 @@ fn a_joined_network_namespace_gets_the_device() {
     assert!(!Veth::exists(&veth.host), "and no longer on the host");
     bundle.assert_nothing_left(&id);
 }
+
+/// A name ending in `%d` is completed by the kernel, as the spec allows.
+#[test]
+fn a_percent_d_name_is_completed_by_the_kernel() {
+    let veth = Veth::new("skp");
+    let mut bundle = TestBundle::new(&["sh", "-c", "ip -o addr show"]);
+    bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {"name": "moved%d"} });
+    bundle.write_config();
+    let id = unique_id("netdev-pct");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.lines().any(|l| l.contains("moved0") && l.contains("inet 192.0.2.1/24")), "{}", out.stdout);
+    bundle.assert_nothing_left(&id);
+}

@@ -167,7 +167,7 @@ pub enum DeviceRuleError {
         /// The type given.
         kind: &'static str,
     },
-    /// A major or minor outside `0..=u32::MAX` (and not the `-1` wildcard).
+    /// A major or minor outside `0..u32::MAX` (and not the `-1` wildcard).
     #[error("invalid linux.resources.devices[{index}]: {field} {value} is out of range")]
     InvalidNumber {
         /// Position in `linux.resources.devices`.
@@ -227,7 +227,7 @@ const RUNC_ALLOWED_DEVICES: [(Option<&str>, DeviceRule); 11] = [
 ///
 /// Pure, so it can run with the other spec checks before anything is created. Fails where
 /// runc does: an empty access or a type other than `a`/`b`/`c` (runc's `CreateCgroupConfig`),
-/// a major or minor outside `0..=u32::MAX` other than the `-1` wildcard (refused by the v1
+/// a major or minor outside `0..u32::MAX` other than the `-1` wildcard (refused by the v1
 /// kernel and by runc's eBPF generator), or a rule that punches a hole into a wildcard
 /// exception (runc's devices emulator); see [`DeviceRuleError`].
 pub fn effective_rules(spec: &Spec) -> Result<Vec<DeviceRule>, DeviceRuleError> {
@@ -271,7 +271,8 @@ fn convert_spec_rule(index: usize, rule: &LinuxDeviceCgroup) -> Result<DeviceRul
     let number = |field: &'static str, value: Option<i64>| match value {
         // runc stores "absent" as -1, so an explicit -1 is a wildcard too.
         None | Some(-1) => Ok(None),
-        Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => Ok(Some(n)),
+        // u32::MAX itself is the v1 kernel's wildcard (`~0`): it would grant every device.
+        Some(n) if (0..i64::from(u32::MAX)).contains(&n) => Ok(Some(n)),
         Some(value) => Err(DeviceRuleError::InvalidNumber { index, field, value }),
     };
     Ok(DeviceRule {
@@ -693,6 +694,11 @@ mod tests {
         assert!(matches!(
             bad(serde_json::json!([{"allow": true, "type": "c", "major": -4, "access": "r"}])),
             DeviceRuleError::InvalidNumber { index: 0, field: "major", value: -4 }
+        ));
+        // u32::MAX is the v1 kernel's own wildcard: refused, not silently widened.
+        assert!(matches!(
+            bad(serde_json::json!([{"allow": true, "type": "c", "major": 4294967295u64, "minor": 1, "access": "r"}])),
+            DeviceRuleError::InvalidNumber { index: 0, field: "major", value: 4294967295 }
         ));
     }
 

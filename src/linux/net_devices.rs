@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use nix::errno::Errno;
 use oci_spec::runtime::LinuxNetDevice;
 
 use super::SysError;
@@ -63,12 +62,27 @@ pub fn move_devices(moves: &[(String, String)], namespace: &std::path::Path) -> 
         let entry = format!("linux.netDevices[{host_name}]");
         let index = interface_index(host_name).map_err(|e| e.within(&entry))?;
         host.set_up(index, host_name, false).map_err(|e| e.within(&entry))?;
-        let addresses = host.addresses(index, host_name).map_err(|e| e.within(&entry))?;
-        host.move_to(index, host_name, name, namespace.as_fd()).map_err(|e| e.within(&entry))?;
+        // A `%d` name is the kernel's pick: move under a name of our own, find the device by
+        // it, then rename it by the pattern.
+        let moved_as = if name.contains("%d") { format!("skiffmv{index}") } else { name.clone() };
+        let moved = host.addresses(index, host_name).and_then(|addresses| {
+            host.move_to(index, host_name, &moved_as, namespace.as_fd())?;
+            Ok(addresses)
+        });
+        let addresses = match moved {
+            Ok(addresses) => addresses,
+            Err(error) => {
+                // Still on the host: give it back as it was.
+                let _ = host.set_up(index, host_name, true);
+                return Err(error.within(&entry));
+            }
+        };
         in_namespace(namespace.as_fd(), || {
             let mut inside = Netlink::open()?;
-            // A `%d` name is the kernel's choice: the device kept its index if it was free.
-            let moved = if name.contains("%d") { index_kept(index, name)? } else { interface_index(name)? };
+            let moved = interface_index(&moved_as)?;
+            if moved_as != *name {
+                inside.rename(moved, &moved_as, name)?;
+            }
             for address in &addresses {
                 inside.add_address(moved, name, address)?;
             }
@@ -77,22 +91,6 @@ pub fn move_devices(moves: &[(String, String)], namespace: &std::path::Path) -> 
         .map_err(|e| e.within(&entry))?;
     }
     Ok(())
-}
-
-/// The device at `index` in this namespace, if its name fits the `%d` pattern.
-fn index_kept(index: i32, pattern: &str) -> Result<i32, SysError> {
-    let mut buffer = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: a buffer of IF_NAMESIZE bytes, as if_indextoname requires.
-    let found = unsafe { libc::if_indextoname(index as u32, buffer.as_mut_ptr()) };
-    let prefix = pattern.split("%d").next().unwrap_or_default();
-    if !found.is_null() {
-        // SAFETY: if_indextoname wrote a NUL-terminated name into the buffer.
-        let name = unsafe { std::ffi::CStr::from_ptr(buffer.as_ptr()) }.to_string_lossy().into_owned();
-        if name.starts_with(prefix) {
-            return Ok(index);
-        }
-    }
-    Err(SysError::new("find the moved device", format!("{pattern} (it did not keep index {index})"), Errno::ENODEV))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ const IFLA_IFNAME: u16 = 3;
 const IFLA_NET_NS_FD: u16 = 28;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
+const IFA_BROADCAST: u16 = 4;
 const IFA_FLAGS: u16 = 8;
 const IFA_F_PERMANENT: u32 = 0x80;
 const RT_SCOPE_UNIVERSE: u8 = 0;
@@ -37,6 +38,20 @@ pub struct Address {
     prefix: u8,
     local: Vec<u8>,
     peer: Vec<u8>,
+    broadcast: Vec<u8>,
+}
+
+impl std::fmt::Display for Address {
+    /// `192.0.2.1/24`, `2001:db8::1/64`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes = if self.local.is_empty() { &self.peer } else { &self.local };
+        let ip = match bytes.len() {
+            4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes.as_slice()).unwrap_or_default()),
+            16 => std::net::IpAddr::from(<[u8; 16]>::try_from(bytes.as_slice()).unwrap_or_default()),
+            _ => return write!(f, "{bytes:?}/{}", self.prefix),
+        };
+        write!(f, "{ip}/{}", self.prefix)
+    }
 }
 
 /// A route netlink socket, in the network namespace it was opened in.
@@ -126,17 +141,18 @@ fn permanent_addresses(buffer: &[u8], index: i32) -> Vec<Address> {
         if address_index != index || scope != RT_SCOPE_UNIVERSE {
             continue;
         }
-        let (mut flags, mut local, mut peer) = (short_flags, Vec::new(), Vec::new());
+        let (mut flags, mut local, mut peer, mut broadcast) = (short_flags, Vec::new(), Vec::new(), Vec::new());
         for (attribute, value) in attributes(&payload[8..]) {
             match attribute {
                 IFA_FLAGS if value.len() == 4 => flags = u32::from_ne_bytes([value[0], value[1], value[2], value[3]]),
                 IFA_LOCAL => local = value.to_vec(),
                 IFA_ADDRESS => peer = value.to_vec(),
+                IFA_BROADCAST => broadcast = value.to_vec(),
                 _ => {}
             }
         }
         if flags & IFA_F_PERMANENT != 0 && !(local.is_empty() && peer.is_empty()) {
-            found.push(Address { family, prefix, local, peer });
+            found.push(Address { family, prefix, local, peer, broadcast });
         }
     }
     found
@@ -215,6 +231,12 @@ impl Netlink {
             .map_err(|errno| SysError::new("move network device", format!("{name} into the container's network namespace as {new_name}"), errno))
     }
 
+    /// Rename interface `index` to `new_name` (a `%d` pattern lets the kernel pick the number).
+    pub fn rename(&mut self, index: i32, name: &str, new_name: &str) -> Result<(), SysError> {
+        let message = Message::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, &link_header(index, 0, 0)).attribute(IFLA_IFNAME, &name_bytes(new_name));
+        self.request(message).map_err(|errno| SysError::new("rename network device", format!("{name} to {new_name}"), errno))
+    }
+
     /// The permanent, global addresses of interface `index`.
     pub fn addresses(&mut self, index: i32, name: &str) -> Result<Vec<Address>, SysError> {
         let message = Message::new(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &[0u8; 8]);
@@ -233,7 +255,10 @@ impl Netlink {
         if !address.peer.is_empty() {
             message = message.attribute(IFA_ADDRESS, &address.peer);
         }
-        self.request(message).map_err(|errno| SysError::new("add address", format!("{:?}/{} to {name}", address.local, address.prefix), errno))
+        if !address.broadcast.is_empty() {
+            message = message.attribute(IFA_BROADCAST, &address.broadcast);
+        }
+        self.request(message).map_err(|errno| SysError::new("add address", format!("{address} to {name}"), errno))
     }
 }
 
@@ -283,7 +308,8 @@ mod tests {
         dump.extend(address(3, 0, 0, [192, 0, 2, 3])); // not permanent (DHCP, say)
         dump.extend(address(4, 0, 0x80, [192, 0, 2, 4])); // another device
         let kept = permanent_addresses(&dump, 3);
-        assert_eq!(kept, vec![Address { family: 2, prefix: 24, local: vec![192, 0, 2, 1], peer: vec![192, 0, 2, 1] }]);
+        assert_eq!(kept, vec![Address { family: 2, prefix: 24, local: vec![192, 0, 2, 1], peer: vec![192, 0, 2, 1], broadcast: vec![] }]);
+        assert_eq!(kept[0].to_string(), "192.0.2.1/24");
     }
 
     #[test]

@@ -52,6 +52,23 @@ pub fn set_cpu_affinity(pid: i32, list: &str) -> Result<(), SysError> {
         .map_err(|errno| SysError::new("sched_setaffinity", format!("pid {pid} to CPUs {list}"), errno))
 }
 
+/// The calling thread's CPU mask, to put back after a temporary change.
+pub fn own_cpu_mask() -> Result<Vec<u64>, SysError> {
+    let mut mask = vec![0u64; (MAX_ID + 1) / 64];
+    // SAFETY: a writable buffer of the size passed.
+    check(unsafe { libc::syscall(libc::SYS_sched_getaffinity, 0, mask.len() * 8, mask.as_mut_ptr()) })
+        .map_err(|errno| SysError::new("sched_getaffinity", "the runtime", errno))?;
+    Ok(mask)
+}
+
+/// Put back a mask from [`own_cpu_mask`] on the calling thread.
+pub fn restore_own_cpu_mask(mask: &[u64]) -> Result<(), SysError> {
+    // SAFETY: a buffer of the size passed; the kernel only reads it.
+    check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, mask.len() * 8, mask.as_ptr()) })
+        .map(drop)
+        .map_err(|errno| SysError::new("sched_setaffinity", "the runtime, back to its own CPUs", errno))
+}
+
 /// Let `pid` run on every CPU its cpuset allows: an all-ones mask, which the kernel clamps
 /// to the cgroup's CPUs. Since Linux 6.2 joining a cpuset no longer resets a task's mask, so
 /// without this the runtime's own affinity (a `taskset` or systemd `CPUAffinity=` around the

@@ -81,6 +81,8 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     let affinity = request.process.exec_cpu_affinity().as_ref();
     let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.trim().is_empty());
     let (initial, last) = (affinity.and_then(|a| nonempty(a.initial())), affinity.and_then(|a| nonempty(a.cpu_affinity_final())));
+    // (the runtime's own mask is put back once the child exists: it only inherits `initial`)
+    let own_mask = initial.as_ref().map(|_| crate::linux::placement::own_cpu_mask()).transpose()?;
     if let Some(cpus) = &initial {
         crate::linux::placement::set_cpu_affinity(0, cpus)?;
     }
@@ -102,6 +104,9 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         }
         Forked::Parent(pid) => pid,
     };
+    if let Some(mask) = &own_mask {
+        crate::linux::placement::restore_own_cpu_mask(mask)?;
+    }
     drop(saved_pid_namespace);
     drop(child_end);
     drop(cgroup_dir);

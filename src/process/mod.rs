@@ -400,7 +400,10 @@ fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> Proc
     if status == ExitStatus::Signal(Signal::SIGKILL) {
         if let Some(cgroup) = cgroup.filter(|cgroup| cgroup.oom_kills() > 0) {
             let memory = cgroup.stats().map(|stats| stats.memory.usage).unwrap_or_default();
-            return ProcessError::OomKilled { limit: memory.limit, peak: memory.max };
+            // Only a limit of the container's own explains it (not a host-wide OOM).
+            if memory.limit > 0 && memory.limit < 1 << 62 {
+                return ProcessError::OomKilled { limit: memory.limit, peak: memory.max };
+            }
         }
     }
     ProcessError::Exited { who: "container init", status }
