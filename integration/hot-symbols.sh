@@ -3,8 +3,10 @@
 # sampled first, which build.rs hands to lld (--symbol-ordering-file) so they lie together.
 # Samples `perf record` (user time, 30 kHz) over RUNS rounds of run, create, start, state
 # and delete of a busybox bundle, then maps each sampled address to its (mangled) symbol.
-# Run it on a release binary built with the current list (names stay stable across edits;
-# a new toolchain renames them all, and then the list needs regenerating).
+# Run it on a binary from `cargo build --release` (make hot-symbols does): one built by
+# `cargo test` has the dev-dependencies' features in shared crates, and so other symbol
+# hashes. Names stay stable across edits; a new toolchain or dependency update renames many,
+# and then the list needs regenerating.
 #
 # usage: hot-symbols.sh SKIFF [RUNS]   (as root; needs perf (linux-perf) and python3)
 set -eu
