@@ -62,6 +62,7 @@ pub struct Bundle {
     rootfs: PathBuf,
     namespaces: NamespacePlan,
     rootfs_propagation: MsFlags,
+    net_device_moves: Vec<(String, String)>,
 }
 
 impl Bundle {
@@ -105,9 +106,7 @@ impl Bundle {
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
             return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace: add {\"type\": \"user\"} to linux.namespaces, or remove the mappings"));
         }
-        if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
-            validate_net_devices(linux, &namespaces)?;
-        }
+        let net_device_moves = plan_net_devices(linux, &namespaces)?;
         if let Some(policy) = linux.memory_policy() {
             crate::linux::placement::memory_policy_arguments(policy).map_err(|reason| invalid("linux.memoryPolicy", reason))?;
         }
@@ -139,7 +138,7 @@ impl Bundle {
             }
             validate_idmap(mount, linux)?;
         }
-        Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation })
+        Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation, net_device_moves })
     }
 
     /// The bundle directory (absolute).
@@ -185,9 +184,8 @@ impl Bundle {
     }
 
     /// `linux.netDevices` as moves (host name, name in the container), sorted; checked at load.
-    pub fn net_device_moves(&self) -> Vec<(String, String)> {
-        let devices = self.spec.linux().as_ref().and_then(|l| l.net_devices().clone()).unwrap_or_default();
-        crate::linux::net_devices::plan_moves(&devices).unwrap_or_default()
+    pub fn net_device_moves(&self) -> &[(String, String)] {
+        &self.net_device_moves
     }
 
     /// The annotations, for the state.
@@ -257,11 +255,11 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
     }
 }
 
-/// `linux.netDevices`: names the kernel takes, and a network namespace for them whose
+/// `linux.netDevices` as moves: names the kernel takes, and a network namespace for them whose
 /// identity is settled when init is cloned (the runtime moves them before init proceeds).
-fn validate_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &NamespacePlan) -> Result<(), BundleError> {
-    let devices = linux.net_devices().clone().unwrap_or_default();
-    crate::linux::net_devices::plan_moves(&devices).map_err(|reason| invalid("linux.netDevices", reason))?;
+fn plan_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &NamespacePlan) -> Result<Vec<(String, String)>, BundleError> {
+    let Some(devices) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) else { return Ok(Vec::new()) };
+    let moves = crate::linux::net_devices::plan_moves(devices).map_err(|reason| invalid("linux.netDevices", reason))?;
     if !namespaces.has(LinuxNamespaceType::Network) {
         return Err(invalid("linux.netDevices", "moving network devices needs a network namespace: add {\"type\": \"network\"} to linux.namespaces"));
     }
@@ -270,7 +268,7 @@ fn validate_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &Namespace
     if namespaces.creates(LinuxNamespaceType::Network) && (joins_user || (namespaces.creates(LinuxNamespaceType::User) && joins_other)) {
         return Err(invalid("linux.netDevices", "not supported when the new network namespace is made after joining namespaces by path; create the namespaces instead of joining them, or join the network namespace too"));
     }
-    Ok(())
+    Ok(moves)
 }
 
 /// `process.execCPUAffinity` lists, checked again here: oci-spec's pattern lets a backwards

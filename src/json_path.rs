@@ -32,7 +32,7 @@ enum Step {
 /// The path of the innermost value of `text` that holds the 1-based `line` and `column`
 /// (serde_json's position, the last byte it read). `None` at the top level, or where the
 /// text is not well-formed enough to walk.
-pub fn path_at(text: &[u8], line: usize, column: usize) -> Option<String> {
+fn path_at(text: &[u8], line: usize, column: usize) -> Option<String> {
     let target = offset_of(text, line, column)?;
     let mut path = Vec::new();
     match value(text, 0, target, &mut path, 0)? {

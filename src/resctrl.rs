@@ -189,17 +189,12 @@ fn schema_line_matches(schemata: &str, line: &str) -> bool {
 impl RdtGroup {
     /// Put `pid` in the group (and its monitoring group).
     pub fn add_process(&self, pid: i32) -> Result<(), ResctrlError> {
-        for dir in std::iter::once(&self.dir).chain(self.monitor.as_ref()) {
-            let tasks = dir.join("tasks");
-            std::fs::write(&tasks, pid.to_string()).map_err(|source| ResctrlError::Io { op: "write", path: tasks.clone(), source })?;
-        }
-        Ok(())
+        std::iter::once(&self.dir).chain(self.monitor.as_ref()).try_for_each(|dir| write_tasks(dir, pid))
     }
 
     /// Put an exec'd process in the CLOS (as runc does).
     pub fn add_exec(&self, pid: i32) -> Result<(), ResctrlError> {
-        let tasks = self.dir.join("tasks");
-        std::fs::write(&tasks, pid.to_string()).map_err(|source| ResctrlError::Io { op: "write", path: tasks, source })
+        write_tasks(&self.dir, pid)
     }
 
     /// `update --l3-cache-schema/--mem-bw-schema`: write the lines to the container's CLOS.
@@ -207,6 +202,12 @@ impl RdtGroup {
         let file = self.dir.join("schemata");
         std::fs::write(&file, lines.join("\n") + "\n").map_err(|source| ResctrlError::Io { op: "write", path: file, source })
     }
+}
+
+/// Write `pid` to the `tasks` file of group `dir`.
+fn write_tasks(dir: &Path, pid: i32) -> Result<(), ResctrlError> {
+    let tasks = dir.join("tasks");
+    std::fs::write(&tasks, pid.to_string()).map_err(|source| ResctrlError::Io { op: "write", path: tasks, source })
 }
 
 /// Remove what the container made: its monitoring group, and its CLOS if it owned it.

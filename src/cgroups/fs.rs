@@ -62,16 +62,15 @@ pub(super) fn may_create(path: &Path) -> bool {
     path.ancestors().find(|p| p.is_dir()).is_some_and(writable)
 }
 
+/// `path` and those of its parents that do not exist yet, deepest first.
+fn missing_dirs(path: &Path) -> Vec<&Path> {
+    path.ancestors().take_while(|dir| !dir.exists()).collect()
+}
+
 /// The topmost directory of `path` that does not exist yet (`path` itself when only it is
 /// missing): what creating it will make, and so what removing it may take away.
 pub(super) fn first_missing(path: &Path) -> Option<PathBuf> {
-    let mut missing = None;
-    let mut current = Some(path);
-    while let Some(dir) = current.filter(|d| !d.exists()) {
-        missing = Some(dir.to_path_buf());
-        current = dir.parent();
-    }
-    missing
+    missing_dirs(path).last().map(|dir| dir.to_path_buf())
 }
 
 /// Remove `leaf` with its sub-cgroups, then the parents made for it up to `made_from`, each
@@ -79,12 +78,11 @@ pub(super) fn first_missing(path: &Path) -> Option<PathBuf> {
 pub(super) fn remove_made(leaf: &Path, made_from: Option<&Path>) -> Result<(), CgroupError> {
     remove_tree(leaf)?;
     let Some(top) = made_from.filter(|top| leaf.starts_with(top) && *top != leaf) else { return Ok(()) };
-    let mut current = leaf.parent();
-    while let Some(dir) = current.filter(|d| d.starts_with(top)) {
+    // Upwards, stopping at the first that is not empty (or not ours to remove).
+    for dir in leaf.ancestors().skip(1).take_while(|dir| dir.starts_with(top)) {
         if fs::remove_dir(dir).is_err() {
             break;
         }
-        current = dir.parent();
     }
     Ok(())
 }
@@ -92,16 +90,7 @@ pub(super) fn remove_made(leaf: &Path, made_from: Option<&Path>) -> Result<(), C
 /// Make `path` and its missing parents. On v1 a new cpuset gets its parent's cpus and mems
 /// (the kernel starts it empty and would refuse tasks).
 pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {
-    let mut missing = Vec::new();
-    let mut current = path;
-    while !current.exists() {
-        missing.push(current.to_path_buf());
-        match current.parent() {
-            Some(parent) => current = parent,
-            None => break,
-        }
-    }
-    for dir in missing.iter().rev() {
+    for dir in missing_dirs(path).into_iter().rev() {
         match fs::create_dir(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}

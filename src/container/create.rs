@@ -73,7 +73,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         if options.rootless {
             return Err(crate::bundle::BundleError::Invalid { field: "linux.netDevices", reason: "moving host network devices needs root; rootless containers cannot".into() }.into());
         }
-        crate::linux::net_devices::check_present(&moves)?;
+        crate::linux::net_devices::check_present(moves)?;
     }
     // Intel RDT: planned, and resctrl found, before anything exists.
     let rdt = linux

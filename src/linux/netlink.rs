@@ -116,6 +116,11 @@ fn messages(buffer: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
+/// The (negative errno, or 0 for an acknowledgement) code of an NLMSG_ERROR message.
+fn error_code(kind: u16, payload: &[u8]) -> Option<i32> {
+    (kind == NLMSG_ERROR).then(|| payload.get(..4)?.try_into().ok().map(i32::from_ne_bytes)).flatten()
+}
+
 /// The attributes after a fixed part: (type, data).
 fn attributes(data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     let mut at = 0;
@@ -182,8 +187,7 @@ impl Netlink {
         loop {
             let received = nix::sys::socket::recv(self.socket.as_raw_fd(), &mut buffer, MsgFlags::empty())?;
             for (kind, payload) in messages(&buffer[..received]) {
-                if kind == NLMSG_ERROR && payload.len() >= 4 {
-                    let code = i32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                if let Some(code) = error_code(kind, payload) {
                     return if code == 0 { Ok(()) } else { Err(Errno::from_raw(-code)) };
                 }
             }
@@ -199,16 +203,12 @@ impl Netlink {
             let received = nix::sys::socket::recv(self.socket.as_raw_fd(), &mut buffer, MsgFlags::empty())?;
             let chunk = &buffer[..received];
             for (kind, payload) in messages(chunk) {
-                match kind {
-                    NLMSG_DONE => {
-                        all.extend_from_slice(chunk);
-                        return Ok(all);
-                    }
-                    NLMSG_ERROR if payload.len() >= 4 => {
-                        let code = i32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]);
-                        return Err(Errno::from_raw(-code));
-                    }
-                    _ => {}
+                if kind == NLMSG_DONE {
+                    all.extend_from_slice(chunk);
+                    return Ok(all);
+                }
+                if let Some(code) = error_code(kind, payload) {
+                    return Err(Errno::from_raw(-code));
                 }
             }
             all.extend_from_slice(chunk);

@@ -46,10 +46,15 @@ pub fn set_cpu_affinity(pid: i32, list: &str) -> Result<(), SysError> {
     if mask.iter().all(|w| *w == 0) {
         return Err(SysError::new("sched_setaffinity", format!("{list:?}: names no CPU"), Errno::EINVAL));
     }
+    apply_mask(pid, &mask, format_args!("pid {pid} to CPUs {list}"))
+}
+
+/// `sched_setaffinity(2)` of `pid` (0: the caller) to `mask`; `target` names it in errors.
+fn apply_mask(pid: i32, mask: &[u64], target: impl std::fmt::Display) -> Result<(), SysError> {
     // SAFETY: a buffer of the size passed; the kernel only reads it.
     check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, mask.len() * 8, mask.as_ptr()) })
         .map(drop)
-        .map_err(|errno| SysError::new("sched_setaffinity", format!("pid {pid} to CPUs {list}"), errno))
+        .map_err(|errno| SysError::new("sched_setaffinity", target, errno))
 }
 
 /// The calling thread's CPU mask, to put back after a temporary change.
@@ -63,10 +68,7 @@ pub fn own_cpu_mask() -> Result<Vec<u64>, SysError> {
 
 /// Put back a mask from [`own_cpu_mask`] on the calling thread.
 pub fn restore_own_cpu_mask(mask: &[u64]) -> Result<(), SysError> {
-    // SAFETY: a buffer of the size passed; the kernel only reads it.
-    check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, mask.len() * 8, mask.as_ptr()) })
-        .map(drop)
-        .map_err(|errno| SysError::new("sched_setaffinity", "the runtime, back to its own CPUs", errno))
+    apply_mask(0, mask, "the runtime, back to its own CPUs")
 }
 
 /// Let `pid` run on every CPU its cpuset allows: an all-ones mask, which the kernel clamps
@@ -74,11 +76,7 @@ pub fn restore_own_cpu_mask(mask: &[u64]) -> Result<(), SysError> {
 /// without this the runtime's own affinity (a `taskset` or systemd `CPUAffinity=` around the
 /// engine) would leak into the container.
 pub fn reset_cpu_affinity(pid: i32) -> Result<(), SysError> {
-    let mask = vec![u64::MAX; (MAX_ID + 1) / 64];
-    // SAFETY: a buffer of the size passed; the kernel only reads it.
-    check(unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, mask.len() * 8, mask.as_ptr()) })
-        .map(drop)
-        .map_err(|errno| SysError::new("sched_setaffinity", format!("pid {pid} to every CPU of its cpuset"), errno))
+    apply_mask(pid, &[u64::MAX; (MAX_ID + 1) / 64], format_args!("pid {pid} to every CPU of its cpuset"))
 }
 
 /// The `set_mempolicy(2)` arguments for a memory policy: mode with its flags, and the node

@@ -73,9 +73,6 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         None
     };
     let child_namespaces = if late_pid { namespaces } else { namespaces - CloneFlags::CLONE_NEWPID };
-    // Moving into a cgroup needs write access to the common ancestor of ours and it: a
-    // rootless runtime outside its systemd instance lacks it; then the manager places the
-    // process after the clone.
     // execCPUAffinity.initial: the runtime runs there, and the child inherits it until it is
     // in the container's cgroup.
     let affinity = request.process.exec_cpu_affinity().as_ref();
@@ -86,6 +83,9 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
     if let Some(cpus) = &initial {
         crate::linux::placement::set_cpu_affinity(0, cpus)?;
     }
+    // Moving into a cgroup needs write access to the common ancestor of ours and it: a
+    // rootless runtime outside its systemd instance lacks it; then the manager places the
+    // process after the clone.
     let (forked, cloned_into) = match clone_process(CloneFlags::empty(), cgroup_dir.as_ref().map(|fd| fd.as_raw_fd())) {
         Err(error) if cgroup_dir.is_some() && matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => {
             (clone_process(CloneFlags::empty(), None)?, false)

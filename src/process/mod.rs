@@ -344,7 +344,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     if !moves.is_empty() {
         let joined = namespaces.join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::Network).map(|(_, path)| path.clone());
         let target = joined.unwrap_or_else(|| std::path::PathBuf::from(format!("/proc/{pid}/ns/net")));
-        crate::linux::net_devices::move_devices(&moves, &target)?;
+        crate::linux::net_devices::move_devices(moves, &target)?;
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
