@@ -45,8 +45,9 @@ impl Drop for Veth {
 #[test]
 fn a_host_device_moves_in_renamed_with_its_address() {
     let veth = Veth::new("skn");
-    // The container writes what it sees to a file the test reads.
-    let mut bundle = TestBundle::new(&["sh", "-c", "(ip -o link show eth1; ip -o addr show eth1) > /run/out 2>&1; sleep 1000"]);
+    // The container writes what it sees to a file the test reads, whole: renamed into place
+    // only when both commands are done, or the test could read the first line alone.
+    let mut bundle = TestBundle::new(&["sh", "-c", "(ip -o link show eth1; ip -o addr show eth1) > /run/out.part 2>&1; mv /run/out.part /run/out; sleep 1000"]);
     bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {"name": "eth1"} });
     let shared = bundle.dir.path().to_str().unwrap().to_string();
     bundle.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/run", "type": "bind", "source": shared, "options": ["rbind", "rw"]}));

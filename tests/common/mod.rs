@@ -234,7 +234,8 @@ fn processes() -> Vec<(i32, String)> {
         .collect()
 }
 
-/// Wait until `path` holds content (a pid file), up to five seconds.
+/// The text of `path` once it exists and is not empty, up to five seconds. A writer that
+/// writes in steps must rename a finished file into place.
 pub fn wait_for_file(path: &Path) -> String {
     for _ in 0..500 {
         if let Ok(text) = fs::read_to_string(path) {
