@@ -8,13 +8,17 @@ SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
-# podman's default seccomp profile; the last line: the cgroup v2 VM and the systemd VM).
+# podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test).
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
-            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2
+            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
+            umoci protobuf-compiler
 CARGO    ?= cargo
 
-.PHONY: all deps build bundle run test test-host test-engines test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \
+    jq -r 'select(.profile.test and .target.name == "cri") | .executable'
+
+.PHONY: all deps build bundle run test test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -43,7 +47,7 @@ run: bundle
 # runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
 # a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
 # systemd for the systemd cgroup driver and the engines in their default configuration.
-test: test-host test-engines test-fuzz test-vm test-vm-systemd
+test: test-host test-engines test-cri test-fuzz test-vm test-vm-systemd
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build
@@ -51,6 +55,11 @@ test-host: build
 
 test-engines: build
 	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
+
+# containerd's CRI plugin with the handlers skiff and runc, driven by the CRI client test
+# (integration/cri: k8s-cri + tonic), the calls a kubelet makes; the two handlers compared.
+test-cri: build
+	bin=$$($(CRI_TEST_BIN)) && bash integration/engines/cri.sh $(CURDIR)/$(SKIFF) "$$bin"
 
 # libFuzzer through cargo-fuzz (installed from crates.io by the script when missing).
 FUZZ_SECONDS ?= 60

@@ -221,16 +221,19 @@ make_rootfs() {
     fi
 }
 
-# start_containerd DIR: a private containerd with root, state, sockets and opt dir in DIR and
-# the CRI plugin off; sets CTD_SOCK and CTD_PID; ends the suite if it does not answer.
+# start_containerd DIR [CRI_TOML]: a private containerd with root, state, sockets and opt dir in
+# DIR; the CRI plugin off, or on with CRI_TOML (its [plugins."io.containerd.grpc.v1.cri"]
+# tables) appended to the configuration. Sets CTD_SOCK and CTD_PID; ends the suite if it does
+# not answer.
 start_containerd() {
-    local d=$1
+    local d=$1 cri_toml=${2:-} cri='"io.containerd.grpc.v1.cri", '
+    [ -z "$cri_toml" ] || cri=""
     mkdir -p "$d"
     cat > "$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
 state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = [$cri"io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 
 [grpc]
   address = "$d/containerd.sock"
@@ -247,6 +250,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "$d/opt"
+$cri_toml
 EOF
     CTD_SOCK=$d/containerd.sock
     start_daemon containerd "$W/logs/containerd.log" containerd --config "$d/config.toml"

@@ -1,0 +1,1 @@
+//! Nothing: this package is its test, `tests/cri.rs`, run by `integration/engines/cri.sh`.
