@@ -69,9 +69,10 @@ test-fuzz: deps
 test-vm: build
 	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)
 
-# systemd as PID 1 (v2, then v1): the systemd cgroup driver beside runc, the engines' defaults.
+# systemd as PID 1 (v2, then v1): the systemd cgroup driver beside runc, the engines' defaults
+# (the CRI tier too, with SystemdCgroup = true).
 test-vm-systemd: build
-	sh integration/vm-systemd/systemd-suite.sh $(SKIFF)
+	bin=$$($(CRI_TEST_BIN)) && sh integration/vm-systemd/systemd-suite.sh $(SKIFF) "$$bin"
 
 bench: build
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30

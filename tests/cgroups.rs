@@ -420,6 +420,28 @@ fn kill_all_of_a_stopped_container_succeeds_like_runc() {
     bundle.assert_nothing_left(&id);
 }
 
+/// systemd removes a scope's cgroup as soon as its last process is gone; containerd's CRI
+/// plugin then sends `kill --all ID 9` and retries for minutes while it fails (the systemd VM
+/// found it). Here the same situation with cgroupfs: the stopped container's cgroup
+/// directories removed behind its back; `kill --all` and `delete` still succeed, as runc's do.
+#[test]
+fn kill_all_and_delete_succeed_when_the_cgroup_is_already_gone() {
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("cgroupgone");
+    assert_eq!(bundle.skiff(&["run", "--keep", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(bundle.state_root().join(&id).join("state.json")).unwrap()).unwrap();
+    let dirs = saved["cgroup"]["v1"]["dirs"].as_array().expect("a v1 cgroup on this host").clone();
+    for dir in &dirs {
+        let path = dir["path"].as_str().unwrap();
+        std::fs::remove_dir(path).unwrap_or_else(|e| panic!("rmdir {path}: {e}"));
+    }
+    let out = bundle.skiff(&["kill", "--all", &id, "9"]);
+    assert_eq!(out.code, 0, "kill --all with the cgroup gone: {}", out.stderr);
+    let out = bundle.skiff(&["delete", &id]);
+    assert_eq!(out.code, 0, "delete with the cgroup gone: {}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
 /// `--systemd-cgroup`: a malformed `slice:prefix:name` is refused wherever skiff runs; on a
 /// host whose PID 1 is not systemd (this one: the systemd driver itself is tested in the
 /// systemd VM tier) the driver is a clear error. Nothing is left either way.

@@ -4,6 +4,7 @@
 # default systemd configuration driving skiff. The guest's root is the host's, so every tool
 # installed on the host is here; skiff itself comes in as $FILES/skiff.
 #   $FILES/sections: which sections to run (default: "driver errors engines rootless timing")
+#   $FILES/cri-test, cri.sh, lib.sh, mk-rootfs.sh, pause.c: the CRI tier (section cri)
 # Output: "ok: ..." and "FAIL: ..." per check, "summary: ..." at the end. Exit status: the
 # number of failures (capped at 100).
 set -u
@@ -335,6 +336,31 @@ if [[ " $sections " == *" rootless "* ]]; then
             out=$(as_user podman --runtime $rt run --rm --network none --memory 64m --pids-limit 50 localhost/bb:t sh -c 'id -u; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' 2>&1)
             check "rootless podman --runtime $(basename $rt) --memory 64m --pids-limit 50" "$(echo $out)" "0 67108864 50"
         done
+    fi
+fi
+
+# --- the Kubernetes node path: containerd's CRI plugin with SystemdCgroup = true -----------------
+# integration/engines/cri.sh as on the host, with the systemd driver: the CRI client test
+# ($FILES/cri-test) drives the handlers skiff and runc and compares them.
+if [[ " $sections " == *" cri "* ]]; then
+    section "CRI: containerd's CRI plugin, SystemdCgroup = true, handlers skiff and runc"
+    if [ -x "$FILES/cri-test" ]; then
+        r=/tmp/repo/integration
+        mkdir -p $r/engines $r/cri
+        cp "$FILES/cri.sh" "$FILES/lib.sh" $r/engines/ && cp "$FILES/mk-rootfs.sh" $r/ && cp "$FILES/pause.c" $r/cri/
+        CRI_SYSTEMD_CGROUP=1 CRI_TEST_TIMEOUT=240 bash $r/engines/cri.sh $SKIFF "$FILES/cri-test" > /tmp/cri.out 2>&1
+        rc=$?
+        grep -E '^(ok|FAIL) ' /tmp/cri.out | sed 's/^/  cri: /'
+        grep -oE 'timing: .*' /tmp/cri.out
+        if [ $rc = 0 ]; then ok "CRI suite with SystemdCgroup = true: $(tail -n 1 /tmp/cri.out)"; else
+            fail "CRI suite with SystemdCgroup = true (exit $rc):"; tail -n 60 /tmp/cri.out
+            for log in /tmp/skiff-engines/cri.*/logs/runtime-argv.log /tmp/skiff-engines/cri.*/logs/containerd.log; do
+                echo "--- the last lines of $log (paths cut to their last part)"
+                tail -n 25 "$log" | sed -E 's|(/[^ /"]+)+/([^ /"]+)|…/\2|g'
+            done
+        fi
+    else
+        fail "no CRI test binary: systemd-suite.sh SKIFF CRI_TEST_BINARY (make test-vm-systemd builds it)"
     fi
 fi
 

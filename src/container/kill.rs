@@ -16,6 +16,12 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
     // cgroup, usually nothing): containerd's shim sends it while deleting.
     if all {
         if let Some(cgroup) = &container.state.cgroup {
+            // systemd removes a scope's cgroup once its last process has gone: for a stopped
+            // container that is nothing left to signal, not an error (runc does the same).
+            // containerd's CRI plugin sends this after every exit and retries while it fails.
+            if container.status == Status::Stopped && !cgroup.location().exists() {
+                return Ok(());
+            }
             return Ok(cgroup.signal_all(signal)?);
         }
         crate::linux::pidfd::kill_each(&container.pids()?, signal);

@@ -50,8 +50,10 @@ fn setup() -> Setup {
 
 async fn connect(socket: &str) -> Cri {
     let socket = socket.to_string();
+    // A call that hangs fails, naming itself, instead of stalling the suite.
     let channel = Endpoint::try_from("http://[::]")
         .expect("a constant URI")
+        .timeout(Duration::from_secs(60))
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let socket = socket.clone();
             async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(socket).await?)) }
@@ -128,6 +130,11 @@ impl<'a> Run<'a> {
         self.record.insert(key.to_string(), value.into());
     }
 
+    /// Progress, on stderr: where a run that hangs or fails stopped.
+    fn step(&self, step: &str) {
+        eprintln!("cri: handler {}: {step}", self.handler);
+    }
+
     fn what(&self, step: &str) -> String {
         format!("handler {}: {step}", self.handler)
     }
@@ -200,6 +207,7 @@ impl<'a> Run<'a> {
 
     async fn create(&mut self, pod: &str, pod_config: &PodSandboxConfig, config: ContainerConfig) -> String {
         let name = config.metadata.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+        self.step(&format!("CreateContainer {name}"));
         let id = self
             .cri
             .create_container(CreateContainerRequest { pod_sandbox_id: pod.into(), config: Some(config), sandbox_config: Some(pod_config.clone()) })
@@ -212,6 +220,7 @@ impl<'a> Run<'a> {
     }
 
     async fn start(&mut self, id: &str) {
+        self.step(&format!("StartContainer {id}"));
         self.cri.start_container(StartContainerRequest { container_id: id.into() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StartContainer")));
         let (_, info) = self.status(id).await;
         if let Some(pid) = info["pid"].as_u64() {
@@ -220,6 +229,7 @@ impl<'a> Run<'a> {
     }
 
     async fn remove(&mut self, id: &str) {
+        self.step(&format!("RemoveContainer {id}"));
         self.cri.remove_container(RemoveContainerRequest { container_id: id.into() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("RemoveContainer")));
     }
 
@@ -227,6 +237,7 @@ impl<'a> Run<'a> {
     async fn pod(&mut self) {
         let pod_config = self.pod_config();
         std::fs::create_dir_all(&pod_config.log_directory).expect("make the pod's log directory");
+        self.step("RunPodSandbox");
         let pod = self
             .cri
             .run_pod_sandbox(RunPodSandboxRequest { config: Some(pod_config.clone()), runtime_handler: self.handler.clone() })
@@ -249,11 +260,13 @@ impl<'a> Run<'a> {
         self.main_container(&pod, &pod_config).await;
         self.exiting_containers(&pod, &pod_config).await;
 
+        self.step("StopPodSandbox");
         self.cri.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: pod.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StopPodSandbox")));
         let stopped = self.cri.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: pod.clone(), verbose: false }).await.expect("PodSandboxStatus").into_inner();
         let state = stopped.status.map(|s| s.state).unwrap_or(-1);
         self.note("sandbox state after StopPodSandbox", PodSandboxState::try_from(state).map(|s| s.as_str_name()).unwrap_or("?"));
         assert_eq!(state, PodSandboxState::SandboxNotready as i32, "{}", self.what("StopPodSandbox: not ready"));
+        self.step("RemovePodSandbox");
         self.cri.remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: pod.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("RemovePodSandbox")));
         let left = self.cri.list_pod_sandbox(ListPodSandboxRequest { filter: None }).await.expect("ListPodSandbox").into_inner().items;
         assert!(left.iter().all(|p| p.id != pod), "{}", self.what("RemovePodSandbox: the pod is no longer listed"));
@@ -289,7 +302,7 @@ impl<'a> Run<'a> {
         self.cgroups.push(cgroup_dir(pid, "memory"));
         self.cgroups.push(cgroup_dir(pid, "cpu"));
 
-        // ExecSync: output, exit codes, a timeout.
+        self.step("ExecSync: output, exit codes, a timeout");
         let echo = self.exec_ok(&id, &["echo", "hello"]).await;
         self.note("exec echo", format!("{echo:?}"));
         assert_eq!(echo, (0, "hello".into(), String::new()), "{}", self.what("ExecSync echo"));
@@ -306,7 +319,7 @@ impl<'a> Run<'a> {
         self.note("exec timeout", outcome.clone());
         assert!(outcome.ends_with("timeout exceeded true") && took < Duration::from_secs(10), "{}: {timed_out:?} after {took:?}", self.what("ExecSync sleep 30 with timeout 1"));
 
-        // What the process sees.
+        self.step("ExecSync: what the process sees");
         let user = self.exec_ok(&id, &["id", "-u"]).await;
         self.note("main: id -u", format!("{user:?}"));
         assert_eq!(user.1, "1000", "{}", self.what("run_as_user"));
@@ -335,7 +348,7 @@ impl<'a> Run<'a> {
         assert_eq!(memory, (64u64 << 20).to_string(), "{}", self.what("memory limit in the cgroup"));
         assert_eq!(quota, "50000 100000", "{}", self.what("CPU quota in the cgroup"));
 
-        // ContainerStats.
+        self.step("ContainerStats");
         let stats = self.cri.container_stats(ContainerStatsRequest { container_id: id.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("ContainerStats"))).into_inner().stats;
         let stats = stats.unwrap_or_else(|| panic!("{}: no stats", self.what("ContainerStats")));
         let working_set = stats.memory.as_ref().and_then(|m| m.working_set_bytes.as_ref()).map(|v| v.value).unwrap_or(0);
@@ -343,7 +356,7 @@ impl<'a> Run<'a> {
         self.note("main: stats present", format!("memory {} cpu {}", working_set > 0, cpu > 0));
         assert!(working_set > 0 && cpu > 0, "{}: working set {working_set}, cpu {cpu}", self.what("ContainerStats"));
 
-        // UpdateContainerResources, checked in the cgroup.
+        self.step("UpdateContainerResources, checked in the cgroup");
         let update = LinuxContainerResources { cpu_period: 100_000, cpu_quota: 20_000, cpu_shares: 256, memory_limit_in_bytes: 128 << 20, ..Default::default() };
         self.cri
             .update_container_resources(UpdateContainerResourcesRequest { container_id: id.clone(), linux: Some(update), ..Default::default() })
@@ -356,7 +369,7 @@ impl<'a> Run<'a> {
         assert_eq!(memory, (128u64 << 20).to_string(), "{}", self.what("memory limit after UpdateContainerResources"));
         assert_eq!(quota, "20000 100000", "{}", self.what("CPU quota after UpdateContainerResources"));
 
-        // The cost of a liveness probe.
+        self.step("ExecSync true, 20 times: the cost of a liveness probe");
         for _ in 0..20 {
             let started = Instant::now();
             let (code, _, _) = self.exec_ok(&id, &["true"]).await;
@@ -364,7 +377,8 @@ impl<'a> Run<'a> {
             assert_eq!(code, 0, "{}", self.what("ExecSync true"));
         }
 
-        // StopContainer with a grace period the process ignores: killed when it is over.
+        // The process ignores SIGTERM: killed when the grace period is over.
+        self.step("StopContainer, grace period 2 s");
         let started = Instant::now();
         self.cri.stop_container(StopContainerRequest { container_id: id.clone(), timeout: 2 }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StopContainer")));
         let took = started.elapsed();
@@ -402,6 +416,7 @@ impl<'a> Run<'a> {
 
     /// Nothing of the pod may be left: runtime state, cgroups, mounts, processes.
     async fn nothing_left(&mut self) {
+        self.step("nothing left");
         let state = self.root.join("k8s.io");
         let entries: Vec<String> = std::fs::read_dir(&state).map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
         assert!(entries.is_empty(), "{}: runtime state left in {}: {entries:?}", self.handler, state.display());
