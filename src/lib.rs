@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod json_path;
 pub mod linux;
 pub mod logging;
+pub mod phases;
 pub mod process;
 pub mod resctrl;
 pub mod rootless;

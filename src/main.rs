@@ -14,6 +14,8 @@ use skiff::state::StateStore;
 use cli::{Cli, Context, LogFormatArg};
 
 fn main() {
+    // For --debug's phase timing (one vDSO clock read; nothing else happens when it is off).
+    let began = std::time::Instant::now();
     let args = normalize_single_dash_flags(std::env::args_os().collect());
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -70,7 +72,9 @@ fn main() {
         None if rootless => skiff::rootless::default_state_root(std::env::var("XDG_RUNTIME_DIR").ok().as_deref(), default_root),
         None => default_root,
     };
-    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless };
+    let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
+    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless, clock };
+    context.lap("command line");
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
     }

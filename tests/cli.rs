@@ -175,3 +175,46 @@ fn debug_lines_say_what_each_command_does() {
     }
     bundle.assert_nothing_left(&id);
 }
+
+/// `--debug` ends each command with the time its phases took: create's from parsing the
+/// config to the commit, init's own (mounts, pivot_root, ...), exec's up to the execve.
+#[test]
+fn debug_prints_phase_timings() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("phases");
+    let log = bundle.dir.path().join("phases.log");
+    let root = bundle.state_root();
+    let skiff = |args: &[&str]| {
+        let mut full = vec!["--root", root.to_str().unwrap(), "--debug", "--log", log.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let out = run_skiff(&full, None);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    };
+    skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    skiff(&["exec", &id, "true"]);
+    skiff(&["state", &id]);
+    skiff(&["delete", "-f", &id]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let phases = |command: &str| {
+        let prefix = format!("{command}: phases: ");
+        let line = text.lines().find(|l| l.contains(&prefix)).unwrap_or_else(|| panic!("no {prefix:?} line in\n{text}"));
+        line.split(&prefix).nth(1).unwrap().to_string()
+    };
+    let run = phases("run");
+    for phase in [
+        "command line", "parse and validate", "seccomp compile", "state write", "cgroup", "clone", "waiting for init",
+        "init: namespaces", "init: mounts", "init: pivot_root", "init: masked and read-only paths", "init: process attributes",
+        "commit", "start",
+    ] {
+        let timed = run.split(", ").any(|p| p.starts_with(&format!("{phase} ")) && p.contains(" ms"));
+        assert!(timed, "run's phases name {phase:?} with a time: {run}");
+    }
+    assert!(run.contains("; total "), "{run}");
+    let exec = phases("exec");
+    for phase in ["clone", "cgroup", "process: namespaces", "process: process attributes", "commit and execve"] {
+        assert!(exec.contains(&format!("{phase} ")), "exec's phases name {phase:?}: {exec}");
+    }
+    assert!(phases("state").contains("; total "));
+    assert!(phases("delete").contains("; total "));
+    bundle.assert_nothing_left(&id);
+}

@@ -100,7 +100,8 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         apparmor: args.apparmor,
         cgroup: args.cgroup,
     };
-    match container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line))? {
+    let outcome = container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
+    match outcome {
         ExecOutcome::Detached(_) => Ok(0),
         ExecOutcome::Finished(outcome) => Ok(outcome.exit_code()),
     }

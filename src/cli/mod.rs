@@ -107,6 +107,31 @@ pub enum Command {
     Restore(checkpoint::UnsupportedArgs),
 }
 
+impl Command {
+    /// The command's name, as on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Spec(_) => "spec",
+            Command::Create(_) => "create",
+            Command::Start(_) => "start",
+            Command::Run(_) => "run",
+            Command::State(_) => "state",
+            Command::Kill(_) => "kill",
+            Command::Delete(_) => "delete",
+            Command::List(_) => "list",
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
+            Command::Ps(_) => "ps",
+            Command::Update(_) => "update",
+            Command::Events(_) => "events",
+            Command::Exec(_) => "exec",
+            Command::Features(_) => "features",
+            Command::Checkpoint(_) => "checkpoint",
+            Command::Restore(_) => "restore",
+        }
+    }
+}
+
 /// What every handler gets.
 #[derive(Debug)]
 pub struct Context {
@@ -118,12 +143,19 @@ pub struct Context {
     pub systemd_cgroup: bool,
     /// Running rootless (`--rootless`, or detected).
     pub rootless: bool,
+    /// `--debug`'s phase timing of this command (off without `--debug`).
+    pub clock: std::cell::RefCell<skiff::phases::PhaseClock>,
 }
 
 impl Context {
     /// Log at debug level.
     pub fn debug(&self, message: &str) {
         self.logger.log(Level::Debug, message);
+    }
+
+    /// End the current phase of this command (`--debug` phase timing).
+    pub fn lap(&self, phase: &str) {
+        self.clock.borrow_mut().lap(phase);
     }
 
     /// Log warnings the core returned (failed poststart/poststop hooks).
@@ -144,8 +176,19 @@ pub fn listen_fds() -> u32 {
     std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-/// Run the command; the result is skiff's exit status.
+/// Run the command; the result is skiff's exit status. With `--debug`, the last debug line
+/// says how long each phase took.
 pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
+    let name = command.name();
+    let result = run_command(command, context);
+    context.lap(name);
+    if let Some(line) = context.clock.borrow().report(name) {
+        context.debug(&line);
+    }
+    result
+}
+
+fn run_command(command: Command, context: &Context) -> anyhow::Result<i32> {
     match command {
         Command::Spec(args) => spec::run(args),
         Command::Create(args) => create::run(args, context),

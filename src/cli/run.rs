@@ -53,7 +53,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
             nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
         }
     }
-    let created = container::create(&context.store, &options, &mut |line| context.debug(&line));
+    let created = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut());
     if let Some((_, path)) = &own_console {
         let _ = std::fs::remove_file(path);
     }
@@ -67,7 +67,10 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     };
     context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
     match container::start(&context.store, &options.id) {
-        Ok(warnings) => context.warn_all(&warnings),
+        Ok(warnings) => {
+            context.lap("start");
+            context.warn_all(&warnings);
+        }
         Err(error) => {
             // Do not leave a created container behind a failed run.
             let _ = container::delete(&context.store, &options.id, true);
@@ -81,9 +84,11 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
         Some(master) => container::wait_with_console(pid, master)?,
         None => container::wait_for_exit(pid)?,
     };
+    context.lap("the container's process runs");
     context.debug(&format!("run: process exited pid={pid} status={}", outcome.exit_code()));
     if !args.keep {
         context.warn_all(&container::delete(&context.store, &options.id, true)?);
+        context.lap("delete");
     }
     Ok(outcome.exit_code())
 }

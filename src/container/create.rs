@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::phases::PhaseClock;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -49,8 +50,8 @@ pub struct CreateOptions {
 /// Create the container; init is left parked at the start gate. Returns init's pid.
 ///
 /// On any failure everything claimed so far (state directory, init process) is released.
-/// `debug` receives lines for `--debug` (seccomp rules skipped).
-pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String)) -> Result<i32, ContainerError> {
+/// `debug` receives lines for `--debug` (seccomp rules skipped); `clock` times the phases.
+pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String), clock: &mut PhaseClock) -> Result<i32, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
@@ -80,8 +81,10 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         .and_then(|l| l.intel_rdt().as_ref())
         .map(|rdt| Ok::<_, crate::resctrl::ResctrlError>((crate::resctrl::plan(rdt, id.as_str())?, crate::resctrl::ResctrlRoot::find()?)))
         .transpose()?;
+    clock.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
+    clock.lap("seccomp compile");
 
     let claim = store.claim(&id)?;
     // Held until create returns: a concurrent delete or start waits instead of acting on a
@@ -111,6 +114,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
     store.save(claim.dir(), &state)?;
+    clock.lap("state write");
     let cgroup_guard = CgroupGuard { cgroup: cgroup.as_ref(), claim: &claim, keep: false };
     if let Some(cgroup) = &cgroup {
         cgroup.prepare(&cgroup_plan)?;
@@ -121,6 +125,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         state.resctrl = rdt_group.clone();
         store.save(claim.dir(), &state)?;
     }
+    clock.lap("cgroup");
     debug(format!(
         "create: container {id} from bundle {}, cgroup {}",
         bundle.dir().display(),
@@ -140,8 +145,9 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
+        timing: clock.is_on(),
     };
-    let init = spawn_init(&request)?;
+    let init = spawn_init(&request, clock)?;
     let stat = proc_stat::read_stat(init.pid())
         .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
     state.init_pid = init.pid();
@@ -150,6 +156,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     if let Some(path) = &pid_file {
         write_atomically(path, init.pid().to_string().as_bytes(), 0o644)?;
     }
+    clock.lap("state write");
     let pid = match init.commit() {
         Ok(pid) => pid,
         Err(error) => {
@@ -160,6 +167,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
             return Err(error.into());
         }
     };
+    clock.lap("commit");
     debug(format!("create: init pid {pid} of container {id} waits at the start gate"));
     cgroup_guard.keep();
     rdt_guard.keep = true;

@@ -67,7 +67,7 @@ pub enum ExecOutcome {
 
 /// Run a process in container `id`.
 /// `debug` receives lines for `--debug` (seccomp rules skipped).
-pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn FnMut(String)) -> Result<ExecOutcome, ContainerError> {
+pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn FnMut(String), clock: &mut crate::phases::PhaseClock) -> Result<ExecOutcome, ContainerError> {
     let container = Loaded::load(store, id)?;
     let allowed: &[Status] = if options.ignore_paused { &[Status::Created, Status::Running, Status::Paused] } else { &[Status::Created, Status::Running] };
     if container.status == Status::Paused && !options.ignore_paused {
@@ -98,7 +98,9 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     };
     // The container's filter applies to every process in it (from the state: the bundle's
     // config.json may have changed since create).
+    clock.lap("load state and validate");
     let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
+    clock.lap("seccomp compile");
     let listener = ListenerTarget::of(state.seccomp.as_ref(), || {
         crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)
     })?;
@@ -119,13 +121,17 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         listener,
         memory_policy: state.memory_policy.as_ref(),
         resctrl: state.resctrl.as_ref(),
+        timing: clock.is_on(),
     };
     debug(format!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
-    let child = spawn_exec(&request)?;
+    let child = spawn_exec(&request, clock)?;
     if let Some(path) = &options.pid_file {
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
+        clock.lap("pid file");
     }
-    let pid = child.commit()?;
+    // (with --debug, up to the process's execve: the phase timing's last step)
+    let pid = if clock.is_on() { child.commit_and_wait_for_exec()? } else { child.commit()? };
+    clock.lap("commit and execve");
     if let Some(socket) = &options.pidfd_socket {
         if let Some(start) = crate::linux::proc_stat::read_stat(pid) {
             if let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
@@ -138,6 +144,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         return Ok(ExecOutcome::Detached(pid));
     }
     let outcome = wait_for_exit(pid)?;
+    clock.lap("the process runs");
     debug(format!("exec: process exited pid={pid} status={}", outcome.exit_code()));
     Ok(ExecOutcome::Finished(outcome))
 }

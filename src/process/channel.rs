@@ -116,8 +116,8 @@ mod tests {
     #[test]
     fn round_trip_and_eof() {
         let (parent, init) = channel_pair().unwrap();
-        init.send(&ToParent::Ready, "ready").unwrap();
-        assert_eq!(parent.recv::<ToParent>().unwrap(), Some(ToParent::Ready));
+        init.send(&ToParent::Ready(Vec::new()), "ready").unwrap();
+        assert_eq!(parent.recv::<ToParent>().unwrap(), Some(ToParent::Ready(Vec::new())));
         parent.send(&ToInit::Committed, "committed").unwrap();
         assert_eq!(init.recv::<ToInit>().unwrap(), Some(ToInit::Committed));
         drop(init);
@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn wrong_message_is_a_decode_error() {
         let (parent, init) = channel_pair().unwrap();
-        init.send(&ToParent::Ready, "ready").unwrap();
+        init.send(&ToParent::Ready(Vec::new()), "ready").unwrap();
         assert!(matches!(parent.recv::<ToInit>(), Err(ChannelError::Decode { .. })));
     }
 }

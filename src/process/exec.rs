@@ -49,10 +49,12 @@ pub struct ExecRequest<'a> {
     pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
     /// The container's `linux.memoryPolicy`.
     pub memory_policy: Option<&'a oci_spec::runtime::LinuxMemoryPolicy>,
+    /// `--debug`: the process times its setup phases and reports them.
+    pub timing: bool,
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
-pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
+pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
     let cgroup_dir = super::clone_into(request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)))?;
@@ -104,6 +106,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         }
         Forked::Parent(pid) => pid,
     };
+    clock.lap("clone");
     if let Some(mask) = &own_mask {
         crate::linux::placement::restore_own_cpu_mask(mask)?;
     }
@@ -124,6 +127,7 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         (None, None) => crate::linux::placement::reset_cpu_affinity(pid)?,
         (Some(_), None) => {}
     }
+    clock.lap("cgroup");
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
     let mut message = super::receive(&process.channel, &mut fd)?;
@@ -138,7 +142,11 @@ pub fn spawn_exec(request: &ExecRequest) -> Result<InitProcess, ProcessError> {
         message = super::receive(&process.channel, &mut fd)?;
     }
     match message {
-        Some(ToParent::Ready) => Ok(process),
+        Some(ToParent::Ready(laps)) => {
+            clock.lap("waiting for the process");
+            clock.add_wire("process", &laps);
+            Ok(process)
+        }
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         Some(other) => Err(ProcessError::Protocol { who: "the exec'd process", what: format!("sent {other:?} out of order") }),
         None => {
@@ -156,6 +164,8 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
+    // --debug: the process times its own phases and reports them with Ready.
+    let mut clock = crate::phases::PhaseClock::new(request.timing);
     if !namespaces.is_empty() {
         // Joining the mount namespace also moves us to its root (the container's rootfs).
         request.init.join_namespaces(namespaces)?;
@@ -183,6 +193,7 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         }
     }
     nix::unistd::setsid().on("setsid", "exec")?;
+    clock.lap("namespaces");
     if let Some(socket) = request.console_socket {
         let size = request.process.console_size().map(|b| (b.height() as u16, b.width() as u16));
         let slave = crate::linux::console::create_console(socket, size, false)?;
@@ -192,9 +203,9 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(request.process)?;
-    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp)?;
+    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, &mut clock)?;
     send_listener(channel, &prepared)?;
-    commit_with_runtime(channel)?;
+    commit_with_runtime(channel, &clock)?;
     exec_prepared(prepared)
 }
 

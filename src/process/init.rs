@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::phases::PhaseClock;
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -130,6 +131,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
         None => return Err(InitError::Abandoned),
     }
+    // --debug: init times its own phases and reports them with Ready.
+    let mut clock = PhaseClock::new(request.timing);
     if maps_by_rootless_runtime && !late_user {
         nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     }
@@ -200,6 +203,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if !request.no_new_keyring {
         keyring::join_new_session_keyring(&format!("_ses.{}", request.id))?;
     }
+    clock.lap("namespaces");
     let linux = spec.linux().as_ref();
     let empty = Vec::new();
     let plan = RootfsPlan {
@@ -223,6 +227,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         mount_label: request.bundle.mount_label(),
     };
     setup_rootfs(&plan)?;
+    clock.lap("mounts");
     let hooks = spec.hooks().as_ref();
     let hook_state = |pid| {
         crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(pid), request.bundle.dir(), &request.bundle.annotations())
@@ -243,7 +248,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         let state = hook_state(pid)?;
         crate::hooks::run_hooks("createContainer", hooks.create_container().as_deref().unwrap_or_default(), &state)?;
     }
+    clock.lap("hooks");
     enter_rootfs(&plan)?;
+    clock.lap("pivot_root");
     if let Some(socket) = request.console_socket {
         let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
         let slave = crate::linux::console::create_console(socket, size, true)?;
@@ -263,7 +270,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
             proc.write(&sysctl::proc_path(key), &sysctls[key])?;
         }
     }
+    clock.lap("console, hostname, sysctls");
     finish_rootfs(&plan)?;
+    clock.lap("masked and read-only paths");
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
     }
@@ -272,9 +281,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(process)?;
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp)?;
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, &mut clock)?;
     send_listener(channel, &prepared)?;
-    commit_with_runtime(channel)?;
+    commit_with_runtime(channel, &clock)?;
     wait_at_gate(gate)?;
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
         // In the container, after start: paths resolve in the container. A failure stops
@@ -323,7 +332,7 @@ pub(super) fn send_listener(channel: &Channel, prepared: &Prepared) -> Result<()
 /// The filter is loaded as late as it can be: last, under no_new_privs; without
 /// no_new_privs, loading needs CAP_SYS_ADMIN, so before the user and capabilities change
 /// (runc's order; the profile must then allow what follows, as every engine's does).
-pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String], seccomp: Option<&SeccompProgram>) -> Result<Prepared, InitError> {
+pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String], seccomp: Option<&SeccompProgram>, clock: &mut PhaseClock) -> Result<Prepared, InitError> {
     rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
     if let Some(scheduler) = process.scheduler() {
         process_attrs::set_scheduler(scheduler)?;
@@ -337,7 +346,9 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     let cwd = resolve_cwd(process.cwd())?;
     let mut listener = None;
     if let Some(program) = seccomp.filter(|_| !no_new_privileges) {
+        clock.lap("process attributes");
         listener = load_filter(program)?;
+        clock.lap("seccomp load");
     }
     apply_bounding(&capabilities)?;
     let user = process.user();
@@ -363,8 +374,10 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
+    clock.lap("process attributes");
     if let Some(program) = seccomp.filter(|_| no_new_privileges) {
         prepared.listener = load_filter(program)?;
+        clock.lap("seccomp load");
     }
     Ok(prepared)
 }
@@ -380,8 +393,8 @@ fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
-pub(super) fn commit_with_runtime(channel: &Channel) -> Result<(), InitError> {
-    channel.send(&ToParent::Ready, "ready")?;
+pub(super) fn commit_with_runtime(channel: &Channel, clock: &PhaseClock) -> Result<(), InitError> {
+    channel.send(&ToParent::Ready(clock.to_wire()), "ready")?;
     match channel.recv::<ToInit>()? {
         Some(ToInit::Committed) => Ok(()),
         Some(other) => Err(InitError::Unexpected(format!("{other:?}"))),

@@ -14,7 +14,8 @@
 //!                                                    user, capabilities, no_new_privs, seccomp
 //!        <------------ SeccompListener + fd -------  [NOTIFY rules] filter loaded
 //!   send the fd and the state to listenerPath
-//!        <------------ Ready ----------------------  (or Failed{errno, chain}, then _exit)
+//!        <------------ Ready(phase times) ---------  (or Failed{errno, chain}, then _exit;
+//!                                                    the times only with --debug)
 //!   write state.json, --pid-file
 //!        ------------- Committed ----------------->  (EOF instead: the runtime died, _exit)
 //!   exit                                             waits on the start gate fifo
@@ -47,8 +48,9 @@ pub enum ToParent {
     /// The seccomp filter is loaded; its notification listener fd travels with this
     /// message, for the runtime to pass to `listenerPath`.
     SeccompListener,
-    /// Everything is set up; init is about to wait on the start gate.
-    Ready,
+    /// Everything is set up; init is about to wait on the start gate. With `--debug`, the
+    /// time each of its setup phases took, as (phase, nanoseconds); empty otherwise.
+    Ready(Vec<(String, u64)>),
     /// Setup failed; init exits after sending this.
     Failed(WireError),
 }

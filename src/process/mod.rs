@@ -21,6 +21,7 @@ use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
 use channel::{ChannelError, channel_pair};
+use crate::phases::PhaseClock;
 use crate::linux::clone::{Forked, clone_process};
 use message::{ToInit, ToParent, WireError};
 
@@ -161,6 +162,8 @@ pub struct InitRequest<'a> {
     pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
     /// Rootless: id maps as an unprivileged user may write them.
     pub rootless: bool,
+    /// `--debug`: init times its setup phases and reports them.
+    pub timing: bool,
 }
 
 /// Where a seccomp notification listener goes: `listenerPath`, with `listenerMetadata` and
@@ -222,6 +225,16 @@ impl InitProcess {
         self.armed = false;
         Ok(self.pid)
     }
+
+    /// Commit, then wait until the process has exec'd: its end of the channel is
+    /// close-on-exec, so the exec (or its death) closes the channel. Only `--debug`'s
+    /// phase timing waits for this.
+    pub fn commit_and_wait_for_exec(mut self) -> Result<i32, ProcessError> {
+        self.channel.send(&ToInit::Committed, "commit")?;
+        self.armed = false;
+        while let Ok(Some(_)) = self.channel.recv::<ToParent>() {}
+        Ok(self.pid)
+    }
 }
 
 impl Drop for InitProcess {
@@ -236,7 +249,7 @@ impl Drop for InitProcess {
 
 /// Clone init into the container's namespaces and wait until it is ready (parked before the
 /// start gate) or has failed.
-pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
+pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitProcess, ProcessError> {
     let namespaces = request.bundle.namespaces();
     let joins = namespaces
         .join
@@ -300,6 +313,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
         }
         Forked::Parent(pid) => pid,
     };
+    clock.lap("clone");
     drop(children_namespaces);
     drop(_time_namespace);
     drop(init_end);
@@ -307,7 +321,7 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    match set_up_with_init(&mut init, request, late_user) {
+    match set_up_with_init(&mut init, request, late_user, clock) {
         Ok(()) => Ok(init),
         // Init died without a word (the channel closed under us): say how it ended.
         Err(error) if error.init_is_gone() => {
@@ -320,11 +334,12 @@ pub fn spawn_init(request: &InitRequest) -> Result<InitProcess, ProcessError> {
 }
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool) -> Result<(), ProcessError> {
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, clock: &mut PhaseClock) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
         write_id_maps(request.bundle, pid, request.rootless)?;
+        clock.lap("user namespace maps");
     }
     if let Some((cgroup, plan)) = request.cgroup {
         cgroup.enter_init(pid, plan)?;
@@ -338,6 +353,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_oom_score_adj(pid, score)?;
     }
+    clock.lap("cgroup");
     // Before init goes on, so hooks and the container find them in place.
     // A joined network namespace is init's only once init has joined it: use its path.
     let moves = request.bundle.net_device_moves();
@@ -345,13 +361,16 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         let joined = namespaces.join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::Network).map(|(_, path)| path.clone());
         let target = joined.unwrap_or_else(|| std::path::PathBuf::from(format!("/proc/{pid}/ns/net")));
         crate::linux::net_devices::move_devices(moves, &target)?;
+        clock.lap("network devices");
     }
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;
     let mut message = receive(&init.channel, &mut fd)?;
     if let Some(ToParent::MappingRequest) = message {
+        clock.lap("waiting for init");
         write_id_maps(request.bundle, init.pid, request.rootless)?;
+        clock.lap("user namespace maps");
         init.channel.send(&ToInit::MappingWritten, "mapping written")?;
         message = receive(&init.channel, &mut fd)?;
     }
@@ -362,6 +381,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         message = receive(&init.channel, &mut fd)?;
     }
     if let Some(ToParent::HooksPlease) = message {
+        clock.lap("waiting for init");
         // prestart (deprecated) and createRuntime: in the runtime's namespaces, now that the
         // container's exist and before pivot_root.
         if let Some(hooks) = request.bundle.spec().hooks() {
@@ -369,6 +389,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
             crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
             crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
         }
+        clock.lap("hooks");
         init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
         message = receive(&init.channel, &mut fd)?;
     }
@@ -377,16 +398,22 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         // call: before Ready, so before start.
         let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
         let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
+        clock.lap("waiting for init");
         if let Some(target) = ListenerTarget::of(profile, state)? {
             forward_listener(&target, fd.take(), init.pid)?;
         }
+        clock.lap("seccomp listener");
         message = receive(&init.channel, &mut fd)?;
     }
     match message {
         Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease | ToParent::SeccompListener) => {
             Err(ProcessError::Protocol { who: "container init", what: "sent a setup message out of order".into() })
         }
-        Some(ToParent::Ready) => Ok(()),
+        Some(ToParent::Ready(laps)) => {
+            clock.lap("waiting for init");
+            clock.add_wire("init", &laps);
+            Ok(())
+        }
         Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
         None => Err(ProcessError::Gone),
     }

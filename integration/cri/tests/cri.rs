@@ -399,10 +399,11 @@ impl<'a> Run<'a> {
         assert_eq!((exited.state, exited.exit_code, exited.reason.as_str()), (ContainerState::ContainerExited as i32, 3, "Error"), "{}", self.what("a container that exits 3"));
         self.remove(&id).await;
 
-        // It waits a second before allocating: containerd reports OOMKilled only for a kill
-        // that comes after it has begun watching the cgroup. No swap: CRI sets swap = limit.
+        // It waits before allocating: containerd reports OOMKilled only for a kill that comes
+        // after the shim has begun watching the cgroup, which it does once start returns (1 s
+        // was too short for runc under the emulated VM). No swap: CRI sets swap = limit.
         let limit = LinuxContainerResources { memory_limit_in_bytes: 16 << 20, ..Default::default() };
-        let config = self.container_config("oom", &["sh", "-c", "sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1"], limit, LinuxContainerSecurityContext::default());
+        let config = self.container_config("oom", &["sh", "-c", "sleep 3; dd if=/dev/zero of=/dev/null bs=64M count=1"], limit, LinuxContainerSecurityContext::default());
         let id = self.create(pod, pod_config, config).await;
         self.start(&id).await;
         if let Some(&pid) = self.pids.last() {
