@@ -8,11 +8,12 @@ SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
-# podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test).
+# podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test,
+# and strace and python3 for make bench).
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
-            umoci protobuf-compiler
+            umoci protobuf-compiler strace python3
 CARGO    ?= cargo
 
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \

@@ -21,6 +21,7 @@ pub mod process;
 pub mod resctrl;
 pub mod rootless;
 pub mod seccomp;
+pub mod seccomp_cache;
 pub mod state;
 pub mod timestamp;
 

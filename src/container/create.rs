@@ -83,7 +83,8 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         .transpose()?;
     clock.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
-    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
+    let cache = crate::seccomp_cache::default_dir();
+    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, debug)).transpose()?;
     clock.lap("seccomp compile");
 
     let claim = store.claim(&id)?;

@@ -99,7 +99,8 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     // The container's filter applies to every process in it (from the state: the bundle's
     // config.json may have changed since create).
     clock.lap("load state and validate");
-    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp::compile(profile, debug)).transpose()?;
+    let cache = crate::seccomp_cache::default_dir();
+    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, debug)).transpose()?;
     clock.lap("seccomp compile");
     let listener = ListenerTarget::of(state.seccomp.as_ref(), || {
         crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)

@@ -270,7 +270,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
             proc.write(&sysctl::proc_path(key), &sysctls[key])?;
         }
     }
-    clock.lap("console, hostname, sysctls");
+    clock.lap("console/hostname/sysctls");
     finish_rootfs(&plan)?;
     clock.lap("masked and read-only paths");
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
