@@ -19,7 +19,7 @@ CARGO    ?= cargo
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \
     jq -r 'select(.profile.test and .target.name == "cri") | .executable'
 
-.PHONY: all deps build bundle run test test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all deps build bundle run test test-lint test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -48,7 +48,12 @@ run: bundle
 # runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
 # a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
 # systemd for the systemd cgroup driver and the engines in their default configuration.
-test: test-host test-engines test-cri test-fuzz test-vm test-vm-systemd
+test: test-lint test-host test-engines test-cri test-fuzz test-vm test-vm-systemd
+
+# clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
+# comment on every unsafe block).
+test-lint: deps
+	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build

@@ -122,11 +122,10 @@ impl Bundle {
         if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
             return Err(invalid("domainname", "cannot set a domain name without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove domainname"));
         }
-        if let Some(score) = process.oom_score_adj() {
-            if !(-1000..=1000).contains(&score) {
+        if let Some(score) = process.oom_score_adj()
+            && !(-1000..=1000).contains(&score) {
                 return Err(invalid("process.oomScoreAdj", format!("{score} is outside -1000..1000")));
             }
-        }
         let rootfs_propagation = match linux.rootfs_propagation().as_deref() {
             None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,
             Some(name) => parse_propagation(name)

@@ -96,21 +96,28 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
         // A hook that does not read its stdin is not an error.
         let _ = stdin.write_all(state);
     }
-    let deadline = hook.timeout().filter(|t| *t > 0).map(|t| (t, Instant::now() + Duration::from_secs(t as u64)));
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(HookError::Failed { point, path, status: status.to_string() }),
-            Ok(None) => {}
-            Err(source) => return Err(HookError::Spawn { point, path, source }),
-        }
-        if let Some((seconds, at)) = deadline {
-            if Instant::now() >= at {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(HookError::Timeout { point, path, seconds });
+    if let Some(seconds) = hook.timeout().filter(|t| *t > 0) {
+        let at = Instant::now() + Duration::from_secs(seconds as u64);
+        // Woken by the exit itself (the pidfd polls readable), not by a sleep loop. Our own
+        // child, not yet reaped: its pid cannot have been reused.
+        let waited = crate::linux::pidfd::PidFd::of_child(child.id() as i32).and_then(|pidfd| {
+            loop {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() || pidfd.wait_exit(left)? {
+                    return Ok(!left.is_zero());
+                }
             }
+        });
+        let exited = waited.map_err(|error| HookError::Spawn { point, path: path.clone(), source: std::io::Error::from_raw_os_error(error.errno as i32) })?;
+        if !exited {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(HookError::Timeout { point, path, seconds });
         }
-        std::thread::sleep(Duration::from_millis(2));
+    }
+    match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(HookError::Failed { point, path, status: status.to_string() }),
+        Err(source) => Err(HookError::Spawn { point, path, source }),
     }
 }

@@ -7,7 +7,6 @@ mod cli;
 
 use std::path::PathBuf;
 
-use clap::Parser;
 use skiff::logging::{Level, LogFormat, Logger};
 use skiff::state::StateStore;
 
@@ -16,10 +15,13 @@ use cli::{Cli, Context, LogFormatArg};
 fn main() {
     // For --debug's phase timing (one vDSO clock read; nothing else happens when it is off).
     let began = std::time::Instant::now();
-    let args = normalize_single_dash_flags(std::env::args_os().collect());
-    let cli = match Cli::try_parse_from(&args) {
+    // One clap Command: it names the flags for the rewrite, then parses.
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let args = normalize_single_dash_flags(std::env::args_os().collect(), &flag_names(&command));
+    let parsed = command.try_get_matches_from_mut(&args).and_then(|mut matches| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(error) => usage_error(error, &args),
+        Err(error) => usage_error(error.with_cmd(&command), &args),
     };
     if cli.version {
         print_version();
@@ -103,34 +105,41 @@ fn main() {
     std::process::exit(code);
 }
 
-/// runc's long flags, which urfave/cli (runc's parser) also accepts with a single dash.
-const LONG_FLAGS: &[&str] = &[
-    "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu", "version", "help",
-    "bundle", "pid-file", "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach",
-    "keep", "no-subreaper", "force", "all", "format", "quiet", "interval", "stats", "resources",
-    "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share",
-    "cpu-shares", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
-    "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema",
-    "cwd", "env", "tty", "user", "additional-gids", "process", "process-label", "apparmor",
-    "no-new-privs", "cap", "cgroup", "ignore-paused", "pidfd-socket",
-];
+/// runc's flag names as skiff's clap definitions have them, every command's: the long names
+/// (which urfave/cli, runc's parser, also accepts with a single dash) and the names, long and
+/// short, that take a value (so the next argument is not an operand). Read off the one
+/// `clap::Command` that then parses, so the lists cannot drift from the definitions.
+#[derive(Debug, Default)]
+struct FlagNames<'a> {
+    long: Vec<&'a str>,
+    valued: Vec<String>,
+}
 
-/// Flags that take a value as the next argument (so that value is not a positional).
-const VALUE_FLAGS: &[&str] = &[
-    "root", "log", "log-format", "criu", "rootless", "bundle", "pid-file", "console-socket",
-    "preserve-fds", "format", "interval", "resources", "memory", "memory-swap",
-    "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares",
-    "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
-    "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema", "cwd", "env", "user",
-    "additional-gids", "process", "process-label", "apparmor", "cap", "cgroup", "pidfd-socket",
-    "b", "e", "u", "g", "p", "c", "f", "r",
-];
+fn flag_names(command: &clap::Command) -> FlagNames<'_> {
+    fn visit<'a>(command: &'a clap::Command, names: &mut FlagNames<'a>) {
+        for arg in command.get_arguments().filter(|a| !a.is_positional()) {
+            let longs: Vec<&str> = arg.get_long().into_iter().chain(arg.get_all_aliases().unwrap_or_default()).collect();
+            if arg.get_action().takes_values() {
+                names.valued.extend(longs.iter().map(|l| l.to_string()));
+                names.valued.extend(arg.get_short().into_iter().chain(arg.get_all_short_aliases().unwrap_or_default()).map(String::from));
+            }
+            names.long.extend(longs);
+        }
+        for sub in command.get_subcommands() {
+            visit(sub, names);
+        }
+    }
+    // clap adds --help itself when it builds the command.
+    let mut names = FlagNames { long: vec!["help"], valued: Vec::new() };
+    visit(command, &mut names);
+    names
+}
 
 /// Rewrite `-root`, `-log-format=json`, ... (runc's long flags with one dash) to the
 /// double-dash form before clap sees them. Like urfave/cli, stop at the command's operands:
 /// after the subcommand and the container id everything is the container's (`exec ID find
 /// -user 0`, `ps ID -ef`).
-fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>, flags: &FlagNames) -> Vec<std::ffi::OsString> {
     let mut out = Vec::with_capacity(args.len());
     let mut positionals = 0;
     let mut takes_value = false;
@@ -155,8 +164,8 @@ fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::O
             continue;
         }
         let name = flag_name(text);
-        takes_value = !text.contains('=') && VALUE_FLAGS.contains(&name.as_str());
-        let single_dash_long = !text.starts_with("--") && LONG_FLAGS.contains(&name.as_str());
+        takes_value = !text.contains('=') && flags.valued.contains(&name);
+        let single_dash_long = !text.starts_with("--") && flags.long.contains(&name.as_str());
         out.push(if single_dash_long { format!("-{text}").into() } else { arg });
     }
     out
@@ -211,4 +220,39 @@ fn print_version() {
     println!("skiff version {}", env!("CARGO_PKG_VERSION"));
     println!("commit: {}", option_env!("SKIFF_COMMIT").unwrap_or("unknown"));
     println!("spec: {}", skiff::OCI_VERSION);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(args: &[&str]) -> Vec<String> {
+        let command = <Cli as clap::CommandFactory>::command();
+        let names = flag_names(&command);
+        normalize_single_dash_flags(args.iter().map(|a| a.into()).collect(), &names).into_iter().map(|a| a.into_string().unwrap()).collect()
+    }
+
+    #[test]
+    fn runc_flags_come_from_the_clap_definitions() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let names = flag_names(&command);
+        for long in ["root", "log-format", "systemd-cgroup", "bundle", "pid-file", "console-socket", "preserve-fds", "cpu-share", "l3-cache-schema", "pidfd-socket", "help", "version"] {
+            assert!(names.long.contains(&long), "{long} in {:?}", names.long);
+        }
+        for valued in ["root", "log", "bundle", "pid-file", "process", "cwd", "env", "user", "cap", "b", "e", "u", "p"] {
+            assert!(names.valued.iter().any(|v| v == valued), "{valued} takes a value: {:?}", names.valued);
+        }
+        for flag in ["debug", "detach", "force", "all", "tty", "systemd-cgroup"] {
+            assert!(!names.valued.iter().any(|v| v == flag), "{flag} takes no value");
+        }
+    }
+
+    #[test]
+    fn single_dash_long_flags_are_rewritten_up_to_the_operands() {
+        assert_eq!(
+            normalized(&["skiff", "-root", "/r", "-log-format=json", "exec", "-t", "-cwd", "/", "c1", "find", "-user", "0"]),
+            ["skiff", "--root", "/r", "--log-format=json", "exec", "-t", "--cwd", "/", "c1", "find", "-user", "0"]
+        );
+        assert_eq!(normalized(&["skiff", "ps", "c1", "-ef"]), ["skiff", "ps", "c1", "-ef"]);
+    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const RESCTRL_MOUNT: &str = "/sys/fs/resctrl";
 
 /// `RDTGROUP_SUPER_MAGIC`.
-const RESCTRL_MAGIC: i64 = 0x7655_821;
+const RESCTRL_MAGIC: i64 = 0x0765_5821;
 
 /// Why the container's resctrl group cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,7 @@ impl ResctrlRoot {
     /// resctrl at its usual place, or a clear error where the host has none.
     pub fn find() -> Result<ResctrlRoot, ResctrlError> {
         match nix::sys::statfs::statfs(RESCTRL_MOUNT) {
-            Ok(stat) if stat.filesystem_type().0 as i64 == RESCTRL_MAGIC => Ok(ResctrlRoot(PathBuf::from(RESCTRL_MOUNT))),
+            Ok(stat) if stat.filesystem_type().0 == RESCTRL_MAGIC => Ok(ResctrlRoot(PathBuf::from(RESCTRL_MOUNT))),
             _ => Err(ResctrlError::Invalid(format!(
                 "Intel RDT is asked for, but no resctrl filesystem is mounted at {RESCTRL_MOUNT} (it needs an RDT-capable CPU and kernel, then `mount -t resctrl resctrl {RESCTRL_MOUNT}`); remove linux.intelRdt to run without it"
             ))),

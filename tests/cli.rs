@@ -163,7 +163,7 @@ fn debug_lines_say_what_each_command_does() {
     let text = std::fs::read_to_string(&log).unwrap();
     for expected in [
         format!("create: container {id} from bundle "),
-        format!("waits at the start gate"),
+        "waits at the start gate".to_string(),
         format!("start: opening the start gate of container {id}"),
         format!("exec: [\\\"true\\\"] in container {id}"),
         "exec: process exited pid=".to_string(),

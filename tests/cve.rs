@@ -24,11 +24,10 @@ fn without_dev_tmpfs(config: &mut Value) {
 fn wait_for(path: &Path, within: Duration) -> String {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        if let Ok(text) = fs::read_to_string(path) {
-            if text.ends_with('\n') {
+        if let Ok(text) = fs::read_to_string(path)
+            && text.ends_with('\n') {
                 return text;
             }
-        }
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("{} never appeared", path.display());

@@ -96,15 +96,14 @@ pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), Cgr
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_error("create cgroup", dir, None)(e)),
         }
-        if copy_cpuset {
-            if let Some(parent) = dir.parent() {
+        if copy_cpuset
+            && let Some(parent) = dir.parent() {
                 for file in ["cpuset.cpus", "cpuset.mems"] {
                     if read_file(&dir.join(file))?.trim().is_empty() {
                         write_file(&dir.join(file), read_file(&parent.join(file))?.trim())?;
                     }
                 }
             }
-        }
     }
     Ok(())
 }

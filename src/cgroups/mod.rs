@@ -278,6 +278,8 @@ impl<'de> Deserialize<'de> for ContainerCgroup {
         }
         #[derive(Deserialize)]
         #[serde(untagged)]
+        // Lives for one deserialization: boxing the larger variant would buy nothing.
+        #[allow(clippy::large_enum_variant)]
         enum Saved {
             Tagged(Tagged),
             Legacy(Legacy),

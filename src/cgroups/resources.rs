@@ -115,11 +115,10 @@ pub fn v2_writes(resources: &LinuxResources, has_bfq: bool) -> Result<Vec<Write>
             }
         }
     }
-    if let Some(network) = resources.network() {
-        if network.class_id().is_some() || network.priorities().is_some() {
+    if let Some(network) = resources.network()
+        && (network.class_id().is_some() || network.priorities().is_some()) {
             return Err(invalid("linux.resources.network", "net_cls and net_prio do not exist on cgroup v2; remove it (classify traffic by cgroup path instead, e.g. an nftables `socket cgroupv2` rule)"));
         }
-    }
     if let Some(unified) = resources.unified() {
         let mut entries: Vec<_> = unified.iter().collect();
         entries.sort();

@@ -76,12 +76,11 @@ impl V1Cgroup {
     }
 
     fn write_all(&self, mut writes: Vec<Write>) -> Result<(), CgroupError> {
-        if let Some(dir) = self.dir_of("memory") {
-            if writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes") {
+        if let Some(dir) = self.dir_of("memory")
+            && writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes") {
                 let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
                 super::resources::order_v1_memory(&mut writes, current);
             }
-        }
         writes.iter().try_for_each(|w| self.write_one(w))
     }
 

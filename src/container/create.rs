@@ -173,11 +173,10 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     cgroup_guard.keep();
     rdt_guard.keep = true;
     claim.keep();
-    if let Some(socket) = &options.pidfd_socket {
-        if let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
+    if let Some(socket) = &options.pidfd_socket
+        && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
             pidfd.send_to(socket)?;
         }
-    }
     Ok(pid)
 }
 

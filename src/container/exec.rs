@@ -133,13 +133,11 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     // (with --debug, up to the process's execve: the phase timing's last step)
     let pid = if clock.is_on() { child.commit_and_wait_for_exec()? } else { child.commit()? };
     clock.lap("commit and execve");
-    if let Some(socket) = &options.pidfd_socket {
-        if let Some(start) = crate::linux::proc_stat::read_stat(pid) {
-            if let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
+    if let Some(socket) = &options.pidfd_socket
+        && let Some(start) = crate::linux::proc_stat::read_stat(pid)
+            && let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
                 pidfd.send_to(socket)?;
             }
-        }
-    }
     debug(format!("exec: process pid {pid} started"));
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));

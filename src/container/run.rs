@@ -132,8 +132,8 @@ pub fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<
                 _ => stdin_open = false,
             }
         }
-        if signal_ready {
-            if let Ok(Some(info)) = signals.read_signal() {
+        if signal_ready
+            && let Ok(Some(info)) = signals.read_signal() {
                 let signal = info.ssi_signo as i32;
                 if signal == libc::SIGWINCH {
                     crate::linux::console::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
@@ -141,7 +141,6 @@ pub fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<
                     kill_pid(init_pid, signal)?;
                 }
             }
-        }
     };
     // What the process wrote last.
     while let Ok(n) = nix::unistd::read(master.as_raw_fd(), &mut buffer) {

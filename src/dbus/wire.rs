@@ -284,7 +284,7 @@ struct Encoder {
 
 impl Encoder {
     fn pad(&mut self, alignment: usize) {
-        while self.buf.len() % alignment != 0 {
+        while !self.buf.len().is_multiple_of(alignment) {
             self.buf.push(0);
         }
     }
@@ -684,7 +684,7 @@ mod tests {
         );
         let bytes = encode_body(&[Value::Byte(1), value.clone()]).unwrap();
         // y, pad to 4, u32 length, pad to 8, "a" as 4+1+1 bytes, pad to 8, u64
-        assert_eq!(bytes.len(), 1 + 3 + 4 + 0 + 6 + 2 + 8);
+        assert_eq!(bytes.len(), (1 + 3 + 4) + 6 + 2 + 8);
         assert_eq!(&bytes[4..8], &16u32.to_le_bytes());
         assert_eq!(decode_body(&bytes, "ya(st)").unwrap(), vec![Value::Byte(1), value]);
     }

@@ -35,6 +35,15 @@ impl PidFd {
         Ok(Some(PidFd { fd, pid }))
     }
 
+    /// A pidfd for `pid`, a child of ours not yet reaped: its pid cannot be reused before we
+    /// reap it, so no start-time check is needed.
+    pub fn of_child(pid: i32) -> Result<PidFd, SysError> {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+        let raw = check(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) }).on("pidfd_open", pid)?;
+        // SAFETY: the kernel just returned this fd to us; nothing else owns it.
+        Ok(PidFd { fd: unsafe { OwnedFd::from_raw_fd(raw as i32) }, pid })
+    }
+
     /// Send `signal` to the process. `Ok(false)` when it has already exited.
     pub fn send_signal(&self, signal: i32) -> Result<bool, SysError> {
         // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.

@@ -19,7 +19,8 @@ use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::channel::{Channel, channel_pair};
-use super::init::{InitError, become_process, commit_with_runtime, exec_prepared, label_next_exec, send_listener};
+use super::init::{InitError, await_runtime, become_process, commit_with_runtime, exec_prepared, label_next_exec, send_listener};
+use super::protocol::{ChildSide, FromRuntime, ParentSide, Steps};
 use super::message::{ToInit, ToParent, WireError};
 use super::{InitProcess, ProcessError};
 use crate::cgroups::ContainerCgroup;
@@ -101,7 +102,8 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
                 Ok(never) => match never {},
                 Err(error) => error,
             };
-            let _ = child_end.send(&ToParent::Failed(WireError::capture(&error, None)), "failure");
+            // With its errno, as init's failures carry theirs.
+            let _ = child_end.send(&ToParent::Failed(WireError::capture(&error, error.errno())), "failure");
             exit_now(1)
         }
         Forked::Parent(pid) => pid,
@@ -128,30 +130,35 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
         (Some(_), None) => {}
     }
     clock.lap("cgroup");
+    let mut protocol = ParentSide::new(Steps { intermediate: late_pid, listener: request.seccomp.is_some_and(|s| s.notify), ..Steps::default() });
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
-    let mut message = super::receive(&process.channel, &mut fd)?;
-    if let (Some(ToParent::InitPid(real)), true) = (&message, late_pid) {
-        // The intermediate exits right after saying so; the process is its child.
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(process.pid), None);
-        process.pid = *real;
-        message = super::receive(&process.channel, &mut fd)?;
-    }
-    if let (Some(ToParent::SeccompListener), Some(target)) = (&message, &request.listener) {
-        super::forward_listener(target, fd.take(), process.pid)?;
-        message = super::receive(&process.channel, &mut fd)?;
-    }
-    match message {
-        Some(ToParent::Ready(laps)) => {
-            clock.lap("waiting for the process");
-            clock.add_wire("process", &laps);
-            Ok(process)
-        }
-        Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
-        Some(other) => Err(ProcessError::Protocol { who: "the exec'd process", what: format!("sent {other:?} out of order") }),
-        None => {
+    loop {
+        let Some(message) = super::receive(&process.channel, &mut fd)? else {
+            // (after InitPid, the process is ours to reap: the runtime is a subreaper then)
             process.armed = false;
-            Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(process.pid) })
+            return Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(process.pid) });
+        };
+        protocol.accept(&message).map_err(|error| ProcessError::Protocol { who: "the exec'd process", what: error.to_string() })?;
+        match message {
+            ToParent::InitPid(real) => {
+                // The intermediate exits right after saying so; the process is its child.
+                let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(process.pid), None);
+                process.pid = real;
+            }
+            ToParent::SeccompListener => {
+                if let Some(target) = &request.listener {
+                    super::forward_listener(target, fd.take(), process.pid)?;
+                }
+            }
+            ToParent::Ready(laps) => {
+                clock.lap("waiting for the process");
+                clock.add_wire("process", &laps);
+                return Ok(process);
+            }
+            ToParent::Failed(wire) => return Err(ProcessError::Init(wire)),
+            // Refused by the protocol above: no exec has these steps.
+            ToParent::MappingRequest | ToParent::HooksPlease => {}
         }
     }
 }
@@ -159,11 +166,8 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
 fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -> Result<Infallible, InitError> {
     nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
-    match channel.recv::<ToInit>()? {
-        Some(ToInit::Proceed) => {}
-        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-        None => return Err(InitError::Abandoned),
-    }
+    let mut protocol = ChildSide::new(Steps::default());
+    await_runtime(channel, &mut protocol, FromRuntime::Proceed)?;
     // --debug: the process times its own phases and reports them with Ready.
     let mut clock = crate::phases::PhaseClock::new(request.timing);
     if !namespaces.is_empty() {
@@ -205,7 +209,7 @@ fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -
     label_next_exec(request.process)?;
     let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, &mut clock)?;
     send_listener(channel, &prepared)?;
-    commit_with_runtime(channel, &clock)?;
+    commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)
 }
 

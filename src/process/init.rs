@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::phases::PhaseClock;
+use super::protocol::{ChildSide, FromRuntime, Steps};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -65,7 +66,7 @@ pub enum InitError {
 }
 
 impl InitError {
-    fn errno(&self) -> Option<i32> {
+    pub(super) fn errno(&self) -> Option<i32> {
         match self {
             InitError::Sys(e) => Some(e.errno as i32),
             InitError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => Some(*errno as i32),
@@ -126,11 +127,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // `run` blocks signals to forward them; the container's process starts with none blocked.
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let namespaces = request.bundle.namespaces();
-    match channel.recv::<ToInit>()? {
-        Some(ToInit::Proceed) => {}
-        Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-        None => return Err(InitError::Abandoned),
-    }
+    let hooks_round_trip = super::hook_round_trip(request.bundle);
+    let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, ..Steps::default() });
+    await_runtime(channel, &mut protocol, FromRuntime::Proceed)?;
     // --debug: init times its own phases and reports them with Ready.
     let mut clock = PhaseClock::new(request.timing);
     if maps_by_rootless_runtime && !late_user {
@@ -153,11 +152,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).on("unshare", "user namespace")?;
         channel.send(&ToParent::MappingRequest, "mapping request")?;
-        match channel.recv::<ToInit>()? {
-            Some(ToInit::MappingWritten) => {}
-            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-            None => return Err(InitError::Abandoned),
-        }
+        await_runtime(channel, &mut protocol, FromRuntime::MappingWritten)?;
         if maps_by_rootless_runtime {
             nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
         }
@@ -233,14 +228,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(pid), request.bundle.dir(), &request.bundle.annotations())
     };
     let mut runtime_pid = None;
-    let has = |h: Option<&Vec<oci_spec::runtime::Hook>>| h.is_some_and(|h| !h.is_empty());
-    if hooks.is_some_and(|h| has(h.prestart().as_ref()) || has(h.create_runtime().as_ref()) || has(h.create_container().as_ref()) || has(h.start_container().as_ref())) {
+    if hooks_round_trip {
         // The runtime runs prestart and createRuntime now, and tells us our pid for ours.
         channel.send(&ToParent::HooksPlease, "hooks please")?;
-        match channel.recv::<ToInit>()? {
-            Some(ToInit::HooksDone { pid }) => runtime_pid = Some(pid),
-            Some(other) => return Err(InitError::Unexpected(format!("{other:?}"))),
-            None => return Err(InitError::Abandoned),
+        if let ToInit::HooksDone { pid } = await_runtime(channel, &mut protocol, FromRuntime::HooksDone)? {
+            runtime_pid = Some(pid);
         }
     }
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
@@ -283,7 +275,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     label_next_exec(process)?;
     let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, &mut clock)?;
     send_listener(channel, &prepared)?;
-    commit_with_runtime(channel, &clock)?;
+    commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
         // In the container, after start: paths resolve in the container. A failure stops
@@ -393,13 +385,17 @@ fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
-pub(super) fn commit_with_runtime(channel: &Channel, clock: &PhaseClock) -> Result<(), InitError> {
+pub(super) fn commit_with_runtime(channel: &Channel, protocol: &mut ChildSide, clock: &PhaseClock) -> Result<(), InitError> {
     channel.send(&ToParent::Ready(clock.to_wire()), "ready")?;
-    match channel.recv::<ToInit>()? {
-        Some(ToInit::Committed) => Ok(()),
-        Some(other) => Err(InitError::Unexpected(format!("{other:?}"))),
-        None => Err(InitError::Abandoned),
-    }
+    await_runtime(channel, protocol, FromRuntime::Committed).map(drop)
+}
+
+/// Wait for `step` from the runtime: the one message the protocol allows now. EOF: the
+/// runtime died, and nobody would take the container over.
+pub(super) fn await_runtime(channel: &Channel, protocol: &mut ChildSide, step: FromRuntime) -> Result<ToInit, InitError> {
+    let message = channel.recv::<ToInit>()?.ok_or(InitError::Abandoned)?;
+    protocol.accept(step, &message).map_err(|error| InitError::Unexpected(error.to_string()))?;
+    Ok(message)
 }
 
 /// Exec the prepared program; on failure say why on stderr (the runtime may be gone) and exit 127.

@@ -9,7 +9,12 @@
 //!   [cgroup v1] write init's pid to cgroup.procs
 //!        ------------- Proceed ------------------->  [cgroup ns] unshare it, now rooted in
 //!                                                    the container's cgroup;
-//!                                                    joins namespaces by path, mounts,
+//!                                                    joins namespaces by path, mounts
+//!   Only with prestart, createRuntime, createContainer or startContainer hooks:
+//!        <------------ HooksPlease ----------------
+//!   run prestart and createRuntime
+//!        ------------- HooksDone{pid} ------------>  run createContainer (startContainer
+//!                                                    after the gate, with this pid);
 //!                                                    pivot_root, hostname, rlimits,
 //!                                                    user, capabilities, no_new_privs, seccomp
 //!        <------------ SeccompListener + fd -------  [NOTIFY rules] filter loaded
@@ -30,6 +35,12 @@
 //!   ...
 //!   skiff start: writes one byte to the gate ----->  execve(process.args)
 //! ```
+//!
+//! The order is enforced on both sides by `protocol.rs`: each side knows which of the
+//! optional exchanges (late maps, intermediate, hooks, listener) this container has, and
+//! refuses any other message with what it expected. An exec'd process follows the same
+//! sequence without the maps, the hooks and the gate: Proceed, [InitPid], [SeccompListener],
+//! Ready, Committed, execve.
 
 #![forbid(unsafe_code)]
 

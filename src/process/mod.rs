@@ -7,6 +7,7 @@ pub mod exec;
 pub mod gate;
 mod init;
 pub mod message;
+pub mod protocol;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
@@ -22,6 +23,7 @@ use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
 use channel::{ChannelError, channel_pair};
 use crate::phases::PhaseClock;
+use protocol::{ParentSide, Steps};
 use crate::linux::clone::{Forked, clone_process};
 use message::{ToInit, ToParent, WireError};
 
@@ -304,6 +306,13 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     // runtime's host uid would show as the overflow id (runc makes it after setresuid too).
     let ipc_by_init = if namespaces.has(LinuxNamespaceType::User) { nix::sched::CloneFlags::CLONE_NEWIPC } else { nix::sched::CloneFlags::empty() };
     let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag - deferred - ipc_by_init;
+    // A pid namespace made after the clone needs an intermediate process, and the real init
+    // is its child: as a child subreaper the runtime inherits it when the intermediate exits,
+    // so that a failed setup can still reap it (and the guard kill it).
+    let intermediate = deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID);
+    if intermediate {
+        nix::sys::prctl::set_child_subreaper(true).map_err(|errno| SysError::new("prctl PR_SET_CHILD_SUBREAPER", 1, errno))?;
+    }
     let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
@@ -321,7 +330,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    match set_up_with_init(&mut init, request, late_user, clock) {
+    match set_up_with_init(&mut init, request, late_user, intermediate, clock) {
         Ok(()) => Ok(init),
         // Init died without a word (the channel closed under us): say how it ended.
         Err(error) if error.init_is_gone() => {
@@ -334,7 +343,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
 }
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, intermediate: bool, clock: &mut PhaseClock) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
@@ -363,60 +372,73 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         crate::linux::net_devices::move_devices(moves, &target)?;
         clock.lap("network devices");
     }
+    let mut protocol = ParentSide::new(Steps { late_user, intermediate, hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;
-    let mut message = receive(&init.channel, &mut fd)?;
-    if let Some(ToParent::MappingRequest) = message {
+    loop {
+        let Some(message) = receive(&init.channel, &mut fd)? else { return Err(ProcessError::Gone) };
+        protocol.accept(&message).map_err(|error| ProcessError::Protocol { who: "container init", what: error.to_string() })?;
         clock.lap("waiting for init");
-        write_id_maps(request.bundle, init.pid, request.rootless)?;
-        clock.lap("user namespace maps");
-        init.channel.send(&ToInit::MappingWritten, "mapping written")?;
-        message = receive(&init.channel, &mut fd)?;
-    }
-    if let Some(ToParent::InitPid(real)) = message {
-        // The intermediate process exits right after saying so; init is its child.
-        let _ = waitpid(Pid::from_raw(init.pid), None);
-        init.pid = real;
-        message = receive(&init.channel, &mut fd)?;
-    }
-    if let Some(ToParent::HooksPlease) = message {
-        clock.lap("waiting for init");
-        // prestart (deprecated) and createRuntime: in the runtime's namespaces, now that the
-        // container's exist and before pivot_root.
-        if let Some(hooks) = request.bundle.spec().hooks() {
-            let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())?;
-            crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
-            crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
+        match message {
+            ToParent::Failed(wire) => return Err(ProcessError::Init(wire)),
+            ToParent::MappingRequest => write_late_maps(init, request, clock)?,
+            ToParent::InitPid(real) => adopt_real_init(init, real),
+            ToParent::HooksPlease => run_runtime_hooks(init, request, clock)?,
+            ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), clock)?,
+            ToParent::Ready(laps) => {
+                clock.add_wire("init", &laps);
+                return Ok(());
+            }
         }
-        clock.lap("hooks");
-        init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
-        message = receive(&init.channel, &mut fd)?;
     }
-    if let Some(ToParent::SeccompListener) = message {
-        // The listener must hold the fd before the container's process can make a NOTIFY
-        // call: before Ready, so before start.
-        let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
-        let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
-        clock.lap("waiting for init");
-        if let Some(target) = ListenerTarget::of(profile, state)? {
-            forward_listener(&target, fd.take(), init.pid)?;
-        }
-        clock.lap("seccomp listener");
-        message = receive(&init.channel, &mut fd)?;
+}
+
+/// Which optional exchanges init's setup has: init runs a hook round trip when any of
+/// these hooks is configured (the runtime runs prestart and createRuntime, init the rest).
+pub(super) fn hook_round_trip(bundle: &Bundle) -> bool {
+    let has = |h: &Option<Vec<oci_spec::runtime::Hook>>| h.as_ref().is_some_and(|h| !h.is_empty());
+    bundle.spec().hooks().as_ref().is_some_and(|h| has(h.prestart()) || has(h.create_runtime()) || has(h.create_container()) || has(h.start_container()))
+}
+
+/// `MappingRequest`: init has unshared its user namespace late; write its maps.
+fn write_late_maps(init: &InitProcess, request: &InitRequest, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+    write_id_maps(request.bundle, init.pid, request.rootless)?;
+    clock.lap("user namespace maps");
+    init.channel.send(&ToInit::MappingWritten, "mapping written")?;
+    Ok(())
+}
+
+/// `InitPid`: the intermediate exits right after saying so; the real init, its child, is
+/// ours from now on (the runtime is a child subreaper while an intermediate exists).
+fn adopt_real_init(init: &mut InitProcess, real: i32) {
+    let _ = waitpid(Pid::from_raw(init.pid), None);
+    init.pid = real;
+}
+
+/// `HooksPlease`: prestart (deprecated) and createRuntime, in the runtime's namespaces, now
+/// that the container's exist and before pivot_root.
+fn run_runtime_hooks(init: &InitProcess, request: &InitRequest, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+    if let Some(hooks) = request.bundle.spec().hooks() {
+        let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())?;
+        crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
+        crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
     }
-    match message {
-        Some(ToParent::InitPid(_) | ToParent::MappingRequest | ToParent::HooksPlease | ToParent::SeccompListener) => {
-            Err(ProcessError::Protocol { who: "container init", what: "sent a setup message out of order".into() })
-        }
-        Some(ToParent::Ready(laps)) => {
-            clock.lap("waiting for init");
-            clock.add_wire("init", &laps);
-            Ok(())
-        }
-        Some(ToParent::Failed(wire)) => Err(ProcessError::Init(wire)),
-        None => Err(ProcessError::Gone),
+    clock.lap("hooks");
+    init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
+    Ok(())
+}
+
+/// `SeccompListener`: the listener must hold the fd before the container's process can make
+/// a NOTIFY call, so before Ready, so before start.
+fn pass_on_listener(init: &InitProcess, request: &InitRequest, fd: Option<OwnedFd>, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+    let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
+    if let Some(target) = ListenerTarget::of(profile, state)? {
+        forward_listener(&target, fd, init.pid)?;
     }
+    clock.lap("seccomp listener");
+    Ok(())
 }
 
 /// Reap init, which died during setup, and say how it ended. Killed by the OOM killer of
@@ -424,15 +446,14 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
 /// so with the figures (runc reports the limit and usage when its late limit write fails).
 fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> ProcessError {
     let status = reap(pid);
-    if status == ExitStatus::Signal(Signal::SIGKILL) {
-        if let Some(cgroup) = cgroup.filter(|cgroup| cgroup.oom_kills() > 0) {
+    if status == ExitStatus::Signal(Signal::SIGKILL)
+        && let Some(cgroup) = cgroup.filter(|cgroup| cgroup.oom_kills() > 0) {
             let memory = cgroup.stats().map(|stats| stats.memory.usage).unwrap_or_default();
             // Only a limit of the container's own explains it (not a host-wide OOM).
             if memory.limit > 0 && memory.limit < 1 << 62 {
                 return ProcessError::OomKilled { limit: memory.limit, peak: memory.max };
             }
         }
-    }
     ProcessError::Exited { who: "container init", status }
 }
 

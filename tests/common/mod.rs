@@ -238,11 +238,10 @@ fn processes() -> Vec<(i32, String)> {
 /// writes in steps must rename a finished file into place.
 pub fn wait_for_file(path: &Path) -> String {
     for _ in 0..500 {
-        if let Ok(text) = fs::read_to_string(path) {
-            if !text.is_empty() {
+        if let Ok(text) = fs::read_to_string(path)
+            && !text.is_empty() {
                 return text;
             }
-        }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     panic!("{} did not appear", path.display());

@@ -63,7 +63,7 @@ pub fn cpu_quota_per_second(quota: i64, period: u64) -> (u64, i64) {
     }
     let period = if period == 0 { 100_000 } else { period };
     let mut per_second = quota.unsigned_abs().saturating_mul(1_000_000) / period;
-    if per_second % 10_000 != 0 {
+    if !per_second.is_multiple_of(10_000) {
         per_second = (per_second / 10_000 + 1).saturating_mul(10_000);
     }
     let rewritten = i64::try_from(per_second.saturating_mul(period) / 1_000_000).unwrap_or(i64::MAX);
@@ -73,14 +73,13 @@ pub fn cpu_quota_per_second(quota: i64, period: u64) -> (u64, i64) {
 /// The resources with the CPU quota rounded as systemd will hold it, for the cgroupfs writes.
 pub fn round_cpu_quota(resources: &LinuxResources) -> LinuxResources {
     let mut rounded = resources.clone();
-    if let Some(cpu) = resources.cpu() {
-        if let Some(quota) = cpu.quota().filter(|q| *q > 0) {
+    if let Some(cpu) = resources.cpu()
+        && let Some(quota) = cpu.quota().filter(|q| *q > 0) {
             let (_, quota) = cpu_quota_per_second(quota, cpu.period().unwrap_or(0));
             let mut cpu = cpu.clone();
             cpu.set_quota(Some(quota));
             rounded.set_cpu(Some(cpu));
         }
-    }
     rounded
 }
 
