@@ -62,7 +62,8 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let linux = bundle.spec().linux().as_ref();
     let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
     let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
-    let cgroup = ContainerCgroup::for_container(&HostCgroups::read()?, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str(), options.rootless)?;
+    let host_cgroups = HostCgroups::read()?;
+    let cgroup = ContainerCgroup::for_container(&host_cgroups, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str(), options.rootless)?;
     // Refuse resource values and device rules before anything exists.
     let mut cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
     if options.rootless {
@@ -147,6 +148,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
         timing: clock.is_on(),
+        cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
     };
     let init = spawn_init(&request, clock)?;
     let stat = proc_stat::read_stat(init.pid())

@@ -16,6 +16,7 @@ pub mod idmap;
 pub mod keyring;
 pub mod lsm;
 pub mod mount_options;
+pub mod mount_plan;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod net_devices;

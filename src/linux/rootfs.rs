@@ -1,6 +1,7 @@
-//! The container's root filesystem, set up by init inside its new mount namespace:
-//! propagation, the rootfs bind, the config's mounts in order, `/dev`, then `pivot_root`
-//! (or `MS_MOVE` + `chroot` with `--no-pivot`), masked and read-only paths, read-only root.
+//! The container's root filesystem, set up by init inside its new mount namespace: the
+//! executor of `mount_plan.rs`'s operations (propagation, the rootfs bind, the config's
+//! mounts in order, `/dev`), then `pivot_root` (or `MS_MOVE` + `chroot` with `--no-pivot`),
+//! masked and read-only paths, read-only root.
 
 use std::fs;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -11,96 +12,134 @@ use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::Mode;
 use nix::sys::statvfs::{FsFlags, statvfs};
-use oci_spec::runtime::{LinuxDevice, Mount};
 
-use super::devices::{create_dev_symlinks, create_device, devices_to_create};
+use super::devices::{create_dev_symlinks, create_device};
 use super::fs_in_root::{NodeKind, RootDir, fd_path};
-use super::mount_options::{MountOptions, parse_mount_options};
+pub use super::mount_plan::RootfsConfig;
+use super::mount_plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
 use super::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
 use super::{SysContext, SysError};
 
-/// Everything rootfs setup needs from the spec and the command line.
-#[derive(Debug)]
-pub struct RootfsPlan<'a> {
-    /// Absolute host path of the root filesystem.
-    pub rootfs: &'a Path,
-    /// Absolute bundle path: relative bind sources are resolved against it.
-    pub bundle: &'a Path,
-    /// `mounts`, in order.
-    pub mounts: &'a [Mount],
-    /// `linux.devices`.
-    pub devices: &'a [LinuxDevice],
-    /// `linux.rootfsPropagation` (default `rslave`, as runc).
-    pub propagation: MsFlags,
-    /// `root.readonly`.
-    pub readonly: bool,
-    /// `--no-pivot`.
-    pub no_pivot: bool,
-    /// Init is in a new user namespace: devices are bound from the host, not made.
-    pub in_user_namespace: bool,
-    /// `linux.maskedPaths`.
-    pub masked_paths: &'a [String],
-    /// `linux.readonlyPaths`.
-    pub readonly_paths: &'a [String],
-    /// `process.cwd`, created if missing (as runc does).
-    pub cwd: &'a Path,
-    /// Init is in a cgroup namespace of its own (rooted at the container's cgroup).
-    pub cgroup_namespace: bool,
-    /// The container's cgroup directory on the host (for a bind where cgroup2 cannot be
-    /// mounted), if it has a cgroup.
-    pub cgroup_dir: Option<&'a Path>,
-    /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
-    pub idmapped: &'a [(usize, std::os::fd::OwnedFd)],
-    /// `linux.mountLabel`: the SELinux context of new filesystems.
-    pub mount_label: Option<&'a str>,
+/// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
+/// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
+/// its own mount namespace.
+pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)]) -> Result<(), SetupError> {
+    let ops = plan_mounts(config)?;
+    let mut kernel = KernelMounts { root: None, config, idmapped };
+    Ok(execute_all(&mut kernel, &ops)?)
 }
 
-/// Mount everything into the rootfs (the switch into it is [`enter_rootfs`], after the
-/// createRuntime and createContainer hooks). Runs in init, in its own mount namespace.
-pub fn setup_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
-    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
-    // unmounts). Shared and unbindable are applied to the new root after the switch: an
-    // unbindable tree cannot be bind-mounted from, and pivot_root refuses a shared parent.
-    let applied_later = deferred_propagation(plan.propagation);
-    let now = if applied_later { MsFlags::MS_SLAVE } else { plan.propagation };
-    mount(None::<&str>, "/", None::<&str>, now | MsFlags::MS_REC, None::<&str>).on("set propagation of", "/")?;
-    if plan.propagation.contains(MsFlags::MS_SHARED) {
-        make_parent_mount_private(plan.rootfs)?;
-    }
-    // pivot_root needs the new root to be a mount point.
-    mount(Some(plan.rootfs), plan.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .on("bind mount rootfs", plan.rootfs.display())?;
-    let root = RootDir::open(plan.rootfs)?;
-    for (index, spec_mount) in plan.mounts.iter().enumerate() {
-        let idmapped = plan.idmapped.iter().find(|(i, _)| *i == index).map(|(_, fd)| fd);
-        mount_entry(&root, plan, spec_mount, idmapped)
-            .map_err(|e| e.within(format_args!("mounts[{index}] {}", spec_mount.destination().display())))?;
-    }
-    let dev_is_bound = plan.mounts.iter().any(|m| {
-        m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind()
-    });
-    if !dev_is_bound {
-        let old_umask = nix::sys::stat::umask(Mode::empty());
-        for device in devices_to_create(plan.devices) {
-            create_device(&root, &device, plan.in_user_namespace)?;
-        }
-        nix::sys::stat::umask(old_umask);
-        create_dev_symlinks(&root)?;
-    }
-    // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
-    root.ensure(plan.cwd, NodeKind::Dir)
-        .map_err(|e| SysError::new("create process.cwd in the container", format!("{}: {}", plan.cwd.display(), e), e.errno))?;
-    Ok(())
+/// A rootfs that could not be set up: a config the plan refuses, or a failed operation.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The config asks for something that cannot be mounted.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An operation failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
 }
 
 /// Switch into the prepared rootfs: `pivot_root`, or `MS_MOVE` + chroot with `--no-pivot`.
-pub fn enter_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
-    if plan.no_pivot { move_root(plan.rootfs) } else { pivot_root(plan.rootfs) }
+pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
+    if config.no_pivot { move_root(config.rootfs) } else { pivot_root(config.rootfs) }
 }
 
-/// Propagation types that can only be set once the new root is in place.
-fn deferred_propagation(propagation: MsFlags) -> bool {
-    propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
+/// The steps after the switch and after the sysctls: read-only paths, masked paths,
+/// read-only `/`, the deferred propagation ([`plan_finish`]).
+pub fn finish_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[] };
+    execute_all(&mut kernel, &plan_finish(config))
+}
+
+/// The executor that asks the kernel: every path inside the rootfs is reached through
+/// [`RootDir`] (no symlink out of it), every mount made on an fd.
+struct KernelMounts<'a> {
+    /// The rootfs, opened once it is bind-mounted (or `/` after the switch).
+    root: Option<RootDir>,
+    config: &'a RootfsConfig<'a>,
+    /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
+    idmapped: &'a [(usize, OwnedFd)],
+}
+
+impl KernelMounts<'_> {
+    fn root(&mut self) -> Result<&RootDir, SysError> {
+        if self.root.is_none() {
+            self.root = Some(RootDir::open(self.config.rootfs)?);
+        }
+        // (set just above when it was missing)
+        self.root.as_ref().ok_or_else(|| SysError::new("open", self.config.rootfs.display(), Errno::ENOENT))
+    }
+}
+
+impl MountExecutor for KernelMounts<'_> {
+    fn execute(&mut self, op: &MountOp) -> Result<(), SysError> {
+        let config = self.config;
+        match op {
+            MountOp::RootPropagation(flags) => mount(None::<&str>, "/", None::<&str>, *flags, None::<&str>).on("set propagation of", "/"),
+            MountOp::RootfsParentPrivate => make_parent_mount_private(config.rootfs),
+            MountOp::BindRootfs => mount(Some(config.rootfs), config.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+                .on("bind mount rootfs", config.rootfs.display()),
+            MountOp::Filesystem { destination, fs_type, source, flags, data, no_symlinks, .. } => {
+                let root = self.root()?;
+                let target = if *no_symlinks { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
+                match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), *flags, data.as_deref()) {
+                    // sysfs belongs to the network namespace: in a user namespace without a
+                    // network namespace of its own (rootless) it cannot be mounted; bind the
+                    // host's /sys with the options asked for instead, as crun does.
+                    Err(Errno::EPERM) if fs_type == "sysfs" => bind_instead(root, &target, destination, Path::new("/sys"), *flags),
+                    result => result.map_err(|errno| mount_error(root, destination, fs_type, *flags, data.as_deref(), errno)),
+                }
+            }
+            MountOp::Bind { index, destination, source, recursive, idmapped } => {
+                let tree = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
+                let root = self.root()?;
+                bind_mount(root, destination, source, *recursive, tree)
+            }
+            MountOp::RemountBind { destination, flags, .. } => {
+                let root = self.root()?;
+                let mounted = root.resolve(destination)?;
+                let all = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | *flags | locked_flags_fd(&mounted)?;
+                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, all, None::<&str>)
+                    .map_err(|errno| mount_error(root, destination, "remount bind", all, None, errno))
+            }
+            MountOp::RecursiveAttributes { destination, set, clear, .. } => {
+                let root = self.root()?;
+                let mounted = root.resolve(destination)?;
+                super::mount_setattr(&mounted, true, *set, *clear, None::<&OwnedFd>).on("mount_setattr (recursive options) on", root.display(destination))
+            }
+            MountOp::MountPropagation { destination, flag, .. } => {
+                let root = self.root()?;
+                let mounted = root.resolve(destination)?;
+                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, *flag, None::<&str>).on("set propagation of", root.display(destination))
+            }
+            MountOp::Cgroup { destination, flags, unified, .. } => {
+                let root = self.root()?;
+                mount_cgroup(root, destination, *flags, *unified, config.cgroup_namespace, config.cgroup_dir)
+            }
+            MountOp::Devices { nodes, bind } => {
+                let root = self.root()?;
+                let old_umask = nix::sys::stat::umask(Mode::empty());
+                let made = nodes.iter().try_for_each(|node| create_device(root, node, *bind));
+                nix::sys::stat::umask(old_umask);
+                made
+            }
+            MountOp::DevSymlinks => create_dev_symlinks(self.root()?),
+            // A missing cwd is created, as runc does; the exec would otherwise fail later with less context.
+            MountOp::Cwd(cwd) => self
+                .root()?
+                .ensure(cwd, NodeKind::Dir)
+                .map(drop)
+                .map_err(|e| SysError::new("create process.cwd in the container", format!("{}: {}", cwd.display(), e), e.errno)),
+            MountOp::ReadonlyPath(path) => make_readonly(self.root()?, path),
+            MountOp::MaskPath(path) => mask_path(self.root()?, path),
+            MountOp::ReadonlyRoot => {
+                let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(Path::new("/"))?;
+                mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).on("remount read-only", "/")
+            }
+            MountOp::NewRootPropagation(flags) => mount(None::<&str>, "/", None::<&str>, *flags, None::<&str>).on("set propagation of new", "/"),
+        }
+    }
 }
 
 /// Make the mount holding `path`'s parent directory private.
@@ -116,107 +155,16 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
     mount(None::<&str>, holder, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>).on("make private", holder.display())
 }
 
-/// The steps after the switch and after sysctls are written (as runc orders them: the
-/// read-only `/proc/sys` would refuse them): read-only paths, masked paths, read-only `/`.
-pub fn finish_rootfs(plan: &RootfsPlan) -> Result<(), SysError> {
-    let root = RootDir::open(Path::new("/"))?;
-    for path in plan.readonly_paths {
-        make_readonly(&root, Path::new(path))?;
-    }
-    for path in plan.masked_paths {
-        mask_path(&root, Path::new(path))?;
-    }
-    if plan.readonly {
-        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(Path::new("/"))?;
-        mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).on("remount read-only", "/")?;
-    }
-    // Last: the propagation asked for, now that no more bind mounts are made from `/`.
-    if deferred_propagation(plan.propagation) {
-        mount(None::<&str>, "/", None::<&str>, plan.propagation, None::<&str>).on("set propagation of new", "/")?;
-    }
-    Ok(())
-}
-
-fn mount_entry(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, idmapped: Option<&std::os::fd::OwnedFd>) -> Result<(), SysError> {
-    let options = parse_mount_options(spec_mount.options().as_deref().unwrap_or_default());
-    let fs_type = spec_mount.typ().as_deref().unwrap_or("");
-    let destination = spec_mount.destination();
-    if fs_type == "cgroup" {
-        return mount_cgroup(root, destination, &options, plan.cgroup_namespace, plan.cgroup_dir);
-    }
-    if options.is_bind() || idmapped.is_some() {
-        return bind_mount(root, plan, spec_mount, &options, idmapped);
-    }
-    // proc and sysfs carry the files the runtime later writes or masks: their mount points
-    // must be real directories (CVE-2023-27561, CVE-2019-19921).
-    let target = if matches!(fs_type, "proc" | "sysfs") { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
-    let source = spec_mount.source().as_ref().map(|s| s.as_os_str()).unwrap_or(fs_type.as_ref());
-    let data = match plan.mount_label {
-        Some(label) if super::lsm::takes_mount_label(fs_type, false) => Some(super::lsm::with_mount_label(options.data_string().as_deref(), label)),
-        _ => options.data_string(),
-    };
-    // MS_REMOUNT is meaningless on a fresh mount; kernels refuse flags we cannot apply here.
-    let flags = options.flags - MsFlags::MS_REMOUNT;
-    match mount(Some(source), fd_path(&target).as_str(), Some(fs_type), flags, data.as_deref()) {
-        // sysfs belongs to the network namespace: in a user namespace without a network
-        // namespace of its own (rootless) it cannot be mounted; bind the host's /sys with
-        // the options asked for instead, as crun does.
-        Err(Errno::EPERM) if fs_type == "sysfs" => bind_instead(root, &target, destination, Path::new("/sys"), options.flags)?,
-        result => result.map_err(|errno| mount_error(root, destination, fs_type, &options, errno))?,
-    }
-    apply_recursive_attributes(root, destination, &options)?;
-    apply_propagation(root, destination, &options)
-}
-
-/// `rro`, `rnosuid` and the other recursive options: mount_setattr(AT_RECURSIVE) on the new
-/// mount and everything below it.
-fn apply_recursive_attributes(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
-    if options.recursive_set == 0 && options.recursive_clear == 0 {
-        return Ok(());
-    }
-    let mounted = root.resolve(destination)?;
-    super::mount_setattr(&mounted, true, options.recursive_set, options.recursive_clear, None::<&OwnedFd>)
-        .on("mount_setattr (recursive options) on", root.display(destination))
-}
-
-fn bind_mount(root: &RootDir, plan: &RootfsPlan, spec_mount: &Mount, options: &MountOptions, idmapped: Option<&std::os::fd::OwnedFd>) -> Result<(), SysError> {
-    let destination = spec_mount.destination();
-    let source = match spec_mount.source() {
-        Some(source) if source.is_absolute() => source.clone(),
-        Some(source) => plan.bundle.join(source),
-        None => return Err(SysError::new("bind mount without source to", destination.display(), Errno::EINVAL)),
-    };
-    let metadata = fs::metadata(&source).map_err(|e| {
-        SysError::new("stat bind source", source.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-    })?;
+/// Bind `source` at `destination`, or attach the runtime's idmapped `tree` there.
+fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, tree: Option<&OwnedFd>) -> Result<(), SysError> {
+    let metadata = fs::metadata(source).map_err(|e| SysError::new("stat bind source", source.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
     let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
     let target = root.ensure(destination, kind)?;
-    if let Some(tree) = idmapped {
-        super::idmap::attach_tree(tree, &target, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
-    } else {
-        let bind_flags = options.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
-        mount(Some(&source), fd_path(&target).as_str(), None::<&str>, bind_flags, None::<&str>)
-            .map_err(|errno| mount_error(root, destination, "bind", options, errno))?;
+    if let Some(tree) = tree {
+        return super::idmap::attach_tree(tree, &target, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)));
     }
-    let extra = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
-    if !extra.is_empty() {
-        // A bind mount ignores its flags; they take effect on a remount of the new mount.
-        let mounted = root.resolve(destination)?;
-        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | extra | locked_flags_fd(&mounted)?;
-        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
-            .map_err(|errno| mount_error(root, destination, "remount bind", options, errno))?;
-    }
-    apply_recursive_attributes(root, destination, options)?;
-    apply_propagation(root, destination, options)
-}
-
-fn apply_propagation(root: &RootDir, destination: &Path, options: &MountOptions) -> Result<(), SysError> {
-    for flag in &options.propagation {
-        let mounted = root.resolve(destination)?;
-        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, *flag, None::<&str>)
-            .on("set propagation of", root.display(destination))?;
-    }
-    Ok(())
+    let flags = if recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
+    mount(Some(source), fd_path(&target).as_str(), None::<&str>, flags, None::<&str>).map_err(|errno| mount_error(root, destination, "bind", flags, None, errno))
 }
 
 /// Where a user namespace may not mount a filesystem (sysfs, cgroup2), bind `source` from
@@ -234,10 +182,9 @@ fn bind_instead(root: &RootDir, target: &OwnedFd, destination: &Path, source: &P
 /// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
 /// and hybrid hosts a tmpfs holding a bind mount of the process's own cgroup from each
 /// hierarchy (so the container sees its cgroup, not the host's tree).
-fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgroup_namespace: bool, cgroup_dir: Option<&Path>) -> Result<(), SysError> {
+fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: bool, cgroup_namespace: bool, cgroup_dir: Option<&Path>) -> Result<(), SysError> {
     let target = root.ensure(destination, NodeKind::Dir)?;
-    let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
-    if is_cgroup2_root()? {
+    if unified {
         return match mount(Some("cgroup2"), fd_path(&target).as_str(), Some("cgroup2"), flags, None::<&str>) {
             // A user namespace may be refused a cgroup2 mount (rootless without a cgroup
             // namespace of its own, say): bind the container's cgroup (with a cgroup
@@ -303,22 +250,13 @@ fn mount_cgroup(root: &RootDir, destination: &Path, options: &MountOptions, cgro
     Ok(())
 }
 
-fn is_cgroup2_root() -> Result<bool, SysError> {
-    let stat = nix::sys::statfs::statfs("/sys/fs/cgroup").on("statfs", "/sys/fs/cgroup")?;
-    Ok(stat.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
-}
-
 fn read_proc(path: &str) -> Result<String, SysError> {
     fs::read_to_string(path)
         .map_err(|e| SysError::new("read", path, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
 }
 
-fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, options: &MountOptions, errno: Errno) -> SysError {
-    SysError::new(
-        "mount",
-        format!("{fs_type} on {} (flags {:?}, data {:?})", root.display(destination), options.flags, options.data_string().unwrap_or_default()),
-        errno,
-    )
+fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, flags: MsFlags, data: Option<&str>, errno: Errno) -> SysError {
+    SysError::new("mount", format!("{fs_type} on {} (flags {flags:?}, data {:?})", root.display(destination), data.unwrap_or_default()), errno)
 }
 
 /// `pivot_root(".", ".")`: the old root ends up stacked on the new one and is detached, so no

@@ -22,7 +22,7 @@ use super::message::{ToInit, ToParent, WireError};
 use super::InitRequest;
 use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
 use crate::linux::namespaces::NamespaceFile;
-use crate::linux::rootfs::{RootfsPlan, enter_rootfs, finish_rootfs, setup_rootfs};
+use crate::linux::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
 use crate::linux::procfs::ProcFs;
 use crate::linux::seccomp::load_filter;
 use crate::seccomp::SeccompProgram;
@@ -63,6 +63,18 @@ pub enum InitError {
     /// A createContainer hook failed.
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
+    /// The config's mounts cannot be planned.
+    #[error(transparent)]
+    MountPlan(#[from] crate::linux::mount_plan::PlanError),
+}
+
+impl From<crate::linux::rootfs::SetupError> for InitError {
+    fn from(error: crate::linux::rootfs::SetupError) -> InitError {
+        match error {
+            crate::linux::rootfs::SetupError::Plan(plan) => InitError::MountPlan(plan),
+            crate::linux::rootfs::SetupError::Sys(sys) => InitError::Sys(sys),
+        }
+    }
 }
 
 impl InitError {
@@ -201,7 +213,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     clock.lap("namespaces");
     let linux = spec.linux().as_ref();
     let empty = Vec::new();
-    let plan = RootfsPlan {
+    let idmapped_indexes: Vec<usize> = idmapped.iter().map(|(index, _)| *index).collect();
+    let plan = RootfsConfig {
         rootfs: request.bundle.rootfs(),
         bundle: request.bundle.dir(),
         mounts: spec.mounts().as_deref().unwrap_or_default(),
@@ -218,10 +231,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cwd: process.cwd(),
         cgroup_namespace: namespaces.creates(LinuxNamespaceType::Cgroup),
         cgroup_dir: request.cgroup.map(|(cgroup, _)| cgroup.location()),
-        idmapped,
+        idmapped: &idmapped_indexes,
+        cgroup_unified: request.cgroup_unified,
         mount_label: request.bundle.mount_label(),
     };
-    setup_rootfs(&plan)?;
+    setup_rootfs(&plan, idmapped)?;
     clock.lap("mounts");
     let hooks = spec.hooks().as_ref();
     let hook_state = |pid| {

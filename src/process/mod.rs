@@ -166,6 +166,8 @@ pub struct InitRequest<'a> {
     pub rootless: bool,
     /// `--debug`: init times its setup phases and reports them.
     pub timing: bool,
+    /// The host's cgroups are the unified hierarchy alone (for `type: cgroup` mounts).
+    pub cgroup_unified: bool,
 }
 
 /// Where a seccomp notification listener goes: `listenerPath`, with `listenerMetadata` and

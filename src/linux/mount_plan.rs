@@ -1,0 +1,431 @@
+//! The container's mounts decided before any is made: `plan_mounts` turns the config into
+//! the list of operations init performs in its mount namespace, and `plan_finish` the ones
+//! after pivot_root. Pure: no syscalls, so every mount kind is unit-tested without root.
+//! `rootfs.rs` is the executor that makes them ([`MountExecutor`]); the tests here use a
+//! recording fake.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::MsFlags;
+use oci_spec::runtime::{LinuxDevice, Mount};
+
+use super::devices::{DeviceNode, devices_to_create};
+use super::mount_options::parse_mount_options;
+
+/// Everything rootfs setup needs from the spec, the command line and the runtime.
+#[derive(Debug)]
+pub struct RootfsConfig<'a> {
+    /// Absolute host path of the root filesystem.
+    pub rootfs: &'a Path,
+    /// Absolute bundle path: relative bind sources are resolved against it.
+    pub bundle: &'a Path,
+    /// `mounts`, in order.
+    pub mounts: &'a [Mount],
+    /// `linux.devices`.
+    pub devices: &'a [LinuxDevice],
+    /// `linux.rootfsPropagation` (default `rslave`, as runc).
+    pub propagation: MsFlags,
+    /// `root.readonly`.
+    pub readonly: bool,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// Init is in a new user namespace: devices are bound from the host, not made.
+    pub in_user_namespace: bool,
+    /// `linux.maskedPaths`.
+    pub masked_paths: &'a [String],
+    /// `linux.readonlyPaths`.
+    pub readonly_paths: &'a [String],
+    /// `process.cwd`, created if missing (as runc does).
+    pub cwd: &'a Path,
+    /// Init is in a cgroup namespace of its own (rooted at the container's cgroup).
+    pub cgroup_namespace: bool,
+    /// The host's cgroups are the unified hierarchy alone (as the runtime found them: the
+    /// layout is not detected a second time).
+    pub cgroup_unified: bool,
+    /// The container's cgroup directory on the host (for a bind where cgroup2 cannot be
+    /// mounted), if it has a cgroup.
+    pub cgroup_dir: Option<&'a Path>,
+    /// The `mounts` indexes that have a detached idmapped tree prepared by the runtime.
+    pub idmapped: &'a [usize],
+    /// `linux.mountLabel`: the SELinux context of new filesystems.
+    pub mount_label: Option<&'a str>,
+}
+
+/// One operation on the container's mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountOp {
+    /// Set the propagation of `/` (the runtime's view, recursively) before anything else.
+    RootPropagation(MsFlags),
+    /// Make the mount holding the rootfs's parent private (for a shared rootfs propagation).
+    RootfsParentPrivate,
+    /// Bind the rootfs onto itself: pivot_root needs a mount point.
+    BindRootfs,
+    /// Mount a filesystem (`mounts[index]`).
+    Filesystem {
+        /// Index into `mounts`.
+        index: usize,
+        /// Where, inside the rootfs.
+        destination: PathBuf,
+        /// The filesystem type.
+        fs_type: String,
+        /// The source (the type when the config has none).
+        source: PathBuf,
+        /// Mount flags.
+        flags: MsFlags,
+        /// The data string, the mount label included.
+        data: Option<String>,
+        /// proc and sysfs: the mount point must be a real directory, reached without a
+        /// symlink (CVE-2023-27561, CVE-2019-19921).
+        no_symlinks: bool,
+    },
+    /// Bind `source` (`mounts[index]`), or attach its prepared idmapped tree.
+    Bind {
+        /// Index into `mounts`.
+        index: usize,
+        /// Where, inside the rootfs.
+        destination: PathBuf,
+        /// The absolute source on the host.
+        source: PathBuf,
+        /// `rbind`.
+        recursive: bool,
+        /// The runtime prepared an idmapped tree for it.
+        idmapped: bool,
+    },
+    /// A bind mount ignores its flags: they take effect on a remount of the new mount.
+    RemountBind {
+        /// Index into `mounts`.
+        index: usize,
+        /// The mount.
+        destination: PathBuf,
+        /// The flags beyond bind, rec and remount.
+        flags: MsFlags,
+    },
+    /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE).
+    RecursiveAttributes {
+        /// Index into `mounts`.
+        index: usize,
+        /// The mount.
+        destination: PathBuf,
+        /// Attributes to set.
+        set: u64,
+        /// Attributes to clear.
+        clear: u64,
+    },
+    /// A propagation change on the new mount.
+    MountPropagation {
+        /// Index into `mounts`.
+        index: usize,
+        /// The mount.
+        destination: PathBuf,
+        /// The one propagation flag.
+        flag: MsFlags,
+    },
+    /// `type: cgroup`: cgroup2 on a unified host; elsewhere a tmpfs with each v1 hierarchy's
+    /// own cgroup under it.
+    Cgroup {
+        /// Index into `mounts`.
+        index: usize,
+        /// Where, inside the rootfs.
+        destination: PathBuf,
+        /// The mount's flags (no bind, rec or remount).
+        flags: MsFlags,
+        /// The host is cgroup v2 only.
+        unified: bool,
+    },
+    /// Make (or, in a user namespace, bind from the host) the device nodes.
+    Devices {
+        /// The nodes, the default ones and `linux.devices`.
+        nodes: Vec<DeviceNode>,
+        /// Bind them from the host instead of mknod.
+        bind: bool,
+    },
+    /// `/dev/fd`, `/dev/stdin`, ... symlinks.
+    DevSymlinks,
+    /// Create `process.cwd` if missing.
+    Cwd(PathBuf),
+    /// After pivot_root: bind a path onto itself read-only (skipped when missing).
+    ReadonlyPath(PathBuf),
+    /// After pivot_root: hide a path (an empty read-only tmpfs, or `/dev/null`).
+    MaskPath(PathBuf),
+    /// After pivot_root: remount `/` read-only.
+    ReadonlyRoot,
+    /// After pivot_root, last: the shared or unbindable propagation asked for.
+    NewRootPropagation(MsFlags),
+}
+
+impl MountOp {
+    /// The `mounts` entry this operation comes from, for error messages.
+    pub fn entry(&self) -> Option<(usize, &Path)> {
+        match self {
+            MountOp::Filesystem { index, destination, .. }
+            | MountOp::Bind { index, destination, .. }
+            | MountOp::RemountBind { index, destination, .. }
+            | MountOp::RecursiveAttributes { index, destination, .. }
+            | MountOp::MountPropagation { index, destination, .. }
+            | MountOp::Cgroup { index, destination, .. } => Some((*index, destination)),
+            _ => None,
+        }
+    }
+}
+
+/// A config that cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mounts[{index}] {destination}: {reason}")]
+pub struct PlanError {
+    /// Index into `mounts`.
+    pub index: usize,
+    /// Its destination.
+    pub destination: String,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+/// What performs the operations: the kernel in init (`rootfs.rs`), a recording fake in tests.
+pub trait MountExecutor {
+    /// Perform one operation.
+    fn execute(&mut self, op: &MountOp) -> Result<(), super::SysError>;
+}
+
+/// Propagation types that can only be set once the new root is in place: an unbindable tree
+/// cannot be bind-mounted from, and pivot_root refuses a shared parent.
+pub fn deferred_propagation(propagation: MsFlags) -> bool {
+    propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
+}
+
+/// The operations before pivot_root, in order.
+pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
+    let mut ops = Vec::with_capacity(config.mounts.len() * 2 + 6);
+    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
+    // unmounts); shared and unbindable come last (see deferred_propagation).
+    let now = if deferred_propagation(config.propagation) { MsFlags::MS_SLAVE } else { config.propagation };
+    ops.push(MountOp::RootPropagation(now | MsFlags::MS_REC));
+    if config.propagation.contains(MsFlags::MS_SHARED) {
+        ops.push(MountOp::RootfsParentPrivate);
+    }
+    ops.push(MountOp::BindRootfs);
+    for (index, mount) in config.mounts.iter().enumerate() {
+        plan_entry(config, index, mount, &mut ops)?;
+    }
+    let dev_is_bound = config.mounts.iter().any(|m| m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind());
+    if !dev_is_bound {
+        ops.push(MountOp::Devices { nodes: devices_to_create(config.devices), bind: config.in_user_namespace });
+        ops.push(MountOp::DevSymlinks);
+    }
+    ops.push(MountOp::Cwd(config.cwd.to_path_buf()));
+    Ok(ops)
+}
+
+fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<MountOp>) -> Result<(), PlanError> {
+    let options = parse_mount_options(mount.options().as_deref().unwrap_or_default());
+    let fs_type = mount.typ().as_deref().unwrap_or("");
+    let destination = mount.destination().to_path_buf();
+    if fs_type == "cgroup" {
+        let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+        ops.push(MountOp::Cgroup { index, destination, flags, unified: config.cgroup_unified });
+        return Ok(());
+    }
+    let idmapped = config.idmapped.contains(&index);
+    if options.is_bind() || idmapped {
+        let source = match mount.source() {
+            Some(source) if source.is_absolute() => source.clone(),
+            Some(source) => config.bundle.join(source),
+            None => return Err(PlanError { index, destination: destination.display().to_string(), reason: "a bind mount needs a source" }),
+        };
+        let recursive = options.flags.contains(MsFlags::MS_REC);
+        ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped });
+        let extra = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+        if !extra.is_empty() {
+            ops.push(MountOp::RemountBind { index, destination: destination.clone(), flags: extra });
+        }
+    } else {
+        let source = mount.source().clone().unwrap_or_else(|| PathBuf::from(fs_type));
+        let data = match config.mount_label {
+            Some(label) if super::lsm::takes_mount_label(fs_type, false) => Some(super::lsm::with_mount_label(options.data_string().as_deref(), label)),
+            _ => options.data_string(),
+        };
+        // MS_REMOUNT is meaningless on a fresh mount.
+        let flags = options.flags - MsFlags::MS_REMOUNT;
+        let no_symlinks = matches!(fs_type, "proc" | "sysfs");
+        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks });
+    }
+    if options.recursive_set != 0 || options.recursive_clear != 0 {
+        ops.push(MountOp::RecursiveAttributes { index, destination: destination.clone(), set: options.recursive_set, clear: options.recursive_clear });
+    }
+    for flag in &options.propagation {
+        ops.push(MountOp::MountPropagation { index, destination: destination.clone(), flag: *flag });
+    }
+    Ok(())
+}
+
+/// The operations after pivot_root and the sysctls (as runc orders them: the read-only
+/// `/proc/sys` would refuse the sysctls), in order.
+pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
+    let mut ops: Vec<MountOp> = config.readonly_paths.iter().map(|p| MountOp::ReadonlyPath(PathBuf::from(p))).collect();
+    ops.extend(config.masked_paths.iter().map(|p| MountOp::MaskPath(PathBuf::from(p))));
+    if config.readonly {
+        ops.push(MountOp::ReadonlyRoot);
+    }
+    // Last: no more bind mounts are made from `/` after this.
+    if deferred_propagation(config.propagation) {
+        ops.push(MountOp::NewRootPropagation(config.propagation));
+    }
+    ops
+}
+
+/// Perform `ops` in order; a failure names the `mounts` entry it came from.
+pub fn execute_all(executor: &mut dyn MountExecutor, ops: &[MountOp]) -> Result<(), super::SysError> {
+    for op in ops {
+        executor.execute(op).map_err(|error| match op.entry() {
+            Some((index, destination)) => error.within(format_args!("mounts[{index}] {}", destination.display())),
+            None => error,
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mounts(json: &str) -> Vec<Mount> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn config<'a>(mounts: &'a [Mount], idmapped: &'a [usize]) -> RootfsConfig<'a> {
+        RootfsConfig {
+            rootfs: Path::new("/b/rootfs"),
+            bundle: Path::new("/b"),
+            mounts,
+            devices: &[],
+            propagation: MsFlags::MS_SLAVE,
+            readonly: false,
+            no_pivot: false,
+            in_user_namespace: false,
+            masked_paths: &[],
+            readonly_paths: &[],
+            cwd: Path::new("/"),
+            cgroup_namespace: false,
+            cgroup_unified: false,
+            cgroup_dir: None,
+            idmapped,
+            mount_label: None,
+        }
+    }
+
+    /// The operations of the `mounts` entries alone.
+    fn entry_ops(config: &RootfsConfig) -> Vec<MountOp> {
+        plan_mounts(config).unwrap().into_iter().filter(|op| op.entry().is_some()).collect()
+    }
+
+    /// The recording fake: what an executor was asked, in order.
+    #[derive(Default)]
+    struct Recording(Vec<MountOp>);
+
+    impl MountExecutor for Recording {
+        fn execute(&mut self, op: &MountOp) -> Result<(), crate::linux::SysError> {
+            if let MountOp::Bind { source, .. } = op
+                && source == Path::new("/refused")
+            {
+                return Err(crate::linux::SysError::new("mount", "bind", nix::errno::Errno::EACCES));
+            }
+            self.0.push(op.clone());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_frame_around_the_mounts() {
+        let none = mounts("[]");
+        let ops = plan_mounts(&config(&none, &[])).unwrap();
+        assert_eq!(ops[..2], [MountOp::RootPropagation(MsFlags::MS_SLAVE | MsFlags::MS_REC), MountOp::BindRootfs]);
+        assert!(matches!(&ops[2], MountOp::Devices { bind: false, nodes } if nodes.iter().any(|n| n.path == Path::new("/dev/null"))));
+        assert_eq!(ops[3..], [MountOp::DevSymlinks, MountOp::Cwd(PathBuf::from("/"))]);
+        // A shared rootfs: slave now, the parent made private, shared after pivot_root.
+        let mut shared = config(&none, &[]);
+        shared.propagation = MsFlags::MS_SHARED;
+        let ops = plan_mounts(&shared).unwrap();
+        assert_eq!(ops[..3], [MountOp::RootPropagation(MsFlags::MS_SLAVE | MsFlags::MS_REC), MountOp::RootfsParentPrivate, MountOp::BindRootfs]);
+        assert_eq!(plan_finish(&shared), [MountOp::NewRootPropagation(MsFlags::MS_SHARED)]);
+    }
+
+    #[test]
+    fn filesystems_proc_sysfs_and_labels() {
+        let list = mounts(
+            r#"[{"destination": "/proc", "type": "proc", "source": "proc"},
+                {"destination": "/sys", "type": "sysfs", "options": ["nosuid", "ro"]},
+                {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "mode=1777", "size=65536k", "remount"]}]"#,
+        );
+        let mut labelled = config(&list, &[]);
+        labelled.mount_label = Some("system_u:object_r:container_file_t:s0");
+        let ops = entry_ops(&labelled);
+        assert_eq!(ops.len(), 3);
+        assert!(matches!(&ops[0], MountOp::Filesystem { fs_type, no_symlinks: true, source, .. } if fs_type == "proc" && source == Path::new("proc")));
+        assert!(matches!(&ops[1], MountOp::Filesystem { no_symlinks: true, source, flags, .. } if source == Path::new("sysfs") && flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID)));
+        let MountOp::Filesystem { flags, data, no_symlinks: false, .. } = &ops[2] else { panic!("{:?}", ops[2]) };
+        assert!(!flags.contains(MsFlags::MS_REMOUNT), "no remount on a fresh mount");
+        assert_eq!(data.as_deref(), Some("mode=1777,size=65536k,context=\"system_u:object_r:container_file_t:s0\""));
+    }
+
+    #[test]
+    fn binds_remounts_recursive_attributes_and_propagation() {
+        let list = mounts(
+            r#"[{"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro", "nosuid", "rslave"]},
+                {"destination": "/etc/hosts", "source": "/etc/hosts", "options": ["bind", "rro"]},
+                {"destination": "/ids", "source": "/srv/ids", "options": ["idmap"]}]"#,
+        );
+        let ops = entry_ops(&config(&list, &[2]));
+        let data = PathBuf::from("/data");
+        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false });
+        assert_eq!(ops[1], MountOp::RemountBind { index: 0, destination: data.clone(), flags: MsFlags::MS_RDONLY | MsFlags::MS_NOSUID });
+        assert_eq!(ops[2], MountOp::MountPropagation { index: 0, destination: data, flag: MsFlags::MS_SLAVE | MsFlags::MS_REC });
+        assert!(matches!(&ops[3], MountOp::Bind { index: 1, recursive: false, idmapped: false, .. }));
+        assert!(matches!(&ops[4], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
+        assert!(matches!(&ops[5], MountOp::Bind { index: 2, idmapped: true, .. }), "an idmapped mount is attached, not bound: {:?}", ops[5]);
+        assert_eq!(ops.len(), 6);
+    }
+
+    #[test]
+    fn a_bound_dev_skips_the_device_nodes() {
+        let list = mounts(r#"[{"destination": "/dev", "source": "/dev", "options": ["rbind"]}]"#);
+        let ops = plan_mounts(&config(&list, &[])).unwrap();
+        assert!(!ops.iter().any(|op| matches!(op, MountOp::Devices { .. } | MountOp::DevSymlinks)));
+        let mut in_userns = config(&[], &[]);
+        in_userns.in_user_namespace = true;
+        assert!(plan_mounts(&in_userns).unwrap().iter().any(|op| matches!(op, MountOp::Devices { bind: true, .. })));
+    }
+
+    #[test]
+    fn cgroup_mounts_take_the_layout_the_runtime_found() {
+        let list = mounts(r#"[{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]"#);
+        let mut unified = config(&list, &[]);
+        unified.cgroup_unified = true;
+        let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV | MsFlags::MS_RELATIME | MsFlags::MS_RDONLY;
+        assert_eq!(entry_ops(&unified), [MountOp::Cgroup { index: 0, destination: PathBuf::from("/sys/fs/cgroup"), flags, unified: true }]);
+        assert!(matches!(entry_ops(&config(&list, &[]))[0], MountOp::Cgroup { unified: false, .. }));
+    }
+
+    #[test]
+    fn paths_after_pivot_root() {
+        let masked = ["/proc/kcore".to_string()];
+        let readonly = ["/proc/sys".to_string()];
+        let mut c = config(&[], &[]);
+        c.masked_paths = &masked;
+        c.readonly_paths = &readonly;
+        c.readonly = true;
+        assert_eq!(plan_finish(&c), [MountOp::ReadonlyPath("/proc/sys".into()), MountOp::MaskPath("/proc/kcore".into()), MountOp::ReadonlyRoot]);
+    }
+
+    #[test]
+    fn refusals_and_failures_name_the_mount() {
+        let list = mounts(r#"[{"destination": "/x", "options": ["bind"]}]"#);
+        let error = plan_mounts(&config(&list, &[])).unwrap_err();
+        assert_eq!(error.to_string(), "mounts[0] /x: a bind mount needs a source");
+        let list = mounts(r#"[{"destination": "/tmp", "type": "tmpfs"}, {"destination": "/y", "source": "/refused", "options": ["bind"]}]"#);
+        let mut recording = Recording::default();
+        let error = execute_all(&mut recording, &plan_mounts(&config(&list, &[])).unwrap()).unwrap_err();
+        assert!(error.to_string().starts_with("mounts[1] /y: "), "{error}");
+        assert!(recording.0.iter().any(|op| matches!(op, MountOp::Filesystem { index: 0, .. })), "the first mount was made before");
+    }
+}
