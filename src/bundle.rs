@@ -37,6 +37,15 @@ pub enum BundleError {
         /// The decoder's message, with line and column.
         reason: String,
     },
+    /// The rootfs cannot be resolved: the I/O error says why.
+    #[error("root.path: rootfs {path}")]
+    Rootfs {
+        /// The rootfs as the config names it (made absolute).
+        path: PathBuf,
+        /// The error, with its errno.
+        #[source]
+        source: std::io::Error,
+    },
     /// A field has a value the runtime refuses.
     #[error("{field}: {reason}")]
     Invalid {
@@ -84,7 +93,7 @@ impl Bundle {
         }
         let rootfs_config = if root.path().is_absolute() { root.path().clone() } else { dir.join(root.path()) };
         let rootfs = std::fs::canonicalize(&rootfs_config)
-            .map_err(|e| invalid("root.path", format!("rootfs {}: {e}", rootfs_config.display())))?;
+            .map_err(|source| BundleError::Rootfs { path: rootfs_config.clone(), source })?;
         if !rootfs.is_dir() {
             return Err(invalid("root.path", format!("rootfs {} is not a directory", rootfs.display())));
         }

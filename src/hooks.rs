@@ -108,7 +108,7 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
                 }
             }
         });
-        let exited = waited.map_err(|error| HookError::Spawn { point, path: path.clone(), source: std::io::Error::from_raw_os_error(error.errno as i32) })?;
+        let exited = waited.map_err(|error| HookError::Spawn { point, path: path.clone(), source: std::io::Error::from_raw_os_error(error.reported_errno().unwrap_or(libc::EIO)) })?;
         if !exited {
             let _ = child.kill();
             let _ = child.wait();

@@ -222,7 +222,7 @@ fn rootless_refusals_are_clear_and_leave_nothing() {
         // no rlimit above the user's hard limit (raising it needs CAP_SYS_RESOURCE on the host)
         (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 4194304, "hard": 4194304}]}}), "setrlimit RlimitNofile soft 4194304 hard 4194304"),
         // no supplementary groups where setgroups is denied
-        (json!({"process": {"user": {"uid": 0, "gid": 0, "additionalGids": [0]}}}), "setgroups (denied in this rootless user namespace)"),
+        (json!({"process": {"user": {"uid": 0, "gid": 0, "additionalGids": [0]}}}), "setgroups [0]: denied in this rootless user namespace"),
     ];
     for (patch, expected) in cases {
         let mut config = base.clone();

@@ -254,9 +254,10 @@ pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<O
             option: "--console-socket",
             reason: "process.terminal is not set: there is no terminal to send".into(),
         }),
-        (true, Some(path)) => std::os::unix::net::UnixStream::connect(path).map(Some).map_err(|e| ContainerError::InvalidOption {
+        (true, Some(path)) => std::os::unix::net::UnixStream::connect(path).map(Some).map_err(|source| ContainerError::OptionUnusable {
             option: "--console-socket",
-            reason: format!("connect to {}: {e}", path.display()),
+            what: format!("connect to {}", path.display()),
+            source,
         }),
     }
 }
@@ -278,9 +279,10 @@ fn absolute(path: &Path) -> Result<PathBuf, ContainerError> {
     if path.is_absolute() {
         return Ok(path.to_path_buf());
     }
-    let cwd = std::env::current_dir().map_err(|e| ContainerError::InvalidOption {
+    let cwd = std::env::current_dir().map_err(|source| ContainerError::OptionUnusable {
         option: "--pid-file",
-        reason: format!("cannot resolve {} against the current directory: {e}", path.display()),
+        what: format!("resolve {} against the current directory", path.display()),
+        source,
     })?;
     Ok(cwd.join(path))
 }

@@ -87,15 +87,27 @@ pub enum ContainerError {
         /// Why.
         reason: String,
     },
+    /// A command-line option names something that cannot be used: the I/O error says why.
+    #[error("{option}: {what}")]
+    OptionUnusable {
+        /// The option.
+        option: &'static str,
+        /// What was tried with its value.
+        what: String,
+        /// The error, with its errno.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ContainerError {
     /// The errno behind the error, when one is known.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            ContainerError::Sys(e) => Some(e.errno as i32),
+            ContainerError::Sys(e) => e.reported_errno(),
             ContainerError::Process(e) => e.errno(),
             ContainerError::Cgroup(e) => e.errno(),
+            ContainerError::OptionUnusable { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }

@@ -73,7 +73,7 @@ fn check_console_target(console: &OwnedFd) -> Result<(), SysError> {
     let kind = stat.st_mode & libc::S_IFMT;
     let fs = nix::sys::statfs::fstatfs(console).on("statfs", "/dev/console")?.filesystem_type();
     if !(kind == libc::S_IFREG || kind == libc::S_IFCHR) || fs == nix::sys::statfs::PROC_SUPER_MAGIC || fs == nix::sys::statfs::SYSFS_MAGIC {
-        return Err(SysError::new("bind the pty over", "/dev/console: not a plain file or device", nix::errno::Errno::EPERM));
+        return Err(SysError::refused("bind the pty over", "/dev/console", "it is not a plain file or device"));
     }
     Ok(())
 }

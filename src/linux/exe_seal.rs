@@ -88,7 +88,7 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
         }
         Err(error) => return Err(error),
     };
-    let to_c = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| SysError::new("re-execute", "an argument with a NUL byte", Errno::EINVAL));
+    let to_c = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| SysError::refused("re-execute", "skiff", "an argument contains a NUL byte"));
     let argv = args.into_iter().map(|a| to_c(a.into_vec())).collect::<Result<Vec<_>, _>>()?;
     let envp = env
         .into_iter()

@@ -70,6 +70,6 @@ pub fn receive_fd(stream: &impl AsRawFd) -> Result<(OwnedFd, String), SysError> 
     let (length, fd) = receive_packet(stream, &mut data).on("receive an fd", "unix socket")?;
     match fd {
         Some(fd) => Ok((fd, String::from_utf8_lossy(&data[..length.min(data.len())]).into_owned())),
-        None => Err(SysError::new("receive an fd", "unix socket: no fd arrived", Errno::EBADMSG)),
+        None => Err(SysError::refused("receive an fd", "unix socket", "the message carried no fd")),
     }
 }

@@ -47,7 +47,7 @@ pub fn write_map_with_helper(pid: i32, file: &str, mappings: &[LinuxIdMapping]) 
     if !output.status.success() {
         let said = String::from_utf8_lossy(&output.stderr).trim().replace('\n', "; ");
         // The helper says why (no subuid range for the user, an id outside it).
-        return Err(SysError::new("map ids", format!("{target}: {tool} failed: {said}"), Errno::EPERM));
+        return Err(SysError::refused("map ids", target, format!("{tool} failed: {said}")));
     }
     Ok(())
 }

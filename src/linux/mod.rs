@@ -37,25 +37,93 @@ use std::fmt::Display;
 
 use nix::errno::Errno;
 
-/// A failed system call: which operation, on what, and the errno the kernel returned.
-#[derive(Debug, thiserror::Error)]
-#[error("{context}{op} {target}")]
+/// A failed system call: which operation, on what, and the errno the kernel returned; or a
+/// value refused before any call ([`SysError::refused`]): then what was wrong, and no errno.
+#[derive(Debug)]
 pub struct SysError {
     /// Where in the config the operation came from (`mounts[3] /data: `), or empty.
     pub context: String,
     /// The operation, e.g. `mount`, `pivot_root`, `open`.
     pub op: &'static str,
-    /// The path, id or value it was applied to.
+    /// The path, id or value it was applied to (a mount's target).
     pub target: String,
-    /// What the kernel said.
-    #[source]
+    /// A mount's other parameters, each in its own field.
+    pub mount: Option<Box<MountFields>>,
+    /// What the kernel said (`Errno::UnknownErrno` for a refusal, which has no errno).
     pub errno: Errno,
+    /// Why the value was refused, when no system call failed.
+    pub refusal: Option<String>,
+}
+
+/// The parameters of a failed mount, besides its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountFields {
+    /// The source (a path, or a filesystem's name).
+    pub source: Option<String>,
+    /// The filesystem type, or `bind`.
+    pub fs_type: Option<String>,
+    /// The mount flags.
+    pub flags: nix::mount::MsFlags,
+    /// The data string.
+    pub data: Option<String>,
+}
+
+impl std::fmt::Display for SysError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.mount {
+            // `mount tmpfs on /rootfs/x (source shm, flags MS_NOSUID, data "size=64k")`
+            Some(mount) => {
+                write!(f, "{}{} {} on {}", self.context, self.op, mount.fs_type.as_deref().unwrap_or("?"), self.target)?;
+                let mut details = Vec::new();
+                if let Some(source) = &mount.source {
+                    details.push(format!("source {source}"));
+                }
+                if !mount.flags.is_empty() {
+                    let names: Vec<&str> = mount.flags.iter_names().map(|(name, _)| name).collect();
+                    details.push(format!("flags {}", names.join("|")));
+                }
+                if let Some(data) = mount.data.as_deref().filter(|d| !d.is_empty()) {
+                    details.push(format!("data {data:?}"));
+                }
+                if !details.is_empty() {
+                    write!(f, " ({})", details.join(", "))?;
+                }
+            }
+            None => write!(f, "{}{} {}", self.context, self.op, self.target)?,
+        }
+        if let Some(reason) = &self.refusal {
+            write!(f, ": {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SysError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if self.refusal.is_some() { None } else { Some(&self.errno) }
+    }
 }
 
 impl SysError {
     /// Build an error for `op` applied to `target`.
     pub fn new(op: &'static str, target: impl Display, errno: Errno) -> Self {
-        SysError { context: String::new(), op, target: target.to_string(), errno }
+        SysError { context: String::new(), op, target: target.to_string(), mount: None, errno, refusal: None }
+    }
+
+    /// A failed mount of `target`, with its other parameters in their own fields.
+    pub fn mount(op: &'static str, target: impl Display, fields: MountFields, errno: Errno) -> Self {
+        SysError { mount: Some(Box::new(fields)), ..SysError::new(op, target, errno) }
+    }
+
+    /// A value refused before any system call (a check of the config, or of what a path
+    /// turned out to be): `reason` says what is wrong; there is no errno to report.
+    pub fn refused(op: &'static str, target: impl Display, reason: impl Display) -> Self {
+        SysError { refusal: Some(reason.to_string()), ..SysError::new(op, target, Errno::UnknownErrno) }
+    }
+
+    /// The errno to report: none for a refusal.
+    pub fn reported_errno(&self) -> Option<i32> {
+        self.refusal.is_none().then_some(self.errno as i32)
     }
 
     /// Say which config entry the operation served: `mounts[3] /data`.
@@ -125,7 +193,7 @@ pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, 
 pub fn open_tree_clone(source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
     use std::os::unix::ffi::OsStrExt;
     const OPEN_TREE_CLONE: libc::c_uint = 1;
-    let c_source = std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::new("open_tree", source.display(), Errno::EINVAL))?;
+    let c_source = std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::refused("open_tree", source.display(), "the path contains a NUL byte"))?;
     let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
     if recursive {
         flags |= libc::AT_RECURSIVE as libc::c_uint;
@@ -177,4 +245,27 @@ pub fn set_domainname(name: &str) -> Result<(), SysError> {
         return Err(SysError::new("setdomainname", name, Errno::last()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mount_error_keeps_each_parameter_in_its_field() {
+        let fields = MountFields { source: Some("shm".into()), fs_type: Some("tmpfs".into()), flags: nix::mount::MsFlags::MS_NOSUID, data: Some("size=64k".into()) };
+        let error = SysError::mount("mount", "/rootfs/dev/shm", fields.clone(), Errno::EINVAL).within("mounts[2] /dev/shm");
+        assert_eq!(error.to_string(), "mounts[2] /dev/shm: mount tmpfs on /rootfs/dev/shm (source shm, flags MS_NOSUID, data \"size=64k\")");
+        assert_eq!(error.mount.as_deref(), Some(&fields));
+        assert_eq!(error.reported_errno(), Some(libc::EINVAL));
+        assert!(std::error::Error::source(&error).is_some(), "the errno is the cause");
+    }
+
+    #[test]
+    fn a_refusal_has_a_reason_and_no_errno() {
+        let error = SysError::refused("check", "linux.memoryPolicy", "mode MPOL_X is unknown");
+        assert_eq!(error.to_string(), "check linux.memoryPolicy: mode MPOL_X is unknown");
+        assert_eq!(error.reported_errno(), None);
+        assert!(std::error::Error::source(&error).is_none(), "no invented errno in the chain");
+    }
 }

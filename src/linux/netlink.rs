@@ -264,7 +264,7 @@ impl Netlink {
 
 /// The index of interface `name` in the caller's network namespace.
 pub fn interface_index(name: &str) -> Result<i32, SysError> {
-    let c_name = std::ffi::CString::new(name).map_err(|_| SysError::new("find network device", name, Errno::EINVAL))?;
+    let c_name = std::ffi::CString::new(name).map_err(|_| SysError::refused("find network device", name, "the name contains a NUL byte"))?;
     // SAFETY: a NUL-terminated string.
     match unsafe { libc::if_nametoindex(c_name.as_ptr()) } {
         0 => Err(SysError::new("find network device", name, Errno::last())),

@@ -1,7 +1,6 @@
 //! Where the container's processes run and allocate: CPU affinity (`process.execCPUAffinity`)
 //! and the NUMA memory policy (`linux.memoryPolicy`).
 
-use nix::errno::Errno;
 use oci_spec::runtime::{LinuxMemoryPolicy, MemoryPolicyFlagType, MemoryPolicyModeType};
 
 use super::{SysError, check};
@@ -42,9 +41,9 @@ pub fn parse_id_list(list: &str) -> Result<Vec<u64>, String> {
 
 /// `sched_setaffinity(2)` of `pid` (0: the caller) to the CPUs in `list`.
 pub fn set_cpu_affinity(pid: i32, list: &str) -> Result<(), SysError> {
-    let mask = parse_id_list(list).map_err(|reason| SysError::new("parse CPU list", format!("{list:?}: {reason}"), Errno::EINVAL))?;
+    let mask = parse_id_list(list).map_err(|reason| SysError::refused("parse CPU list", format!("{list:?}"), reason))?;
     if mask.iter().all(|w| *w == 0) {
-        return Err(SysError::new("sched_setaffinity", format!("{list:?}: names no CPU"), Errno::EINVAL));
+        return Err(SysError::refused("sched_setaffinity", format!("{list:?}"), "it names no CPU"));
     }
     apply_mask(pid, &mask, format_args!("pid {pid} to CPUs {list}"))
 }
@@ -126,7 +125,7 @@ pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u
 /// `set_mempolicy(2)` for the calling thread; inherited across fork and exec.
 pub fn set_memory_policy(policy: &LinuxMemoryPolicy) -> Result<(), SysError> {
     let (mode, nodes) = memory_policy_arguments(policy)
-        .map_err(|reason| SysError::new("check linux.memoryPolicy", reason, Errno::EINVAL))?;
+        .map_err(|reason| SysError::refused("check", "linux.memoryPolicy", reason))?;
     // The kernel reads maxnode - 1 bits.
     let max_node = nodes.len() * 64 + 1;
     let mask = if nodes.is_empty() { std::ptr::null() } else { nodes.as_ptr() };

@@ -5,7 +5,6 @@
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 
-use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
@@ -26,7 +25,7 @@ impl ProcFs {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let stat = nix::sys::statfs::fstatfs(&fd).on("statfs", path.display())?;
         if stat.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC {
-            return Err(SysError::new("check procfs", format!("{} is not a procfs mount", path.display()), Errno::EXDEV));
+            return Err(SysError::refused("check procfs", path.display(), "it is not a procfs mount"));
         }
         Ok(ProcFs { fd })
     }

@@ -18,7 +18,7 @@ use super::fs_in_root::{NodeKind, RootDir, fd_path};
 pub use super::mount_plan::RootfsConfig;
 use super::mount_plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
 use super::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
-use super::{SysContext, SysError};
+use super::{MountFields, SysContext, SysError};
 
 /// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
 /// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
@@ -64,11 +64,11 @@ struct KernelMounts<'a> {
 
 impl KernelMounts<'_> {
     fn root(&mut self) -> Result<&RootDir, SysError> {
-        if self.root.is_none() {
-            self.root = Some(RootDir::open(self.config.rootfs)?);
-        }
-        // (set just above when it was missing)
-        self.root.as_ref().ok_or_else(|| SysError::new("open", self.config.rootfs.display(), Errno::ENOENT))
+        let root = match self.root.take() {
+            Some(root) => root,
+            None => RootDir::open(self.config.rootfs)?,
+        };
+        Ok(self.root.insert(root))
     }
 }
 
@@ -88,7 +88,7 @@ impl MountExecutor for KernelMounts<'_> {
                     // network namespace of its own (rootless) it cannot be mounted; bind the
                     // host's /sys with the options asked for instead, as crun does.
                     Err(Errno::EPERM) if fs_type == "sysfs" => bind_instead(root, &target, destination, Path::new("/sys"), *flags),
-                    result => result.map_err(|errno| mount_error(root, destination, fs_type, *flags, data.as_deref(), errno)),
+                    result => result.map_err(|errno| mount_error(root, destination, fs_type, Some(source), *flags, data.as_deref(), errno)),
                 }
             }
             MountOp::Bind { index, destination, source, recursive, idmapped } => {
@@ -101,7 +101,7 @@ impl MountExecutor for KernelMounts<'_> {
                 let mounted = root.resolve(destination)?;
                 let all = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | *flags | locked_flags_fd(&mounted)?;
                 mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, all, None::<&str>)
-                    .map_err(|errno| mount_error(root, destination, "remount bind", all, None, errno))
+                    .map_err(|errno| mount_error(root, destination, "bind (remount)", None, all, None, errno))
             }
             MountOp::RecursiveAttributes { destination, set, clear, .. } => {
                 let root = self.root()?;
@@ -164,7 +164,7 @@ fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool
         return super::idmap::attach_tree(tree, &target, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)));
     }
     let flags = if recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
-    mount(Some(source), fd_path(&target).as_str(), None::<&str>, flags, None::<&str>).map_err(|errno| mount_error(root, destination, "bind", flags, None, errno))
+    mount(Some(source), fd_path(&target).as_str(), None::<&str>, flags, None::<&str>).map_err(|errno| mount_error(root, destination, "bind", Some(source), flags, None, errno))
 }
 
 /// Where a user namespace may not mount a filesystem (sysfs, cgroup2), bind `source` from
@@ -255,8 +255,9 @@ fn read_proc(path: &str) -> Result<String, SysError> {
         .map_err(|e| SysError::new("read", path, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
 }
 
-fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, flags: MsFlags, data: Option<&str>, errno: Errno) -> SysError {
-    SysError::new("mount", format!("{fs_type} on {} (flags {flags:?}, data {:?})", root.display(destination), data.unwrap_or_default()), errno)
+fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, source: Option<&Path>, flags: MsFlags, data: Option<&str>, errno: Errno) -> SysError {
+    let fields = MountFields { source: source.map(|s| s.display().to_string()), fs_type: Some(fs_type.to_string()), flags, data: data.map(String::from) };
+    SysError::mount("mount", root.display(destination), fields, errno)
 }
 
 /// `pivot_root(".", ".")`: the old root ends up stacked on the new one and is detached, so no
@@ -328,7 +329,7 @@ fn null_device(root: &RootDir) -> Result<OwnedFd, SysError> {
     let stat = nix::sys::stat::fstat(null.as_raw_fd()).on("stat", "/dev/null")?;
     let is_null = stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == nix::sys::stat::makedev(1, 3);
     if !is_null {
-        return Err(SysError::new("mask with /dev/null", "/dev/null is not the null device (1:3)", Errno::EPERM));
+        return Err(SysError::refused("mask with", "/dev/null", "it is not the null device (1:3)"));
     }
     Ok(null)
 }

@@ -11,7 +11,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::AccessFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Process};
@@ -80,7 +79,7 @@ impl From<crate::linux::rootfs::SetupError> for InitError {
 impl InitError {
     pub(super) fn errno(&self) -> Option<i32> {
         match self {
-            InitError::Sys(e) => Some(e.errno as i32),
+            InitError::Sys(e) => e.reported_errno(),
             InitError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => Some(*errno as i32),
             InitError::NotFound(_) | InitError::NotExecutable { .. } => Some(libc::ENOENT),
             _ => None,
@@ -449,7 +448,7 @@ fn end_on_termination_signals() -> Result<(), SysError> {
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {
     items
-        .map(|bytes| CString::new(bytes).map_err(|_| SysError::new("convert argument", String::from_utf8_lossy(bytes), Errno::EINVAL).into()))
+        .map(|bytes| CString::new(bytes).map_err(|_| SysError::refused("pass", String::from_utf8_lossy(bytes), "it contains a NUL byte").into()))
         .collect()
 }
 

@@ -127,7 +127,7 @@ impl ProcessError {
     /// The errno behind the error, when there is one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            ProcessError::Sys(e) => Some(e.errno as i32),
+            ProcessError::Sys(e) => e.reported_errno(),
             ProcessError::Init(wire) => wire.errno,
             ProcessError::Cgroup(e) => e.errno(),
             _ => None,
@@ -280,7 +280,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
         nix::sched::unshare(time_flag).map_err(|errno| SysError::new("unshare", "time namespace", errno))?;
         let offsets = request.bundle.spec().linux().as_ref().and_then(|l| l.time_offsets().as_ref());
         if let Some(offsets) = offsets {
-            let text = timens_offsets(offsets).map_err(|reason| SysError::new("set time offsets", reason, nix::errno::Errno::EINVAL))?;
+            let text = timens_offsets(offsets).map_err(|reason| SysError::refused("check", "linux.timeOffsets", reason))?;
             write_proc_file_at("/proc/self/timens_offsets", &text)?;
         }
         Some(saved)
@@ -488,7 +488,7 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
             Some(source) => bundle.dir().join(source),
             None => {
                 let entry = format!("mounts[{index}] {}", mount.destination().display());
-                return Err(SysError::new("idmapped mount", "has no source", nix::errno::Errno::EINVAL).within(entry).into());
+                return Err(SysError::refused("prepare", "an idmapped mount", "it has no source").within(entry).into());
             }
         };
         let recursive = options.idmap.unwrap_or(options.flags.contains(nix::mount::MsFlags::MS_REC));
