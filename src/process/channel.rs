@@ -2,12 +2,15 @@
 
 #![forbid(unsafe_code)]
 
+use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, send, socketpair};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use super::message::{ToInit, ToParent};
 
 /// The largest message; errors with long chains fit easily.
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -48,23 +51,30 @@ pub enum ChannelError {
     },
 }
 
-/// One end of the channel.
+/// One end of the channel: it sends only `Out` and receives only `In`, so neither side can
+/// send the other's messages (the types say which end is which).
 #[derive(Debug)]
-pub struct Channel {
+pub struct Channel<Out, In> {
     fd: OwnedFd,
     peer: &'static str,
+    directions: PhantomData<fn(Out) -> In>,
 }
 
-/// Create the pair: (the runtime's end, init's end).
-pub fn channel_pair() -> Result<(Channel, Channel), ChannelError> {
+/// The runtime's end: sends [`ToInit`], receives [`ToParent`].
+pub type RuntimeEnd = Channel<ToInit, ToParent>;
+/// The child's end (init, or an exec'd process): sends [`ToParent`], receives [`ToInit`].
+pub type ChildEnd = Channel<ToParent, ToInit>;
+
+/// Create the pair: (the runtime's end, the child's end).
+pub fn channel_pair() -> Result<(RuntimeEnd, ChildEnd), ChannelError> {
     let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
         .map_err(ChannelError::Create)?;
-    Ok((Channel { fd: a, peer: "init" }, Channel { fd: b, peer: "runtime" }))
+    Ok((Channel { fd: a, peer: "init", directions: PhantomData }, Channel { fd: b, peer: "runtime", directions: PhantomData }))
 }
 
-impl Channel {
+impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
     /// Send one message.
-    pub fn send<T: Serialize + std::fmt::Debug>(&self, message: &T, what: &'static str) -> Result<(), ChannelError> {
+    pub fn send(&self, message: &Out, what: &'static str) -> Result<(), ChannelError> {
         let bytes = serde_json::to_vec(message)
             .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
         loop {
@@ -78,7 +88,7 @@ impl Channel {
     }
 
     /// Send one message with `fd` beside it (SCM_RIGHTS).
-    pub fn send_with_fd<T: Serialize + std::fmt::Debug>(&self, message: &T, fd: RawFd, what: &'static str) -> Result<(), ChannelError> {
+    pub fn send_with_fd(&self, message: &Out, fd: RawFd, what: &'static str) -> Result<(), ChannelError> {
         let bytes = serde_json::to_vec(message)
             .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
         crate::linux::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
@@ -86,12 +96,12 @@ impl Channel {
 
     /// Receive one message; `Ok(None)` when the peer closed its end (or exited). An fd sent
     /// with it is closed.
-    pub fn recv<T: DeserializeOwned>(&self) -> Result<Option<T>, ChannelError> {
+    pub fn recv(&self) -> Result<Option<In>, ChannelError> {
         Ok(self.recv_with_fd()?.map(|(message, _)| message))
     }
 
     /// Receive one message and the fd sent with it, if any.
-    pub fn recv_with_fd<T: DeserializeOwned>(&self) -> Result<Option<(T, Option<OwnedFd>)>, ChannelError> {
+    pub fn recv_with_fd(&self) -> Result<Option<(In, Option<OwnedFd>)>, ChannelError> {
         // Sized to the packet: a fixed 64 KiB buffer was 16 pages touched per process.
         let waiting = crate::linux::fd_passing::peek_packet_length(&self.fd).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         let mut buffer = vec![0u8; waiting.clamp(1, MAX_MESSAGE)];
@@ -110,18 +120,17 @@ impl Channel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::message::{ToInit, ToParent};
     use super::*;
 
     #[test]
     fn round_trip_and_eof() {
         let (parent, init) = channel_pair().unwrap();
         init.send(&ToParent::Ready(Vec::new()), "ready").unwrap();
-        assert_eq!(parent.recv::<ToParent>().unwrap(), Some(ToParent::Ready(Vec::new())));
+        assert_eq!(parent.recv().unwrap(), Some(ToParent::Ready(Vec::new())));
         parent.send(&ToInit::Committed, "committed").unwrap();
-        assert_eq!(init.recv::<ToInit>().unwrap(), Some(ToInit::Committed));
+        assert_eq!(init.recv().unwrap(), Some(ToInit::Committed));
         drop(init);
-        assert_eq!(parent.recv::<ToParent>().unwrap(), None);
+        assert_eq!(parent.recv().unwrap(), None);
     }
 
     #[test]
@@ -129,7 +138,7 @@ mod tests {
         let (parent, init) = channel_pair().unwrap();
         let file = std::fs::File::open("/dev/null").unwrap();
         init.send_with_fd(&ToParent::SeccompListener, file.as_raw_fd(), "listener").unwrap();
-        let (message, fd) = parent.recv_with_fd::<ToParent>().unwrap().unwrap();
+        let (message, fd) = parent.recv_with_fd().unwrap().unwrap();
         assert_eq!(message, ToParent::SeccompListener);
         let fd = fd.expect("the fd arrives");
         let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
@@ -137,9 +146,12 @@ mod tests {
     }
 
     #[test]
-    fn wrong_message_is_a_decode_error() {
-        let (parent, init) = channel_pair().unwrap();
-        init.send(&ToParent::Ready(Vec::new()), "ready").unwrap();
-        assert!(matches!(parent.recv::<ToInit>(), Err(ChannelError::Decode { .. })));
+    fn a_message_for_the_other_direction_is_a_decode_error() {
+        // The types keep our own code from doing this; a peer that is not skiff might.
+        let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).unwrap();
+        let parent: RuntimeEnd = Channel { fd: a, peer: "init", directions: PhantomData };
+        let wrong: Channel<ToInit, ToInit> = Channel { fd: b, peer: "runtime", directions: PhantomData };
+        wrong.send(&ToInit::Committed, "committed").unwrap();
+        assert!(matches!(parent.recv(), Err(ChannelError::Decode { .. })));
     }
 }

@@ -18,7 +18,7 @@ use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
-use super::channel::{Channel, channel_pair};
+use super::channel::{ChildEnd, channel_pair};
 use super::init::{InitError, await_runtime, become_process, commit_with_runtime, exec_prepared, label_next_exec, send_listener};
 use super::protocol::{ChildSide, FromRuntime, ParentSide, Steps};
 use super::message::{ToInit, ToParent, WireError};
@@ -163,7 +163,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
     }
 }
 
-fn exec_main(request: &ExecRequest, channel: &Channel, namespaces: CloneFlags) -> Result<Infallible, InitError> {
+fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) -> Result<Infallible, InitError> {
     nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let mut protocol = ChildSide::new(Steps::default());

@@ -15,7 +15,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::AccessFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
-use super::channel::{Channel, ChannelError};
+use super::channel::{ChannelError, ChildEnd};
 use super::gate::wait_at_gate;
 use super::message::{ToInit, ToParent, WireError};
 use super::InitRequest;
@@ -91,7 +91,7 @@ impl InitError {
 /// What init inherits from the runtime besides the request, all prepared before the clone.
 pub(super) struct Inherited<'a> {
     /// Init's end of the channel.
-    pub channel: &'a Channel,
+    pub channel: &'a ChildEnd,
     /// The read end of the start gate.
     pub gate: &'a OwnedFd,
     /// Namespace files to join.
@@ -322,7 +322,7 @@ pub(super) struct Prepared {
 
 /// Hand the seccomp listener, if there is one, to the runtime, and close our copy: the
 /// container's process must not hold the fd that answers for its own syscalls.
-pub(super) fn send_listener(channel: &Channel, prepared: &Prepared) -> Result<(), InitError> {
+pub(super) fn send_listener(channel: &ChildEnd, prepared: &Prepared) -> Result<(), InitError> {
     if let Some(listener) = &prepared.listener {
         channel.send_with_fd(&ToParent::SeccompListener, listener.as_raw_fd(), "seccomp listener")?;
     }
@@ -398,15 +398,15 @@ fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
-pub(super) fn commit_with_runtime(channel: &Channel, protocol: &mut ChildSide, clock: &PhaseClock) -> Result<(), InitError> {
+pub(super) fn commit_with_runtime(channel: &ChildEnd, protocol: &mut ChildSide, clock: &PhaseClock) -> Result<(), InitError> {
     channel.send(&ToParent::Ready(clock.to_wire()), "ready")?;
     await_runtime(channel, protocol, FromRuntime::Committed).map(drop)
 }
 
 /// Wait for `step` from the runtime: the one message the protocol allows now. EOF: the
 /// runtime died, and nobody would take the container over.
-pub(super) fn await_runtime(channel: &Channel, protocol: &mut ChildSide, step: FromRuntime) -> Result<ToInit, InitError> {
-    let message = channel.recv::<ToInit>()?.ok_or(InitError::Abandoned)?;
+pub(super) fn await_runtime(channel: &ChildEnd, protocol: &mut ChildSide, step: FromRuntime) -> Result<ToInit, InitError> {
+    let message = channel.recv()?.ok_or(InitError::Abandoned)?;
     protocol.accept(step, &message).map_err(|error| InitError::Unexpected(error.to_string()))?;
     Ok(message)
 }

@@ -213,7 +213,7 @@ fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32
 #[derive(Debug)]
 pub struct InitProcess {
     pid: i32,
-    channel: channel::Channel,
+    channel: channel::RuntimeEnd,
     armed: bool,
 }
 
@@ -236,7 +236,7 @@ impl InitProcess {
     pub fn commit_and_wait_for_exec(mut self) -> Result<i32, ProcessError> {
         self.channel.send(&ToInit::Committed, "commit")?;
         self.armed = false;
-        while let Ok(Some(_)) = self.channel.recv::<ToParent>() {}
+        while let Ok(Some(_)) = self.channel.recv() {}
         Ok(self.pid)
     }
 }
@@ -460,8 +460,8 @@ fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> Proc
 }
 
 /// Receive the next message from init; an fd sent with it replaces `fd`.
-fn receive(channel: &channel::Channel, fd: &mut Option<OwnedFd>) -> Result<Option<ToParent>, ChannelError> {
-    Ok(channel.recv_with_fd::<ToParent>()?.map(|(message, received)| {
+fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>) -> Result<Option<ToParent>, ChannelError> {
+    Ok(channel.recv_with_fd()?.map(|(message, received)| {
         *fd = received;
         message
     }))
