@@ -399,11 +399,16 @@ impl<'a> Run<'a> {
         assert_eq!((exited.state, exited.exit_code, exited.reason.as_str()), (ContainerState::ContainerExited as i32, 3, "Error"), "{}", self.what("a container that exits 3"));
         self.remove(&id).await;
 
-        // It waits before allocating: containerd reports OOMKilled only for a kill that comes
-        // after the shim has begun watching the cgroup, which it does once start returns (1 s
-        // was too short for runc under the emulated VM). No swap: CRI sets swap = limit.
+        // containerd reports OOMKilled when its shim reads the kill in the cgroup's memory
+        // events. So the kill must come after the shim has begun watching (it does once start
+        // returns: hence the sleep before), and the cgroup must outlive it a moment: under
+        // SystemdCgroup, systemd removes the scope's cgroup as soon as it is empty, and then
+        // the event is lost, for runc and skiff alike. So dd is a child, killed by the OOM
+        // killer, and the shell exits with its status a second later. No swap: CRI sets
+        // swap = limit.
         let limit = LinuxContainerResources { memory_limit_in_bytes: 16 << 20, ..Default::default() };
-        let config = self.container_config("oom", &["sh", "-c", "sleep 3; dd if=/dev/zero of=/dev/null bs=64M count=1"], limit, LinuxContainerSecurityContext::default());
+        let script = "sleep 3; dd if=/dev/zero of=/dev/null bs=64M count=1; status=$?; sleep 1; exit $status";
+        let config = self.container_config("oom", &["sh", "-c", script], limit, LinuxContainerSecurityContext::default());
         let id = self.create(pod, pod_config, config).await;
         self.start(&id).await;
         if let Some(&pid) = self.pids.last() {
