@@ -108,7 +108,22 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
                 }
             }
         });
-        let exited = waited.map_err(|error| HookError::Spawn { point, path: path.clone(), source: std::io::Error::from_raw_os_error(error.reported_errno().unwrap_or(libc::EIO)) })?;
+        // Without a pidfd (a kernel before 5.3, a sandbox refusing it): poll the child.
+        let exited = match waited {
+            Ok(exited) => exited,
+            Err(_) => loop {
+                match child.try_wait() {
+                    Ok(Some(_)) => break true,
+                    Ok(None) if Instant::now() >= at => break false,
+                    Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                    Err(source) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(HookError::Spawn { point, path, source });
+                    }
+                }
+            },
+        };
         if !exited {
             let _ = child.kill();
             let _ = child.wait();

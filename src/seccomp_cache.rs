@@ -2,10 +2,12 @@
 //! not at every `create` and `exec`: an engine's default profile (300-odd rules) takes
 //! libseccomp 1.7-2 ms to compile, as much as the rest of an `exec`.
 //!
-//! An entry holds the profile's exact bytes (its canonical JSON), the program, its flags and
-//! the debug lines compilation printed. It is used only if those bytes equal the profile
-//! being asked for, so the file name (a hash) only finds the entry: a collision is a miss,
-//! never another profile's program. The directory is the caller's own, mode 0700, on
+//! An entry holds its key's exact bytes: the compiler (skiff's version and commit,
+//! libseccomp's version, the architecture) and the profile's canonical JSON; then the
+//! program, its flags and the debug lines compilation printed. It is used only if the key
+//! equals the one being asked for, so the file name (a hash) only finds the entry: a
+//! collision is a miss, never another profile's program, and an upgraded skiff or
+//! libseccomp never loads what the old one compiled. The directory is the caller's own, mode 0700, on
 //! /run (tmpfs: emptied at boot); an entry is used only if it is a regular file owned by
 //! the caller and writable by nobody else, and it is written to a temporary file and
 //! renamed into place. Anything amiss is a miss: the profile is compiled as before.
@@ -27,6 +29,9 @@ const MAGIC: &[u8; 8] = b"skiffsc1";
 /// Entries beyond this many are not added: a host with that many distinct profiles
 /// compiles the rest each time.
 const MAX_ENTRIES: usize = 256;
+/// No entry is larger: a BPF program holds at most 4096 instructions of 8 bytes, and the
+/// profile and debug lines are far smaller than the rest of this.
+const MAX_ENTRY_BYTES: u64 = 4 << 20;
 
 /// Where this user's compiled programs are kept: `/run/skiff-seccomp` for root, under
 /// `$XDG_RUNTIME_DIR` otherwise (none without it).
@@ -41,7 +46,9 @@ pub fn default_dir() -> Option<PathBuf> {
 /// lines compiling printed, on a hit too.
 pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<SeccompProgram, SeccompError> {
     let Some(dir) = dir else { return crate::seccomp::compile(profile, debug) };
-    let Ok(key) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, debug) };
+    let Ok(profile_bytes) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, debug) };
+    let mut key = compiler().into_bytes();
+    key.extend_from_slice(&profile_bytes);
     let path = dir.join(entry_name(&key));
     if let Some((program, lines)) = read_entry(dir, &path, &key) {
         lines.into_iter().for_each(&mut *debug);
@@ -57,7 +64,13 @@ pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, debug: &mut dyn FnMut
     Ok(program)
 }
 
-/// The entry's file name: a hash of the profile's bytes (only to find it; see above).
+/// What compiles the programs: an entry made by another one is a miss.
+fn compiler() -> String {
+    let library = libseccomp::ScmpVersion::current().map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro)).unwrap_or_default();
+    format!("skiff {} {} libseccomp {library} {}\n", env!("CARGO_PKG_VERSION"), option_env!("SKIFF_COMMIT").unwrap_or("unknown"), std::env::consts::ARCH)
+}
+
+/// The entry's file name: a hash of the key's bytes (only to find it; see above).
 fn entry_name(key: &[u8]) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
@@ -77,7 +90,8 @@ fn read_entry(dir: &Path, path: &Path, key: &[u8]) -> Option<(SeccompProgram, Ve
         return None;
     }
     let mut file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path).ok()?;
-    if !trusted(&file.metadata().ok()?, false) {
+    let metadata = file.metadata().ok()?;
+    if !trusted(&metadata, false) || metadata.len() > MAX_ENTRY_BYTES {
         return None;
     }
     let mut bytes = Vec::new();
@@ -138,7 +152,20 @@ fn write_entry(dir: &Path, path: &Path, key: &[u8], program: &SeccompProgram, li
         Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => return Err(error),
         _ => {}
     }
-    if !trusted(&std::fs::symlink_metadata(dir)?, true) || std::fs::read_dir(dir)?.count() >= MAX_ENTRIES {
+    if !trusted(&std::fs::symlink_metadata(dir)?, true) {
+        return Ok(());
+    }
+    // Entries are counted; a temporary file a killed writer left behind is not, and is
+    // removed once it is a minute old.
+    let mut entries = 0;
+    for entry in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            entries += 1;
+        } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 60)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    if entries >= MAX_ENTRIES {
         return Ok(());
     }
     let temporary = dir.join(format!(".{}.{}", std::process::id(), path.file_name().and_then(|n| n.to_str()).unwrap_or("entry")));

@@ -19,10 +19,15 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
             // systemd removes a scope's cgroup once its last process has gone: for a stopped
             // container that is nothing left to signal, not an error (runc does the same).
             // containerd's CRI plugin sends this after every exit and retries while it fails.
-            if container.status == Status::Stopped && !cgroup.location().exists() {
+            let stopped = container.status == Status::Stopped;
+            if stopped && !cgroup.location().exists() {
                 return Ok(());
             }
-            return Ok(cgroup.signal_all(signal)?);
+            return match cgroup.signal_all(signal) {
+                // (removed between the check and the signal)
+                Err(error) if stopped && error.errno() == Some(libc::ENOENT) => Ok(()),
+                result => Ok(result?),
+            };
         }
         crate::linux::pidfd::kill_each(&container.pids()?, signal);
         return Ok(());

@@ -73,6 +73,15 @@ pub fn channel_pair() -> Result<(RuntimeEnd, ChildEnd), ChannelError> {
 }
 
 impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
+    /// Mark this end close-on-exec again: preparing `--preserve-fds` clears the flag on fds
+    /// 3.., and a count larger than the fds the caller passed reaches ours. The container's
+    /// process must never inherit the channel.
+    pub fn close_on_exec(&self) -> Result<(), ChannelError> {
+        nix::fcntl::fcntl(self.fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
+            .map(drop)
+            .map_err(|errno| ChannelError::Receive { peer: self.peer, errno })
+    }
+
     /// Send one message.
     pub fn send(&self, message: &Out, what: &'static str) -> Result<(), ChannelError> {
         let bytes = serde_json::to_vec(message)

@@ -208,6 +208,7 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
     }
     label_next_exec(request.process)?;
     let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, &mut clock)?;
+    channel.close_on_exec()?;
     send_listener(channel, &prepared)?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)

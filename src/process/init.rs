@@ -174,10 +174,22 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the container's user namespace"))?;
         if deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID) {
             // A new pid namespace takes effect for children: continue in one, as its pid 1.
+            // The real init waits until its pid is on the channel, so that the runtime reads
+            // InitPid before anything the real init sends (the protocol's order).
+            let (reported, report) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).on("pipe", "init pid report")?;
             match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
-                crate::linux::clone::Forked::Child => {}
+                crate::linux::clone::Forked::Child => {
+                    drop(report);
+                    let mut byte = [0u8; 1];
+                    if !matches!(nix::unistd::read(reported.as_raw_fd(), &mut byte), Ok(1)) {
+                        // The intermediate could not report us: the runtime would not know us.
+                        crate::linux::exit_now(1)
+                    }
+                }
                 crate::linux::clone::Forked::Parent(real_init) => {
-                    let _ = channel.send(&ToParent::InitPid(real_init), "init pid");
+                    if channel.send(&ToParent::InitPid(real_init), "init pid").is_ok() {
+                        let _ = nix::unistd::write(&report, b"1");
+                    }
                     crate::linux::exit_now(0)
                 }
             }
@@ -287,6 +299,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     }
     label_next_exec(process)?;
     let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, &mut clock)?;
+    channel.close_on_exec()?;
     send_listener(channel, &prepared)?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;

@@ -312,7 +312,10 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     // is its child: as a child subreaper the runtime inherits it when the intermediate exits,
     // so that a failed setup can still reap it (and the guard kill it).
     let intermediate = deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID);
-    if intermediate {
+    // (cleared again once the real init is adopted, unless the caller had set it: `run`)
+    let was_subreaper = nix::sys::prctl::get_child_subreaper().map_err(|errno| SysError::new("prctl PR_GET_CHILD_SUBREAPER", 0, errno))?;
+    let adopting = intermediate && !was_subreaper;
+    if adopting {
         nix::sys::prctl::set_child_subreaper(true).map_err(|errno| SysError::new("prctl PR_SET_CHILD_SUBREAPER", 1, errno))?;
     }
     let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
@@ -332,7 +335,13 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    match set_up_with_init(&mut init, request, late_user, intermediate, clock) {
+    let set_up = set_up_with_init(&mut init, request, late_user, intermediate, clock);
+    if adopting {
+        // The real init is our child by now (or the setup failed): orphans of hooks and the
+        // like must not be ours to reap for the rest of this command.
+        let _ = nix::sys::prctl::set_child_subreaper(false);
+    }
+    match set_up {
         Ok(()) => Ok(init),
         // Init died without a word (the channel closed under us): say how it ended.
         Err(error) if error.init_is_gone() => {
