@@ -9,17 +9,28 @@ WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
 # podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test,
-# and strace and python3 for make bench).
+# strace and python3 for make bench, man-db for make test-install).
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
-            umoci protobuf-compiler strace python3
+            umoci protobuf-compiler strace python3 man-db
 CARGO    ?= cargo
 
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \
     jq -r 'select(.profile.test and .target.name == "cri") | .executable'
 
-.PHONY: all deps build bundle run test test-lint test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+# What make install puts where (and make uninstall removes, exactly): the binary read-only,
+# the man pages (section 8, as runc's), and the completions where Debian's shells look.
+BIN_DIR   = $(DESTDIR)$(PREFIX)/bin
+MAN_DIR   = $(DESTDIR)$(PREFIX)/share/man/man8
+BASH_DIR  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_DIR   = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+FISH_DIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+GENERATED = $(WORK)/generated
+
+.PHONY: all deps build bundle run test test-lint install uninstall generated test-install test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -48,7 +59,7 @@ run: bundle
 # runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
 # a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
 # systemd for the systemd cgroup driver and the engines in their default configuration.
-test: test-lint test-host test-engines test-cri test-fuzz test-vm test-vm-systemd
+test: test-lint test-host test-install test-engines test-cri test-fuzz test-vm test-vm-systemd
 
 # clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
 # comment on every unsafe block).
@@ -87,6 +98,29 @@ bench: build
 # python3). Not part of make test: a stale list only costs resident memory, never correctness.
 hot-symbols: build
 	sh integration/hot-symbols.sh $(SKIFF) 200
+
+# Man pages and completions from the clap definitions (integration/docgen: clap_mangen and
+# clap_complete stay out of the runtime binary). Never hand-edited, never committed.
+generated: deps
+	$(CARGO) run --locked --quiet -p skiff-docgen -- $(GENERATED)
+
+install: build generated
+	install -d $(BIN_DIR) $(MAN_DIR) $(BASH_DIR) $(ZSH_DIR) $(FISH_DIR)
+	install -m 0555 $(SKIFF) $(BIN_DIR)/skiff
+	install -m 0644 $(GENERATED)/man8/*.8 $(MAN_DIR)/
+	install -m 0644 $(GENERATED)/completions/skiff.bash $(BASH_DIR)/skiff
+	install -m 0644 $(GENERATED)/completions/_skiff $(ZSH_DIR)/_skiff
+	install -m 0644 $(GENERATED)/completions/skiff.fish $(FISH_DIR)/skiff.fish
+
+uninstall: generated
+	rm -f $(BIN_DIR)/skiff $(BASH_DIR)/skiff $(ZSH_DIR)/_skiff $(FISH_DIR)/skiff.fish
+	for page in $(GENERATED)/man8/*.8; do rm -f $(MAN_DIR)/$$(basename $$page); done
+
+# make install into a temporary DESTDIR: every file checked, each man page rendered with
+# man -l, the bash completion loaded and asked to complete a subcommand; then make uninstall
+# must leave nothing.
+test-install: build generated
+	sh integration/install-test.sh $(CURDIR)
 
 clean:
 	rm -rf $(WORK)

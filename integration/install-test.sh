@@ -1,0 +1,37 @@
+#!/bin/sh
+# make install into a temporary DESTDIR, then check what it put there: the binary (read-only,
+# and it runs), a man page per command that man -l renders, and the completions (bash's
+# loaded in bash and asked to complete a subcommand); then make uninstall must remove
+# exactly that, leaving only empty directories.
+# usage: install-test.sh REPO
+set -eu
+repo=$1
+fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
+for tool in man bash find; do command -v "$tool" >/dev/null || fail "$tool is missing (man-db, bash, findutils)"; done
+dest=$(mktemp -d /tmp/skiff-install.XXXXXX)
+trap 'rm -rf "$dest"' EXIT
+make -s -C "$repo" install DESTDIR="$dest" PREFIX=/usr >/dev/null
+p=$dest/usr
+[ -x "$p/bin/skiff" ] || fail "no executable $p/bin/skiff"
+[ "$(stat -c %a "$p/bin/skiff")" = 555 ] || fail "the binary is not installed read-only (0555): $(stat -c %a "$p/bin/skiff")"
+"$p/bin/skiff" --version | grep -q '^skiff version' || fail "the installed binary does not run"
+commands="create start run state kill delete list pause resume ps update events exec spec features checkpoint restore"
+for page in skiff $(for c in $commands; do echo "skiff-$c"; done); do
+    file=$p/share/man/man8/$page.8
+    [ -f "$file" ] || fail "no man page $page(8)"
+    out=$(MANWIDTH=80 man -l "$file" 2>&1) || fail "man -l $file: $out"
+    echo "$out" | grep -q "^NAME" || fail "$page(8) renders without a NAME section"
+    echo "$out" | grep -q "$page" || fail "$page(8) does not name itself"
+done
+MANWIDTH=200 man -l "$p/share/man/man8/skiff-create.8" 2>/dev/null | grep -q -- "--bundle" || fail "skiff-create(8) does not describe --bundle"
+MANWIDTH=200 man -l "$p/share/man/man8/skiff.8" 2>/dev/null | grep -q "config.json" || fail "skiff(8) does not describe the bundle"
+[ -f "$p/share/zsh/vendor-completions/_skiff" ] || fail "no zsh completion"
+[ -f "$p/share/fish/vendor_completions.d/skiff.fish" ] || fail "no fish completion"
+bash_completion=$p/share/bash-completion/completions/skiff
+[ -f "$bash_completion" ] || fail "no bash completion"
+completed=$(bash -c ". '$bash_completion'; COMP_WORDS=(skiff cre); COMP_CWORD=1; COMP_LINE='skiff cre'; COMP_POINT=9; _skiff skiff cre skiff; printf '%s\n' \"\${COMPREPLY[@]}\"")
+[ "$completed" = create ] || fail "bash completes 'skiff cre' to '$completed', not 'create'"
+make -s -C "$repo" uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null
+left=$(find "$dest" -type f -o -type l)
+[ -z "$left" ] || fail "make uninstall left: $left"
+echo "install-test: make install and uninstall: binary, $(echo $commands | wc -w) + 1 man pages, bash/zsh/fish completions: ok"
