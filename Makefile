@@ -30,7 +30,7 @@ ZSH_DIR   = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 FISH_DIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 GENERATED = $(WORK)/generated
 
-.PHONY: all deps build bundle run test test-lint install uninstall generated test-install test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -59,7 +59,7 @@ run: bundle
 # runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
 # a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
 # systemd for the systemd cgroup driver and the engines in their default configuration.
-test: test-lint test-host test-install test-engines test-cri test-fuzz test-vm test-vm-systemd
+test: test-lint test-host test-install test-deb test-engines test-cri test-fuzz test-vm test-vm-systemd
 
 # clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
 # comment on every unsafe block).
@@ -121,6 +121,19 @@ uninstall: generated
 # must leave nothing.
 test-install: build generated
 	sh integration/install-test.sh $(CURDIR)
+
+# The Debian package (cargo-deb, installed from crates.io when missing): the tested binary,
+# the man pages, the completions, the docs and configuration snippets for podman,
+# containerd (Kubernetes) and docker.
+deb: build generated
+	command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install --locked cargo-deb
+	mkdir -p $(WORK)/deb
+	$(CARGO) deb --no-build --no-strip --target x86_64-unknown-linux-gnu -o $(WORK)/deb/
+
+# The .deb's contents (dpkg-deb -c), then installed into a temporary root with dpkg --root,
+# used to run a container, and removed: nothing of it may be left.
+test-deb: deb
+	sh integration/deb-test.sh $(CURDIR) $(WORK)/deb
 
 clean:
 	rm -rf $(WORK)

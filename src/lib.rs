@@ -11,6 +11,7 @@ pub mod cgroups;
 pub mod container;
 pub mod dbus;
 pub mod default_spec;
+pub mod doctor;
 pub mod features;
 pub mod hooks;
 pub mod json_path;

@@ -28,6 +28,12 @@ cgroupfs=$(stat -fc %T /sys/fs/cgroup)
 if [ "$cgroupfs" = cgroup2fs ]; then layout=v2; else layout=v1; fi
 echo "cgroup layout: $layout ($cgroupfs); is-system-running: $(systemctl is-system-running)"
 [ -d /run/systemd/system ] && ok "systemd is PID 1" || fail "no /run/systemd/system"
+# skiff doctor must see what this guest has: the layout (systemd 252's v1 boot is hybrid) and
+# systemd with its bus.
+doctor=$($SKIFF doctor --format json); doctor_rc=$?
+check "skiff doctor: exit status" "$doctor_rc" 0
+check "skiff doctor: cgroup layout" "$(echo "$doctor" | jq -r .cgroup_layout)" "$([ $layout = v2 ] && echo v2 || echo hybrid)"
+check "skiff doctor: systemd and its bus" "$(echo "$doctor" | jq -r '.checks[] | select(.name == "systemd") | .ok')" true
 
 # a busybox root filesystem; one perl process for the applet links (a fork costs tens of ms here)
 mkrootfs() {

@@ -6,6 +6,7 @@
 mod checkpoint;
 mod create;
 mod delete;
+mod doctor;
 mod events;
 mod exec;
 mod features;
@@ -106,6 +107,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Show the enabled features (the runtime-spec features document).
     Features(features::FeaturesArgs),
+    /// Report what this host gives a container runtime, and what each missing piece means.
+    Doctor(doctor::DoctorArgs),
     /// Checkpoint a running container (not supported).
     Checkpoint(checkpoint::UnsupportedArgs),
     /// Restore a container from a checkpoint (not supported).
@@ -131,6 +134,7 @@ impl Command {
             Command::Events(_) => "events",
             Command::Exec(_) => "exec",
             Command::Features(_) => "features",
+            Command::Doctor(_) => "doctor",
             Command::Checkpoint(_) => "checkpoint",
             Command::Restore(_) => "restore",
         }
@@ -210,6 +214,7 @@ fn run_command(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Events(args) => events::run(args, context),
         Command::Exec(args) => exec::run(args, context),
         Command::Features(args) => features::run(args),
+        Command::Doctor(args) => doctor::run(args, context),
         Command::Checkpoint(_) => checkpoint::run("checkpoint"),
         Command::Restore(_) => checkpoint::run("restore"),
     }

@@ -17,6 +17,7 @@ pub mod keyring;
 pub mod lsm;
 pub mod mount_options;
 pub mod mount_plan;
+pub mod probe;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod net_devices;

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The .deb made by make deb: its contents, then dpkg-installed into a temporary root (dpkg
+# --root, its own database), the installed skiff used to run a busybox container, and the
+# package removed: nothing of it may be left.
+# usage: deb-test.sh REPO DEB_DIR
+set -eu
+repo=$1; debs=$2
+fail() { echo "deb-test: FAIL: $*" >&2; exit 1; }
+command -v dpkg >/dev/null || fail "dpkg is missing"
+deb=$(ls "$debs"/skiff_*_amd64.deb 2>/dev/null | tail -n 1)
+[ -n "$deb" ] || fail "no skiff_*_amd64.deb in $debs (make deb)"
+contents=$(dpkg-deb -c "$deb")
+for path in ./usr/bin/skiff ./usr/share/man/man8/skiff.8.gz ./usr/share/man/man8/skiff-run.8.gz \
+    ./usr/share/bash-completion/completions/skiff ./usr/share/zsh/vendor-completions/_skiff \
+    ./usr/share/fish/vendor_completions.d/skiff.fish ./usr/share/doc/skiff/examples/podman-containers.conf \
+    ./usr/share/doc/skiff/examples/containerd-config.toml ./usr/share/doc/skiff/examples/docker-daemon.json \
+    ./usr/share/doc/skiff/examples/runtimeclass.yaml ./usr/share/doc/skiff/kubernetes.md; do
+    echo "$contents" | grep -q " $path\$" || fail "$path is not in the package: $contents"
+done
+echo "$contents" | grep -q '^-r-xr-xr-x .* ./usr/bin/skiff$' || fail "the binary is not packaged read-only (0555)"
+root=$(mktemp -d /tmp/skiff-deb.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
+touch "$root/var/lib/dpkg/status"
+dpkg --root="$root" --log=/dev/null -i "$deb" > "$root/install.log" 2>&1 || fail "dpkg -i: $(cat "$root/install.log")"
+dpkg --root="$root" -s skiff | grep -q '^Status: install ok installed' || fail "dpkg does not list skiff as installed"
+skiff=$root/usr/bin/skiff
+sh "$repo/integration/mk-bundle.sh" "$skiff" "$root/bundle" sh -c 'echo container-ran' > /dev/null
+out=$("$skiff" --root "$root/state" run --bundle "$root/bundle" deb-test 2>&1) || fail "the installed skiff cannot run a container: $out"
+[ "$out" = container-ran ] || fail "the container said '$out'"
+dpkg --root="$root" --log=/dev/null -r skiff > "$root/remove.log" 2>&1 || fail "dpkg -r: $(cat "$root/remove.log")"
+left=$(find "$root/usr" -type f -o -type l 2>/dev/null || true)
+[ -z "$left" ] || fail "dpkg -r left: $left"
+echo "deb-test: $(basename "$deb"): contents, dpkg install into a temporary root, a container run, removal: ok"
