@@ -138,13 +138,20 @@ pub fn examine(state_root: &Path) -> Report {
     const RET_KILL_PROCESS: u32 = 0x8000_0000;
     let actions = [("log", RET_LOG), ("kill_process", RET_KILL_PROCESS)]
         .iter()
-        .map(|(name, action)| format!("{name}: {}", yes(probe::seccomp_action_available(*action))))
+        .map(|(name, action)| format!("action {name}: {}", yes(probe::seccomp_action_available(*action))))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // (wait_killable_recv is only accepted together with new_listener)
+    use crate::seccomp::flag;
+    let flags = [("tsync", 1), ("log", flag::LOG), ("spec_allow", flag::SPEC_ALLOW), ("new_listener", flag::NEW_LISTENER), ("wait_killable_recv", flag::WAIT_KILLABLE_RECV | flag::NEW_LISTENER)]
+        .iter()
+        .map(|(name, bit)| format!("flag {name}: {}", yes(probe::seccomp_filter_flag_known(*bit))))
         .collect::<Vec<_>>()
         .join(", ");
     checks.push(check(
         "seccomp",
         seccomp,
-        format!("filters: {}; user notification (SCMP_ACT_NOTIFY, listenerPath): {}; {actions}", yes(seccomp), yes(notify)),
+        format!("filters: {}; user notification (SCMP_ACT_NOTIFY, listenerPath): {}; {actions}; {flags}", yes(seccomp), yes(notify)),
         "linux.seccomp is refused: engines' default profiles cannot be applied",
         "a kernel with CONFIG_SECCOMP_FILTER",
     ));

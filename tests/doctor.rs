@@ -47,6 +47,11 @@ fn doctor_reports_what_the_host_has() {
     for name in ["openat2", "clone3", "pidfd", "idmapped-mounts", "seccomp"] {
         assert!(ok(&report, name), "{name}: {report}");
     }
+    // This kernel has the seccomp user notification and every filter flag skiff passes.
+    let seccomp = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "seccomp").unwrap()["detail"].as_str().unwrap().to_string();
+    for fact in ["user notification (SCMP_ACT_NOTIFY, listenerPath): yes", "flag new_listener: yes", "flag wait_killable_recv: yes", "flag spec_allow: yes"] {
+        assert!(seccomp.contains(fact), "{fact} in {seccomp}");
+    }
     // A missing piece says what it means and how to get it; a present one does not.
     for check in report["checks"].as_array().unwrap() {
         let missing = check["ok"] == false;

@@ -55,6 +55,16 @@ pub fn has_seccomp_notify() -> bool {
     unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0u32, sizes.as_mut_ptr()) == 0 }
 }
 
+/// Whether the kernel knows `SECCOMP_SET_MODE_FILTER`'s `flag`: with a null program the
+/// kernel checks the flags first (EINVAL for an unknown one), then fails to copy the program
+/// (EFAULT); no filter is ever installed.
+pub fn seccomp_filter_flag_known(flag: u32) -> bool {
+    const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
+    // SAFETY: a null program pointer: the call fails before anything is installed.
+    let ret = unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, std::ptr::null::<u8>()) };
+    ret == -1 && Errno::last() == Errno::EFAULT
+}
+
 /// `SECCOMP_GET_ACTION_AVAIL` for `action` (a `SECCOMP_RET_*` value).
 pub fn seccomp_action_available(action: u32) -> bool {
     const SECCOMP_GET_ACTION_AVAIL: libc::c_ulong = 2;
