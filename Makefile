@@ -10,6 +10,7 @@ BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
 # podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test,
 # strace and python3 for make bench, man-db for make test-install).
+BUILD_PACKAGES := libseccomp-dev pkg-config gcc
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
@@ -30,25 +31,34 @@ ZSH_DIR   = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 FISH_DIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 GENERATED = $(WORK)/generated
 
-.PHONY: all deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all build-deps deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(PACKAGES); do \
+# install_missing PACKAGE...: apt-get install those not installed yet.
+install_missing = missing=""; for p in $(1); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# What building needs, and no more: make install and make deb stop here (the engines, VMs and
+# peers of the test list could conflict with a user's own docker or containerd).
+build-deps:
+	@$(call install_missing,$(BUILD_PACKAGES))
 	@command -v $(CARGO) >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 	$(CARGO) fetch --locked
 
-build: deps
+# Everything the demo, the tests and the bench use.
+deps: build-deps
+	@$(call install_missing,$(PACKAGES))
+
+build: build-deps
 	$(CARGO) build --release --locked
 
-bundle: build
+bundle: build deps
 	sh integration/mk-bundle.sh $(SKIFF) $(BUNDLE)
 
 # Runs the bundle's default command: a report of what the container sees.
@@ -64,18 +74,18 @@ test: test-lint test-host test-install test-deb test-engines test-cri test-fuzz 
 # clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
 # comment on every unsafe block).
 test-lint: deps
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
-test-host: build
+test-host: build deps
 	$(CARGO) test --locked
 
-test-engines: build
+test-engines: build deps
 	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
 
 # containerd's CRI plugin with the handlers skiff and runc, driven by the CRI client test
 # (integration/cri: k8s-cri + tonic), the calls a kubelet makes; the two handlers compared.
-test-cri: build
+test-cri: build deps
 	bin=$$($(CRI_TEST_BIN)) && bash integration/engines/cri.sh $(CURDIR)/$(SKIFF) "$$bin"
 
 # libFuzzer through cargo-fuzz (installed from crates.io by the script when missing).
@@ -83,25 +93,26 @@ FUZZ_SECONDS ?= 60
 test-fuzz: deps
 	sh fuzz/run.sh $(FUZZ_SECONDS)
 
-test-vm: build
+test-vm: build deps
 	sh integration/vm/cgroup-v2-suite.sh $(SKIFF)
 
 # systemd as PID 1 (v2, then v1): the systemd cgroup driver beside runc, the engines' defaults
 # (the CRI tier too, with SystemdCgroup = true).
-test-vm-systemd: build
+test-vm-systemd: build deps
 	bin=$$($(CRI_TEST_BIN)) && sh integration/vm-systemd/systemd-suite.sh $(SKIFF) "$$bin"
 
-bench: build
+bench: build deps
 	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30
 
 # Regenerate link/hot-symbols.txt (the link order of the hot functions; needs perf and
 # python3). Not part of make test: a stale list only costs resident memory, never correctness.
-hot-symbols: build
+hot-symbols: build deps
 	sh integration/hot-symbols.sh $(SKIFF) 200
 
 # Man pages and completions from the clap definitions (integration/docgen: clap_mangen and
 # clap_complete stay out of the runtime binary). Never hand-edited, never committed.
-generated: deps
+generated: build-deps
+	rm -rf $(GENERATED)
 	$(CARGO) run --locked --quiet -p skiff-docgen -- $(GENERATED)
 
 install: build generated
@@ -112,27 +123,27 @@ install: build generated
 	install -m 0644 $(GENERATED)/completions/_skiff $(ZSH_DIR)/_skiff
 	install -m 0644 $(GENERATED)/completions/skiff.fish $(FISH_DIR)/skiff.fish
 
-uninstall: generated
+uninstall:
 	rm -f $(BIN_DIR)/skiff $(BASH_DIR)/skiff $(ZSH_DIR)/_skiff $(FISH_DIR)/skiff.fish
-	for page in $(GENERATED)/man8/*.8; do rm -f $(MAN_DIR)/$$(basename $$page); done
+	rm -f $(MAN_DIR)/skiff.8 $(MAN_DIR)/skiff-*.8
 
 # make install into a temporary DESTDIR: every file checked, each man page rendered with
 # man -l, the bash completion loaded and asked to complete a subcommand; then make uninstall
 # must leave nothing.
-test-install: build generated
+test-install: deps build generated
 	sh integration/install-test.sh $(CURDIR)
 
 # The Debian package (cargo-deb, installed from crates.io when missing): the tested binary,
 # the man pages, the completions, the docs and configuration snippets for podman,
 # containerd (Kubernetes) and docker.
 deb: build generated
-	command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install --locked cargo-deb
+	command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install --locked --version 3.8.0 cargo-deb
 	mkdir -p $(WORK)/deb
 	$(CARGO) deb --no-build --no-strip --target x86_64-unknown-linux-gnu -o $(WORK)/deb/
 
 # The .deb's contents (dpkg-deb -c), then installed into a temporary root with dpkg --root,
 # used to run a container, and removed: nothing of it may be left.
-test-deb: deb
+test-deb: deps deb
 	sh integration/deb-test.sh $(CURDIR) $(WORK)/deb
 
 clean:

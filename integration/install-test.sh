@@ -15,7 +15,7 @@ p=$dest/usr
 [ -x "$p/bin/skiff" ] || fail "no executable $p/bin/skiff"
 [ "$(stat -c %a "$p/bin/skiff")" = 555 ] || fail "the binary is not installed read-only (0555): $(stat -c %a "$p/bin/skiff")"
 "$p/bin/skiff" --version | grep -q '^skiff version' || fail "the installed binary does not run"
-commands="create start run state kill delete list pause resume ps update events exec spec features checkpoint restore"
+commands="create start run state kill delete list pause resume ps update events exec spec features doctor checkpoint restore"
 for page in skiff $(for c in $commands; do echo "skiff-$c"; done); do
     file=$p/share/man/man8/$page.8
     [ -f "$file" ] || fail "no man page $page(8)"

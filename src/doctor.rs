@@ -81,7 +81,7 @@ pub fn examine(state_root: &Path) -> Report {
         "cgroups",
         layout.is_some(),
         format!("layout {cgroup_layout}; {controllers}"),
-        "no resource limits, no pause/resume, no stats: containers run without a cgroup",
+        "no cgroup filesystem: skiff cannot create containers (and without cgroups there are no limits, pause or stats)",
         "mount cgroup2 on /sys/fs/cgroup (or boot with systemd, which does)",
     ));
 
@@ -132,7 +132,8 @@ pub fn examine(state_root: &Path) -> Report {
     let timens = Path::new("/proc/self/ns/time").exists();
     checks.push(check("time-namespace", timens, format!("/proc/self/ns/time: {}", yes(timens)), "configs with a time namespace (linux.timeOffsets) are refused", "a kernel of 5.6 or later with CONFIG_TIME_NS"));
 
-    let seccomp = read("/proc/self/status").is_some_and(|s| s.lines().any(|l| l.starts_with("Seccomp:")));
+    // Filters (CONFIG_SECCOMP_FILTER), not only strict mode: the kernel lists its actions.
+    let seccomp = Path::new("/proc/sys/kernel/seccomp/actions_avail").exists();
     let notify = probe::has_seccomp_notify();
     const RET_LOG: u32 = 0x7ffc_0000;
     const RET_KILL_PROCESS: u32 = 0x8000_0000;
@@ -179,7 +180,7 @@ pub fn examine(state_root: &Path) -> Report {
         "use a root on /run (tmpfs), owned by you and writable by no one else",
     ));
 
-    let can_run_containers = openat2 && pidfd && (root || userns);
+    let can_run_containers = layout.is_some() && openat2 && pidfd && (root || (userns && unprivileged));
     Report { cgroup_layout, checks, can_run_containers }
 }
 
@@ -193,7 +194,10 @@ fn state_root_safety(root: &Path) -> (bool, String) {
     let existing = root.ancestors().find(|p| p.exists()).unwrap_or(Path::new("/"));
     let Ok(metadata) = std::fs::metadata(existing) else { return (false, format!("{}: cannot be read", existing.display())) };
     let owner_ok = metadata.uid() == nix::unistd::geteuid().as_raw();
-    let writable_by_others = metadata.mode() & 0o022 != 0 && metadata.mode() & 0o1000 == 0;
+    // A sticky parent (/run/user, /tmp) is fine for a root made below it; the root itself
+    // must be writable by no one else.
+    let sticky_parent = existing != root && metadata.mode() & 0o1000 != 0;
+    let writable_by_others = metadata.mode() & 0o022 != 0 && !sticky_parent;
     let tmpfs = nix::sys::statfs::statfs(existing).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
     let what = if existing == root { format!("{}", root.display()) } else { format!("{} (not made yet; {})", root.display(), existing.display()) };
     let ok = (owner_ok || existing != root) && !writable_by_others;

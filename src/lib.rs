@@ -6,6 +6,9 @@
 
 // Every module but `linux` forbids unsafe code; that one holds the syscall wrappers, each
 // unsafe block under a SAFETY comment.
+/// skiff's version (Cargo.toml's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod bundle;
 pub mod cgroups;
 pub mod container;

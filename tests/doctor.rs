@@ -1,5 +1,6 @@
-//! `skiff doctor` reports what this host really has: each fact checked against the host
-//! here (hybrid cgroups, no systemd as PID 1); the systemd VM checks v2 with systemd.
+//! `skiff doctor` reports what this host really has: each fact is computed from the host
+//! itself (this machine: hybrid cgroups, no systemd as PID 1); the systemd VM checks the
+//! layout and systemd there.
 
 mod common;
 

@@ -24,9 +24,14 @@ pub struct DoctorArgs {
 /// Print the report; exit 0, or 1 when skiff cannot run containers here at all.
 pub fn run(args: DoctorArgs, context: &Context) -> anyhow::Result<i32> {
     let report = skiff::doctor::examine(context.store.root());
-    match args.format {
-        DoctorFormat::Text => print!("{}", report.text()),
-        DoctorFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    let text = match args.format {
+        DoctorFormat::Text => report.text(),
+        DoctorFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+    };
+    // A reader that stops early (`skiff doctor | head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => return Err(error.into()),
+        _ => {}
     }
     Ok(if report.can_run_containers { 0 } else { 1 })
 }

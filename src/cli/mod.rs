@@ -40,7 +40,7 @@ pub enum LogFormatArg {
 #[command(
     name = "skiff",
     disable_version_flag = true,
-    about = "skiff - an Open Container Initiative runtime",
+    about = "an Open Container Initiative runtime",
     long_about = "skiff - an Open Container Initiative runtime, runc-compatible.\n\nskiff runs containers from OCI bundles. A bundle is a directory holding the container's root filesystem and its config.json (runtime-spec 1.3); `skiff spec` writes a default one, and --bundle (default: the current directory) names it to create and run. Each container keeps its state under --root, so every command works across separate invocations, as with runc."
 )]
 pub struct Cli {

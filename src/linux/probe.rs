@@ -17,21 +17,21 @@ pub fn has_clone3() -> bool {
     present(unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) })
 }
 
-/// `openat2` (Linux 5.6): refused with EBADF for fd -1 (or EFAULT for the null path).
+/// `openat2` (Linux 5.6): refused with EINVAL (a size below the smallest `open_how`).
 pub fn has_openat2() -> bool {
-    // SAFETY: an invalid fd and null pointers: the kernel refuses the call without touching memory.
+    // SAFETY: size 0 is refused before the kernel reads either (null) pointer.
     present(unsafe { libc::syscall(libc::SYS_openat2, -1, std::ptr::null::<u8>(), std::ptr::null::<u8>(), 0usize) })
 }
 
-/// `open_tree` (Linux 5.2): refused for fd -1 and a null path.
+/// `open_tree` (Linux 5.2): refused with EFAULT (the null path).
 pub fn has_open_tree() -> bool {
-    // SAFETY: an invalid fd and a null path: refused without effect.
+    // SAFETY: the null path is refused (EFAULT) before anything is opened.
     present(unsafe { libc::syscall(libc::SYS_open_tree, -1, std::ptr::null::<u8>(), 0u32) })
 }
 
-/// `mount_setattr` (Linux 5.12, id-mapped mounts): refused for fd -1.
+/// `mount_setattr` (Linux 5.12, id-mapped mounts): refused with EINVAL (size 0).
 pub fn has_mount_setattr() -> bool {
-    // SAFETY: an invalid fd, null path and attributes: refused without effect.
+    // SAFETY: size 0 is refused before the kernel reads the (null) attributes or path.
     present(unsafe { libc::syscall(libc::SYS_mount_setattr, -1, std::ptr::null::<u8>(), 0u32, std::ptr::null::<u8>(), 0usize) })
 }
 
