@@ -112,7 +112,19 @@ fn main() {
 #[derive(Debug, Default)]
 struct FlagNames<'a> {
     long: Vec<&'a str>,
-    valued: Vec<String>,
+    valued_long: Vec<&'a str>,
+    valued_short: Vec<char>,
+}
+
+impl FlagNames<'_> {
+    /// Whether flag `name` (long, or a one-letter short) takes a value.
+    fn takes_value(&self, name: &str) -> bool {
+        let mut chars = name.chars();
+        match (chars.next(), chars.next()) {
+            (Some(short), None) => self.valued_short.contains(&short),
+            _ => self.valued_long.contains(&name),
+        }
+    }
 }
 
 fn flag_names(command: &clap::Command) -> FlagNames<'_> {
@@ -120,8 +132,8 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
         for arg in command.get_arguments().filter(|a| !a.is_positional()) {
             let longs: Vec<&str> = arg.get_long().into_iter().chain(arg.get_all_aliases().unwrap_or_default()).collect();
             if arg.get_action().takes_values() {
-                names.valued.extend(longs.iter().map(|l| l.to_string()));
-                names.valued.extend(arg.get_short().into_iter().chain(arg.get_all_short_aliases().unwrap_or_default()).map(String::from));
+                names.valued_long.extend(&longs);
+                names.valued_short.extend(arg.get_short().into_iter().chain(arg.get_all_short_aliases().unwrap_or_default()));
             }
             names.long.extend(longs);
         }
@@ -130,7 +142,7 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
         }
     }
     // clap adds --help itself when it builds the command.
-    let mut names = FlagNames { long: vec!["help"], valued: Vec::new() };
+    let mut names = FlagNames { long: vec!["help"], valued_long: Vec::new(), valued_short: Vec::new() };
     visit(command, &mut names);
     names
 }
@@ -164,7 +176,7 @@ fn normalize_single_dash_flags(args: Vec<std::ffi::OsString>, flags: &FlagNames)
             continue;
         }
         let name = flag_name(text);
-        takes_value = !text.contains('=') && flags.valued.contains(&name);
+        takes_value = !text.contains('=') && flags.takes_value(&name);
         let single_dash_long = !text.starts_with("--") && flags.long.contains(&name.as_str());
         out.push(if single_dash_long { format!("-{text}").into() } else { arg });
     }
@@ -240,10 +252,10 @@ mod tests {
             assert!(names.long.contains(&long), "{long} in {:?}", names.long);
         }
         for valued in ["root", "log", "bundle", "pid-file", "process", "cwd", "env", "user", "cap", "b", "e", "u", "p"] {
-            assert!(names.valued.iter().any(|v| v == valued), "{valued} takes a value: {:?}", names.valued);
+            assert!(names.takes_value(valued), "{valued} takes a value: {:?} {:?}", names.valued_long, names.valued_short);
         }
         for flag in ["debug", "detach", "force", "all", "tty", "systemd-cgroup"] {
-            assert!(!names.valued.iter().any(|v| v == flag), "{flag} takes no value");
+            assert!(!names.takes_value(flag), "{flag} takes no value");
         }
     }
 

@@ -139,6 +139,14 @@ fn features_document() {
     assert_eq!(features["hooks"].as_array().unwrap().len(), 6);
 }
 
+/// Run skiff with `--debug --log LOG` under `root`; it must succeed.
+fn skiff_with_debug_log(root: &std::path::Path, log: &std::path::Path, args: &[&str]) {
+    let mut full = vec!["--root", root.to_str().unwrap(), "--debug", "--log", log.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let out = run_skiff(&full, None);
+    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+}
+
 /// `--debug --log FILE` records what each command does, exec included, in runc's
 /// `level=debug` lines (containerd and podman pass both).
 #[test]
@@ -147,12 +155,7 @@ fn debug_lines_say_what_each_command_does() {
     let id = unique_id("debug");
     let log = bundle.dir.path().join("debug.log");
     let root = bundle.state_root();
-    let skiff = |args: &[&str]| {
-        let mut full = vec!["--root", root.to_str().unwrap(), "--debug", "--log", log.to_str().unwrap()];
-        full.extend_from_slice(args);
-        let out = run_skiff(&full, None);
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    };
+    let skiff = |args: &[&str]| skiff_with_debug_log(&root, &log, args);
     skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
     skiff(&["start", &id]);
     skiff(&["exec", &id, "true"]);
@@ -184,12 +187,7 @@ fn debug_prints_phase_timings() {
     let id = unique_id("phases");
     let log = bundle.dir.path().join("phases.log");
     let root = bundle.state_root();
-    let skiff = |args: &[&str]| {
-        let mut full = vec!["--root", root.to_str().unwrap(), "--debug", "--log", log.to_str().unwrap()];
-        full.extend_from_slice(args);
-        let out = run_skiff(&full, None);
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    };
+    let skiff = |args: &[&str]| skiff_with_debug_log(&root, &log, args);
     skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
     skiff(&["exec", &id, "true"]);
     skiff(&["state", &id]);

@@ -46,10 +46,7 @@ task_status() { "${C[@]}" task ls 2>&1 | awk -v id="$1" '$1 == id { print $3 }';
 task_pid() { "${C[@]}" task ls 2>&1 | awk -v id="$1" '$1 == id { print $2 }'; }
 
 suite_teardown() {
-    local t
-    [ -n "${CTD_PID:-}" ] && kill -0 "$CTD_PID" 2>/dev/null || return 0
-    for t in $("${C[@]}" task ls -q 2>/dev/null); do "${C[@]}" task delete -f "$t" > /dev/null 2>&1; done
-    for t in $("${C[@]}" containers ls -q 2>/dev/null); do "${C[@]}" containers rm "$t" > /dev/null 2>&1; done
+    remove_ctr_containers
 }
 
 # make_oci_archive ROOTFS OUT NAME: a one-layer OCI image archive of ROOTFS, by hand (tar,

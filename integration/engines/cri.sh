@@ -74,16 +74,9 @@ CRI_TOML="[plugins.\"io.containerd.grpc.v1.cri\"]
 $(handler skiff "$RUNTIME" "$W/rt-skiff")
 $(handler runc "$RUNC" "$W/rt-runc")"
 
-# what a failed test left of its pods (crictl is not packaged: ctr removes tasks and containers)
-remove_leftover_pods() {
-    local t
-    [ -n "${CTD_PID:-}" ] && kill -0 "$CTD_PID" 2>/dev/null || return 0
-    for t in $("${C[@]}" task ls -q 2>/dev/null); do "${C[@]}" task delete -f "$t" > /dev/null 2>&1; done
-    for t in $("${C[@]}" containers ls -q 2>/dev/null); do "${C[@]}" containers rm "$t" > /dev/null 2>&1; done
-}
-
 suite_teardown() {
-    remove_leftover_pods
+    # what a failed test left of its pods (crictl is not packaged: ctr removes them)
+    remove_ctr_containers
     # the pods' own cgroups, which the kubelet (not the runtime) would remove
     remove_pod_cgroups
 }
@@ -140,7 +133,7 @@ if [ "$RC" = 0 ]; then pass "CRI client test: both handlers, the same observatio
     fail "CRI client test: both handlers, the same observations" "exit 0" "exit $RC" \
         "$(printf '%s\n%s' "$OUT" "$ERR" | grep -v '^ *[0-9]*: \|^ *at ' | tail -n 30)"
     # the test stopped midway: its pods are still there
-    remove_leftover_pods
+    remove_ctr_containers
 fi
 remove_pod_cgroups
 

@@ -262,6 +262,15 @@ EOF
     fi
 }
 
+# remove_ctr_containers: every task (killed) and container of the suite's containerd, through
+# its ctr command line "${C[@]}"; nothing when containerd ($CTD_PID) is not running.
+remove_ctr_containers() {
+    local t
+    [ -n "${CTD_PID:-}" ] && kill -0 "$CTD_PID" 2>/dev/null || return 0
+    for t in $("${C[@]}" task ls -q 2>/dev/null); do "${C[@]}" task delete -f "$t" > /dev/null 2>&1; done
+    for t in $("${C[@]}" containers ls -q 2>/dev/null); do "${C[@]}" containers rm "$t" > /dev/null 2>&1; done
+}
+
 # track_host_path PATH...: PATH (outside the work dir) may be made by the engine; removed at
 # the end if it did not exist before this run.
 track_host_path() {

@@ -70,42 +70,62 @@ impl FromInit {
     }
 }
 
+/// An exact sequence of steps and how far it has come: what both sides walk.
+#[derive(Debug, Clone)]
+struct Sequence<T> {
+    steps: Vec<T>,
+    next: usize,
+}
+
+impl<T: Copy + PartialEq> Sequence<T> {
+    /// The steps whose flag is set, in order.
+    fn of(steps: impl IntoIterator<Item = (bool, T)>) -> Sequence<T> {
+        Sequence { steps: steps.into_iter().filter(|(on, _)| *on).map(|(_, step)| step).collect(), next: 0 }
+    }
+
+    fn expected(&self) -> Option<T> {
+        self.steps.get(self.next).copied()
+    }
+
+    /// Refuse `received` as out of order, naming what the sequence expects now.
+    fn refuse(&self, received: T, name: fn(T) -> &'static str) -> OutOfOrder {
+        OutOfOrder { expected: self.expected().map_or("nothing more", name), received: name(received).into() }
+    }
+
+    /// Move past `kind` if it is the next step.
+    fn advance(&mut self, kind: T, name: fn(T) -> &'static str) -> Result<(), OutOfOrder> {
+        if self.expected() != Some(kind) {
+            return Err(self.refuse(kind, name));
+        }
+        self.next += 1;
+        Ok(())
+    }
+}
+
 /// The runtime's side: what init may send next.
 #[derive(Debug, Clone)]
 pub struct ParentSide {
-    sequence: Vec<FromInit>,
-    next: usize,
+    sequence: Sequence<FromInit>,
 }
 
 impl ParentSide {
     /// The sequence for a container with `steps` (after `Proceed` has been sent).
     pub fn new(steps: Steps) -> ParentSide {
-        let mut sequence = Vec::with_capacity(5);
-        if steps.late_user {
-            sequence.push(FromInit::MappingRequest);
-        }
-        if steps.intermediate {
-            sequence.push(FromInit::InitPid);
-        }
-        if steps.hooks {
-            sequence.push(FromInit::HooksPlease);
-        }
-        if steps.listener {
-            sequence.push(FromInit::SeccompListener);
-        }
-        sequence.push(FromInit::Ready);
-        ParentSide { sequence, next: 0 }
+        let sequence = Sequence::of([
+            (steps.late_user, FromInit::MappingRequest),
+            (steps.intermediate, FromInit::InitPid),
+            (steps.hooks, FromInit::HooksPlease),
+            (steps.listener, FromInit::SeccompListener),
+            (true, FromInit::Ready),
+        ]);
+        ParentSide { sequence }
     }
 
     /// Check `message` against the sequence and move on. `Failed` is accepted at any point
     /// (it ends the setup): `Ok(None)`.
     pub fn accept(&mut self, message: &ToParent) -> Result<Option<FromInit>, OutOfOrder> {
         let Some(kind) = FromInit::of(message) else { return Ok(None) };
-        let expected = self.sequence.get(self.next).copied();
-        if expected != Some(kind) {
-            return Err(OutOfOrder { expected: expected.map_or("nothing more", FromInit::name), received: kind.name().into() });
-        }
-        self.next += 1;
+        self.sequence.advance(kind, FromInit::name)?;
         Ok(Some(kind))
     }
 }
@@ -146,35 +166,30 @@ impl FromRuntime {
 /// The child's side (init, or an exec'd process): what the runtime may send next.
 #[derive(Debug, Clone)]
 pub struct ChildSide {
-    sequence: Vec<FromRuntime>,
-    next: usize,
+    sequence: Sequence<FromRuntime>,
 }
 
 impl ChildSide {
     /// The sequence for a container with `steps` (an intermediate and a listener add no
     /// message from the runtime).
     pub fn new(steps: Steps) -> ChildSide {
-        let mut sequence = vec![FromRuntime::Proceed];
-        if steps.late_user {
-            sequence.push(FromRuntime::MappingWritten);
-        }
-        if steps.hooks {
-            sequence.push(FromRuntime::HooksDone);
-        }
-        sequence.push(FromRuntime::Committed);
-        ChildSide { sequence, next: 0 }
+        let sequence = Sequence::of([
+            (true, FromRuntime::Proceed),
+            (steps.late_user, FromRuntime::MappingWritten),
+            (steps.hooks, FromRuntime::HooksDone),
+            (true, FromRuntime::Committed),
+        ]);
+        ChildSide { sequence }
     }
 
     /// Check that `message` is `step`, the one the child now waits for, and that `step` is
     /// the next in the sequence.
     pub fn accept(&mut self, step: FromRuntime, message: &ToInit) -> Result<(), OutOfOrder> {
-        let expected = self.sequence.get(self.next).copied();
         let kind = FromRuntime::of(message);
-        if expected != Some(step) || kind != step {
-            return Err(OutOfOrder { expected: expected.map_or("nothing more", FromRuntime::name), received: kind.name().into() });
+        if kind != step {
+            return Err(self.sequence.refuse(kind, FromRuntime::name));
         }
-        self.next += 1;
-        Ok(())
+        self.sequence.advance(kind, FromRuntime::name)
     }
 }
 
