@@ -12,6 +12,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod bundle;
 pub mod cgroups;
 pub mod container;
+pub mod criu;
 pub mod dbus;
 pub mod default_spec;
 pub mod doctor;

@@ -60,7 +60,7 @@ fn main() {
     // engine's calls with --root pay nothing.
     let needs_rootless = cli.root.is_none()
         || cli.rootless.is_some()
-        || matches!(command, cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_));
+        || matches!(command, cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_) | cli::Command::Restore(_));
     let rootless = match needs_rootless.then(|| skiff::rootless::is_rootless(cli.rootless.as_deref())).transpose() {
         Ok(rootless) => rootless.unwrap_or(false),
         Err(error) => {
@@ -75,16 +75,13 @@ fn main() {
         None => default_root,
     };
     let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
-    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless, clock };
+    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
     context.lap("command line");
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
     }
     if rootless {
         context.debug(&format!("rootless (--rootless {}), state root {}", cli.rootless.as_deref().unwrap_or("auto"), context.store.root().display()));
-    }
-    if let Some(path) = &cli.criu {
-        context.debug(&format!("--criu {path} is accepted but checkpoint/restore is not supported"));
     }
     // runc's exec exits 255 when the runtime fails, so a caller can tell that from the
     // process's own status; every other command exits 1.

@@ -224,6 +224,13 @@ pub trait Manager {
     /// Put the new, parked init into the cgroup (systemd: start the unit with it, then apply
     /// the plan).
     fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError>;
+    /// Put CRIU into the cgroup before it restores the container: the processes it restores
+    /// are made in its cgroup (systemd: start the unit with it, as with init).
+    fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.enter_init(pid, plan)
+    }
+    /// The directory CRIU freezes the container through (v1: the freezer hierarchy's).
+    fn freezer_dir(&self) -> Option<&Path>;
     /// Put an exec'd process in (nothing when it was cloned into the cgroup).
     fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError>;
     /// Apply new resources (`update`; devices are not updated, as with runc).

@@ -178,6 +178,10 @@ impl Manager for V1Cgroup {
         self.add_process(pid)
     }
 
+    fn freezer_dir(&self) -> Option<&Path> {
+        self.dir_of("freezer")
+    }
+
     fn enter_exec(&self, pid: i32, _cloned_into: bool) -> Result<(), CgroupError> {
         self.add_process(pid)
     }

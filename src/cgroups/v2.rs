@@ -106,6 +106,14 @@ impl Manager for V2Cgroup {
         Ok(())
     }
 
+    fn enter_criu(&self, pid: i32, _plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.add_process(pid)
+    }
+
+    fn freezer_dir(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+
     fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
         if cloned_into { Ok(()) } else { self.add_process(pid) }
     }

@@ -63,7 +63,7 @@ pub struct Cli {
     /// Ignore cgroup permission errors ('true', 'false', or 'auto').
     #[arg(long, value_name = "VALUE")]
     pub rootless: Option<String>,
-    /// Path to the criu binary used for checkpoint and restore (accepted; not used yet).
+    /// Path to the criu binary used for checkpoint and restore (default: criu on PATH).
     #[arg(long, global = true, value_name = "PATH")]
     pub criu: Option<String>,
     /// Print the version.
@@ -109,10 +109,10 @@ pub enum Command {
     Features(features::FeaturesArgs),
     /// Report what this host gives a container runtime, and what each missing piece means.
     Doctor(doctor::DoctorArgs),
-    /// Checkpoint a running container (not supported).
-    Checkpoint(checkpoint::UnsupportedArgs),
-    /// Restore a container from a checkpoint (not supported).
-    Restore(checkpoint::UnsupportedArgs),
+    /// Checkpoint a running container (CRIU).
+    Checkpoint(checkpoint::CheckpointArgs),
+    /// Restore a container from a previous checkpoint (CRIU).
+    Restore(checkpoint::RestoreArgs),
 }
 
 impl Command {
@@ -152,6 +152,8 @@ pub struct Context {
     pub systemd_cgroup: bool,
     /// Running rootless (`--rootless`, or detected).
     pub rootless: bool,
+    /// `--criu`: the criu binary.
+    pub criu: Option<String>,
     /// `--debug`'s phase timing of this command (off without `--debug`).
     pub clock: std::cell::RefCell<skiff::phases::PhaseClock>,
 }
@@ -215,7 +217,7 @@ fn run_command(command: Command, context: &Context) -> anyhow::Result<i32> {
         Command::Exec(args) => exec::run(args, context),
         Command::Features(args) => features::run(args),
         Command::Doctor(args) => doctor::run(args, context),
-        Command::Checkpoint(_) => checkpoint::run("checkpoint"),
-        Command::Restore(_) => checkpoint::run("restore"),
+        Command::Checkpoint(args) => checkpoint::run_checkpoint(args, context.criu.as_deref(), context),
+        Command::Restore(args) => checkpoint::run_restore(args, context.criu.as_deref(), context),
     }
 }

@@ -60,16 +60,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
     let console = connect_console(bundle.process().terminal() == Some(true), options.console_socket.as_deref())?;
     let linux = bundle.spec().linux().as_ref();
-    let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
-    let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
-    let host_cgroups = HostCgroups::read()?;
-    let cgroup = ContainerCgroup::for_container(&host_cgroups, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str(), options.rootless)?;
-    // Refuse resource values and device rules before anything exists.
-    let mut cgroup_plan = cgroup.plan(&resources, bundle.spec())?;
-    if options.rootless {
-        cgroup_plan = cgroup_plan.without_devices();
-    }
-    let cgroup = rootless_cgroup(cgroup, &cgroup_plan, options.rootless, debug)?;
+    let PlannedCgroup { host: host_cgroups, cgroup, plan: cgroup_plan } = plan_cgroup(&bundle, &id, options, debug)?;
     let moves = bundle.net_device_moves();
     if !moves.is_empty() {
         if options.rootless {
@@ -96,28 +87,12 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     if let Some(cgroup) = &cgroup {
         cgroup.check_unused()?;
     }
-    let mut state = State {
-        oci_version: bundle.spec().version().clone(),
-        id: id.to_string(),
-        init_pid: 0,
-        init_start_time: 0,
-        bundle: bundle.dir().to_path_buf(),
-        rootfs: bundle.rootfs().to_path_buf(),
-        created: rfc3339_nanos(SystemTime::now()),
-        owner_uid: nix::unistd::geteuid().as_raw(),
-        annotations: bundle.annotations(),
-        own_pid_namespace: own_pid_namespace(bundle.namespaces()),
-        cgroup: cgroup.clone(),
-        hooks: bundle.spec().hooks().clone(),
-        seccomp: seccomp_profile.clone(),
-        memory_policy: linux.and_then(|l| l.memory_policy().clone()),
-        resctrl: None,
-    };
+    let mut state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
     // Saved before the cgroup exists: if this process is killed from here on, the next
     // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
     store.save(claim.dir(), &state)?;
     clock.lap("state write");
-    let cgroup_guard = CgroupGuard { cgroup: cgroup.as_ref(), claim: &claim, keep: false };
+    let cgroup_guard = CgroupGuard::new(cgroup.as_ref(), &claim);
     if let Some(cgroup) = &cgroup {
         cgroup.prepare(&cgroup_plan)?;
     }
@@ -182,16 +157,70 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     Ok(pid)
 }
 
+/// The container's cgroup and what is applied to it, checked before anything exists.
+pub(super) struct PlannedCgroup {
+    /// The host's cgroup facts.
+    pub host: HostCgroups,
+    /// The cgroup (none for a rootless container that may not have one).
+    pub cgroup: Option<ContainerCgroup>,
+    /// The limits and device rules.
+    pub plan: crate::cgroups::CgroupPlan,
+}
+
+/// Locate the container's cgroup under the driver asked for and plan its resources: every
+/// value and device rule is refused here, before anything exists.
+pub(super) fn plan_cgroup(bundle: &Bundle, id: &ContainerId, options: &CreateOptions, debug: &mut dyn FnMut(String)) -> Result<PlannedCgroup, ContainerError> {
+    let linux = bundle.spec().linux().as_ref();
+    let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
+    let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
+    let host = HostCgroups::read()?;
+    let cgroup = ContainerCgroup::for_container(&host, driver, linux.and_then(|l| l.cgroups_path().as_deref()), id.as_str(), options.rootless)?;
+    let mut plan = cgroup.plan(&resources, bundle.spec())?;
+    if options.rootless {
+        plan = plan.without_devices();
+    }
+    let cgroup = rootless_cgroup(cgroup, &plan, options.rootless, debug)?;
+    Ok(PlannedCgroup { host, cgroup, plan })
+}
+
+/// The state a new container starts from: no init yet (pid 0 reads as stopped).
+pub(super) fn initial_state(bundle: &Bundle, id: &ContainerId, cgroup: Option<ContainerCgroup>, seccomp: Option<oci_spec::runtime::LinuxSeccomp>) -> State {
+    let linux = bundle.spec().linux().as_ref();
+    State {
+        oci_version: bundle.spec().version().clone(),
+        id: id.to_string(),
+        init_pid: 0,
+        init_start_time: 0,
+        bundle: bundle.dir().to_path_buf(),
+        rootfs: bundle.rootfs().to_path_buf(),
+        created: rfc3339_nanos(SystemTime::now()),
+        owner_uid: nix::unistd::geteuid().as_raw(),
+        annotations: bundle.annotations(),
+        own_pid_namespace: own_pid_namespace(bundle.namespaces()),
+        cgroup,
+        hooks: bundle.spec().hooks().clone(),
+        seccomp,
+        memory_policy: linux.and_then(|l| l.memory_policy().clone()),
+        resctrl: None,
+    }
+}
+
 /// Removes the container's cgroup when create fails (after init, declared later, is killed);
 /// if that fails, the claimed directory and its state.json stay so `delete --force` can.
-struct CgroupGuard<'a> {
+pub(super) struct CgroupGuard<'a> {
     cgroup: Option<&'a ContainerCgroup>,
     claim: &'a Claim,
     keep: bool,
 }
 
 impl CgroupGuard<'_> {
-    fn keep(mut self) {
+    /// Guard `cgroup`; `claim` is kept for `delete --force` if removing it fails.
+    pub(super) fn new<'a>(cgroup: Option<&'a ContainerCgroup>, claim: &'a Claim) -> CgroupGuard<'a> {
+        CgroupGuard { cgroup, claim, keep: false }
+    }
+
+    /// Create succeeded: the cgroup stays.
+    pub(super) fn keep(mut self) {
         self.keep = true;
     }
 }
@@ -275,7 +304,7 @@ fn own_pid_namespace(namespaces: &NamespacePlan) -> bool {
 }
 
 /// `--pid-file` relative to the caller's directory, fixed before anything else runs.
-fn absolute(path: &Path) -> Result<PathBuf, ContainerError> {
+pub(super) fn absolute(path: &Path) -> Result<PathBuf, ContainerError> {
     if path.is_absolute() {
         return Ok(path.to_path_buf());
     }

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod create;
 mod delete;
 mod events;
@@ -10,11 +11,14 @@ mod kill;
 mod pause;
 mod ps;
 mod query;
+mod restore;
 mod run;
 mod start;
 mod update;
 
+pub use checkpoint::{CheckpointOptions, CriuFlags, checkpoint};
 pub use create::{CreateOptions, create};
+pub use restore::{RestoreOptions, Restored, restore};
 pub use delete::delete;
 pub use kill::kill;
 pub use query::{StateReport, list, state};
@@ -71,6 +75,9 @@ pub enum ContainerError {
     /// The Intel RDT group.
     #[error(transparent)]
     Resctrl(#[from] crate::resctrl::ResctrlError),
+    /// Checkpoint or restore through CRIU.
+    #[error(transparent)]
+    Criu(#[from] crate::criu::CriuError),
     /// The operation is not allowed in the container's status.
     #[error("{message}")]
     WrongState {
@@ -108,6 +115,7 @@ impl ContainerError {
             ContainerError::Process(e) => e.errno(),
             ContainerError::Cgroup(e) => e.errno(),
             ContainerError::OptionUnusable { source, .. } => source.raw_os_error(),
+            ContainerError::Criu(crate::criu::CriuError::Sys(e)) => e.reported_errno(),
             _ => None,
         }
     }

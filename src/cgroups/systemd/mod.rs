@@ -319,6 +319,10 @@ impl Manager for SystemdCgroup {
 
     /// A process that could not be cloned into the unit's cgroup (a rootless runtime may not
     /// move processes between its session and its systemd instance) is attached by systemd.
+    fn freezer_dir(&self) -> Option<&Path> {
+        self.fs.freezer_dir()
+    }
+
     fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
         if cloned_into {
             return Ok(());

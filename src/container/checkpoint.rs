@@ -1,0 +1,305 @@
+//! `checkpoint`: dump a running container's processes into CRIU images, as runc does (then
+//! remove the container, unless it is left running or this was a pre-dump).
+
+#![forbid(unsafe_code)]
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use rust_criu::rust_criu_protobuf::rpc;
+
+use crate::bundle::Bundle;
+use crate::criu::{self, CgroupsMode, Criu, CriuError, CriuStdio, ExternalMount, Notifications, Side};
+use crate::state::StateStore;
+
+use super::{ContainerError, Loaded, Status};
+
+/// The options checkpoint and restore share (runc's flags of both commands).
+#[derive(Debug, Clone)]
+pub struct CriuFlags {
+    /// `--criu`: the criu binary (default: `criu` on PATH).
+    pub criu: Option<PathBuf>,
+    /// `--image-path`: the images' directory (absolute).
+    pub image_path: PathBuf,
+    /// `--work-path`: CRIU's logs and work files (default: the image directory).
+    pub work_path: Option<PathBuf>,
+    /// `--tcp-established`.
+    pub tcp_established: bool,
+    /// `--ext-unix-sk`.
+    pub ext_unix_sk: bool,
+    /// `--shell-job`.
+    pub shell_job: bool,
+    /// `--file-locks`.
+    pub file_locks: bool,
+    /// `--manage-cgroups-mode`.
+    pub cgroups_mode: CgroupsMode,
+    /// `--empty-ns`, as CLONE_NEW* flags.
+    pub empty_ns: u32,
+    /// `--auto-dedup`.
+    pub auto_dedup: bool,
+    /// `--lazy-pages`.
+    pub lazy_pages: bool,
+    /// `--status-fd`: written a NUL when lazy pages are ready.
+    pub status_fd: Option<RawFd>,
+}
+
+/// The options of `checkpoint`.
+#[derive(Debug, Clone)]
+pub struct CheckpointOptions {
+    /// What restore shares.
+    pub flags: CriuFlags,
+    /// `--parent-path`: a previous pre-dump's images, relative to the image directory.
+    pub parent_path: Option<PathBuf>,
+    /// `--leave-running`.
+    pub leave_running: bool,
+    /// `--tcp-skip-in-flight`.
+    pub tcp_skip_in_flight: bool,
+    /// `--link-remap`.
+    pub link_remap: bool,
+    /// `--pre-dump`: dump memory only, and leave the container running.
+    pub pre_dump: bool,
+    /// `--page-server`: (address, port).
+    pub page_server: Option<(String, i32)>,
+}
+
+/// The CRIU log of a dump, in the work directory.
+const DUMP_LOG: &str = "dump.log";
+/// CRIU's verbosity in its log (runc's: 4, everything).
+const LOG_LEVEL: i32 = 4;
+/// The annotation naming a CRIU configuration file, as runc reads it; without it, runc's
+/// file is used, so that a host set up for runc behaves the same under skiff.
+const CONFIG_ANNOTATION: &str = "org.criu.config";
+const DEFAULT_CONFIG_FILE: &str = "/etc/criu/runc.conf";
+
+/// Checkpoint container `id`. Returns warnings (from the removal that follows a dump).
+pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, debug: &mut dyn FnMut(String)) -> Result<Vec<String>, ContainerError> {
+    let loaded = Loaded::load(store, id)?;
+    if !matches!(loaded.status, Status::Running | Status::Paused) {
+        return Err(ContainerError::WrongState { message: format!("Container cannot be checkpointed in {} state", loaded.status), status: loaded.status });
+    }
+    let flags = &options.flags;
+    let criu = Criu::new(flags.criu.as_deref());
+    let version = criu.require(criu::MINIMUM_VERSION, "checkpoint")?;
+    debug(format!("checkpoint: CRIU {version}"));
+    if options.pre_dump || options.parent_path.is_some() || options.flags.lazy_pages {
+        criu.check_features(options.pre_dump || options.parent_path.is_some(), flags.lazy_pages)?;
+    }
+    let image_dir = prepare_image_dir(&flags.image_path)?;
+    if let Some(parent) = &options.parent_path {
+        check_parent(&flags.image_path, parent)?;
+    }
+    let work_dir = flags.work_path.as_deref().map(|path| open_dir(path, "--work-path")).transpose()?;
+    let bundle = Bundle::load(&loaded.state.bundle)?;
+    let spec = bundle.spec();
+    let lock = store.lock(&loaded.id)?;
+
+    let mut opts = common_opts(flags, &image_dir, work_dir.as_ref(), DUMP_LOG, &loaded.state.annotations);
+    opts.set_pid(loaded.state.init_pid);
+    opts.set_root(loaded.state.rootfs.display().to_string());
+    opts.set_leave_running(options.leave_running);
+    opts.set_tcp_skip_in_flight(options.tcp_skip_in_flight);
+    opts.set_link_remap(options.link_remap);
+    for (kind, name, minimum) in [(LinuxNamespaceType::Network, "net", 31100), (LinuxNamespaceType::Pid, "pid", 31500)] {
+        if let Some(path) = namespace_path(spec, kind) {
+            criu.require(minimum, "a container joining an existing namespace")?;
+            let inode = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).map_err(|source| ContainerError::OptionUnusable {
+                option: "linux.namespaces",
+                what: format!("stat {name} namespace {}", path.display()),
+                source,
+            })?;
+            opts.external.push(format!("{name}[{inode}]:{}", criu::namespace_key(name)));
+        }
+    }
+    if let Some(dir) = loaded.state.cgroup.as_ref().and_then(|c| c.freezer_dir()) {
+        // CRIU before 3.14 cannot freeze through cgroup v2 (cgroup.freeze).
+        if dir.join("freezer.state").exists() || version >= 31400 {
+            opts.set_freeze_cgroup(dir.display().to_string());
+        }
+    }
+    if let Some((address, port)) = &options.page_server {
+        let mut server = rpc::Criu_page_server_info::new();
+        server.set_address(address.clone());
+        server.set_port(*port);
+        opts.ps = protobuf::MessageField::some(server);
+    }
+    if let Some(parent) = &options.parent_path {
+        opts.set_parent_img(parent.display().to_string());
+        opts.set_track_mem(true);
+    }
+    let kind = if options.pre_dump { rpc::Criu_req_type::PRE_DUMP } else { rpc::Criu_req_type::DUMP };
+    if !options.pre_dump {
+        let binds = v1_cgroup_binds(loaded.state.init_pid);
+        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds));
+        write_descriptors(&flags.image_path, loaded.state.init_pid)?;
+    }
+    let mut request = rpc::Criu_req::new();
+    request.set_type(kind);
+    request.opts = protobuf::MessageField::some(opts);
+    debug(format!("checkpoint: {} of container {id} (init pid {}) into {}", if options.pre_dump { "pre-dump" } else { "dump" }, loaded.state.init_pid, flags.image_path.display()));
+    let mut notifications = DumpNotifications { status_fd: flags.status_fd, debug };
+    let started = criu.start(CriuStdio::Null, &[])?;
+    let result = criu::session::converse(started, request, &mut notifications);
+    if let Err(error) = result {
+        return Err(with_log(error, flags.work_path.as_deref().unwrap_or(&flags.image_path), DUMP_LOG).into());
+    }
+    drop(lock);
+    if options.leave_running || options.pre_dump {
+        return Ok(Vec::new());
+    }
+    // CRIU has killed the processes: remove what is left, as runc destroys the container.
+    super::delete(store, id, true)
+}
+
+/// CRIU's notifications during a dump: none needs the runtime but lazy pages' readiness.
+struct DumpNotifications<'a> {
+    status_fd: Option<RawFd>,
+    debug: &'a mut dyn FnMut(String),
+}
+
+impl Notifications for DumpNotifications<'_> {
+    fn notify(&mut self, script: &str, _pid: i32, _fd: Option<OwnedFd>) -> Result<(), CriuError> {
+        (self.debug)(format!("checkpoint: criu notification {script}"));
+        if script == "status-ready" {
+            signal_status_fd(self.status_fd.take());
+        }
+        Ok(())
+    }
+}
+
+/// Write the NUL `--status-fd` waits for (lazy pages are being served).
+pub(super) fn signal_status_fd(fd: Option<RawFd>) {
+    if let Some(fd) = fd {
+        // The caller gave the fd by number and owns it; a failed write means nobody reads.
+        let file = std::fs::File::options().write(true).open(format!("/proc/self/fd/{fd}"));
+        if let Ok(mut file) = file {
+            let _ = std::io::Write::write_all(&mut file, &[0]);
+        }
+    }
+}
+
+/// The options every CRIU request of skiff's carries (runc's set).
+pub(super) fn common_opts(flags: &CriuFlags, image_dir: &OwnedFd, work_dir: Option<&OwnedFd>, log_file: &str, annotations: &std::collections::HashMap<String, String>) -> rpc::Criu_opts {
+    let mut opts = rpc::Criu_opts::new();
+    // CRIU opens these through /proc/<our pid>/fd/N: they stay ours.
+    opts.set_images_dir_fd(image_dir.as_raw_fd());
+    if let Some(dir) = work_dir {
+        opts.set_work_dir_fd(dir.as_raw_fd());
+    }
+    opts.set_log_level(LOG_LEVEL);
+    opts.set_log_file(log_file.to_string());
+    // Obsoleted by the mode, still read by old CRIU.
+    opts.set_manage_cgroups(true);
+    opts.set_manage_cgroups_mode(flags.cgroups_mode.rpc());
+    opts.set_notify_scripts(true);
+    opts.set_shell_job(flags.shell_job);
+    opts.set_tcp_established(flags.tcp_established);
+    opts.set_ext_unix_sk(flags.ext_unix_sk);
+    opts.set_file_locks(flags.file_locks);
+    opts.set_empty_ns(flags.empty_ns);
+    opts.set_orphan_pts_master(true);
+    opts.set_auto_dedup(flags.auto_dedup);
+    opts.set_lazy_pages(flags.lazy_pages);
+    match annotations.get(CONFIG_ANNOTATION) {
+        Some(file) if file.is_empty() => {}
+        Some(file) => opts.set_config_file(file.clone()),
+        None => opts.set_config_file(DEFAULT_CONFIG_FILE.to_string()),
+    }
+    opts
+}
+
+/// Describe `mounts` to CRIU as external.
+pub(super) fn add_external_mounts(opts: &mut rpc::Criu_opts, mounts: &[ExternalMount]) {
+    for mount in mounts {
+        let mut entry = rpc::Ext_mount_map::new();
+        entry.set_key(mount.key.clone());
+        entry.set_val(mount.value.clone());
+        opts.ext_mnt.push(entry);
+    }
+}
+
+/// The path of the namespace of `kind` the config joins, if it joins one.
+pub(super) fn namespace_path(spec: &Spec, kind: LinuxNamespaceType) -> Option<PathBuf> {
+    spec.linux().as_ref()?.namespaces().as_ref()?.iter().find(|n| n.typ() == kind).and_then(|n| n.path().clone())
+}
+
+/// Make the image directory (0700) and refuse one that already holds a checkpoint: CRIU
+/// would mix the two.
+fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
+        option: "--image-path",
+        what: format!("create {}", path.display()),
+        source,
+    })?;
+    if path.join("inventory.img").exists() {
+        return Err(ContainerError::InvalidOption {
+            option: "--image-path",
+            reason: format!("{} already holds a checkpoint (inventory.img); give an empty or new directory", path.display()),
+        });
+    }
+    open_dir(path, "--image-path")
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+/// Open a directory CRIU is to use, by fd.
+pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, ContainerError> {
+    if option == "--work-path" {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
+            option,
+            what: format!("create {}", path.display()),
+            source,
+        })?;
+    }
+    std::fs::File::open(path).map(OwnedFd::from).map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })
+}
+
+/// runc's rules for `--parent-path`: relative to the image directory, and a directory there.
+fn check_parent(image_path: &Path, parent: &Path) -> Result<(), ContainerError> {
+    if parent.is_absolute() {
+        return Err(ContainerError::InvalidOption { option: "--parent-path", reason: "must be relative (to --image-path)".into() });
+    }
+    let real = image_path.join(parent);
+    match std::fs::metadata(&real) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(ContainerError::InvalidOption { option: "--parent-path", reason: format!("{} is not a directory", real.display()) }),
+        Err(source) => Err(ContainerError::OptionUnusable { option: "--parent-path", what: format!("stat {}", real.display()), source }),
+    }
+}
+
+/// Save what the container's fds 0-2 are (runc's descriptors.json).
+fn write_descriptors(image_path: &Path, pid: i32) -> Result<(), ContainerError> {
+    let descriptors: Vec<String> = (0..3)
+        .map(|fd| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).map(|target| target.display().to_string()).unwrap_or_default())
+        .collect();
+    let json = serde_json::to_vec(&descriptors).map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("encode {}: {e}", criu::DESCRIPTORS_FILE) })?;
+    crate::state::write_atomically(&image_path.join(criu::DESCRIPTORS_FILE), &json, 0o600)?;
+    Ok(())
+}
+
+/// On a v1 host, the per-hierarchy cgroup binds in the container (mount points of its `cgroup`
+/// filesystems), which CRIU must take as external.
+fn v1_cgroup_binds(pid: i32) -> Vec<(String, String)> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")) else {
+        return Vec::new();
+    };
+    crate::linux::mountinfo::parse_mountinfo(&text)
+        .into_iter()
+        .filter(|m| m.fs_type == "cgroup")
+        .map(|m| (m.mount_point.clone(), m.mount_point))
+        .collect()
+}
+
+/// Add the lines of CRIU's log that say what failed to the error.
+pub(super) fn with_log(error: CriuError, dir: &Path, log: &str) -> CriuError {
+    let path = dir.join(log);
+    let quoted = std::fs::read_to_string(&path).map(|text| criu::log_errors(&text, 6)).unwrap_or_default();
+    match error {
+        CriuError::Failed { request, errno, message } if !quoted.is_empty() => CriuError::Failed {
+            request,
+            errno,
+            message: format!("{}{}see {}: {}", message, if message.is_empty() { "" } else { "; " }, path.display(), quoted.join(" | ")),
+        },
+        other => other,
+    }
+}

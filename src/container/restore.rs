@@ -1,0 +1,406 @@
+//! `restore`: a new container (any id) from a bundle and CRIU images, as runc does it. The
+//! container's cgroup is made and CRIU put in it, so the processes it restores are created
+//! there; CRIU restores them as the runtime's children (`rst_sibling`), and its notifications
+//! run the hooks, record init's pid and hand a terminal's master to the console socket.
+
+#![forbid(unsafe_code)]
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use oci_spec::runtime::{ContainerState, LinuxNamespaceType};
+use rust_criu::rust_criu_protobuf::rpc;
+
+use crate::bundle::Bundle;
+use crate::cgroups::{HostCgroups, Layout};
+use crate::criu::{self, Criu, CriuError, CriuStdio, Notifications, Side};
+use crate::linux::fs_in_root::{NodeKind, RootDir};
+use crate::linux::{SysContext, SysError, proc_stat};
+use crate::state::{ContainerId, State, StateStore, write_atomically};
+
+use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, signal_status_fd, with_log};
+use super::create::{CgroupGuard, CreateOptions, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup};
+use super::ContainerError;
+
+/// The options of `restore`.
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    /// The new container: id, bundle, pid file, console socket, cgroup driver.
+    pub create: CreateOptions,
+    /// What checkpoint shares.
+    pub flags: CriuFlags,
+    /// `--lsm-profile TYPE:NAME`.
+    pub lsm_profile: Option<String>,
+    /// `--lsm-mount-context`.
+    pub lsm_mount_context: Option<String>,
+    /// A restored terminal's master is returned to the caller (a foreground restore relays
+    /// it) instead of sent to a console socket.
+    pub keep_terminal: bool,
+}
+
+/// A restored container: its init (this process's child) and, with `keep_terminal`, the
+/// master of its terminal.
+#[derive(Debug)]
+pub struct Restored {
+    /// The restored init's pid.
+    pub pid: i32,
+    /// The terminal's master, when kept.
+    pub master: Option<OwnedFd>,
+}
+
+/// The CRIU log of a restore, in the work directory.
+const RESTORE_LOG: &str = "restore.log";
+
+/// Restore a container from `options.flags.image_path`. The restored init is a child of this
+/// process. On failure nothing is left: no state, cgroup, mount or process.
+pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnMut(String)) -> Result<Restored, ContainerError> {
+    let create = &options.create;
+    let flags = &options.flags;
+    let id = ContainerId::parse(&create.id)?;
+    let bundle = Bundle::load(&create.bundle)?;
+    let pid_file = create.pid_file.as_deref().map(absolute).transpose()?;
+    let terminal = bundle.process().terminal() == Some(true);
+    let console = if options.keep_terminal && terminal { None } else { connect_console(terminal, create.console_socket.as_deref())? };
+    let descriptors = read_descriptors(&flags.image_path)?;
+    let criu = Criu::new(flags.criu.as_deref());
+    let version = criu.require(criu::MINIMUM_VERSION, "restore")?;
+    if options.lsm_profile.is_some() || options.lsm_mount_context.is_some() {
+        criu.require(31600, "--lsm-profile and --lsm-mount-context")?;
+    }
+    if flags.lazy_pages {
+        criu.check_features(false, true)?;
+    }
+    let PlannedCgroup { host, cgroup, plan } = plan_cgroup(&bundle, &id, create, debug)?;
+    let image_dir = open_dir(&flags.image_path, "--image-path")?;
+    let work_dir = flags.work_path.as_deref().map(|path| open_dir(path, "--work-path")).transpose()?;
+    let namespaces = RestoredNamespaces::open(&bundle, &criu)?;
+
+    let claim = store.claim(&id)?;
+    let _lock = store.lock(&id)?;
+    if let Some(cgroup) = &cgroup {
+        cgroup.check_unused()?;
+    }
+    let mut state = initial_state(&bundle, &id, cgroup.clone(), bundle.spec().linux().as_ref().and_then(|l| l.seccomp().clone()));
+    // As in create: saved before anything exists, for `delete --force` after a kill.
+    store.save(claim.dir(), &state)?;
+    let cgroup_guard = CgroupGuard::new(cgroup.as_ref(), &claim);
+    if let Some(cgroup) = &cgroup {
+        cgroup.prepare(&plan)?;
+    }
+    let root = CriuRoot::mount(claim.dir(), bundle.rootfs())?;
+    make_mount_points(&bundle)?;
+
+    let mut opts = common_opts(flags, &image_dir, work_dir.as_ref(), RESTORE_LOG, &state.annotations);
+    opts.set_evasive_devices(true);
+    opts.set_rst_sibling(true);
+    opts.set_root(root.path.display().to_string());
+    if let Some(profile) = &options.lsm_profile {
+        opts.set_lsm_profile(profile.clone());
+    }
+    if let Some(context) = &options.lsm_mount_context {
+        opts.set_lsm_mount_context(context.clone());
+    }
+    for (key, fd) in criu::inherited_pipes(&descriptors) {
+        let mut entry = rpc::Inherit_fd::new();
+        entry.set_key(key);
+        entry.set_fd(fd);
+        opts.inherit_fd.push(entry);
+    }
+    namespaces.describe(&mut opts);
+
+    let started = criu.start(CriuStdio::Inherit, &namespaces.files())?;
+    let criu_pid = started.pid();
+    let placed = match &cgroup {
+        Some(cgroup) => cgroup.enter_criu(criu_pid, &plan).map_err(ContainerError::from).and_then(|()| cgroup_roots(criu_pid)),
+        None => Ok(Vec::new()),
+    };
+    let roots = match placed {
+        Ok(roots) => roots,
+        Err(error) => {
+            started.abort();
+            return Err(error);
+        }
+    };
+    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots)));
+    for (controllers, path) in roots {
+        let mut entry = rpc::Cgroup_root::new();
+        entry.set_ctrl(controllers);
+        entry.set_path(path);
+        opts.cg_root.push(entry);
+    }
+    let mut request = rpc::Criu_req::new();
+    request.set_type(rpc::Criu_req_type::RESTORE);
+    request.opts = protobuf::MessageField::some(opts);
+    debug(format!("restore: container {id} from {} (CRIU {version}, criu pid {criu_pid})", flags.image_path.display()));
+
+    let mut notifications = RestoreNotifications {
+        store,
+        dir: claim.dir(),
+        state: &mut state,
+        bundle: &bundle,
+        console: console.as_ref(),
+        master: None,
+        pid_file: pid_file.as_deref(),
+        status_fd: flags.status_fd,
+        pid: None,
+        debug,
+    };
+    let result = criu::session::converse(started, request, &mut notifications);
+    let restored = notifications.pid;
+    let master = notifications.master.take();
+    let pid = match result {
+        Ok(response) => response.restore.as_ref().map(|r| r.pid()).or(restored),
+        Err(error) => {
+            kill_restored(restored);
+            if let Some(path) = &pid_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(with_log(error, flags.work_path.as_deref().unwrap_or(&flags.image_path), RESTORE_LOG).into());
+        }
+    };
+    let Some(pid) = pid.filter(|&pid| pid > 0) else {
+        return Err(CriuError::Protocol("the restore answer names no process".into()).into());
+    };
+    if restored != Some(pid) {
+        // CRIU skipped post-restore (an old CRIU): record the pid from its answer.
+        if let Err(error) = record_init(store, claim.dir(), &mut state, pid, pid_file.as_deref()) {
+            kill_restored(Some(pid));
+            return Err(error);
+        }
+    }
+    drop(root);
+    cgroup_guard.keep();
+    claim.keep();
+    Ok(Restored { pid, master })
+}
+
+/// Kill what CRIU restored before the restore failed.
+fn kill_restored(pid: Option<i32>) {
+    if let Some(pid) = pid {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+    }
+}
+
+/// Save the restored init's pid and start time, and write `--pid-file`.
+fn record_init(store: &StateStore, dir: &Path, state: &mut State, pid: i32, pid_file: Option<&Path>) -> Result<(), ContainerError> {
+    let stat = proc_stat::read_stat(pid).ok_or_else(|| SysError::new("read stat of restored init", pid, nix::errno::Errno::ESRCH))?;
+    state.init_pid = pid;
+    state.init_start_time = stat.start_time;
+    store.save(dir, state)?;
+    if let Some(path) = pid_file {
+        write_atomically(path, pid.to_string().as_bytes(), 0o644)?;
+    }
+    Ok(())
+}
+
+/// What CRIU's notifications during a restore act on.
+struct RestoreNotifications<'a> {
+    store: &'a StateStore,
+    dir: &'a Path,
+    state: &'a mut State,
+    bundle: &'a Bundle,
+    console: Option<&'a UnixStream>,
+    master: Option<OwnedFd>,
+    pid_file: Option<&'a Path>,
+    status_fd: Option<RawFd>,
+    pid: Option<i32>,
+    debug: &'a mut dyn FnMut(String),
+}
+
+impl Notifications for RestoreNotifications<'_> {
+    fn notify(&mut self, script: &str, pid: i32, fd: Option<OwnedFd>) -> Result<(), CriuError> {
+        (self.debug)(format!("restore: criu notification {script} (pid {pid})"));
+        let failed = |reason: String| CriuError::Notification { script: script.to_string(), reason };
+        match script {
+            // The namespaces exist, nothing runs yet: the hooks that run at create's point.
+            "setup-namespaces" => {
+                let hooks = self.bundle.spec().hooks().clone().unwrap_or_default();
+                let state = crate::hooks::state_json(&self.state.id, ContainerState::Creating, Some(pid), self.bundle.dir(), &self.state.annotations)
+                    .map_err(|e| failed(e.to_string()))?;
+                crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
+                crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
+            }
+            "post-restore" => {
+                self.pid = Some(pid);
+                record_init(self.store, self.dir, self.state, pid, self.pid_file).map_err(|e| failed(format!("{e:#}")))?;
+            }
+            // The restored terminal's master, which only the console socket's owner keeps.
+            "orphan-pts-master" => {
+                let Some(master) = fd else {
+                    return Err(failed("CRIU sent no pty master".into()));
+                };
+                match self.console {
+                    Some(console) => crate::linux::fd_passing::send_fd(console, b"/dev/ptmx", master.as_raw_fd())
+                        .map_err(|e| failed(format!("send the pty master to the console socket: {e}")))?,
+                    None => self.master = Some(master),
+                }
+            }
+            "status-ready" => signal_status_fd(self.status_fd.take()),
+            // network-lock and network-unlock: skiff, like runc for an OCI config, configures
+            // no network of its own to detach; CRIU locks the namespace itself.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The namespaces the config joins: the network and pid ones are handed to CRIU as open
+/// files (`inherit_fd`); the others are joined by CRIU by path.
+struct RestoredNamespaces {
+    inherited: Vec<(String, OwnedFd)>,
+    joined: Vec<(String, PathBuf)>,
+}
+
+impl RestoredNamespaces {
+    fn open(bundle: &Bundle, criu: &Criu) -> Result<RestoredNamespaces, ContainerError> {
+        let mut namespaces = RestoredNamespaces { inherited: Vec::new(), joined: Vec::new() };
+        let spec = bundle.spec();
+        let listed = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
+        for namespace in listed {
+            let Some(path) = namespace_path(spec, namespace.typ()) else { continue };
+            let (name, minimum) = match namespace.typ() {
+                LinuxNamespaceType::Network => ("net", Some(31100)),
+                LinuxNamespaceType::Pid => ("pid", Some(31500)),
+                LinuxNamespaceType::Mount => ("mnt", None),
+                LinuxNamespaceType::Ipc => ("ipc", None),
+                LinuxNamespaceType::Uts => ("uts", None),
+                LinuxNamespaceType::User => ("user", None),
+                LinuxNamespaceType::Time => ("time", None),
+                LinuxNamespaceType::Cgroup => {
+                    return Err(ContainerError::InvalidOption {
+                        option: "linux.namespaces",
+                        reason: "a container joining an existing cgroup namespace cannot be restored (CRIU has no way to join it); create a new one".into(),
+                    });
+                }
+            };
+            match minimum {
+                Some(minimum) => {
+                    criu.require(minimum, "a container joining an existing network or pid namespace")?;
+                    let file = std::fs::File::open(&path).map_err(|source| ContainerError::OptionUnusable {
+                        option: "linux.namespaces",
+                        what: format!("open {name} namespace {}", path.display()),
+                        source,
+                    })?;
+                    namespaces.inherited.push((criu::namespace_key(name), OwnedFd::from(file)));
+                }
+                None => namespaces.joined.push((name.to_string(), path)),
+            }
+        }
+        Ok(namespaces)
+    }
+
+    fn files(&self) -> Vec<&OwnedFd> {
+        self.inherited.iter().map(|(_, fd)| fd).collect()
+    }
+
+    fn describe(&self, opts: &mut rpc::Criu_opts) {
+        for (key, fd) in &self.inherited {
+            let mut entry = rpc::Inherit_fd::new();
+            entry.set_key(key.clone());
+            entry.set_fd(fd.as_raw_fd());
+            opts.inherit_fd.push(entry);
+        }
+        for (name, path) in &self.joined {
+            let mut entry = rpc::Join_namespace::new();
+            entry.set_ns(name.clone());
+            entry.set_ns_file(path.display().to_string());
+            opts.join_ns.push(entry);
+        }
+    }
+}
+
+/// The rootfs bound at `<state dir>/criu-root`: CRIU restores the mount namespace under a
+/// mount point. Unmounted and removed when dropped.
+struct CriuRoot {
+    path: PathBuf,
+}
+
+impl CriuRoot {
+    fn mount(state_dir: &Path, rootfs: &Path) -> Result<CriuRoot, SysError> {
+        let path = state_dir.join("criu-root");
+        std::fs::create_dir(&path).map_err(|e| SysError::new("mkdir", path.display(), nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        if let Err(error) = mount(Some(rootfs), &path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).on("bind the rootfs for CRIU onto", path.display()) {
+            let _ = std::fs::remove_dir(&path);
+            return Err(error);
+        }
+        Ok(CriuRoot { path })
+    }
+}
+
+impl Drop for CriuRoot {
+    fn drop(&mut self) {
+        let _ = umount2(&self.path, MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Bind mounts' mount points that a fresh rootfs may lack (a restore into another bundle):
+/// CRIU mounts onto them. Those under a tmpfs of the config are CRIU's to make.
+fn make_mount_points(bundle: &Bundle) -> Result<(), SysError> {
+    let mounts = bundle.spec().mounts().clone().unwrap_or_default();
+    let tmpfs: Vec<&Path> = mounts.iter().filter(|m| m.typ().as_deref() == Some("tmpfs")).map(|m| m.destination().as_path()).collect();
+    let root = RootDir::open(bundle.rootfs())?;
+    for mount in &mounts {
+        let bind = mount.typ().as_deref() == Some("bind") || mount.options().iter().flatten().any(|o| o == "bind" || o == "rbind");
+        let destination = mount.destination();
+        if !bind || tmpfs.iter().any(|t| destination.starts_with(t) && destination != *t) {
+            continue;
+        }
+        let kind = match mount.source() {
+            Some(source) if !source.is_dir() => NodeKind::File,
+            _ => NodeKind::Dir,
+        };
+        let relative = destination.strip_prefix("/").unwrap_or(destination);
+        root.ensure(relative, kind)?;
+    }
+    Ok(())
+}
+
+/// The cgroup CRIU is in now, per hierarchy: (controllers, path), as `/proc/<pid>/cgroup`
+/// lists them (the v2 line has no controllers).
+fn cgroup_roots(pid: i32) -> Result<Vec<(String, String)>, ContainerError> {
+    let path = format!("/proc/{pid}/cgroup");
+    let text = std::fs::read_to_string(&path).map_err(|e| SysError::new("read", &path, nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    Ok(crate::linux::mountinfo::parse_proc_cgroup(&text).into_iter().map(|c| (c.controllers.join(","), c.path)).collect())
+}
+
+/// On a v1 host, a `cgroup` mount in the container is a bind of each hierarchy's container
+/// cgroup: (mount point in the container, host directory), for CRIU's external mounts.
+fn v1_cgroup_binds(bundle: &Bundle, host: &HostCgroups, roots: &[(String, String)]) -> Vec<(String, String)> {
+    if host.layout == Layout::Unified || bundle.namespaces().creates(LinuxNamespaceType::Cgroup) {
+        return Vec::new();
+    }
+    let Some(destination) = bundle.spec().mounts().iter().flatten().find(|m| m.typ().as_deref() == Some("cgroup")).map(|m| m.destination().clone()) else {
+        return Vec::new();
+    };
+    let mounts = crate::linux::mountinfo::parse_mountinfo(&host.mountinfo);
+    crate::linux::mountinfo::cgroup_hierarchies(&mounts)
+        .into_iter()
+        .filter(|h| !h.unified)
+        .filter_map(|h| {
+            let name = Path::new(&h.mount_point).file_name()?.to_string_lossy().into_owned();
+            let (_, path) = roots.iter().find(|(controllers, _)| {
+                let listed: Vec<&str> = controllers.split(',').collect();
+                h.controllers.iter().all(|c| listed.contains(&c.as_str())) && !h.controllers.is_empty()
+            })?;
+            let relative = path.strip_prefix(h.root.as_str()).unwrap_or(path).trim_start_matches('/');
+            Some((destination.join(&name).display().to_string(), Path::new(&h.mount_point).join(relative).display().to_string()))
+        })
+        .collect()
+}
+
+/// The container's fds 0-2 as they were at the dump.
+fn read_descriptors(image_path: &Path) -> Result<Vec<String>, ContainerError> {
+    if !image_path.join("inventory.img").exists() {
+        return Err(ContainerError::InvalidOption {
+            option: "--image-path",
+            reason: format!("{} holds no checkpoint (no inventory.img): give the directory `checkpoint --image-path` wrote", image_path.display()),
+        });
+    }
+    let path = image_path.join(criu::DESCRIPTORS_FILE);
+    let text = std::fs::read(&path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
+    serde_json::from_slice(&text).map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("{}: {e}", path.display()) })
+}
