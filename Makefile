@@ -14,7 +14,7 @@ BUILD_PACKAGES := libseccomp-dev pkg-config gcc
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
-            umoci protobuf-compiler strace python3 man-db
+            umoci protobuf-compiler strace python3 man-db criu
 CARGO    ?= cargo
 
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \

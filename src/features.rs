@@ -99,8 +99,14 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .net_devices(NetDevicesBuilder::default().enabled(true).build()?)
         .mount_extensions(MountExtensionsBuilder::default().idmap(IDMapBuilder::default().enabled(true).build()?).build()?)
         .build()?;
-    let annotations: HashMap<String, String> =
-        [("io.github.skiff.version".to_string(), env!("CARGO_PKG_VERSION").to_string())].into_iter().collect();
+    // runc announces checkpoint/restore (CRIU) by this annotation; skiff has both.
+    let annotations: HashMap<String, String> = [
+        ("io.github.skiff.version", env!("CARGO_PKG_VERSION")),
+        ("org.opencontainers.runc.checkpoint.enabled", "true"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .collect();
     FeaturesBuilder::default()
         .oci_version_min(OCI_VERSION_MIN)
         .oci_version_max(crate::OCI_VERSION)

@@ -5,6 +5,7 @@
 # installed on the host is here; skiff itself comes in as $FILES/skiff.
 #   $FILES/sections: which sections to run (default: "driver errors engines rootless timing")
 #   $FILES/cri-test, cri.sh, lib.sh, mk-rootfs.sh, pause.c: the CRI tier (section cri)
+#   $FILES/criu.sh: checkpoint and restore (section criu)
 # Output: "ok: ..." and "FAIL: ..." per check, "summary: ..." at the end. Exit status: the
 # number of failures (capped at 100).
 set -u
@@ -368,6 +369,12 @@ if [[ " $sections " == *" cri "* ]]; then
     else
         fail "no CRI test binary: systemd-suite.sh SKIFF CRI_TEST_BINARY (make test-vm-systemd builds it)"
     fi
+fi
+
+# --- checkpoint and restore (CRIU): integration/vm-systemd/criu.sh ---------------------------------
+if [[ " $sections " == *" criu "* ]]; then
+    section "checkpoint and restore with CRIU: skiff and runc side by side, podman, containerd"
+    if [ -f "$FILES/criu.sh" ]; then . "$FILES/criu.sh"; else fail "no criu.sh among the VM's files (systemd-suite.sh passes it)"; fi
 fi
 
 # --- timing (reported, never asserted: the VM is emulated) ------------------------------------------

@@ -15,7 +15,7 @@ mkdir -p "$out"
 cp "$skiff" "$out/skiff"
 # the CRI tier's files, by the names guest-systemd.sh looks for
 cp "$2" "$out/cri-test"
-cri_files="$out/cri-test $here/../engines/cri.sh $here/../engines/lib.sh $here/../mk-rootfs.sh $here/../cri/pause.c"
+cri_files="$out/cri-test $here/../engines/cri.sh $here/../engines/lib.sh $here/../mk-rootfs.sh $here/../cri/pause.c $here/criu.sh"
 status=0
 run() {  # NAME CGROUP SECTIONS
     echo "$3" > "$out/sections"
@@ -29,6 +29,6 @@ run() {  # NAME CGROUP SECTIONS
         status=1
     fi
 }
-run v2 v2 "driver errors engines cri rootless timing"
+run v2 v2 "driver errors engines cri criu rootless timing"
 run v1 v1 "driver engines"
 exit $status

@@ -79,6 +79,9 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
         return Err(ContainerError::WrongState { message: format!("Container cannot be checkpointed in {} state", loaded.status), status: loaded.status });
     }
     let flags = &options.flags;
+    if let Some(parent) = &options.parent_path {
+        check_parent(&flags.image_path, parent)?;
+    }
     let criu = Criu::new(flags.criu.as_deref());
     let version = criu.require(criu::MINIMUM_VERSION, "checkpoint")?;
     debug(format!("checkpoint: CRIU {version}"));
@@ -86,9 +89,6 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
         criu.check_features(options.pre_dump || options.parent_path.is_some(), flags.lazy_pages)?;
     }
     let image_dir = prepare_image_dir(&flags.image_path)?;
-    if let Some(parent) = &options.parent_path {
-        check_parent(&flags.image_path, parent)?;
-    }
     let work_dir = flags.work_path.as_deref().map(|path| open_dir(path, "--work-path")).transpose()?;
     let bundle = Bundle::load(&loaded.state.bundle)?;
     let spec = bundle.spec();
@@ -130,7 +130,8 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
     let kind = if options.pre_dump { rpc::Criu_req_type::PRE_DUMP } else { rpc::Criu_req_type::DUMP };
     if !options.pre_dump {
         let binds = v1_cgroup_binds(loaded.state.init_pid);
-        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds));
+        let masked = masked_files(spec, loaded.state.init_pid);
+        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds, &masked));
         write_descriptors(&flags.image_path, loaded.state.init_pid)?;
     }
     let mut request = rpc::Criu_req::new();
@@ -259,7 +260,18 @@ fn check_parent(image_path: &Path, parent: &Path) -> Result<(), ContainerError> 
     if parent.is_absolute() {
         return Err(ContainerError::InvalidOption { option: "--parent-path", reason: "must be relative (to --image-path)".into() });
     }
-    let real = image_path.join(parent);
+    // Joined lexically, as runc's filepath.Join: `../pre` names a sibling of the image
+    // directory, which need not exist yet.
+    let mut real = image_path.to_path_buf();
+    for component in parent.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                real.pop();
+            }
+            std::path::Component::Normal(part) => real.push(part),
+            _ => {}
+        }
+    }
     match std::fs::metadata(&real) {
         Ok(meta) if meta.is_dir() => Ok(()),
         Ok(_) => Err(ContainerError::InvalidOption { option: "--parent-path", reason: format!("{} is not a directory", real.display()) }),
@@ -275,6 +287,12 @@ fn write_descriptors(image_path: &Path, pid: i32) -> Result<(), ContainerError> 
     let json = serde_json::to_vec(&descriptors).map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("encode {}: {e}", criu::DESCRIPTORS_FILE) })?;
     crate::state::write_atomically(&image_path.join(criu::DESCRIPTORS_FILE), &json, 0o600)?;
     Ok(())
+}
+
+/// The masked paths that are files in the running container (seen through its root).
+fn masked_files(spec: &Spec, pid: i32) -> Vec<String> {
+    let masked = spec.linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
+    masked.into_iter().filter(|path| std::fs::metadata(format!("/proc/{pid}/root{path}")).is_ok_and(|m| !m.is_dir())).collect()
 }
 
 /// On a v1 host, the per-hierarchy cgroup binds in the container (mount points of its `cgroup`

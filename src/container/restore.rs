@@ -123,7 +123,8 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
             return Err(error);
         }
     };
-    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots)));
+    let masked = bundle.spec().linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
+    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots), &masked));
     for (controllers, path) in roots {
         let mut entry = rpc::Cgroup_root::new();
         entry.set_ctrl(controllers);

@@ -190,25 +190,32 @@ pub enum Side {
 
 /// The mounts CRIU must treat as external, from the config: bind mounts (their sources are
 /// the host's), device nodes (bound from the host under a user namespace, and runc names them
-/// all), and the masked files (bound from /dev/null). `v1_cgroup_binds` are the per-hierarchy
-/// binds under a `cgroup` mount on a v1 host: (mount point, host directory).
-pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, String)]) -> Vec<ExternalMount> {
-    let mut mounts = Vec::new();
-    let mut add = |key: String, source: String| {
-        let value = if side == Side::Dump { key.clone() } else { source };
-        if !mounts.iter().any(|m: &ExternalMount| m.key == key) {
+/// all), and the masked files (the container's /dev/null bound over them). `v1_cgroup_binds`
+/// are the per-hierarchy binds under a `cgroup` mount on a v1 host: (mount point, host
+/// directory). `masked_files` are the masked paths that are files in the container (a masked
+/// directory is a tmpfs, which CRIU dumps itself).
+///
+/// CRIU keys an external mount by its mount point at the dump and stores the value given
+/// then; at the restore that stored value is the key, mapped to what to mount.
+pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String]) -> Vec<ExternalMount> {
+    let mut mounts: Vec<ExternalMount> = Vec::new();
+    let mut add = |key: String, value: String| {
+        if !mounts.iter().any(|m| m.key == key) {
             mounts.push(ExternalMount { key, value });
         }
     };
-    for mount in spec.mounts().iter().flatten() {
-        let bind = mount.typ().as_deref() == Some("bind")
-            || mount.options().iter().flatten().any(|o| o == "bind" || o == "rbind");
-        if bind && let Some(source) = mount.source() {
-            add(clean(mount.destination()), source.display().to_string());
+    let binds = spec.mounts().iter().flatten().filter(|m| {
+        m.typ().as_deref() == Some("bind") || m.options().iter().flatten().any(|o| o == "bind" || o == "rbind")
+    });
+    for mount in binds {
+        if let Some(source) = mount.source() {
+            let destination = clean(mount.destination());
+            let value = if side == Side::Dump { destination.clone() } else { source.display().to_string() };
+            add(destination, value);
         }
     }
     for (key, source) in v1_cgroup_binds {
-        add(key.clone(), source.clone());
+        add(key.clone(), if side == Side::Dump { key.clone() } else { source.clone() });
     }
     let linux = spec.linux().as_ref();
     let configured = linux.and_then(|l| l.devices().clone()).unwrap_or_default();
@@ -217,14 +224,15 @@ pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, Stri
         let path = path.display().to_string();
         add(path.clone(), path);
     }
-    // A masked directory is a tmpfs, which CRIU dumps itself; a masked file is /dev/null bound
-    // over it. runc names every masked path that exists; one that does not exist was never
-    // masked, and CRIU ignores a key no mount has.
-    for path in linux.and_then(|l| l.masked_paths().clone()).unwrap_or_default() {
-        add(path, "/dev/null".to_string());
+    match side {
+        Side::Dump => masked_files.iter().for_each(|path| add(path.clone(), DEV_NULL.to_string())),
+        Side::Restore if !masked_files.is_empty() => add(DEV_NULL.to_string(), DEV_NULL.to_string()),
+        Side::Restore => {}
     }
     mounts
 }
+
+const DEV_NULL: &str = "/dev/null";
 
 /// `/a//b/` as `/a/b`: CRIU matches keys against mount points textually.
 fn clean(path: &Path) -> String {
@@ -316,19 +324,24 @@ mod tests {
                          "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]}}"#,
         );
         let binds = [("/sys/fs/cgroup/cpu".to_string(), "/sys/fs/cgroup/cpu/skiff/x".to_string())];
-        let restore = external_mounts(&config, Side::Restore, &binds);
+        let masked = ["/proc/kcore".to_string()];
+        let restore = external_mounts(&config, Side::Restore, &binds, &masked);
         let find = |key: &str| restore.iter().find(|m| m.key == key).map(|m| m.value.clone());
         assert_eq!(find("/data").as_deref(), Some("/srv/data"));
         assert_eq!(find("/etc/hosts").as_deref(), Some("/run/hosts"));
         assert_eq!(find("/sys/fs/cgroup/cpu").as_deref(), Some("/sys/fs/cgroup/cpu/skiff/x"));
         assert_eq!(find("/dev/fuse").as_deref(), Some("/dev/fuse"));
         assert_eq!(find("/dev/null").as_deref(), Some("/dev/null"));
-        assert_eq!(find("/proc/kcore").as_deref(), Some("/dev/null"));
+        // the masked file's mount is stored as /dev/null at the dump, and found by that key
+        assert_eq!(find("/proc/kcore"), None);
         assert_eq!(find("/proc"), None);
         assert_eq!(find("/tmp"), None);
-        let dump = external_mounts(&config, Side::Dump, &binds);
-        assert!(dump.iter().all(|m| m.key == m.value), "{dump:?}");
-        assert_eq!(dump.len(), restore.len());
+        let dump = external_mounts(&config, Side::Dump, &binds, &masked);
+        let kcore = dump.iter().find(|m| m.key == "/proc/kcore").map(|m| m.value.as_str());
+        assert_eq!(kcore, Some("/dev/null"));
+        assert!(dump.iter().filter(|m| m.key != "/proc/kcore").all(|m| m.key == m.value), "{dump:?}");
+        // a restore of a container without masked files needs no /dev/null beyond the device
+        assert_eq!(external_mounts(&config, Side::Restore, &[], &[]).iter().filter(|m| m.key == "/dev/null").count(), 1);
     }
 
     #[test]

@@ -147,7 +147,12 @@ impl Criu {
         let mut request = rpc::Criu_req::new();
         request.set_type(rpc::Criu_req_type::FEATURE_CHECK);
         request.features = protobuf::MessageField::some(wanted);
-        let response = converse(self.start(CriuStdio::Null, &[])?, request, &mut NoNotifications)?;
+        let response = converse(self.start(CriuStdio::Null, &[])?, request, &mut NoNotifications).map_err(|error| match error {
+            CriuError::Failed { request, errno, message } if message.is_empty() => {
+                CriuError::Failed { request, errno, message: "CRIU could not probe this kernel (`criu check` says why)".into() }
+            }
+            other => other,
+        })?;
         let found = response.features.as_ref();
         let mut missing = Vec::new();
         if mem_track && !found.is_some_and(|f| f.mem_track()) {

@@ -32,6 +32,25 @@ pub struct DeviceNode {
     pub gid: u32,
 }
 
+/// After the switch into the rootfs, stdio that is the host's `/dev/null` becomes the
+/// container's own, as runc does: then no fd of the container refers to a file in the host's
+/// mount tree (CRIU cannot dump one), and `/proc/1/fd/0` reads as inside.
+pub fn reopen_dev_null() -> Result<(), SysError> {
+    let is_null = |st: &nix::sys::stat::FileStat| SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFCHR && st.st_rdev == makedev(1, 3);
+    let null_fds: Vec<i32> = (0..3).filter(|&fd| nix::sys::stat::fstat(fd).is_ok_and(|st| is_null(&st))).collect();
+    if null_fds.is_empty() {
+        return Ok(());
+    }
+    let null = super::open_fd(Path::new("/dev/null"), nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC, "reopen")?;
+    if !nix::sys::stat::fstat(null.as_raw_fd()).is_ok_and(|st| is_null(&st)) {
+        return Err(SysError::refused("reopen", "/dev/null", "the container's /dev/null is not the null device (1:3)"));
+    }
+    for fd in null_fds {
+        nix::unistd::dup3(null.as_raw_fd(), fd, nix::fcntl::OFlag::empty()).on("dup3 /dev/null onto fd", fd)?;
+    }
+    Ok(())
+}
+
 /// The devices every container gets (runtime-spec "Default Devices").
 pub fn default_devices() -> Vec<DeviceNode> {
     [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]

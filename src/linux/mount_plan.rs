@@ -195,6 +195,11 @@ pub fn deferred_propagation(propagation: MsFlags) -> bool {
 }
 
 /// The operations before pivot_root, in order.
+/// Whether the config binds the host's `/dev` (then the runtime makes no device nodes).
+pub fn dev_is_bound(mounts: &[Mount]) -> bool {
+    mounts.iter().any(|m| m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind())
+}
+
 pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = Vec::with_capacity(config.mounts.len() * 2 + 6);
     // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
@@ -208,8 +213,7 @@ pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     for (index, mount) in config.mounts.iter().enumerate() {
         plan_entry(config, index, mount, &mut ops)?;
     }
-    let dev_is_bound = config.mounts.iter().any(|m| m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind());
-    if !dev_is_bound {
+    if !dev_is_bound(config.mounts) {
         ops.push(MountOp::Devices { nodes: devices_to_create(config.devices), bind: config.in_user_namespace });
         ops.push(MountOp::DevSymlinks);
     }

@@ -267,6 +267,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     }
     clock.lap("hooks");
     enter_rootfs(&plan)?;
+    if !crate::linux::mount_plan::dev_is_bound(plan.mounts) {
+        crate::linux::devices::reopen_dev_null()?;
+    }
     clock.lap("pivot_root");
     if let Some(socket) = request.console_socket {
         let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
