@@ -117,21 +117,12 @@ impl Criu {
         let started = self.start(CriuStdio::Null, &[])?;
         let response = converse(started, request, &mut NoNotifications)?;
         let version = response.version.as_ref().ok_or_else(|| CriuError::Protocol("the version answer holds no version".into()))?;
-        let number = |n: i32| u32::try_from(n).unwrap_or(0);
-        let mut code = number(version.major_number()) * 10000 + number(version.minor_number()) * 100 + number(version.sublevel());
-        if version.has_gitid() {
-            code = code - code % 100 + 100;
-        }
-        Ok(code)
+        Ok(version_code(version.major_number(), version.minor_number(), version.sublevel(), version.has_gitid()))
     }
 
     /// Refuse unless CRIU is at least `minimum` (runc's numbering), saying what needs it.
     pub fn require(&self, minimum: u32, what: &'static str) -> Result<u32, CriuError> {
-        let found = self.version()?;
-        if found < minimum {
-            return Err(CriuError::TooOld { found, minimum, what });
-        }
-        Ok(found)
+        at_least(self.version()?, minimum, what)
     }
 
     /// Ask CRIU whether it has the features `wanted` asks for (memory tracking for
@@ -163,6 +154,18 @@ impl Criu {
         }
         if missing.is_empty() { Ok(()) } else { Err(CriuError::MissingFeatures(missing.join(", "))) }
     }
+}
+
+/// runc's version number: 3.17.1 is 31701; a build from git counts as the next minor release.
+fn version_code(major: i32, minor: i32, sublevel: i32, from_git: bool) -> u32 {
+    let number = |n: i32| u32::try_from(n).unwrap_or(0);
+    let code = number(major) * 10000 + number(minor) * 100 + number(sublevel);
+    if from_git { code - code % 100 + 100 } else { code }
+}
+
+/// `found` if it is at least `minimum`, else the error saying what needs the newer CRIU.
+fn at_least(found: u32, minimum: u32, what: &'static str) -> Result<u32, CriuError> {
+    if found < minimum { Err(CriuError::TooOld { found, minimum, what }) } else { Ok(found) }
 }
 
 /// Send `request` to the started CRIU and read its answers until the one to `request`,
@@ -243,5 +246,26 @@ fn request_name(kind: rpc::Criu_req_type) -> &'static str {
         rpc::Criu_req_type::FEATURE_CHECK => "feature check",
         rpc::Criu_req_type::NOTIFY => "notify",
         _ => "request",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_numbered_as_runc_numbers_them() {
+        assert_eq!(version_code(3, 17, 1, false), 31701);
+        assert_eq!(version_code(3, 17, 1, true), 31800);
+        assert_eq!(version_code(2, 9, 0, false), 20900);
+    }
+
+    #[test]
+    fn a_too_old_criu_is_refused_naming_what_needs_more() {
+        assert_eq!(at_least(31701, 30000, "checkpoint").unwrap(), 31701);
+        let error = at_least(20900, 30000, "checkpoint").unwrap_err().to_string();
+        assert_eq!(error, "CRIU version 20900 must be 30000 or higher for checkpoint");
+        let error = at_least(31500, 31600, "--lsm-profile and --lsm-mount-context").unwrap_err().to_string();
+        assert!(error.contains("--lsm-profile"), "{error}");
     }
 }
