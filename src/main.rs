@@ -17,7 +17,17 @@ fn main() {
     let began = std::time::Instant::now();
     // One clap Command: it names the flags for the rewrite, then parses.
     let mut command = <Cli as clap::CommandFactory>::command();
-    let args = normalize_single_dash_flags(std::env::args_os().collect(), &flag_names(&command));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The subcommands' arguments are built on demand (`defer`), which saves most of clap's
+    // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
+    // names first, so a second, throwaway tree builds that one subcommand for them (building
+    // it in the parsing tree would keep clap from adding the global flags to it).
+    let mut names_source = <Cli as clap::CommandFactory>::command();
+    if let Some(name) = subcommand_name(&args, &flag_names(&names_source))
+        && let Some(subcommand) = names_source.find_subcommand_mut(name) {
+        subcommand.build();
+    }
+    let args = normalize_single_dash_flags(args, &flag_names(&names_source));
     let parsed = command.try_get_matches_from_mut(&args).and_then(|mut matches| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches));
     let cli = match parsed {
         Ok(cli) => cli,
@@ -142,6 +152,24 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
     let mut names = FlagNames { long: vec!["help"], valued_long: Vec::new(), valued_short: Vec::new() };
     visit(command, &mut names);
     names
+}
+
+/// The subcommand named on the command line: the first operand, past the global flags (and
+/// their values).
+fn subcommand_name<'a>(args: &'a [std::ffi::OsString], globals: &FlagNames) -> Option<&'a str> {
+    let mut skip_value = false;
+    for arg in args.iter().skip(1) {
+        let text = arg.to_str()?;
+        if skip_value {
+            skip_value = false;
+        } else if text.starts_with('-') && text != "-" {
+            let name = text.trim_start_matches('-').split('=').next().unwrap_or("");
+            skip_value = !text.contains('=') && globals.takes_value(name);
+        } else {
+            return Some(text);
+        }
+    }
+    None
 }
 
 /// Rewrite `-root`, `-log-format=json`, ... (runc's long flags with one dash) to the

@@ -30,5 +30,5 @@ run() {  # NAME CGROUP SECTIONS
     fi
 }
 run v2 v2 "driver errors engines cri criu rootless timing"
-run v1 v1 "driver engines"
+run v1 v1 "driver engines criu"
 exit $status

@@ -88,22 +88,30 @@ pub(super) fn remove_made(leaf: &Path, made_from: Option<&Path>) -> Result<(), C
 }
 
 /// Make `path` and its missing parents. On v1 a new cpuset gets its parent's cpus and mems
-/// (the kernel starts it empty and would refuse tasks).
+/// (the kernel starts it empty and would refuse tasks). The mkdir comes first: the parent
+/// nearly always exists, and then one call does it (no walk up the path on the hot path).
 pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {
-    for dir in missing_dirs(path).into_iter().rev() {
-        match fs::create_dir(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_error("create cgroup", dir, None)(e)),
-        }
-        if copy_cpuset
-            && let Some(parent) = dir.parent() {
-                for file in ["cpuset.cpus", "cpuset.mems"] {
-                    if read_file(&dir.join(file))?.trim().is_empty() {
-                        write_file(&dir.join(file), read_file(&parent.join(file))?.trim())?;
-                    }
-                }
+    match fs::create_dir(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound && path.parent().is_some_and(|p| p != path) => {
+            if let Some(parent) = path.parent() {
+                create_dir_chain(parent, copy_cpuset)?;
             }
+            match fs::create_dir(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+                Err(e) => return Err(io_error("create cgroup", path, None)(e)),
+            }
+        }
+        Err(e) => return Err(io_error("create cgroup", path, None)(e)),
+    }
+    if copy_cpuset && let Some(parent) = path.parent() {
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            if read_file(&path.join(file))?.trim().is_empty() {
+                write_file(&path.join(file), read_file(&parent.join(file))?.trim())?;
+            }
+        }
     }
     Ok(())
 }

@@ -11,7 +11,8 @@ use skiff::criu::{CgroupsMode, empty_namespaces, parse_page_server};
 
 use super::Context;
 
-/// The flags both commands take.
+// The flags both commands take. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct CriuArgs {
     /// Path for saving (checkpoint) or reading (restore) the CRIU image files (default: ./checkpoint).
@@ -46,7 +47,8 @@ pub struct CriuArgs {
     pub lazy_pages: bool,
 }
 
-/// Arguments of `checkpoint`.
+// Arguments of `checkpoint`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
     /// The flags restore shares.
@@ -77,7 +79,8 @@ pub struct CheckpointArgs {
     pub id: String,
 }
 
-/// Arguments of `restore`.
+// Arguments of `restore`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The flags checkpoint shares.

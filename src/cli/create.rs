@@ -9,7 +9,8 @@ use skiff::container::{self, CreateOptions};
 
 use super::Context;
 
-/// Arguments of `create`.
+// Arguments of `create`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Path to the root of the bundle directory.

@@ -6,7 +6,8 @@ use clap::Args;
 
 use super::Context;
 
-/// Arguments of `delete`.
+// Arguments of `delete`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Forcibly delete the container if it is still running (uses SIGKILL).

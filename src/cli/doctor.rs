@@ -13,7 +13,8 @@ pub enum DoctorFormat {
     Json,
 }
 
-/// Arguments of `doctor`.
+// Arguments of `doctor`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Output format.

@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::Context;
 
-/// Arguments of `events`.
+// Arguments of `events`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Set the stats collection interval (a Go duration such as 5s or 500ms).

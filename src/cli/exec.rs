@@ -8,7 +8,8 @@ use skiff::container::{self, ExecOptions, ExecOutcome};
 
 use super::Context;
 
-/// Arguments of `exec`, runc's names.
+// Arguments of `exec`, runc's names. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Path to an AF_UNIX socket which will receive the pty master (with --tty).

@@ -3,7 +3,8 @@
 
 use clap::Args;
 
-/// Arguments of `features` (none).
+// Arguments of `features` (none). (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {}
 

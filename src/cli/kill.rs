@@ -6,7 +6,8 @@ use clap::Args;
 
 use super::Context;
 
-/// Arguments of `kill`.
+// Arguments of `kill`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct KillArgs {
     /// Send the signal to all processes in the container.

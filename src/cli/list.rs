@@ -16,7 +16,8 @@ pub enum ListFormat {
     Json,
 }
 
-/// Arguments of `list`.
+// Arguments of `list`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Select one of: table or json.

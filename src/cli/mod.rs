@@ -74,8 +74,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The commands.
+/// The commands. Each one's arguments are built only when it is the one invoked (`defer`):
+/// most of clap's start-up is building argument lists, and every invocation pays it.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a new specification file.
     Spec(spec::SpecArgs),

@@ -15,7 +15,8 @@ pub enum PsFormat {
     Json,
 }
 
-/// Arguments of `ps`.
+// Arguments of `ps`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct PsArgs {
     /// Select one of: table or json.

@@ -9,7 +9,8 @@ use skiff::container;
 use super::Context;
 use super::create::CreateArgs;
 
-/// Arguments of `run`: those of `create`, and how to wait.
+// Arguments of `run`: those of `create`, and how to wait. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Detach from the container's process.

@@ -9,7 +9,8 @@ use clap::Args;
 use serde::Serialize;
 use skiff::default_spec::{default_spec, rootless_spec};
 
-/// Arguments of `spec`.
+// Arguments of `spec`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Path to the root of the bundle directory.

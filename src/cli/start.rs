@@ -6,7 +6,8 @@ use clap::Args;
 
 use super::Context;
 
-/// Arguments of `start`.
+// Arguments of `start`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// The container id.

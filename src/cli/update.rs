@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use super::Context;
 
-/// Arguments of `update`.
+// Arguments of `update`. (A plain comment: clap would show a doc comment as the
+// command's description, over the one the command list gives it.)
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Path to a JSON file with a linux.resources object, or `-` for stdin.
