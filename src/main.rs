@@ -22,11 +22,7 @@ fn main() {
     // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
     // names first, so a second, throwaway tree builds that one subcommand for them (building
     // it in the parsing tree would keep clap from adding the global flags to it).
-    let mut names_source = <Cli as clap::CommandFactory>::command();
-    if let Some(name) = subcommand_name(&args, &flag_names(&names_source))
-        && let Some(subcommand) = names_source.find_subcommand_mut(name) {
-        subcommand.build();
-    }
+    let names_source = flag_source(&args);
     let args = normalize_single_dash_flags(args, &flag_names(&names_source));
     let parsed = command.try_get_matches_from_mut(&args).and_then(|mut matches| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches));
     let cli = match parsed {
@@ -154,6 +150,17 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
     names
 }
 
+/// A command tree whose invoked subcommand has its arguments built (the others stay
+/// deferred): the global flags and that subcommand's, for the single-dash rewrite.
+fn flag_source(args: &[std::ffi::OsString]) -> clap::Command {
+    let mut source = <Cli as clap::CommandFactory>::command();
+    if let Some(name) = subcommand_name(args, &flag_names(&source))
+        && let Some(subcommand) = source.find_subcommand_mut(name) {
+        subcommand.build();
+    }
+    source
+}
+
 /// The subcommand named on the command line: the first operand, past the global flags (and
 /// their values).
 fn subcommand_name<'a>(args: &'a [std::ffi::OsString], globals: &FlagNames) -> Option<&'a str> {
@@ -263,15 +270,19 @@ fn print_version() {
 mod tests {
     use super::*;
 
+    fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+        args.iter().map(|a| a.into()).collect()
+    }
+
     fn normalized(args: &[&str]) -> Vec<String> {
-        let command = <Cli as clap::CommandFactory>::command();
-        let names = flag_names(&command);
-        normalize_single_dash_flags(args.iter().map(|a| a.into()).collect(), &names).into_iter().map(|a| a.into_string().unwrap()).collect()
+        let source = flag_source(&os(args));
+        normalize_single_dash_flags(os(args), &flag_names(&source)).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
     fn runc_flags_come_from_the_clap_definitions() {
-        let command = <Cli as clap::CommandFactory>::command();
+        let mut command = <Cli as clap::CommandFactory>::command();
+        command.build();
         let names = flag_names(&command);
         for long in ["root", "log-format", "systemd-cgroup", "bundle", "pid-file", "console-socket", "preserve-fds", "cpu-share", "l3-cache-schema", "pidfd-socket", "help", "version"] {
             assert!(names.long.contains(&long), "{long} in {:?}", names.long);
@@ -291,5 +302,20 @@ mod tests {
             ["skiff", "--root", "/r", "--log-format=json", "exec", "-t", "--cwd", "/", "c1", "find", "-user", "0"]
         );
         assert_eq!(normalized(&["skiff", "ps", "c1", "-ef"]), ["skiff", "ps", "c1", "-ef"]);
+        // go-runc's single-dash flags of restore, past a valued global flag
+        assert_eq!(
+            normalized(&["skiff", "-log", "/l", "restore", "-no-subreaper", "-bundle", "/b", "-detach", "c1"]),
+            ["skiff", "--log", "/l", "restore", "--no-subreaper", "--bundle", "/b", "--detach", "c1"]
+        );
+    }
+
+    #[test]
+    fn only_the_invoked_subcommand_is_built() {
+        let source = flag_source(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
+        let names = flag_names(&source);
+        assert!(names.long.contains(&"cwd") && names.long.contains(&"root"), "{:?}", names.long);
+        assert!(!names.long.contains(&"image-path"), "checkpoint's flags were built for exec: {:?}", names.long);
+        assert_eq!(subcommand_name(&os(&["skiff", "--log-format", "json", "-root=/r", "state", "c1"]), &names), Some("state"));
+        assert_eq!(subcommand_name(&os(&["skiff", "--debug"]), &names), None);
     }
 }
