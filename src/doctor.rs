@@ -50,6 +50,28 @@ fn command_in_path(name: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()))
 }
 
+/// Whether CRIU is there and works with this kernel: its version over its RPC, as checkpoint
+/// asks it, and `criu check` (root only).
+fn criu_report(path: Option<&Path>, root: bool) -> (bool, String) {
+    let Some(path) = path else { return (false, "not in PATH".into()) };
+    let version = match crate::criu::Criu::new(Some(path)).version() {
+        Ok(v) => format!("CRIU {}.{}.{}", v / 10000, v / 100 % 100, v % 100),
+        Err(error) => format!("version unknown: {error}"),
+    };
+    if !root {
+        return (true, format!("{} ({version}); `criu check` needs root", path.display()));
+    }
+    match std::process::Command::new(path).arg("check").stdin(std::process::Stdio::null()).output() {
+        Ok(out) if out.status.success() => (true, format!("{} ({version}); criu check: this kernel can be checkpointed", path.display())),
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+            let reason = text.lines().rev().find(|l| l.contains("Error")).or_else(|| text.lines().last()).unwrap_or("no output").trim().to_string();
+            (false, format!("{} ({version}); criu check fails on this kernel: {reason}", path.display()))
+        }
+        Err(error) => (false, format!("{} ({version}); criu check did not run: {error}", path.display())),
+    }
+}
+
 /// Read the host and build the report; `state_root` is the root this skiff would use.
 pub fn examine(state_root: &Path) -> Report {
     let root = nix::unistd::geteuid().is_root();
@@ -162,13 +184,13 @@ pub fn examine(state_root: &Path) -> Report {
     let selinux = Path::new("/sys/fs/selinux/enforce").exists();
     checks.push(check("selinux", selinux, format!("selinuxfs mounted: {}", yes(selinux)), "process.selinuxLabel is refused; linux.mountLabel is ignored", "boot with SELinux enabled"));
 
-    let criu = command_in_path("criu");
+    let (criu_ok, criu_detail) = criu_report(command_in_path("criu").as_deref(), root);
     checks.push(check(
         "criu",
-        criu.is_some(),
-        criu.map(|p| format!("{}", p.display())).unwrap_or_else(|| "not in PATH".into()),
-        "checkpoint and restore are not available (skiff refuses them for now in any case)",
-        "apt-get install criu",
+        criu_ok,
+        criu_detail,
+        "checkpoint and restore fail (runc's commands, podman container checkpoint, ctr c checkpoint)",
+        "apt-get install criu, on a kernel `criu check` accepts",
     ));
 
     let (root_ok, root_detail) = state_root_safety(state_root);

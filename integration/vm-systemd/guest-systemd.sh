@@ -35,6 +35,8 @@ doctor=$($SKIFF doctor --format json); doctor_rc=$?
 check "skiff doctor: exit status" "$doctor_rc" 0
 check "skiff doctor: cgroup layout" "$(echo "$doctor" | jq -r .cgroup_layout)" "$([ $layout = v2 ] && echo v2 || echo hybrid)"
 check "skiff doctor: systemd and its bus" "$(echo "$doctor" | jq -r '.checks[] | select(.name == "systemd") | .ok')" true
+# Debian's kernel here is one CRIU works with (the host's is not)
+check "skiff doctor: criu (criu check passes)" "$(echo "$doctor" | jq -r '.checks[] | select(.name == "criu") | .ok')" true
 
 # a busybox root filesystem; one perl process for the applet links (a fork costs tens of ms here)
 mkrootfs() {
