@@ -166,10 +166,13 @@ fn flag_source(args: &[std::ffi::OsString]) -> clap::Command {
 fn subcommand_name<'a>(args: &'a [std::ffi::OsString], globals: &FlagNames) -> Option<&'a str> {
     let mut skip_value = false;
     for arg in args.iter().skip(1) {
-        let text = arg.to_str()?;
         if skip_value {
+            // A flag's value may be any bytes (a path): never the subcommand.
             skip_value = false;
-        } else if text.starts_with('-') && text != "-" {
+            continue;
+        }
+        let text = arg.to_str()?;
+        if text.starts_with('-') && text != "-" {
             let name = text.trim_start_matches('-').split('=').next().unwrap_or("");
             skip_value = !text.contains('=') && globals.takes_value(name);
         } else {
@@ -307,6 +310,25 @@ mod tests {
             normalized(&["skiff", "-log", "/l", "restore", "-no-subreaper", "-bundle", "/b", "-detach", "c1"]),
             ["skiff", "--log", "/l", "restore", "--no-subreaper", "--bundle", "/b", "--detach", "c1"]
         );
+    }
+
+    #[test]
+    fn a_flag_given_twice_takes_its_last_value_as_with_runc() {
+        let parse = |args: &[&str]| {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut matches = command.try_get_matches_from_mut(os(args)).map_err(|e| e.to_string())?;
+            <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches).map_err(|e| e.to_string())
+        };
+        let cli = parse(&["skiff", "checkpoint", "--leave-running", "--leave-running", "--image-path", "/a", "--image-path", "/b", "c1"]).unwrap();
+        let Some(cli::Command::Checkpoint(args)) = cli.command else { panic!("not checkpoint") };
+        assert!(args.leave_running);
+        assert_eq!(args.criu.image_path.as_deref(), Some(std::path::Path::new("/b")));
+        let cli = parse(&["skiff", "--root", "/a", "--root", "/b", "state", "c1"]).unwrap();
+        assert_eq!(cli.root.as_deref(), Some(std::path::Path::new("/b")));
+        // repeated values still add up
+        let cli = parse(&["skiff", "exec", "--env", "A=1", "--env", "B=2", "c1", "true"]).unwrap();
+        let Some(cli::Command::Exec(args)) = cli.command else { panic!("not exec") };
+        assert_eq!(args.env, ["A=1", "B=2"]);
     }
 
     #[test]

@@ -183,10 +183,30 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        if !self.keep.get() {
-            // Best effort: on failure the next `delete --force` removes it.
+        // Best effort: on failure the next `delete --force` removes it (never through a mount
+        // still in place).
+        if !self.keep.get() && detach_transient_mounts(&self.dir).is_ok() {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// The directory `restore` binds the container's rootfs at, inside the container's
+/// directory, while CRIU runs.
+pub const CRIU_ROOT_DIR: &str = "criu-root";
+
+/// Detach the mounts a command makes inside a container's directory for a while
+/// ([`CRIU_ROOT_DIR`]), left there if that command was killed: removing the directory must
+/// never descend into one, or it would delete the container's rootfs.
+fn detach_transient_mounts(dir: &Path) -> Result<(), StateError> {
+    let path = dir.join(CRIU_ROOT_DIR);
+    if !path.exists() {
+        return Ok(());
+    }
+    match nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH) {
+        // EINVAL: not a mount point (any more).
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => Ok(()),
+        Err(errno) => Err(StateError::Io { op: "detach the mount left at", path, source: std::io::Error::from_raw_os_error(errno as i32) }),
     }
 }
 
@@ -286,6 +306,7 @@ impl StateStore {
     /// Remove the directory of `id` and everything in it.
     pub fn remove(&self, id: &ContainerId) -> Result<(), StateError> {
         let dir = self.container_dir(id);
+        detach_transient_mounts(&dir)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),

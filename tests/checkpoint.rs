@@ -97,13 +97,6 @@ fn checkpoint_refuses_bad_options_and_leaves_the_container_running() {
     let out = bundle.skiff(&["--criu", "/nonexistent/criu", "checkpoint", "--image-path", images, &id]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("criu binary \\\"/nonexistent/criu\\\" not found") && out.stderr.contains("apt-get install criu"), "{}", out.stderr);
-    // an image directory that already holds a checkpoint is not overwritten
-    let held = bundle.dir.path().join("held");
-    fs::create_dir(&held).unwrap();
-    fs::write(held.join("inventory.img"), b"x").unwrap();
-    let out = bundle.skiff(&["checkpoint", "--image-path", held.to_str().unwrap(), &id]);
-    assert!(out.stderr.contains("already holds a checkpoint (inventory.img)"), "{}", out.stderr);
-    assert_eq!(fs::read(held.join("inventory.img")).unwrap(), b"x");
     assert_still_counting(&bundle, &id);
     // the wrong states: created, stopped
     let created = unique_id("ck-created");
@@ -179,5 +172,25 @@ fn a_failed_restore_leaves_nothing() {
     fs::write(bundle.path().join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
     let out = bundle.skiff(&["restore", "-d", "--bundle", path, "--image-path", images.to_str().unwrap(), &id]);
     assert!(out.stderr.contains("without --console-socket"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn delete_never_descends_into_a_rootfs_a_killed_restore_left_bound() {
+    // restore binds the rootfs at <state dir>/criu-root while CRIU runs; if skiff is killed
+    // then, the bind stays, and delete --force must detach it, not delete through it
+    let bundle = TestBundle::new(&["sleep", "60"]);
+    let id = unique_id("rs-killed");
+    let path = bundle.path();
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", path.to_str().unwrap(), &id]).code, 0);
+    let bound = bundle.state_root().join(&id).join("criu-root");
+    fs::create_dir(&bound).unwrap();
+    let rootfs = bundle.rootfs();
+    let out = common::run_program("mount", &["--bind", rootfs.to_str().unwrap(), bound.to_str().unwrap()], None);
+    assert_eq!(out.code, 0, "mount --bind: {}", out.stderr);
+    let out = bundle.skiff(&["delete", "--force", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(rootfs.join("bin/busybox").exists(), "delete --force removed the rootfs through the criu-root bind");
+    assert!(!fs::read_to_string("/proc/self/mountinfo").unwrap().contains(bound.to_str().unwrap()), "the bind is left");
     bundle.assert_nothing_left(&id);
 }

@@ -173,6 +173,12 @@ if need podman podman; then
         else
             fail "podman container checkpoint: $(tail -n 5 /tmp/pck.log)"
         fi
+        # podman reuses <bundle>/checkpoint, and passes --leave-running twice
+        if p container checkpoint --leave-running pck >/tmp/pck.log 2>&1 && p container checkpoint --leave-running pck >>/tmp/pck.log 2>&1; then
+            check "podman container checkpoint --leave-running, twice into one directory: status" "$(podman inspect -f '{{.State.Status}}' pck)" running
+        else
+            fail "podman container checkpoint --leave-running twice: $(tail -n 3 /tmp/pck.log)"
+        fi
         p rm -f pck >/dev/null 2>&1
     else
         fail "podman run -d (checkpoint)"

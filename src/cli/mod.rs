@@ -41,6 +41,9 @@ pub enum LogFormatArg {
     name = "skiff",
     disable_version_flag = true,
     about = "an Open Container Initiative runtime",
+    // A flag given twice takes its last value, as with runc's parser (podman passes
+    // `--leave-running` twice to `checkpoint`).
+    args_override_self = true,
     long_about = "skiff - an Open Container Initiative runtime, runc-compatible.\n\nskiff runs containers from OCI bundles. A bundle is a directory holding the container's root filesystem and its config.json (runtime-spec 1.3); `skiff spec` writes a default one, and --bundle (default: the current directory) names it to create and run. Each container keeps its state under --root, so every command works across separate invocations, as with runc."
 )]
 pub struct Cli {

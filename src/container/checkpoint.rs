@@ -129,9 +129,13 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
     }
     let kind = if options.pre_dump { rpc::Criu_req_type::PRE_DUMP } else { rpc::Criu_req_type::DUMP };
     if !options.pre_dump {
-        let binds = v1_cgroup_binds(loaded.state.init_pid);
+        // With a cgroup namespace of its own, its cgroup mounts are real mounts, which CRIU
+        // dumps itself; without one they are binds of the host's hierarchies.
+        let binds = if bundle.namespaces().creates(LinuxNamespaceType::Cgroup) { Vec::new() } else { v1_cgroup_binds(loaded.state.init_pid) };
         let masked = masked_files(spec, loaded.state.init_pid);
-        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds, &masked));
+        let root = crate::linux::fs_in_root::RootDir::open(&loaded.state.rootfs)?;
+        let resolve = |destination: &Path| resolved_destination(&root, destination);
+        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds, &masked, &resolve));
         write_descriptors(&flags.image_path, loaded.state.init_pid)?;
     }
     let mut request = rpc::Criu_req::new();
@@ -149,7 +153,11 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
         return Ok(Vec::new());
     }
     // CRIU has killed the processes: remove what is left, as runc destroys the container.
-    super::delete(store, id, true)
+    // The images are complete by now: a failed removal is a warning, as with runc.
+    match super::delete(store, id, true) {
+        Ok(warnings) => Ok(warnings),
+        Err(error) => Ok(vec![format!("checkpoint of {id} done, but removing the container failed: {error:#}")]),
+    }
 }
 
 /// CRIU's notifications during a dump: none needs the runtime but lazy pages' readiness.
@@ -162,20 +170,9 @@ impl Notifications for DumpNotifications<'_> {
     fn notify(&mut self, script: &str, _pid: i32, _fd: Option<OwnedFd>) -> Result<(), CriuError> {
         (self.debug)(format!("checkpoint: criu notification {script}"));
         if script == "status-ready" {
-            signal_status_fd(self.status_fd.take());
+            crate::linux::fds::write_status_byte(self.status_fd.take());
         }
         Ok(())
-    }
-}
-
-/// Write the NUL `--status-fd` waits for (lazy pages are being served).
-pub(super) fn signal_status_fd(fd: Option<RawFd>) {
-    if let Some(fd) = fd {
-        // The caller gave the fd by number and owns it; a failed write means nobody reads.
-        let file = std::fs::File::options().write(true).open(format!("/proc/self/fd/{fd}"));
-        if let Ok(mut file) = file {
-            let _ = std::io::Write::write_all(&mut file, &[0]);
-        }
     }
 }
 
@@ -224,20 +221,15 @@ pub(super) fn namespace_path(spec: &Spec, kind: LinuxNamespaceType) -> Option<Pa
     spec.linux().as_ref()?.namespaces().as_ref()?.iter().find(|n| n.typ() == kind).and_then(|n| n.path().clone())
 }
 
-/// Make the image directory (0700) and refuse one that already holds a checkpoint: CRIU
-/// would mix the two.
+/// Make the image directory (0700). One holding an earlier checkpoint is reused, as runc
+/// reuses it: podman checkpoints into the same `<bundle>/checkpoint` each time (twice in a
+/// row with `--leave-running`), and CRIU rewrites every image it lists.
 fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
         option: "--image-path",
         what: format!("create {}", path.display()),
         source,
     })?;
-    if path.join("inventory.img").exists() {
-        return Err(ContainerError::InvalidOption {
-            option: "--image-path",
-            reason: format!("{} already holds a checkpoint (inventory.img); give an empty or new directory", path.display()),
-        });
-    }
     open_dir(path, "--image-path")
 }
 
@@ -289,6 +281,20 @@ fn write_descriptors(image_path: &Path, pid: i32) -> Result<(), ContainerError> 
     Ok(())
 }
 
+/// Where a mount's destination really is in the rootfs, as CRIU will see the mount point:
+/// symlinks in the image followed inside the root (`/var/run` -> `/run`), as the mount was
+/// made. A destination that does not resolve is taken as written.
+pub(super) fn resolved_destination(root: &crate::linux::fs_in_root::RootDir, destination: &Path) -> String {
+    let relative = destination.strip_prefix("/").unwrap_or(destination);
+    let written = || criu::clean(destination);
+    let Ok(fd) = root.resolve(relative) else { return written() };
+    let Ok(target) = std::fs::read_link(crate::linux::fs_in_root::fd_path(&fd)) else { return written() };
+    match target.strip_prefix(root.path()) {
+        Ok(inside) => criu::clean(&Path::new("/").join(inside)),
+        Err(_) => written(),
+    }
+}
+
 /// The masked paths that are files in the running container (seen through its root).
 fn masked_files(spec: &Spec, pid: i32) -> Vec<String> {
     let masked = spec.linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
@@ -318,6 +324,9 @@ pub(super) fn with_log(error: CriuError, dir: &Path, log: &str) -> CriuError {
             errno,
             message: format!("{}{}see {}: {}", message, if message.is_empty() { "" } else { "; " }, path.display(), quoted.join(" | ")),
         },
+        // The conversation broke or CRIU died: its log says why.
+        CriuError::Protocol(what) => CriuError::Protocol(format!("{what}; see {}{}", path.display(), if quoted.is_empty() { String::new() } else { format!(": {}", quoted.join(" | ")) })),
+        CriuError::Exited(status) => CriuError::Exited(format!("{status}; see {}{}", path.display(), if quoted.is_empty() { String::new() } else { format!(": {}", quoted.join(" | ")) })),
         other => other,
     }
 }

@@ -20,7 +20,7 @@ use crate::linux::fs_in_root::{NodeKind, RootDir};
 use crate::linux::{SysContext, SysError, proc_stat};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
 
-use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, signal_status_fd, with_log};
+use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, resolved_destination, with_log};
 use super::create::{CgroupGuard, CreateOptions, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup};
 use super::ContainerError;
 
@@ -124,7 +124,10 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
         }
     };
     let masked = bundle.spec().linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
-    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots), &masked));
+    let rootfs = RootDir::open(bundle.rootfs())?;
+    let resolve = |destination: &Path| resolved_destination(&rootfs, destination);
+    let spec = with_absolute_bind_sources(bundle.spec(), bundle.dir());
+    add_external_mounts(&mut opts, &criu::external_mounts(&spec, Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots), &masked, &resolve));
     for (controllers, path) in roots {
         let mut entry = rpc::Cgroup_root::new();
         entry.set_ctrl(controllers);
@@ -154,14 +157,12 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let pid = match result {
         Ok(response) => response.restore.as_ref().map(|r| r.pid()).or(restored),
         Err(error) => {
-            kill_restored(restored);
-            if let Some(path) = &pid_file {
-                let _ = std::fs::remove_file(path);
-            }
+            abandon(restored, pid_file.as_deref());
             return Err(with_log(error, flags.work_path.as_deref().unwrap_or(&flags.image_path), RESTORE_LOG).into());
         }
     };
     let Some(pid) = pid.filter(|&pid| pid > 0) else {
+        abandon(restored, pid_file.as_deref());
         return Err(CriuError::Protocol("the restore answer names no process".into()).into());
     };
     if restored != Some(pid) {
@@ -175,6 +176,16 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     cgroup_guard.keep();
     claim.keep();
     Ok(Restored { pid, master })
+}
+
+/// A restore failed after CRIU restored `restored` (post-restore named it and the pid file was
+/// written then): kill it, and remove the pid file that names it. Nothing else is touched:
+/// without `restored`, no pid file was written.
+fn abandon(restored: Option<i32>, pid_file: Option<&Path>) {
+    if let (Some(_), Some(path)) = (restored, pid_file) {
+        let _ = std::fs::remove_file(path);
+    }
+    kill_restored(restored);
 }
 
 /// Kill what CRIU restored before the restore failed.
@@ -239,7 +250,7 @@ impl Notifications for RestoreNotifications<'_> {
                     None => self.master = Some(master),
                 }
             }
-            "status-ready" => signal_status_fd(self.status_fd.take()),
+            "status-ready" => crate::linux::fds::write_status_byte(self.status_fd.take()),
             // network-lock and network-unlock: skiff, like runc for an OCI config, configures
             // no network of its own to detach; CRIU locks the namespace itself.
             _ => {}
@@ -314,14 +325,15 @@ impl RestoredNamespaces {
 }
 
 /// The rootfs bound at `<state dir>/criu-root`: CRIU restores the mount namespace under a
-/// mount point. Unmounted and removed when dropped.
+/// mount point. Unmounted and removed when dropped; if this process is killed first, the
+/// state store detaches it before removing the directory.
 struct CriuRoot {
     path: PathBuf,
 }
 
 impl CriuRoot {
     fn mount(state_dir: &Path, rootfs: &Path) -> Result<CriuRoot, SysError> {
-        let path = state_dir.join("criu-root");
+        let path = state_dir.join(crate::state::CRIU_ROOT_DIR);
         std::fs::create_dir(&path).map_err(|e| SysError::new("mkdir", path.display(), nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
         if let Err(error) = mount(Some(rootfs), &path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).on("bind the rootfs for CRIU onto", path.display()) {
             let _ = std::fs::remove_dir(&path);
@@ -351,13 +363,32 @@ fn make_mount_points(bundle: &Bundle) -> Result<(), SysError> {
             continue;
         }
         let kind = match mount.source() {
-            Some(source) if !source.is_dir() => NodeKind::File,
+            Some(source) if !bundle.dir().join(source).is_dir() => NodeKind::File,
             _ => NodeKind::Dir,
         };
         let relative = destination.strip_prefix("/").unwrap_or(destination);
         root.ensure(relative, kind)?;
     }
     Ok(())
+}
+
+/// The config with each relative bind source made absolute against the bundle, as create
+/// mounts it: CRIU is told the host path to bind.
+fn with_absolute_bind_sources(spec: &oci_spec::runtime::Spec, bundle: &Path) -> oci_spec::runtime::Spec {
+    let mut spec = spec.clone();
+    if let Some(mounts) = spec.mounts().clone() {
+        let mounts = mounts
+            .into_iter()
+            .map(|mut mount| {
+                if let Some(source) = mount.source().clone().filter(|s| s.is_relative()) {
+                    mount.set_source(Some(bundle.join(source)));
+                }
+                mount
+            })
+            .collect();
+        spec.set_mounts(Some(mounts));
+    }
+    spec
 }
 
 /// The cgroup CRIU is in now, per hierarchy: (controllers, path), as `/proc/<pid>/cgroup`

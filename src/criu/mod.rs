@@ -63,6 +63,9 @@ pub enum CriuError {
     /// criu exited unsuccessfully after answering.
     #[error("criu exited unsuccessfully ({0})")]
     Exited(String),
+    /// Waiting for criu to exit failed.
+    #[error("wait for criu")]
+    Wait(#[source] std::io::Error),
     /// The conversation broke.
     #[error("criu swrk: {0}")]
     Protocol(String),
@@ -197,7 +200,11 @@ pub enum Side {
 ///
 /// CRIU keys an external mount by its mount point at the dump and stores the value given
 /// then; at the restore that stored value is the key, mapped to what to mount.
-pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String]) -> Vec<ExternalMount> {
+///
+/// `resolve` gives a destination's real place in the rootfs (symlinks followed inside it), so
+/// that the key is the mount point CRIU finds; a relative bind source is the bundle's, given
+/// absolute by the caller in `spec`.
+pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String], resolve: &dyn Fn(&Path) -> String) -> Vec<ExternalMount> {
     let mut mounts: Vec<ExternalMount> = Vec::new();
     let mut add = |key: String, value: String| {
         if !mounts.iter().any(|m| m.key == key) {
@@ -209,7 +216,7 @@ pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, Stri
     });
     for mount in binds {
         if let Some(source) = mount.source() {
-            let destination = clean(mount.destination());
+            let destination = resolve(mount.destination());
             let value = if side == Side::Dump { destination.clone() } else { source.display().to_string() };
             add(destination, value);
         }
@@ -235,7 +242,7 @@ pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, Stri
 const DEV_NULL: &str = "/dev/null";
 
 /// `/a//b/` as `/a/b`: CRIU matches keys against mount points textually.
-fn clean(path: &Path) -> String {
+pub fn clean(path: &Path) -> String {
     let parts: Vec<String> = path.components().filter_map(|c| match c {
         std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
         _ => None,
@@ -325,7 +332,8 @@ mod tests {
         );
         let binds = [("/sys/fs/cgroup/cpu".to_string(), "/sys/fs/cgroup/cpu/skiff/x".to_string())];
         let masked = ["/proc/kcore".to_string()];
-        let restore = external_mounts(&config, Side::Restore, &binds, &masked);
+        let resolve = |p: &Path| clean(p);
+        let restore = external_mounts(&config, Side::Restore, &binds, &masked, &resolve);
         let find = |key: &str| restore.iter().find(|m| m.key == key).map(|m| m.value.clone());
         assert_eq!(find("/data").as_deref(), Some("/srv/data"));
         assert_eq!(find("/etc/hosts").as_deref(), Some("/run/hosts"));
@@ -336,12 +344,16 @@ mod tests {
         assert_eq!(find("/proc/kcore"), None);
         assert_eq!(find("/proc"), None);
         assert_eq!(find("/tmp"), None);
-        let dump = external_mounts(&config, Side::Dump, &binds, &masked);
+        let dump = external_mounts(&config, Side::Dump, &binds, &masked, &resolve);
         let kcore = dump.iter().find(|m| m.key == "/proc/kcore").map(|m| m.value.as_str());
         assert_eq!(kcore, Some("/dev/null"));
         assert!(dump.iter().filter(|m| m.key != "/proc/kcore").all(|m| m.key == m.value), "{dump:?}");
         // a restore of a container without masked files needs no /dev/null beyond the device
-        assert_eq!(external_mounts(&config, Side::Restore, &[], &[]).iter().filter(|m| m.key == "/dev/null").count(), 1);
+        assert_eq!(external_mounts(&config, Side::Restore, &[], &[], &resolve).iter().filter(|m| m.key == "/dev/null").count(), 1);
+        // a destination through a symlink of the image is keyed where the mount really is
+        let moved = |p: &Path| if p == Path::new("/data/") { "/srv/real".to_string() } else { clean(p) };
+        let keys = external_mounts(&config, Side::Dump, &[], &[], &moved);
+        assert!(keys.iter().any(|m| m.key == "/srv/real" && m.value == "/srv/real"), "{keys:?}");
     }
 
     #[test]

@@ -87,9 +87,16 @@ impl Criu {
             .map_err(|errno| CriuError::Sys(crate::linux::SysError::new("socketpair for", "criu swrk", errno)))?;
         // criu takes the socket by number: it (and the inherited fds) must survive the exec.
         // This process is single-threaded, so no other fork sees them uncloexec'd.
+        let cloexec_back = || {
+            for fd in inherited {
+                let _ = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+            }
+        };
         for fd in std::iter::once(&theirs).chain(inherited.iter().copied()) {
-            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
-                .map_err(|errno| CriuError::Sys(crate::linux::SysError::new("clear FD_CLOEXEC for criu on fd", fd.as_raw_fd(), errno)))?;
+            if let Err(errno) = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty())) {
+                cloexec_back();
+                return Err(CriuError::Sys(crate::linux::SysError::new("clear FD_CLOEXEC for criu on fd", fd.as_raw_fd(), errno)));
+            }
         }
         let mut command = Command::new(&self.path);
         command.arg("swrk").arg(theirs.as_raw_fd().to_string());
@@ -97,10 +104,8 @@ impl Criu {
             command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         }
         let spawned = command.spawn();
-        for fd in inherited {
-            // Back to close-on-exec: later children (hooks) must not inherit them.
-            let _ = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
-        }
+        // Back to close-on-exec: later children (hooks) must not inherit them.
+        cloexec_back();
         drop(theirs);
         let child = spawned.map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => CriuError::NotFound { path: self.path.clone() },
@@ -181,7 +186,7 @@ pub fn converse(started: Started, request: rpc::Criu_req, notifications: &mut dy
         // A pre-dump's CRIU may exit non-zero after answering; runc ignores that too.
         Ok(status) if status.success() || request.type_() == rpc::Criu_req_type::PRE_DUMP => Ok(response),
         Ok(status) => Err(CriuError::Exited(status.to_string())),
-        Err(source) => Err(CriuError::Spawn { path: PathBuf::from("criu"), source }),
+        Err(source) => Err(CriuError::Wait(source)),
     }
 }
 

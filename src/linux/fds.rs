@@ -42,3 +42,16 @@ fn mark_cloexec_from_proc(first: u32) -> Result<(), SysError> {
     }
     Ok(())
 }
+
+/// Write the NUL a `--status-fd` reader waits for, then close the fd (the reader sees the end
+/// of the stream too), as runc does once CRIU's lazy-pages server is ready. The caller passed
+/// the fd by number; a failed write means nobody reads, and is not an error.
+pub fn write_status_byte(fd: Option<std::os::fd::RawFd>) {
+    if let Some(fd) = fd {
+        // SAFETY: the fd was checked open and writable at start-up, nothing in skiff owns or
+        // closes it, and it is closed right below, once.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let _ = nix::unistd::write(borrowed, &[0]);
+        let _ = nix::unistd::close(fd);
+    }
+}

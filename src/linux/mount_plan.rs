@@ -194,12 +194,12 @@ pub fn deferred_propagation(propagation: MsFlags) -> bool {
     propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
 }
 
-/// The operations before pivot_root, in order.
 /// Whether the config binds the host's `/dev` (then the runtime makes no device nodes).
 pub fn dev_is_bound(mounts: &[Mount]) -> bool {
     mounts.iter().any(|m| m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind())
 }
 
+/// The operations before pivot_root, in order.
 pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = Vec::with_capacity(config.mounts.len() * 2 + 6);
     // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
