@@ -97,6 +97,22 @@ fn checkpoint_refuses_bad_options_and_leaves_the_container_running() {
     let out = bundle.skiff(&["--criu", "/nonexistent/criu", "checkpoint", "--image-path", images, &id]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("criu binary \\\"/nonexistent/criu\\\" not found") && out.stderr.contains("apt-get install criu"), "{}", out.stderr);
+    // an image directory holding files no checkpoint writes is refused and left as it was;
+    // one holding an earlier checkpoint is used again (podman does that)
+    let foreign = bundle.dir.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("notes.txt"), b"mine").unwrap();
+    let out = bundle.skiff(&["checkpoint", "--image-path", foreign.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("is not empty and holds") && out.stderr.contains("notes.txt") && out.stderr.contains("give an empty directory"), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&foreign).unwrap().count(), 1, "the refused directory was written to");
+    let earlier = bundle.dir.path().join("earlier");
+    fs::create_dir(&earlier).unwrap();
+    for name in ["inventory.img", "core-1.img", "descriptors.json", "dump.log"] {
+        fs::write(earlier.join(name), b"").unwrap();
+    }
+    let out = bundle.skiff(&["checkpoint", "--image-path", earlier.to_str().unwrap(), &id]);
+    assert!(!out.stderr.contains("is not empty"), "an earlier checkpoint's directory was refused: {}", out.stderr);
     assert_still_counting(&bundle, &id);
     // the wrong states: created, stopped
     let created = unique_id("ck-created");

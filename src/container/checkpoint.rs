@@ -221,15 +221,25 @@ pub(super) fn namespace_path(spec: &Spec, kind: LinuxNamespaceType) -> Option<Pa
     spec.linux().as_ref()?.namespaces().as_ref()?.iter().find(|n| n.typ() == kind).and_then(|n| n.path().clone())
 }
 
-/// Make the image directory (0700). One holding an earlier checkpoint is reused, as runc
-/// reuses it: podman checkpoints into the same `<bundle>/checkpoint` each time (twice in a
-/// row with `--leave-running`), and CRIU rewrites every image it lists.
+/// Make the image directory (0700). An empty one, or one holding only an earlier
+/// checkpoint's files, is used: podman checkpoints into the same `<bundle>/checkpoint` each
+/// time (twice in a row with `--leave-running`), as runc allows, and CRIU rewrites every
+/// image it lists. A directory holding anything else is refused: it is not a checkpoint's,
+/// and CRIU would scatter images among someone's files.
 fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
         option: "--image-path",
         what: format!("create {}", path.display()),
         source,
     })?;
+    let entries = std::fs::read_dir(path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
+    let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    if let Some(foreign) = criu::foreign_to_checkpoint(&names) {
+        return Err(ContainerError::InvalidOption {
+            option: "--image-path",
+            reason: format!("{} is not empty and holds {foreign:?}, which is not a checkpoint's: give an empty directory, or one an earlier checkpoint wrote", path.display()),
+        });
+    }
     open_dir(path, "--image-path")
 }
 

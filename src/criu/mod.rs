@@ -256,6 +256,17 @@ pub fn inherited_pipes(descriptors: &[String]) -> Vec<(String, i32)> {
     descriptors.iter().zip(0..).filter(|(d, _)| d.contains("pipe:")).map(|(d, fd)| (d.clone(), fd)).collect()
 }
 
+/// The first name in an image directory's listing that no checkpoint writes, if any. A
+/// checkpoint's are CRIU's images (`*.img`), its logs and statistics, the `parent` link of a
+/// dump on a pre-dump, its irmap cache, and runc's `descriptors.json`.
+pub fn foreign_to_checkpoint(names: &[String]) -> Option<&str> {
+    const CHECKPOINT_FILES: &[&str] = &[DESCRIPTORS_FILE, "parent", "stats-dump", "stats-restore", "irmap-cache"];
+    names
+        .iter()
+        .map(String::as_str)
+        .find(|name| !(name.ends_with(".img") || name.ends_with(".log") || CHECKPOINT_FILES.contains(name)))
+}
+
 /// CRIU's key for an external namespace of `kind` (`extRootNetNS`), as runc names it.
 pub fn namespace_key(kind: &str) -> String {
     let mut chars = kind.chars();
@@ -360,6 +371,16 @@ mod tests {
     fn only_pipes_are_handed_over() {
         let descriptors = ["/dev/null".to_string(), "pipe:[1234]".to_string(), "pipe:[99]".to_string()];
         assert_eq!(inherited_pipes(&descriptors), [("pipe:[1234]".to_string(), 1), ("pipe:[99]".to_string(), 2)]);
+    }
+
+    #[test]
+    fn an_earlier_checkpoint_is_no_foreign_content() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let earlier = names(&["inventory.img", "pages-1.img", "core-1.img", "descriptors.json", "dump.log", "stats-dump", "parent", "irmap-cache"]);
+        assert_eq!(foreign_to_checkpoint(&earlier), None);
+        assert_eq!(foreign_to_checkpoint(&[]), None);
+        assert_eq!(foreign_to_checkpoint(&names(&["inventory.img", "notes.txt"])), Some("notes.txt"));
+        assert_eq!(foreign_to_checkpoint(&names(&[".bashrc"])), Some(".bashrc"));
     }
 
     #[test]
