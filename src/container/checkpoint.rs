@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -89,7 +90,7 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
         criu.check_features(options.pre_dump || options.parent_path.is_some(), flags.lazy_pages)?;
     }
     let image_dir = prepare_image_dir(&flags.image_path)?;
-    let work_dir = flags.work_path.as_deref().map(|path| open_dir(path, "--work-path")).transpose()?;
+    let work_dir = flags.work_path.as_deref().map(open_work_dir).transpose()?;
     let bundle = Bundle::load(&loaded.state.bundle)?;
     let spec = bundle.spec();
     let lock = store.lock(&loaded.id)?;
@@ -100,16 +101,15 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
     opts.set_leave_running(options.leave_running);
     opts.set_tcp_skip_in_flight(options.tcp_skip_in_flight);
     opts.set_link_remap(options.link_remap);
-    for (kind, name, minimum) in [(LinuxNamespaceType::Network, "net", 31100), (LinuxNamespaceType::Pid, "pid", 31500)] {
-        if let Some(path) = namespace_path(spec, kind) {
-            criu.require(minimum, "a container joining an existing namespace")?;
-            let inode = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).map_err(|source| ContainerError::OptionUnusable {
-                option: "linux.namespaces",
-                what: format!("stat {name} namespace {}", path.display()),
-                source,
-            })?;
-            opts.external.push(format!("{name}[{inode}]:{}", criu::namespace_key(name)));
-        }
+    for kind in [LinuxNamespaceType::Network, LinuxNamespaceType::Pid] {
+        let (criu::JoinedNamespace::External { name, minimum }, Some(path)) = (criu::joined_namespace(kind), namespace_path(spec, kind)) else { continue };
+        criu.require(minimum, "a container joining an existing network or pid namespace")?;
+        let inode = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).map_err(|source| ContainerError::OptionUnusable {
+            option: "linux.namespaces",
+            what: format!("stat {name} namespace {}", path.display()),
+            source,
+        })?;
+        opts.external.push(format!("{name}[{inode}]:{}", criu::namespace_key(name)));
     }
     if let Some(dir) = loaded.state.cgroup.as_ref().and_then(|c| c.freezer_dir()) {
         // CRIU before 3.14 cannot freeze through cgroup v2 (cgroup.freeze).
@@ -135,7 +135,7 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
         let masked = masked_files(spec, loaded.state.init_pid);
         let root = crate::linux::fs_in_root::RootDir::open(&loaded.state.rootfs)?;
         let resolve = |destination: &Path| resolved_destination(&root, destination);
-        add_external_mounts(&mut opts, &criu::external_mounts(spec, Side::Dump, &binds, &masked, &resolve));
+        add_external_mounts(&mut opts, &criu::external_mounts(spec, bundle.dir(), Side::Dump, &binds, &masked, &resolve));
         write_descriptors(&flags.image_path, loaded.state.init_pid)?;
     }
     let mut request = rpc::Criu_req::new();
@@ -227,11 +227,7 @@ pub(super) fn namespace_path(spec: &Spec, kind: LinuxNamespaceType) -> Option<Pa
 /// image it lists. A directory holding anything else is refused: it is not a checkpoint's,
 /// and CRIU would scatter images among someone's files.
 fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
-        option: "--image-path",
-        what: format!("create {}", path.display()),
-        source,
-    })?;
+    make_dir(path, "--image-path")?;
     let entries = std::fs::read_dir(path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
     let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     if let Some(foreign) = criu::foreign_to_checkpoint(&names) {
@@ -243,17 +239,23 @@ fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
     open_dir(path, "--image-path")
 }
 
-use std::os::unix::fs::DirBuilderExt;
+/// `--work-path`, made (0700) if missing, opened for CRIU.
+pub(super) fn open_work_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
+    make_dir(path, "--work-path")?;
+    open_dir(path, "--work-path")
+}
+
+/// Make `path` and its parents, 0700 (runc's mode for CRIU's directories).
+fn make_dir(path: &Path, option: &'static str) -> Result<(), ContainerError> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
+        option,
+        what: format!("create {}", path.display()),
+        source,
+    })
+}
 
 /// Open a directory CRIU is to use, by fd.
 pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, ContainerError> {
-    if option == "--work-path" {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|source| ContainerError::OptionUnusable {
-            option,
-            what: format!("create {}", path.display()),
-            source,
-        })?;
-    }
     std::fs::File::open(path).map(OwnedFd::from).map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })
 }
 
@@ -324,19 +326,18 @@ fn v1_cgroup_binds(pid: i32) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Add the lines of CRIU's log that say what failed to the error.
+/// Add where CRIU's log is, and the lines of it that say what failed, to the error.
 pub(super) fn with_log(error: CriuError, dir: &Path, log: &str) -> CriuError {
     let path = dir.join(log);
     let quoted = std::fs::read_to_string(&path).map(|text| criu::log_errors(&text, 6)).unwrap_or_default();
+    let see = if quoted.is_empty() { format!("see {}", path.display()) } else { format!("see {}: {}", path.display(), quoted.join(" | ")) };
     match error {
-        CriuError::Failed { request, errno, message } if !quoted.is_empty() => CriuError::Failed {
-            request,
-            errno,
-            message: format!("{}{}see {}: {}", message, if message.is_empty() { "" } else { "; " }, path.display(), quoted.join(" | ")),
-        },
+        CriuError::Failed { request, errno, message } if !quoted.is_empty() => {
+            CriuError::Failed { request, errno, message: if message.is_empty() { see } else { format!("{message}; {see}") } }
+        }
         // The conversation broke or CRIU died: its log says why.
-        CriuError::Protocol(what) => CriuError::Protocol(format!("{what}; see {}{}", path.display(), if quoted.is_empty() { String::new() } else { format!(": {}", quoted.join(" | ")) })),
-        CriuError::Exited(status) => CriuError::Exited(format!("{status}; see {}{}", path.display(), if quoted.is_empty() { String::new() } else { format!(": {}", quoted.join(" | ")) })),
+        CriuError::Protocol(what) => CriuError::Protocol(format!("{what}; {see}")),
+        CriuError::Exited(status) => CriuError::Exited(format!("{status}; {see}")),
         other => other,
     }
 }

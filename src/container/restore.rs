@@ -15,12 +15,13 @@ use rust_criu::rust_criu_protobuf::rpc;
 
 use crate::bundle::Bundle;
 use crate::cgroups::{HostCgroups, Layout};
-use crate::criu::{self, Criu, CriuError, CriuStdio, Notifications, Side};
+use crate::criu::{self, Criu, CriuError, CriuStdio, JoinedNamespace, Notifications, Side};
 use crate::linux::fs_in_root::{NodeKind, RootDir};
+use crate::linux::mountinfo::ProcessCgroup;
 use crate::linux::{SysContext, SysError, proc_stat};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
 
-use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, resolved_destination, with_log};
+use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
 use super::create::{CgroupGuard, CreateOptions, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup};
 use super::ContainerError;
 
@@ -74,7 +75,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     }
     let PlannedCgroup { host, cgroup, plan } = plan_cgroup(&bundle, &id, create, debug)?;
     let image_dir = open_dir(&flags.image_path, "--image-path")?;
-    let work_dir = flags.work_path.as_deref().map(|path| open_dir(path, "--work-path")).transpose()?;
+    let work_dir = flags.work_path.as_deref().map(open_work_dir).transpose()?;
     let namespaces = RestoredNamespaces::open(&bundle, &criu)?;
 
     let claim = store.claim(&id)?;
@@ -90,7 +91,8 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
         cgroup.prepare(&plan)?;
     }
     let root = CriuRoot::mount(claim.dir(), bundle.rootfs())?;
-    make_mount_points(&bundle)?;
+    let rootfs = RootDir::open(bundle.rootfs())?;
+    make_mount_points(&bundle, &rootfs)?;
 
     let mut opts = common_opts(flags, &image_dir, work_dir.as_ref(), RESTORE_LOG, &state.annotations);
     opts.set_evasive_devices(true);
@@ -113,25 +115,23 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let started = criu.start(CriuStdio::Inherit, &namespaces.files())?;
     let criu_pid = started.pid();
     let placed = match &cgroup {
-        Some(cgroup) => cgroup.enter_criu(criu_pid, &plan).map_err(ContainerError::from).and_then(|()| cgroup_roots(criu_pid)),
+        Some(cgroup) => cgroup.enter_criu(criu_pid, &plan).map_err(ContainerError::from).and_then(|()| cgroups_of(criu_pid)),
         None => Ok(Vec::new()),
     };
-    let roots = match placed {
-        Ok(roots) => roots,
+    let cgroups = match placed {
+        Ok(cgroups) => cgroups,
         Err(error) => {
             started.abort();
             return Err(error);
         }
     };
     let masked = bundle.spec().linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
-    let rootfs = RootDir::open(bundle.rootfs())?;
     let resolve = |destination: &Path| resolved_destination(&rootfs, destination);
-    let spec = with_absolute_bind_sources(bundle.spec(), bundle.dir());
-    add_external_mounts(&mut opts, &criu::external_mounts(&spec, Side::Restore, &v1_cgroup_binds(&bundle, &host, &roots), &masked, &resolve));
-    for (controllers, path) in roots {
+    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), bundle.dir(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &cgroups), &masked, &resolve));
+    for cgroup in cgroups {
         let mut entry = rpc::Cgroup_root::new();
-        entry.set_ctrl(controllers);
-        entry.set_path(path);
+        entry.set_ctrl(cgroup.controllers.join(","));
+        entry.set_path(cgroup.path);
         opts.cg_root.push(entry);
     }
     let mut request = rpc::Criu_req::new();
@@ -273,23 +273,8 @@ impl RestoredNamespaces {
         let listed = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
         for namespace in listed {
             let Some(path) = namespace_path(spec, namespace.typ()) else { continue };
-            let (name, minimum) = match namespace.typ() {
-                LinuxNamespaceType::Network => ("net", Some(31100)),
-                LinuxNamespaceType::Pid => ("pid", Some(31500)),
-                LinuxNamespaceType::Mount => ("mnt", None),
-                LinuxNamespaceType::Ipc => ("ipc", None),
-                LinuxNamespaceType::Uts => ("uts", None),
-                LinuxNamespaceType::User => ("user", None),
-                LinuxNamespaceType::Time => ("time", None),
-                LinuxNamespaceType::Cgroup => {
-                    return Err(ContainerError::InvalidOption {
-                        option: "linux.namespaces",
-                        reason: "a container joining an existing cgroup namespace cannot be restored (CRIU has no way to join it); create a new one".into(),
-                    });
-                }
-            };
-            match minimum {
-                Some(minimum) => {
+            match criu::joined_namespace(namespace.typ()) {
+                JoinedNamespace::External { name, minimum } => {
                     criu.require(minimum, "a container joining an existing network or pid namespace")?;
                     let file = std::fs::File::open(&path).map_err(|source| ContainerError::OptionUnusable {
                         option: "linux.namespaces",
@@ -298,7 +283,13 @@ impl RestoredNamespaces {
                     })?;
                     namespaces.inherited.push((criu::namespace_key(name), OwnedFd::from(file)));
                 }
-                None => namespaces.joined.push((name.to_string(), path)),
+                JoinedNamespace::Joined { name } => namespaces.joined.push((name.to_string(), path)),
+                JoinedNamespace::Unsupported => {
+                    return Err(ContainerError::InvalidOption {
+                        option: "linux.namespaces",
+                        reason: "a container joining an existing cgroup namespace cannot be restored (CRIU has no way to join it); create a new one".into(),
+                    });
+                }
             }
         }
         Ok(namespaces)
@@ -334,7 +325,7 @@ struct CriuRoot {
 impl CriuRoot {
     fn mount(state_dir: &Path, rootfs: &Path) -> Result<CriuRoot, SysError> {
         let path = state_dir.join(crate::state::CRIU_ROOT_DIR);
-        std::fs::create_dir(&path).map_err(|e| SysError::new("mkdir", path.display(), nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        std::fs::create_dir(&path).map_err(|e| SysError::io("mkdir", path.display(), &e))?;
         if let Err(error) = mount(Some(rootfs), &path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).on("bind the rootfs for CRIU onto", path.display()) {
             let _ = std::fs::remove_dir(&path);
             return Err(error);
@@ -352,18 +343,16 @@ impl Drop for CriuRoot {
 
 /// Bind mounts' mount points that a fresh rootfs may lack (a restore into another bundle):
 /// CRIU mounts onto them. Those under a tmpfs of the config are CRIU's to make.
-fn make_mount_points(bundle: &Bundle) -> Result<(), SysError> {
+fn make_mount_points(bundle: &Bundle, root: &RootDir) -> Result<(), SysError> {
     let mounts = bundle.spec().mounts().clone().unwrap_or_default();
     let tmpfs: Vec<&Path> = mounts.iter().filter(|m| m.typ().as_deref() == Some("tmpfs")).map(|m| m.destination().as_path()).collect();
-    let root = RootDir::open(bundle.rootfs())?;
-    for mount in &mounts {
-        let bind = mount.typ().as_deref() == Some("bind") || mount.options().iter().flatten().any(|o| o == "bind" || o == "rbind");
+    for mount in mounts.iter().filter(|m| crate::linux::mount_plan::is_bind(m)) {
         let destination = mount.destination();
-        if !bind || tmpfs.iter().any(|t| destination.starts_with(t) && destination != *t) {
+        if tmpfs.iter().any(|t| destination.starts_with(t) && destination != *t) {
             continue;
         }
-        let kind = match mount.source() {
-            Some(source) if !bundle.dir().join(source).is_dir() => NodeKind::File,
+        let kind = match crate::linux::mount_plan::bind_source(mount, bundle.dir()) {
+            Some(source) if !source.is_dir() => NodeKind::File,
             _ => NodeKind::Dir,
         };
         let relative = destination.strip_prefix("/").unwrap_or(destination);
@@ -372,55 +361,26 @@ fn make_mount_points(bundle: &Bundle) -> Result<(), SysError> {
     Ok(())
 }
 
-/// The config with each relative bind source made absolute against the bundle, as create
-/// mounts it: CRIU is told the host path to bind.
-fn with_absolute_bind_sources(spec: &oci_spec::runtime::Spec, bundle: &Path) -> oci_spec::runtime::Spec {
-    let mut spec = spec.clone();
-    if let Some(mounts) = spec.mounts().clone() {
-        let mounts = mounts
-            .into_iter()
-            .map(|mut mount| {
-                if let Some(source) = mount.source().clone().filter(|s| s.is_relative()) {
-                    mount.set_source(Some(bundle.join(source)));
-                }
-                mount
-            })
-            .collect();
-        spec.set_mounts(Some(mounts));
-    }
-    spec
-}
-
-/// The cgroup CRIU is in now, per hierarchy: (controllers, path), as `/proc/<pid>/cgroup`
-/// lists them (the v2 line has no controllers).
-fn cgroup_roots(pid: i32) -> Result<Vec<(String, String)>, ContainerError> {
+/// The cgroup CRIU is in now, per hierarchy, from `/proc/<pid>/cgroup`.
+fn cgroups_of(pid: i32) -> Result<Vec<ProcessCgroup>, ContainerError> {
     let path = format!("/proc/{pid}/cgroup");
-    let text = std::fs::read_to_string(&path).map_err(|e| SysError::new("read", &path, nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
-    Ok(crate::linux::mountinfo::parse_proc_cgroup(&text).into_iter().map(|c| (c.controllers.join(","), c.path)).collect())
+    let text = std::fs::read_to_string(&path).map_err(|e| SysError::io("read", &path, &e))?;
+    Ok(crate::linux::mountinfo::parse_proc_cgroup(&text))
 }
 
 /// On a v1 host, a `cgroup` mount in the container is a bind of each hierarchy's container
-/// cgroup: (mount point in the container, host directory), for CRIU's external mounts.
-fn v1_cgroup_binds(bundle: &Bundle, host: &HostCgroups, roots: &[(String, String)]) -> Vec<(String, String)> {
+/// cgroup, as create made it: (mount point in the container, host directory), for CRIU's
+/// external mounts.
+fn v1_cgroup_binds(bundle: &Bundle, host: &HostCgroups, cgroups: &[ProcessCgroup]) -> Vec<(String, String)> {
     if host.layout == Layout::Unified || bundle.namespaces().creates(LinuxNamespaceType::Cgroup) {
         return Vec::new();
     }
     let Some(destination) = bundle.spec().mounts().iter().flatten().find(|m| m.typ().as_deref() == Some("cgroup")).map(|m| m.destination().clone()) else {
         return Vec::new();
     };
-    let mounts = crate::linux::mountinfo::parse_mountinfo(&host.mountinfo);
-    crate::linux::mountinfo::cgroup_hierarchies(&mounts)
+    crate::linux::mountinfo::v1_cgroup_dirs(&host.mountinfo, cgroups)
         .into_iter()
-        .filter(|h| !h.unified)
-        .filter_map(|h| {
-            let name = Path::new(&h.mount_point).file_name()?.to_string_lossy().into_owned();
-            let (_, path) = roots.iter().find(|(controllers, _)| {
-                let listed: Vec<&str> = controllers.split(',').collect();
-                h.controllers.iter().all(|c| listed.contains(&c.as_str())) && !h.controllers.is_empty()
-            })?;
-            let relative = path.strip_prefix(h.root.as_str()).unwrap_or(path).trim_start_matches('/');
-            Some((destination.join(&name).display().to_string(), Path::new(&h.mount_point).join(relative).display().to_string()))
-        })
+        .map(|d| (destination.join(&d.name).display().to_string(), d.dir.display().to_string()))
         .collect()
 }
 

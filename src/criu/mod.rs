@@ -202,20 +202,18 @@ pub enum Side {
 /// then; at the restore that stored value is the key, mapped to what to mount.
 ///
 /// `resolve` gives a destination's real place in the rootfs (symlinks followed inside it), so
-/// that the key is the mount point CRIU finds; a relative bind source is the bundle's, given
-/// absolute by the caller in `spec`.
-pub fn external_mounts(spec: &Spec, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String], resolve: &dyn Fn(&Path) -> String) -> Vec<ExternalMount> {
+/// that the key is the mount point CRIU finds; a relative bind source is `bundle`'s, as create
+/// bound it.
+pub fn external_mounts(spec: &Spec, bundle: &Path, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String], resolve: &dyn Fn(&Path) -> String) -> Vec<ExternalMount> {
     let mut mounts: Vec<ExternalMount> = Vec::new();
     let mut add = |key: String, value: String| {
         if !mounts.iter().any(|m| m.key == key) {
             mounts.push(ExternalMount { key, value });
         }
     };
-    let binds = spec.mounts().iter().flatten().filter(|m| {
-        m.typ().as_deref() == Some("bind") || m.options().iter().flatten().any(|o| o == "bind" || o == "rbind")
-    });
-    for mount in binds {
-        if let Some(source) = mount.source() {
+    // The mounts create bound (mount_plan decides which), with their sources as it took them.
+    for mount in spec.mounts().iter().flatten().filter(|m| crate::linux::mount_plan::is_bind(m)) {
+        if let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle) {
             let destination = resolve(mount.destination());
             let value = if side == Side::Dump { destination.clone() } else { source.display().to_string() };
             add(destination, value);
@@ -265,6 +263,41 @@ pub fn foreign_to_checkpoint(names: &[String]) -> Option<&str> {
         .iter()
         .map(String::as_str)
         .find(|name| !(name.ends_with(".img") || name.ends_with(".log") || CHECKPOINT_FILES.contains(name)))
+}
+
+/// How CRIU deals with a namespace a container joins by path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinedNamespace {
+    /// Network and pid: external to the dump (`<name>[<inode>]:extRoot<Name>NS`), handed to the
+    /// restore as an open file; needs CRIU `minimum` (runc's numbering).
+    External {
+        /// The kernel's name (`net`, `pid`).
+        name: &'static str,
+        /// The CRIU version needed.
+        minimum: u32,
+    },
+    /// Joined by CRIU by path at the restore (`join_ns`).
+    Joined {
+        /// The kernel's name (`mnt`, `ipc`, ...).
+        name: &'static str,
+    },
+    /// A cgroup namespace: CRIU has no way to join one.
+    Unsupported,
+}
+
+/// How CRIU deals with a joined namespace of `kind` (runc's versions and names).
+pub fn joined_namespace(kind: oci_spec::runtime::LinuxNamespaceType) -> JoinedNamespace {
+    use oci_spec::runtime::LinuxNamespaceType as Kind;
+    match kind {
+        Kind::Network => JoinedNamespace::External { name: "net", minimum: 31100 },
+        Kind::Pid => JoinedNamespace::External { name: "pid", minimum: 31500 },
+        Kind::Mount => JoinedNamespace::Joined { name: "mnt" },
+        Kind::Ipc => JoinedNamespace::Joined { name: "ipc" },
+        Kind::Uts => JoinedNamespace::Joined { name: "uts" },
+        Kind::User => JoinedNamespace::Joined { name: "user" },
+        Kind::Time => JoinedNamespace::Joined { name: "time" },
+        Kind::Cgroup => JoinedNamespace::Unsupported,
+    }
 }
 
 /// CRIU's key for an external namespace of `kind` (`extRootNetNS`), as runc names it.
@@ -337,6 +370,7 @@ mod tests {
                  {"destination": "/proc", "type": "proc", "source": "proc"},
                  {"destination": "/data/", "type": "bind", "source": "/srv/data", "options": ["rbind"]},
                  {"destination": "/etc/hosts", "source": "/run/hosts", "options": ["bind", "ro"]},
+                 {"destination": "/rel", "source": "data", "options": ["bind"]},
                  {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}],
                "linux": {"maskedPaths": ["/proc/kcore"],
                          "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]}}"#,
@@ -344,10 +378,12 @@ mod tests {
         let binds = [("/sys/fs/cgroup/cpu".to_string(), "/sys/fs/cgroup/cpu/skiff/x".to_string())];
         let masked = ["/proc/kcore".to_string()];
         let resolve = |p: &Path| clean(p);
-        let restore = external_mounts(&config, Side::Restore, &binds, &masked, &resolve);
+        let restore = external_mounts(&config, Path::new("/b"), Side::Restore, &binds, &masked, &resolve);
         let find = |key: &str| restore.iter().find(|m| m.key == key).map(|m| m.value.clone());
         assert_eq!(find("/data").as_deref(), Some("/srv/data"));
         assert_eq!(find("/etc/hosts").as_deref(), Some("/run/hosts"));
+        // a relative source is the bundle's, as create bound it
+        assert_eq!(find("/rel").as_deref(), Some("/b/data"));
         assert_eq!(find("/sys/fs/cgroup/cpu").as_deref(), Some("/sys/fs/cgroup/cpu/skiff/x"));
         assert_eq!(find("/dev/fuse").as_deref(), Some("/dev/fuse"));
         assert_eq!(find("/dev/null").as_deref(), Some("/dev/null"));
@@ -355,15 +391,15 @@ mod tests {
         assert_eq!(find("/proc/kcore"), None);
         assert_eq!(find("/proc"), None);
         assert_eq!(find("/tmp"), None);
-        let dump = external_mounts(&config, Side::Dump, &binds, &masked, &resolve);
+        let dump = external_mounts(&config, Path::new("/b"), Side::Dump, &binds, &masked, &resolve);
         let kcore = dump.iter().find(|m| m.key == "/proc/kcore").map(|m| m.value.as_str());
         assert_eq!(kcore, Some("/dev/null"));
         assert!(dump.iter().filter(|m| m.key != "/proc/kcore").all(|m| m.key == m.value), "{dump:?}");
         // a restore of a container without masked files needs no /dev/null beyond the device
-        assert_eq!(external_mounts(&config, Side::Restore, &[], &[], &resolve).iter().filter(|m| m.key == "/dev/null").count(), 1);
+        assert_eq!(external_mounts(&config, Path::new("/b"), Side::Restore, &[], &[], &resolve).iter().filter(|m| m.key == "/dev/null").count(), 1);
         // a destination through a symlink of the image is keyed where the mount really is
         let moved = |p: &Path| if p == Path::new("/data/") { "/srv/real".to_string() } else { clean(p) };
-        let keys = external_mounts(&config, Side::Dump, &[], &[], &moved);
+        let keys = external_mounts(&config, Path::new("/b"), Side::Dump, &[], &[], &moved);
         assert!(keys.iter().any(|m| m.key == "/srv/real" && m.value == "/srv/real"), "{keys:?}");
     }
 

@@ -26,7 +26,7 @@ pub fn send_fd(socket: &impl AsRawFd, data: &[u8], fd: RawFd) -> nix::Result<()>
 /// Connect to the unix socket at `path` and send `data` with `fd`; `what` names the fd.
 pub fn send_fd_to_path(path: &Path, data: &[u8], fd: RawFd, what: &'static str) -> Result<(), SysError> {
     let stream = std::os::unix::net::UnixStream::connect(path)
-        .map_err(|e| SysError::new("connect to", path.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        .map_err(|e| SysError::io("connect to", path.display(), &e))?;
     send_fd(&stream, data, fd).on(what, path.display())
 }
 

@@ -29,7 +29,7 @@ pub fn prepare_fds_for_exec(preserve: u32) -> Result<(), SysError> {
 /// Fallback for kernels without close_range(CLOEXEC): walk /proc/self/fd.
 fn mark_cloexec_from_proc(first: u32) -> Result<(), SysError> {
     let entries = std::fs::read_dir("/proc/self/fd")
-        .map_err(|e| SysError::new("read", "/proc/self/fd", Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        .map_err(|e| SysError::io("read", "/proc/self/fd", &e))?;
     let fds: Vec<i32> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .filter(|fd: &i32| *fd >= first as i32)

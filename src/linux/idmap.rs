@@ -69,9 +69,9 @@ pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[Linu
             drop(read_end);
             let result = (|| {
                 std::fs::write(format!("/proc/{pid}/uid_map"), map_text(uid_mappings))
-                    .map_err(|e| SysError::new("write uid_map of idmap helper", pid, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                    .map_err(|e| SysError::io("write uid_map of idmap helper", pid, &e))?;
                 std::fs::write(format!("/proc/{pid}/gid_map"), map_text(gid_mappings))
-                    .map_err(|e| SysError::new("write gid_map of idmap helper", pid, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                    .map_err(|e| SysError::io("write gid_map of idmap helper", pid, &e))?;
                 let path = format!("/proc/{pid}/ns/user");
                 let raw = nix::fcntl::open(path.as_str(), nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
                     .on("open", &path)?;

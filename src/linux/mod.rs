@@ -111,6 +111,12 @@ impl SysError {
         SysError { context: String::new(), op, target: target.to_string(), mount: None, errno, refusal: None }
     }
 
+    /// An `op` on `target` that failed with an I/O error from std (its errno; EIO if it
+    /// carries none).
+    pub fn io(op: &'static str, target: impl Display, error: &std::io::Error) -> Self {
+        SysError::new(op, target, Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO)))
+    }
+
     /// A failed mount of `target`, with its other parameters in their own fields.
     pub fn mount(op: &'static str, target: impl Display, fields: MountFields, errno: Errno) -> Self {
         SysError { mount: Some(Box::new(fields)), ..SysError::new(op, target, errno) }

@@ -196,7 +196,17 @@ pub fn deferred_propagation(propagation: MsFlags) -> bool {
 
 /// Whether the config binds the host's `/dev` (then the runtime makes no device nodes).
 pub fn dev_is_bound(mounts: &[Mount]) -> bool {
-    mounts.iter().any(|m| m.destination() == Path::new("/dev") && parse_mount_options(m.options().as_deref().unwrap_or_default()).is_bind())
+    mounts.iter().any(|m| m.destination() == Path::new("/dev") && is_bind(m))
+}
+
+/// Whether `mount` is a bind mount (its options say `bind` or `rbind`).
+pub fn is_bind(mount: &Mount) -> bool {
+    parse_mount_options(mount.options().as_deref().unwrap_or_default()).is_bind()
+}
+
+/// A bind mount's source on the host: a relative one is the bundle's.
+pub fn bind_source(mount: &Mount, bundle: &Path) -> Option<PathBuf> {
+    mount.source().as_ref().map(|source| if source.is_absolute() { source.clone() } else { bundle.join(source) })
 }
 
 /// The operations before pivot_root, in order.
@@ -232,10 +242,8 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
     }
     let idmapped = config.idmapped.contains(&index);
     if options.is_bind() || idmapped {
-        let source = match mount.source() {
-            Some(source) if source.is_absolute() => source.clone(),
-            Some(source) => config.bundle.join(source),
-            None => return Err(PlanError { index, destination: destination.display().to_string(), reason: "a bind mount needs a source" }),
+        let Some(source) = bind_source(mount, config.bundle) else {
+            return Err(PlanError { index, destination: destination.display().to_string(), reason: "a bind mount needs a source" });
         };
         let recursive = options.flags.contains(MsFlags::MS_REC);
         ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped });

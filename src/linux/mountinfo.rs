@@ -120,6 +120,38 @@ pub fn cgroup_path_in<'a>(hierarchy: &CgroupHierarchy, cgroups: &'a [ProcessCgro
         .map(|c| c.path.as_str())
 }
 
+/// A v1 hierarchy the host mounts under `/sys/fs/cgroup`, with a process's cgroup in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1CgroupDir {
+    /// The hierarchy.
+    pub hierarchy: CgroupHierarchy,
+    /// Its directory's name under `/sys/fs/cgroup` (`cpu,cpuacct`, `systemd`).
+    pub name: String,
+    /// The process's cgroup in it, as a host directory.
+    pub dir: std::path::PathBuf,
+}
+
+/// The v1 hierarchies among the host's own mounts under `/sys/fs/cgroup` (not those an rbind
+/// of `/sys` shows again elsewhere), each with where `cgroups` (a `/proc/<pid>/cgroup`) puts
+/// the process: what a container's `cgroup` mount binds on a v1 or hybrid host. The cgroup2
+/// tree of a hybrid host is left out, as runc leaves it out.
+pub fn v1_cgroup_dirs(mountinfo: &str, cgroups: &[ProcessCgroup]) -> Vec<V1CgroupDir> {
+    let root = std::path::Path::new(crate::cgroups::CGROUP_ROOT);
+    cgroup_hierarchies(&parse_mountinfo(mountinfo))
+        .into_iter()
+        .filter(|h| !h.unified && std::path::Path::new(&h.mount_point).starts_with(root))
+        .filter_map(|hierarchy| {
+            let path = std::path::Path::new(cgroup_path_in(&hierarchy, cgroups)?);
+            let mount_point = std::path::Path::new(&hierarchy.mount_point);
+            let name = mount_point.file_name()?.to_string_lossy().into_owned();
+            // Paths in /proc/<pid>/cgroup are relative to the hierarchy root; the mount may be deeper.
+            let relative = path.strip_prefix(&hierarchy.root).unwrap_or(path);
+            let dir = mount_point.join(relative.strip_prefix("/").unwrap_or(relative));
+            Some(V1CgroupDir { hierarchy, name, dir })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +182,19 @@ mod tests {
         let own = parse_proc_cgroup("4:memory:/a\n3:cpu,cpuacct:/b\n1:name=systemd:/c\n0::/d\n");
         let paths: Vec<_> = hierarchies.iter().map(|h| cgroup_path_in(h, &own)).collect();
         assert_eq!(paths, vec![Some("/d"), Some("/b"), Some("/a"), Some("/c")]);
+    }
+
+    #[test]
+    fn v1_cgroup_dirs_leave_out_cgroup2_and_join_the_process_path() {
+        let own = parse_proc_cgroup("4:memory:/a\n3:cpu,cpuacct:/b\n1:name=systemd:/c\n0::/d\n");
+        let dirs: Vec<(String, String)> = v1_cgroup_dirs(HYBRID, &own).into_iter().map(|d| (d.name, d.dir.display().to_string())).collect();
+        assert_eq!(
+            dirs,
+            [
+                ("cpu,cpuacct".to_string(), "/sys/fs/cgroup/cpu,cpuacct/b".to_string()),
+                ("memory".to_string(), "/sys/fs/cgroup/memory/a".to_string()),
+                ("systemd".to_string(), "/sys/fs/cgroup/systemd/c".to_string()),
+            ]
+        );
     }
 }

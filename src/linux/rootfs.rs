@@ -17,7 +17,7 @@ use super::devices::{create_dev_symlinks, create_device};
 use super::fs_in_root::{NodeKind, RootDir, fd_path};
 pub use super::mount_plan::RootfsConfig;
 use super::mount_plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
-use super::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
+use super::mountinfo::{V1CgroupDir, parse_mountinfo, parse_proc_cgroup, v1_cgroup_dirs};
 use super::{MountFields, SysContext, SysError};
 
 /// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
@@ -157,7 +157,7 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
 
 /// Bind `source` at `destination`, or attach the runtime's idmapped `tree` there.
 fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, tree: Option<&OwnedFd>) -> Result<(), SysError> {
-    let metadata = fs::metadata(source).map_err(|e| SysError::new("stat bind source", source.display(), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    let metadata = fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?;
     let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
     let target = root.ensure(destination, kind)?;
     if let Some(tree) = tree {
@@ -199,21 +199,11 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
     let tmpfs_flags = flags - MsFlags::MS_RDONLY;
     mount(Some("tmpfs"), fd_path(&target).as_str(), Some("tmpfs"), tmpfs_flags, Some("mode=755"))
         .on("mount tmpfs for cgroups on", root.display(destination))?;
-    let mountinfo = read_proc("/proc/self/mountinfo")?;
     let own = parse_proc_cgroup(&read_proc("/proc/self/cgroup")?);
-    // On a hybrid host the cgroup2 tree is left out, as runc leaves it out.
     // Only the host's own mounts of each hierarchy: an earlier rbind of /sys into the rootfs
     // (rootless specs bind /sys) shows them again below the rootfs.
-    let host_mounts = cgroup_hierarchies(&parse_mountinfo(&mountinfo))
-        .into_iter()
-        .filter(|h| !h.unified && Path::new(&h.mount_point).starts_with(crate::cgroups::CGROUP_ROOT));
-    for hierarchy in host_mounts {
-        let Some(path) = cgroup_path_in(&hierarchy, &own) else { continue };
-        let Some(name) = Path::new(&hierarchy.mount_point).file_name() else { continue };
-        // Paths in /proc/self/cgroup are relative to the hierarchy root, the mount may be deeper.
-        let relative = Path::new(path).strip_prefix(&hierarchy.root).unwrap_or(Path::new(path));
-        let source = Path::new(&hierarchy.mount_point).join(relative.strip_prefix("/").unwrap_or(relative));
-        let sub = destination.join(name);
+    for V1CgroupDir { hierarchy, name, dir: source } in v1_cgroup_dirs(&read_proc("/proc/self/mountinfo")?, &own) {
+        let sub = destination.join(&name);
         let sub_fd = root.ensure(&sub, NodeKind::Dir)?;
         if cgroup_namespace {
             // In its own cgroup namespace a fresh mount of the hierarchy shows the container's
@@ -231,11 +221,10 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
         mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags, None::<&str>)
             .on("remount cgroup", root.display(&sub))?;
         // A co-mounted hierarchy (`cpu,cpuacct`) is also reachable by each controller's name.
-        let name = name.to_string_lossy();
         if name.contains(',') {
             for part in name.split(',') {
                 let link_parent = root.ensure(destination, NodeKind::Dir)?;
-                match nix::unistd::symlinkat(name.as_ref(), Some(link_parent.as_raw_fd()), part) {
+                match nix::unistd::symlinkat(name.as_str(), Some(link_parent.as_raw_fd()), part) {
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(errno) => return Err(SysError::new("symlink", root.display(&destination.join(part)), errno)),
                 }
@@ -252,7 +241,7 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
 
 fn read_proc(path: &str) -> Result<String, SysError> {
     fs::read_to_string(path)
-        .map_err(|e| SysError::new("read", path, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
+        .map_err(|e| SysError::io("read", path, &e))
 }
 
 fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, source: Option<&Path>, flags: MsFlags, data: Option<&str>, errno: Errno) -> SysError {

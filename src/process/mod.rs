@@ -556,6 +556,6 @@ fn write_oom_score_adj(pid: i32, score: i32) -> Result<(), SysError> {
 
 fn write_proc_file_at(path: &str, text: &str) -> Result<(), SysError> {
     std::fs::write(path, text.as_bytes()).map_err(|e| {
-        SysError::new("write", format!("{text:?} to {path}"), nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+        SysError::io("write", format!("{text:?} to {path}"), &e)
     })
 }
