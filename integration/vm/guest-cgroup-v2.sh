@@ -153,7 +153,8 @@ rt run -d --bundle /tmp/bundles/killall killall && wait_status killall running
 sleep 0.2
 check "killall processes" "$(cat /sys/fs/cgroup/suite/killall/cgroup.procs | wc -l)" 3
 rt kill --all killall KILL || fail "kill --all"
-n=0; while [ $n -lt 100 ] && [ -s /sys/fs/cgroup/suite/killall/cgroup.procs ]; do sleep 0.05; n=$((n + 1)); done
+# cgroupfs files have size 0, so `[ -s ]` cannot tell an empty cgroup.procs: read it.
+n=0; while [ $n -lt 100 ] && [ -n "$(cat /sys/fs/cgroup/suite/killall/cgroup.procs)" ]; do sleep 0.05; n=$((n + 1)); done
 check "killall processes after" "$(cat /sys/fs/cgroup/suite/killall/cgroup.procs | wc -l)" 0
 rt delete killall || fail "delete killall"
 gone killall
