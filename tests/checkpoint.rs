@@ -187,7 +187,7 @@ fn a_failed_restore_leaves_nothing() {
     config["process"]["terminal"] = serde_json::json!(true);
     fs::write(bundle.path().join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
     let out = bundle.skiff(&["restore", "-d", "--bundle", path, "--image-path", images.to_str().unwrap(), &id]);
-    assert!(out.stderr.contains("without --console-socket"), "{}", out.stderr);
+    assert!(out.stderr.contains("a console socket is needed"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
 

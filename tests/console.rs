@@ -64,6 +64,15 @@ fn terminal_needs_a_console_socket_and_the_socket_needs_a_terminal() {
     let out = bundle.skiff(&["create", "--console-socket", "/nonexistent.sock", "--bundle", bundle.path().to_str().unwrap(), &id]);
     assert!(out.stderr.contains("process.terminal is not set"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
+    // detached, nothing relays the terminal
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let id = unique_id("ttydetach");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("a console socket is needed"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
 }
 
 #[test]

@@ -168,7 +168,7 @@ pub fn run_checkpoint(args: CheckpointArgs, criu: Option<&str>, context: &Contex
 }
 
 pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> anyhow::Result<i32> {
-    let mut options = RestoreOptions {
+    let options = RestoreOptions {
         create: container::CreateOptions {
             id: args.id.clone(),
             bundle: args.bundle.clone(),
@@ -180,21 +180,15 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
             systemd_cgroup: context.systemd_cgroup,
             rootless: context.rootless,
             console_socket: args.console_socket.clone(),
+            // In the foreground skiff keeps a terminal's master itself and relays it, as
+            // `run` does.
+            relay_terminal: !args.detach,
             pidfd_socket: None,
         },
         flags: args.criu.flags(criu, -1)?,
         lsm_profile: args.lsm_profile,
         lsm_mount_context: args.lsm_mount_context,
-        keep_terminal: false,
     };
-    let terminal = skiff::bundle::Bundle::load(&options.create.bundle).map(|b| b.process().terminal() == Some(true)).unwrap_or(false);
-    if terminal && options.create.console_socket.is_none() {
-        if args.detach {
-            anyhow::bail!("cannot restore a terminal for a detached container without --console-socket");
-        }
-        // In the foreground skiff keeps the master itself and relays it, as `run` does.
-        options.keep_terminal = true;
-    }
     if !args.detach {
         container::block_signals()?;
     }

@@ -52,6 +52,7 @@ impl CreateArgs {
             systemd_cgroup: false,
             rootless: false,
             console_socket: self.console_socket.clone(),
+            relay_terminal: false,
             pidfd_socket: self.pidfd_socket.clone(),
         }
     }

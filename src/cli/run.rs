@@ -2,7 +2,6 @@
 
 #![forbid(unsafe_code)]
 
-use anyhow::Context as _;
 use clap::Args;
 use skiff::container;
 
@@ -31,21 +30,9 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     let mut options = args.create.options();
     options.systemd_cgroup = context.systemd_cgroup;
     options.rootless = context.rootless;
-    // A terminal in the foreground without a console socket of the caller's: skiff takes the
-    // pty master itself, through a socket of its own, and relays it to its stdio.
-    let terminal = skiff::bundle::Bundle::load(&options.bundle).map(|b| b.process().terminal() == Some(true)).unwrap_or(false);
-    let own_console = if terminal && options.console_socket.is_none() {
-        if args.detach {
-            anyhow::bail!("cannot allocate a tty for a detached container without --console-socket");
-        }
-        let path = std::env::temp_dir().join(format!("skiff-console-{}.sock", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let listener = std::os::unix::net::UnixListener::bind(&path).with_context(|| format!("listen on {}", path.display()))?;
-        options.console_socket = Some(path.clone());
-        Some((listener, path))
-    } else {
-        None
-    };
+    // A terminal in the foreground without a console socket of the caller's: skiff keeps
+    // the pty master and relays it to its stdio.
+    options.relay_terminal = !args.detach;
     if !args.detach {
         // Signals sent to skiff from now on queue up and are forwarded to the container.
         container::block_signals()?;
@@ -54,18 +41,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
             nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
         }
     }
-    let created = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut());
-    if let Some((_, path)) = &own_console {
-        let _ = std::fs::remove_file(path);
-    }
-    let pid = created?;
-    let master = match &own_console {
-        Some((listener, _)) => {
-            let (stream, _) = listener.accept().context("accept the console connection")?;
-            Some(skiff::linux::fd_passing::receive_fd(&stream)?.0)
-        }
-        None => None,
-    };
+    let container::Created { pid, master } = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
     context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
     match container::start(&context.store, &options.id) {
         Ok(warnings) => {

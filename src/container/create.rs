@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 use crate::phases::PhaseClock;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -35,6 +37,9 @@ pub struct CreateOptions {
     pub preserve_fds: u32,
     /// `--console-socket`: where the pty master goes when `process.terminal` is set.
     pub console_socket: Option<PathBuf>,
+    /// With `process.terminal` set and no console socket, the pty master is returned to the
+    /// caller, who relays it (`run` and `restore` in the foreground), instead of refused.
+    pub relay_terminal: bool,
     /// `--pidfd-socket`: where a pidfd of init goes once it is created.
     pub pidfd_socket: Option<PathBuf>,
     /// `--systemd-cgroup`: the cgroup is a systemd unit.
@@ -47,18 +52,27 @@ pub struct CreateOptions {
     pub listen_fds: u32,
 }
 
-/// Create the container; init is left parked at the start gate. Returns init's pid.
+/// A created container: init's pid and, when the caller relays the terminal, its master.
+#[derive(Debug)]
+pub struct Created {
+    /// Init's pid (parked at the start gate).
+    pub pid: i32,
+    /// The pty master, with [`CreateOptions::relay_terminal`] and a terminal.
+    pub master: Option<OwnedFd>,
+}
+
+/// Create the container; init is left parked at the start gate.
 ///
 /// On any failure everything claimed so far (state directory, init process) is released.
 /// `debug` receives lines for `--debug` (seccomp rules skipped); `clock` times the phases.
-pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String), clock: &mut PhaseClock) -> Result<i32, ContainerError> {
+pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String), clock: &mut PhaseClock) -> Result<Created, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
         debug(format!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
     }
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
-    let console = connect_console(bundle.process().terminal() == Some(true), options.console_socket.as_deref())?;
+    let console = ConsoleRoute::for_create(bundle.process().terminal() == Some(true), options)?;
     let linux = bundle.spec().linux().as_ref();
     let PlannedCgroup { host: host_cgroups, cgroup, plan: cgroup_plan } = plan_cgroup(&bundle, &id, options, debug)?;
     let moves = bundle.net_device_moves();
@@ -119,13 +133,16 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         resctrl: rdt_group.as_ref(),
         close_in_init: vec![lock.raw_fd()],
-        console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
         timing: clock.is_on(),
         cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
     };
     let init = spawn_init(&request, clock)?;
+    // Init sent the master before it parked at the gate; taken now, while a failure still
+    // kills init and releases everything.
+    let master = console.relayed_master()?;
     let stat = proc_stat::read_stat(init.pid())
         .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
     state.init_pid = init.pid();
@@ -154,7 +171,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
             pidfd.send_to(socket)?;
         }
-    Ok(pid)
+    Ok(Created { pid, master })
 }
 
 /// The container's cgroup and what is applied to it, checked before anything exists.
@@ -270,20 +287,60 @@ fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, r
     Ok(None)
 }
 
-/// runc's rules: a terminal needs a console socket to send the pty master to, and a console
-/// socket without a terminal is a mistake. The connection is made here, on the host.
-pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<std::os::unix::net::UnixStream>, ContainerError> {
+/// Where a terminal's pty master goes. runc's rules: a terminal needs a console socket (or
+/// a caller that relays it), and a console socket without a terminal is a mistake.
+pub(super) enum ConsoleRoute {
+    /// No terminal.
+    None,
+    /// `--console-socket`, connected here on the host.
+    Socket(UnixStream),
+    /// A socket pair: init sends the master into one end, the caller's end receives it.
+    Relay { init: UnixStream, caller: UnixStream },
+}
+
+impl ConsoleRoute {
+    /// The route `create` takes for `process.terminal` (= `terminal`) under `options`.
+    pub(super) fn for_create(terminal: bool, options: &CreateOptions) -> Result<ConsoleRoute, ContainerError> {
+        if terminal && options.relay_terminal && options.console_socket.is_none() {
+            let (init, caller) = UnixStream::pair().map_err(|e| SysError::io("socketpair", "the pty master's relay", &e))?;
+            return Ok(ConsoleRoute::Relay { init, caller });
+        }
+        Ok(match connect_console(terminal, options.console_socket.as_deref())? {
+            Some(socket) => ConsoleRoute::Socket(socket),
+            None => ConsoleRoute::None,
+        })
+    }
+
+    /// The socket init sends the master to.
+    pub(super) fn init_end(&self) -> Option<RawFd> {
+        match self {
+            ConsoleRoute::None => None,
+            ConsoleRoute::Socket(socket) | ConsoleRoute::Relay { init: socket, .. } => Some(socket.as_raw_fd()),
+        }
+    }
+
+    /// The master init sent, when the caller relays it.
+    pub(super) fn relayed_master(&self) -> Result<Option<OwnedFd>, SysError> {
+        match self {
+            ConsoleRoute::Relay { caller, .. } => Ok(Some(crate::linux::fd_passing::receive_fd(caller)?.0)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Connect to `--console-socket`, which a terminal needs and only a terminal may have.
+pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<UnixStream>, ContainerError> {
     match (terminal, socket) {
         (false, None) => Ok(None),
         (true, None) => Err(ContainerError::InvalidOption {
             option: "--console-socket",
-            reason: "process.terminal is set: a console socket is needed to receive the pty master".into(),
+            reason: "process.terminal is set: a console socket is needed to receive the pty master (only `run` and `restore` in the foreground relay it themselves)".into(),
         }),
         (false, Some(_)) => Err(ContainerError::InvalidOption {
             option: "--console-socket",
             reason: "process.terminal is not set: there is no terminal to send".into(),
         }),
-        (true, Some(path)) => std::os::unix::net::UnixStream::connect(path).map(Some).map_err(|source| ContainerError::OptionUnusable {
+        (true, Some(path)) => UnixStream::connect(path).map(Some).map_err(|source| ContainerError::OptionUnusable {
             option: "--console-socket",
             what: format!("connect to {}", path.display()),
             source,

@@ -17,7 +17,7 @@ mod start;
 mod update;
 
 pub use checkpoint::{CheckpointOptions, CriuFlags, checkpoint};
-pub use create::{CreateOptions, create};
+pub use create::{CreateOptions, Created, create};
 pub use restore::{RestoreOptions, Restored, restore};
 pub use delete::delete;
 pub use kill::kill;

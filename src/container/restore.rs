@@ -36,13 +36,10 @@ pub struct RestoreOptions {
     pub lsm_profile: Option<String>,
     /// `--lsm-mount-context`.
     pub lsm_mount_context: Option<String>,
-    /// A restored terminal's master is returned to the caller (a foreground restore relays
-    /// it) instead of sent to a console socket.
-    pub keep_terminal: bool,
 }
 
-/// A restored container: its init (this process's child) and, with `keep_terminal`, the
-/// master of its terminal.
+/// A restored container: its init (this process's child) and, with
+/// [`CreateOptions::relay_terminal`], the master of its terminal.
 #[derive(Debug)]
 pub struct Restored {
     /// The restored init's pid.
@@ -63,7 +60,8 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let bundle = Bundle::load(&create.bundle)?;
     let pid_file = create.pid_file.as_deref().map(absolute).transpose()?;
     let terminal = bundle.process().terminal() == Some(true);
-    let console = if options.keep_terminal && terminal { None } else { connect_console(terminal, create.console_socket.as_deref())? };
+    let keep_master = terminal && create.relay_terminal && create.console_socket.is_none();
+    let console = if keep_master { None } else { connect_console(terminal, create.console_socket.as_deref())? };
     let descriptors = read_descriptors(&flags.image_path)?;
     let criu = Criu::new(flags.criu.as_deref());
     let version = criu.require(criu::MINIMUM_VERSION, "restore")?;
