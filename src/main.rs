@@ -227,7 +227,10 @@ fn usage_error(error: clap::Error, args: &[std::ffi::OsString]) -> ! {
         std::process::exit(0);
     }
     let rendered = error.render().to_string();
-    let message = rendered.lines().next().unwrap_or("invalid command line").trim_start_matches("error: ").to_string();
+    let message = missing_value_flag(&error)
+        // runc's (Go's) wording, which podman's probe for pod checkpoint/restore looks for.
+        .map(|flag| format!("flag needs an argument: -{flag}"))
+        .unwrap_or_else(|| rendered.lines().next().unwrap_or("invalid command line").trim_start_matches("error: ").to_string());
     let value_of = |flag: &str| {
         args.iter().position(|a| a.to_str() == Some(flag)).and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from)
     };
@@ -242,6 +245,22 @@ fn usage_error(error: clap::Error, args: &[std::ffi::OsString]) -> ! {
         eprint!("{rendered}");
     }
     std::process::exit(1);
+}
+
+/// The flag (without dashes) of an error for a flag given without its value.
+fn missing_value_flag(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidValue {
+        return None;
+    }
+    match (error.get(ContextKind::InvalidArg), error.get(ContextKind::InvalidValue)) {
+        (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) if value.is_empty() => {
+            // clap names the argument as `--flag <VALUE>` (or `-f, --flag <VALUE>`).
+            let long = arg.split([' ', ',']).find(|word| word.starts_with("--")).unwrap_or(arg);
+            Some(long.trim_start_matches('-').to_string())
+        }
+        _ => None,
+    }
 }
 
 /// How many fds from 3 up a create or run hands to the container.

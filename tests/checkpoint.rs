@@ -59,6 +59,13 @@ fn the_probes_engines_make_succeed() {
     for flag in ["--bundle", "--detach", "--pid-file", "--console-socket", "--no-subreaper", "--no-pivot", "--lsm-profile", "--lsm-mount-context", "--image-path", "--manage-cgroups-mode"] {
         assert!(out.stdout.contains(flag), "restore --help lacks {flag}:\n{}", out.stdout);
     }
+    // podman's probe for restoring into a pod: runc's (Go's) wording for a flag without its
+    // value, which it greps for; the same wording for any flag
+    let out = run_skiff(&["restore", "--lsm-mount-context"], None);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("flag needs an argument: -lsm-mount-context"), "{}", out.stderr);
+    let out = run_skiff(&["create", "-b"], None);
+    assert!(out.stderr.contains("flag needs an argument: -bundle"), "{}", out.stderr);
     // runc's features document announces checkpoint support by an annotation
     let out = run_skiff(&["features"], None);
     let features: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();

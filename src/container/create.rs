@@ -132,7 +132,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         resctrl: rdt_group.as_ref(),
-        close_in_init: vec![lock.raw_fd()],
+        close_in_init: [Some(lock.raw_fd()), console.caller_end()].into_iter().flatten().collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
@@ -301,11 +301,11 @@ pub(super) enum ConsoleRoute {
 impl ConsoleRoute {
     /// The route `create` takes for `process.terminal` (= `terminal`) under `options`.
     pub(super) fn for_create(terminal: bool, options: &CreateOptions) -> Result<ConsoleRoute, ContainerError> {
-        if terminal && options.relay_terminal && options.console_socket.is_none() {
+        if relays_terminal(terminal, options) {
             let (init, caller) = UnixStream::pair().map_err(|e| SysError::io("socketpair", "the pty master's relay", &e))?;
             return Ok(ConsoleRoute::Relay { init, caller });
         }
-        Ok(match connect_console(terminal, options.console_socket.as_deref())? {
+        Ok(match connect_console(terminal, options.console_socket.as_deref(), FOREGROUND_RELAYS)? {
             Some(socket) => ConsoleRoute::Socket(socket),
             None => ConsoleRoute::None,
         })
@@ -319,22 +319,45 @@ impl ConsoleRoute {
         }
     }
 
-    /// The master init sent, when the caller relays it.
-    pub(super) fn relayed_master(&self) -> Result<Option<OwnedFd>, SysError> {
+    /// The socket init must not keep: the caller's end of a relay.
+    pub(super) fn caller_end(&self) -> Option<RawFd> {
         match self {
-            ConsoleRoute::Relay { caller, .. } => Ok(Some(crate::linux::fd_passing::receive_fd(caller)?.0)),
+            ConsoleRoute::Relay { caller, .. } => Some(caller.as_raw_fd()),
+            _ => None,
+        }
+    }
+
+    /// The master init sent, when the caller relays it. Our copy of init's end is closed
+    /// first, so an init that sent nothing reads as end of file, never as a wait.
+    pub(super) fn relayed_master(self) -> Result<Option<OwnedFd>, SysError> {
+        match self {
+            ConsoleRoute::Relay { init, caller } => {
+                drop(init);
+                Ok(Some(crate::linux::fd_passing::receive_fd(&caller)?.0))
+            }
             _ => Ok(None),
         }
     }
 }
 
-/// Connect to `--console-socket`, which a terminal needs and only a terminal may have.
-pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<UnixStream>, ContainerError> {
+/// Whether the caller keeps a terminal's master and relays it: a terminal, no console
+/// socket, and a caller that relays (`run` and `restore` in the foreground).
+pub(super) fn relays_terminal(terminal: bool, options: &CreateOptions) -> bool {
+    terminal && options.relay_terminal && options.console_socket.is_none()
+}
+
+/// What [`connect_console`] adds for `create`, `run` and `restore`, where a terminal can be
+/// had without a socket.
+pub(super) const FOREGROUND_RELAYS: &str = " (only `run` and `restore` in the foreground relay it themselves)";
+
+/// Connect to `--console-socket`, which a terminal needs and only a terminal may have;
+/// `hint` ends the refusal of a terminal without one.
+pub(super) fn connect_console(terminal: bool, socket: Option<&Path>, hint: &str) -> Result<Option<UnixStream>, ContainerError> {
     match (terminal, socket) {
         (false, None) => Ok(None),
         (true, None) => Err(ContainerError::InvalidOption {
             option: "--console-socket",
-            reason: "process.terminal is set: a console socket is needed to receive the pty master (only `run` and `restore` in the foreground relay it themselves)".into(),
+            reason: format!("process.terminal is set: a console socket is needed to receive the pty master{hint}"),
         }),
         (false, Some(_)) => Err(ContainerError::InvalidOption {
             option: "--console-socket",

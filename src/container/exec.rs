@@ -88,7 +88,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::linux::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
     crate::bundle::check_lsm(asked(process.selinux_label()), crate::linux::lsm::Lsm::SELinux, "process.selinuxLabel")?;
     crate::bundle::validate_cpu_affinity(&process)?;
-    let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref())?;
+    let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref(), "")?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });
     }

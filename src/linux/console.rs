@@ -36,7 +36,7 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console:
         mount(Some(name.as_str()), fd_path(&console).as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
             .on("bind mount the pty over", "/dev/console")?;
     }
-    super::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "--console-socket")?;
+    super::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "the console socket")?;
     Ok(slave)
 }
 

@@ -63,7 +63,7 @@ pub fn peek_packet_length(socket: &impl AsRawFd) -> nix::Result<usize> {
 }
 
 /// Receive one fd sent with SCM_RIGHTS on `stream`, with the data sent beside it (the pty's
-/// name, or "pidfd"): what `run` does without a console socket of the caller's, and what a
+/// name, or "pidfd"): what `create` does for a caller that relays the terminal, and what a
 /// recvtty-like receiver does.
 pub fn receive_fd(stream: &impl AsRawFd) -> Result<(OwnedFd, String), SysError> {
     let mut data = [0u8; 256];
