@@ -98,6 +98,23 @@ fn exec_with_a_tty() {
 }
 
 #[test]
+fn exec_with_a_tty_and_no_socket_relays_it() {
+    // runc's `exec -t` without a console socket: the terminal is relayed to skiff's stdio
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("exectty-relay");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let out = bundle.skiff(&["exec", "-t", &id, "sh", "-c", "tty; echo relayed; exit 3"]);
+    assert_eq!(out.code, 3, "the exit status passes through: {}", out.stderr);
+    assert!(out.stdout.contains("/dev/pts/") && out.stdout.contains("relayed"), "{:?}", out.stdout);
+    // detached, nothing relays it
+    let out = bundle.skiff(&["exec", "-d", "-t", &id, "true"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("a console socket is needed"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn pidfd_socket_receives_a_pidfd_of_init() {
     let bundle = TestBundle::new(&["sleep", "1000"]);
     let socket = bundle.dir.path().join("pidfd.sock");

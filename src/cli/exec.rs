@@ -24,7 +24,7 @@ pub struct ExecArgs {
     /// Set environment variables (K=V), repeatable.
     #[arg(short, long)]
     pub env: Vec<String>,
-    /// Allocate a pseudo-TTY (its master goes to --console-socket).
+    /// Allocate a pseudo-TTY (its master goes to --console-socket, or is relayed to skiff's stdio in the foreground).
     #[arg(short, long)]
     pub tty: bool,
     /// UID (format: <uid>[:<gid>]).

@@ -72,7 +72,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         debug(format!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
     }
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
-    let console = ConsoleRoute::for_create(bundle.process().terminal() == Some(true), options)?;
+    let console = ConsoleRoute::new(bundle.process().terminal() == Some(true), options.console_socket.as_deref(), options.relay_terminal)?;
     let linux = bundle.spec().linux().as_ref();
     let PlannedCgroup { host: host_cgroups, cgroup, plan: cgroup_plan } = plan_cgroup(&bundle, &id, options, debug)?;
     let moves = bundle.net_device_moves();
@@ -299,13 +299,14 @@ pub(super) enum ConsoleRoute {
 }
 
 impl ConsoleRoute {
-    /// The route `create` takes for `process.terminal` (= `terminal`) under `options`.
-    pub(super) fn for_create(terminal: bool, options: &CreateOptions) -> Result<ConsoleRoute, ContainerError> {
-        if relays_terminal(terminal, options) {
+    /// The route for a process whose `terminal` is set or not, given `--console-socket`
+    /// (`socket`) and whether the caller relays a terminal itself (`relay`).
+    pub(super) fn new(terminal: bool, socket: Option<&Path>, relay: bool) -> Result<ConsoleRoute, ContainerError> {
+        if terminal && relay && socket.is_none() {
             let (init, caller) = UnixStream::pair().map_err(|e| SysError::io("socketpair", "the pty master's relay", &e))?;
             return Ok(ConsoleRoute::Relay { init, caller });
         }
-        Ok(match connect_console(terminal, options.console_socket.as_deref(), FOREGROUND_RELAYS)? {
+        Ok(match connect_console(terminal, socket)? {
             Some(socket) => ConsoleRoute::Socket(socket),
             None => ConsoleRoute::None,
         })
@@ -341,23 +342,19 @@ impl ConsoleRoute {
 }
 
 /// Whether the caller keeps a terminal's master and relays it: a terminal, no console
-/// socket, and a caller that relays (`run` and `restore` in the foreground).
+/// socket, and a caller that relays (`run`, `exec` and `restore` in the foreground).
 pub(super) fn relays_terminal(terminal: bool, options: &CreateOptions) -> bool {
     terminal && options.relay_terminal && options.console_socket.is_none()
 }
 
-/// What [`connect_console`] adds for `create`, `run` and `restore`, where a terminal can be
-/// had without a socket.
-pub(super) const FOREGROUND_RELAYS: &str = " (only `run` and `restore` in the foreground relay it themselves)";
-
-/// Connect to `--console-socket`, which a terminal needs and only a terminal may have;
-/// `hint` ends the refusal of a terminal without one.
-pub(super) fn connect_console(terminal: bool, socket: Option<&Path>, hint: &str) -> Result<Option<UnixStream>, ContainerError> {
+/// Connect to `--console-socket`, which a terminal needs (unless the caller relays it) and
+/// only a terminal may have.
+pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<UnixStream>, ContainerError> {
     match (terminal, socket) {
         (false, None) => Ok(None),
         (true, None) => Err(ContainerError::InvalidOption {
             option: "--console-socket",
-            reason: format!("process.terminal is set: a console socket is needed to receive the pty master{hint}"),
+            reason: "process.terminal is set: a console socket is needed to receive the pty master (only `run`, `exec` and `restore` in the foreground relay it themselves)".into(),
         }),
         (false, Some(_)) => Err(ContainerError::InvalidOption {
             option: "--console-socket",

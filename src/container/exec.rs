@@ -12,7 +12,8 @@ use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
 
-use super::run::{RunOutcome, block_signals, wait_for_exit};
+use super::create::ConsoleRoute;
+use super::run::{RunOutcome, block_signals, wait_for_exit, wait_with_console};
 use super::{ContainerError, Loaded, Status};
 
 /// What `exec` was asked for.
@@ -88,7 +89,9 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::linux::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
     crate::bundle::check_lsm(asked(process.selinux_label()), crate::linux::lsm::Lsm::SELinux, "process.selinuxLabel")?;
     crate::bundle::validate_cpu_affinity(&process)?;
-    let console = super::create::connect_console(process.terminal() == Some(true), options.console_socket.as_deref(), "")?;
+    // In the foreground without a console socket, a terminal is relayed to skiff's stdio,
+    // as runc does for `exec -t`.
+    let console = ConsoleRoute::new(process.terminal() == Some(true), options.console_socket.as_deref(), !options.detach)?;
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(ContainerError::InvalidOption { option: "exec", reason: "no command to run".into() });
     }
@@ -117,7 +120,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         process: &process,
         cgroup: cgroup.as_ref(),
         preserve_fds: options.preserve_fds,
-        console_socket: console.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         listener,
         memory_policy: state.memory_policy.as_ref(),
@@ -126,6 +129,8 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     };
     debug(format!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
     let child = spawn_exec(&request, clock)?;
+    // Sent before the process reported ready; a failure here kills it.
+    let master = console.relayed_master()?;
     if let Some(path) = &options.pid_file {
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
         clock.lap("pid file");
@@ -142,7 +147,10 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));
     }
-    let outcome = wait_for_exit(pid)?;
+    let outcome = match master {
+        Some(master) => wait_with_console(pid, master)?,
+        None => wait_for_exit(pid)?,
+    };
     clock.lap("the process runs");
     debug(format!("exec: process exited pid={pid} status={}", outcome.exit_code()));
     Ok(ExecOutcome::Finished(outcome))

@@ -22,7 +22,7 @@ use crate::linux::{SysContext, SysError, proc_stat};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
 
 use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
-use super::create::{CgroupGuard, CreateOptions, FOREGROUND_RELAYS, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup, relays_terminal};
+use super::create::{CgroupGuard, CreateOptions, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup, relays_terminal};
 use super::ContainerError;
 
 /// The options of `restore`.
@@ -60,7 +60,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let bundle = Bundle::load(&create.bundle)?;
     let pid_file = create.pid_file.as_deref().map(absolute).transpose()?;
     let terminal = bundle.process().terminal() == Some(true);
-    let console = if relays_terminal(terminal, create) { None } else { connect_console(terminal, create.console_socket.as_deref(), FOREGROUND_RELAYS)? };
+    let console = if relays_terminal(terminal, create) { None } else { connect_console(terminal, create.console_socket.as_deref())? };
     let descriptors = read_descriptors(&flags.image_path)?;
     let criu = Criu::new(flags.criu.as_deref());
     let version = criu.require(criu::MINIMUM_VERSION, "restore")?;

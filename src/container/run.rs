@@ -70,8 +70,9 @@ fn reap(pid: i32) -> Result<Option<RunOutcome>, SysError> {
     }
 }
 
-/// `run` in the foreground with a terminal and no console socket of the caller's: relay
-/// between skiff's stdin/stdout and the pty master until init exits, forwarding signals
+/// `run`, `exec` or `restore` in the foreground with a terminal and no console socket of
+/// the caller's: relay between skiff's stdin/stdout and the pty master until the process
+/// (`init_pid`, our child) exits, forwarding signals
 /// (and window size changes) as [`wait_for_exit`] does. The caller's terminal, if stdin is
 /// one, is put in raw mode meanwhile.
 pub fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunOutcome, SysError> {
