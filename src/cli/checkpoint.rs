@@ -196,15 +196,12 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
         // The restored init is this process's child; anything it leaves behind is reaped here.
         nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
     }
-    let container::Restored { pid, master } = container::restore(&context.store, &options, &mut |line| context.debug(&line))?;
+    let container::Created { pid, master } = container::restore(&context.store, &options, &mut |line| context.debug(&line))?;
     context.debug(&format!("restore: container {} runs again (init pid {pid})", args.id));
     if args.detach {
         return Ok(0);
     }
-    let outcome = match master {
-        Some(master) => container::wait_with_console(pid, master)?,
-        None => container::wait_for_exit(pid)?,
-    };
+    let outcome = container::wait_for_process(pid, master)?;
     context.warn_all(&container::delete(&context.store, &args.id, true)?);
     Ok(outcome.exit_code())
 }

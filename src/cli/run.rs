@@ -57,10 +57,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     if args.detach {
         return Ok(0);
     }
-    let outcome = match master {
-        Some(master) => container::wait_with_console(pid, master)?,
-        None => container::wait_for_exit(pid)?,
-    };
+    let outcome = container::wait_for_process(pid, master)?;
     context.lap("the container's process runs");
     context.debug(&format!("run: process exited pid={pid} status={}", outcome.exit_code()));
     if !args.keep {

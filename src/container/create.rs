@@ -52,7 +52,8 @@ pub struct CreateOptions {
     pub listen_fds: u32,
 }
 
-/// A created container: init's pid and, when the caller relays the terminal, its master.
+/// A created (or restored) container: init's pid and, when the caller relays the
+/// terminal, its master.
 #[derive(Debug)]
 pub struct Created {
     /// Init's pid (parked at the start gate).
@@ -302,7 +303,7 @@ impl ConsoleRoute {
     /// The route for a process whose `terminal` is set or not, given `--console-socket`
     /// (`socket`) and whether the caller relays a terminal itself (`relay`).
     pub(super) fn new(terminal: bool, socket: Option<&Path>, relay: bool) -> Result<ConsoleRoute, ContainerError> {
-        if terminal && relay && socket.is_none() {
+        if relays_terminal(terminal, socket, relay) {
             let (init, caller) = UnixStream::pair().map_err(|e| SysError::io("socketpair", "the pty master's relay", &e))?;
             return Ok(ConsoleRoute::Relay { init, caller });
         }
@@ -343,8 +344,8 @@ impl ConsoleRoute {
 
 /// Whether the caller keeps a terminal's master and relays it: a terminal, no console
 /// socket, and a caller that relays (`run`, `exec` and `restore` in the foreground).
-pub(super) fn relays_terminal(terminal: bool, options: &CreateOptions) -> bool {
-    terminal && options.relay_terminal && options.console_socket.is_none()
+pub(super) fn relays_terminal(terminal: bool, socket: Option<&Path>, relay: bool) -> bool {
+    terminal && relay && socket.is_none()
 }
 
 /// Connect to `--console-socket`, which a terminal needs (unless the caller relays it) and

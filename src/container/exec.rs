@@ -13,7 +13,7 @@ use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
 
 use super::create::ConsoleRoute;
-use super::run::{RunOutcome, block_signals, wait_for_exit, wait_with_console};
+use super::run::{RunOutcome, block_signals, wait_for_process};
 use super::{ContainerError, Loaded, Status};
 
 /// What `exec` was asked for.
@@ -147,10 +147,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));
     }
-    let outcome = match master {
-        Some(master) => wait_with_console(pid, master)?,
-        None => wait_for_exit(pid)?,
-    };
+    let outcome = wait_for_process(pid, master)?;
     clock.lap("the process runs");
     debug(format!("exec: process exited pid={pid} status={}", outcome.exit_code()));
     Ok(ExecOutcome::Finished(outcome))

@@ -18,11 +18,11 @@ mod update;
 
 pub use checkpoint::{CheckpointOptions, CriuFlags, checkpoint};
 pub use create::{CreateOptions, Created, create};
-pub use restore::{RestoreOptions, Restored, restore};
+pub use restore::{RestoreOptions, restore};
 pub use delete::delete;
 pub use kill::kill;
 pub use query::{StateReport, list, state};
-pub use run::{RunOutcome, block_signals, wait_for_exit, wait_with_console};
+pub use run::{RunOutcome, block_signals, wait_for_process};
 pub use events::{Event, events_stats, watch_events};
 pub use exec::{ExecOptions, ExecOutcome, exec};
 pub use pause::{pause, resume};

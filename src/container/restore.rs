@@ -22,7 +22,7 @@ use crate::linux::{SysContext, SysError, proc_stat};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
 
 use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
-use super::create::{CgroupGuard, CreateOptions, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup, relays_terminal};
+use super::create::{CgroupGuard, CreateOptions, Created, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup, relays_terminal};
 use super::ContainerError;
 
 /// The options of `restore`.
@@ -38,29 +38,21 @@ pub struct RestoreOptions {
     pub lsm_mount_context: Option<String>,
 }
 
-/// A restored container: its init (this process's child) and, with
-/// [`CreateOptions::relay_terminal`], the master of its terminal.
-#[derive(Debug)]
-pub struct Restored {
-    /// The restored init's pid.
-    pub pid: i32,
-    /// The terminal's master, when kept.
-    pub master: Option<OwnedFd>,
-}
-
 /// The CRIU log of a restore, in the work directory.
 const RESTORE_LOG: &str = "restore.log";
 
 /// Restore a container from `options.flags.image_path`. The restored init is a child of this
-/// process. On failure nothing is left: no state, cgroup, mount or process.
-pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnMut(String)) -> Result<Restored, ContainerError> {
+/// process; with [`CreateOptions::relay_terminal`], the terminal's master is returned too. On failure nothing is left: no state, cgroup, mount or process.
+pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnMut(String)) -> Result<Created, ContainerError> {
     let create = &options.create;
     let flags = &options.flags;
     let id = ContainerId::parse(&create.id)?;
     let bundle = Bundle::load(&create.bundle)?;
     let pid_file = create.pid_file.as_deref().map(absolute).transpose()?;
     let terminal = bundle.process().terminal() == Some(true);
-    let console = if relays_terminal(terminal, create) { None } else { connect_console(terminal, create.console_socket.as_deref())? };
+    // A relayed terminal's master comes from CRIU (orphan-pts-master), not from a socket.
+    let relay = relays_terminal(terminal, create.console_socket.as_deref(), create.relay_terminal);
+    let console = if relay { None } else { connect_console(terminal, create.console_socket.as_deref())? };
     let descriptors = read_descriptors(&flags.image_path)?;
     let criu = Criu::new(flags.criu.as_deref());
     let version = criu.require(criu::MINIMUM_VERSION, "restore")?;
@@ -172,7 +164,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     drop(root);
     cgroup_guard.keep();
     claim.keep();
-    Ok(Restored { pid, master })
+    Ok(Created { pid, master })
 }
 
 /// A restore failed after CRIU restored `restored` (post-restore named it and the pid file was

@@ -46,8 +46,17 @@ pub fn block_signals() -> Result<(), SysError> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded_signals()), None).on("sigprocmask", "block forwarded signals")
 }
 
+/// Wait until the process (our child) exits, relaying its terminal when the caller kept the
+/// master (`run`, `exec` and `restore` in the foreground).
+pub fn wait_for_process(pid: i32, master: Option<std::os::fd::OwnedFd>) -> Result<RunOutcome, SysError> {
+    match master {
+        Some(master) => wait_with_console(pid, master),
+        None => wait_for_exit(pid),
+    }
+}
+
 /// Wait until init (our child) exits, forwarding every other signal to it.
-pub fn wait_for_exit(init_pid: i32) -> Result<RunOutcome, SysError> {
+fn wait_for_exit(init_pid: i32) -> Result<RunOutcome, SysError> {
     let set = forwarded_signals();
     loop {
         if let Some(outcome) = reap(init_pid)? {
@@ -75,7 +84,7 @@ fn reap(pid: i32) -> Result<Option<RunOutcome>, SysError> {
 /// (`init_pid`, our child) exits, forwarding signals
 /// (and window size changes) as [`wait_for_exit`] does. The caller's terminal, if stdin is
 /// one, is put in raw mode meanwhile.
-pub fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunOutcome, SysError> {
+fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunOutcome, SysError> {
     use std::os::fd::{AsFd, AsRawFd};
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
