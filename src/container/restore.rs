@@ -42,7 +42,8 @@ pub struct RestoreOptions {
 const RESTORE_LOG: &str = "restore.log";
 
 /// Restore a container from `options.flags.image_path`. The restored init is a child of this
-/// process; with [`CreateOptions::relay_terminal`], the terminal's master is returned too. On failure nothing is left: no state, cgroup, mount or process.
+/// process; with [`CreateOptions::relay_terminal`], the terminal's master is returned too.
+/// On failure nothing is left: no state, cgroup, mount or process.
 pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnMut(String)) -> Result<Created, ContainerError> {
     let create = &options.create;
     let flags = &options.flags;
