@@ -2,15 +2,19 @@
 //! not at every `create` and `exec`: an engine's default profile (300-odd rules) takes
 //! libseccomp 1.7-2 ms to compile, as much as the rest of an `exec`.
 //!
-//! An entry holds its key's exact bytes: the compiler (skiff's version and commit,
-//! libseccomp's version, the architecture) and the profile's canonical JSON; then the
-//! program, its flags and the debug lines compilation printed. It is used only if the key
-//! equals the one being asked for, so the file name (a hash) only finds the entry: a
-//! collision is a miss, never another profile's program, and an upgraded skiff or
-//! libseccomp never loads what the old one compiled. The directory is the caller's own, mode 0700, on
-//! /run (tmpfs: emptied at boot); an entry is used only if it is a regular file owned by
-//! the caller and writable by nobody else, and it is written to a temporary file and
-//! renamed into place. Anything amiss is a miss: the profile is compiled as before.
+//! An entry holds its key's exact bytes: the compiler (this binary's GNU build id, which
+//! hashes everything linked into it, libseccomp's static library included; the kernel
+//! release; libseccomp's version; the architecture) and the profile's canonical JSON; then
+//! the program, its flags and the debug lines compilation printed, with the body's length and
+//! a CRC-32 of it. It is used only if the key equals the one being asked for, so the file
+//! name (a hash) only finds the entry: a collision is a miss, never another profile's
+//! program, and another build of skiff (a rebuild against a patched libseccomp, a `-dirty`
+//! tree, a build without git) never loads what this one compiled. A binary without a build
+//! id has no cache. The directory is the caller's own, mode 0700, on /run (tmpfs: emptied at
+//! boot); an entry is used only if it is a regular file owned by the caller and writable by
+//! nobody else, and it is written to a temporary file and renamed into place. Anything
+//! amiss (a torn, corrupt or foreign entry, another owner's file) is a miss: the profile is
+//! compiled as before, and the entry is written anew. docs/security.md gives the trust model.
 
 #![forbid(unsafe_code)]
 
@@ -25,7 +29,7 @@ use oci_spec::runtime::LinuxSeccomp;
 use crate::seccomp::{SeccompError, SeccompProgram};
 
 /// The first bytes of an entry (and its format's version).
-const MAGIC: &[u8; 8] = b"skiffsc1";
+const MAGIC: &[u8; 8] = b"skiffsc2";
 /// Entries beyond this many are not added: a host with that many distinct profiles
 /// compiles the rest each time.
 const MAX_ENTRIES: usize = 256;
@@ -33,21 +37,27 @@ const MAX_ENTRIES: usize = 256;
 /// profile and debug lines are far smaller than the rest of this.
 const MAX_ENTRY_BYTES: u64 = 4 << 20;
 
-/// Where this user's compiled programs are kept: `/run/skiff-seccomp` for root, under
-/// `$XDG_RUNTIME_DIR` otherwise (none without it).
+/// Where this user's compiled programs are kept: `/run/skiff-seccomp` for the host's root,
+/// under `$XDG_RUNTIME_DIR` otherwise (none without it). Root of a user namespace (the
+/// runtime of rootless podman) is a rootless user here: it can never write /run.
 pub fn default_dir() -> Option<PathBuf> {
-    if nix::unistd::geteuid().is_root() {
+    dir_for(nix::unistd::geteuid().is_root() && !crate::rootless::in_user_namespace(), std::env::var_os("XDG_RUNTIME_DIR"))
+}
+
+/// [`default_dir`] for the host's root or another user with `xdg_runtime_dir`.
+fn dir_for(host_root: bool, xdg_runtime_dir: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    if host_root {
         return Some(PathBuf::from("/run/skiff-seccomp"));
     }
-    std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("skiff-seccomp"))
+    xdg_runtime_dir.filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("skiff-seccomp"))
 }
 
 /// Compile `profile`, or take its program from the cache in `dir`. `debug` receives the
 /// lines compiling printed, on a hit too.
 pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<SeccompProgram, SeccompError> {
-    let Some(dir) = dir else { return crate::seccomp::compile(profile, debug) };
+    let (Some(dir), Some(compiler)) = (dir, compiler()) else { return crate::seccomp::compile(profile, debug) };
     let Ok(profile_bytes) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, debug) };
-    let mut key = compiler().into_bytes();
+    let mut key = compiler.into_bytes();
     key.extend_from_slice(&profile_bytes);
     let path = dir.join(entry_name(&key));
     if let Some((program, lines)) = read_entry(dir, &path, &key) {
@@ -64,10 +74,18 @@ pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, debug: &mut dyn FnMut
     Ok(program)
 }
 
-/// What compiles the programs: an entry made by another one is a miss.
-fn compiler() -> String {
+/// What compiles the programs, and for which kernel: an entry made by another build or
+/// under another kernel is a miss. `None` (no cache) for a binary without a build id.
+fn compiler() -> Option<String> {
+    let build = crate::linux::build_id::own_build_id()?;
     let library = libseccomp::ScmpVersion::current().map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro)).unwrap_or_default();
-    format!("skiff {} {} libseccomp {library} {}\n", env!("CARGO_PKG_VERSION"), option_env!("SKIFF_COMMIT").unwrap_or("unknown"), std::env::consts::ARCH)
+    let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    Some(format!(
+        "skiff {} {} build {build} kernel {kernel} libseccomp {library} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("SKIFF_COMMIT").unwrap_or("unknown"),
+        std::env::consts::ARCH
+    ))
 }
 
 /// The entry's file name: a hash of the key's bytes (only to find it; see above).
@@ -99,26 +117,40 @@ fn read_entry(dir: &Path, path: &Path, key: &[u8]) -> Option<(SeccompProgram, Ve
     decode(&bytes, key)
 }
 
-/// An entry: MAGIC, flags (u32), notify (u8), the number of debug lines (u32) and each as
-/// length (u32) + text, the profile's length (u64) and bytes, then the program.
+/// An entry: MAGIC, the body's length (u64) and CRC-32 (u32), then the body: flags (u32),
+/// notify (u8), the number of debug lines (u32) and each as length (u32) + text, the key's
+/// length (u64) and bytes, the program's length (u64) and bytes.
 fn encode(key: &[u8], program: &SeccompProgram, lines: &[String]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + key.len() + program.bpf.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&program.flags.to_le_bytes());
-    bytes.push(u8::from(program.notify));
-    bytes.extend_from_slice(&(lines.len() as u32).to_le_bytes());
+    let mut body = Vec::with_capacity(32 + key.len() + program.bpf.len());
+    body.extend_from_slice(&program.flags.to_le_bytes());
+    body.push(u8::from(program.notify));
+    body.extend_from_slice(&(lines.len() as u32).to_le_bytes());
     for line in lines {
-        bytes.extend_from_slice(&(line.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(line.as_bytes());
+        body.extend_from_slice(&(line.len() as u32).to_le_bytes());
+        body.extend_from_slice(line.as_bytes());
     }
-    bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(key);
-    bytes.extend_from_slice(&program.bpf);
+    body.extend_from_slice(&(key.len() as u64).to_le_bytes());
+    body.extend_from_slice(key);
+    body.extend_from_slice(&(program.bpf.len() as u64).to_le_bytes());
+    body.extend_from_slice(&program.bpf);
+    let mut bytes = Vec::with_capacity(MAGIC.len() + 12 + body.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
     bytes
 }
 
+/// The program and debug lines of an entry for `key`; `None` for anything else: another
+/// key, a body whose length or CRC-32 is not the one recorded, a program not whole.
 fn decode(bytes: &[u8], key: &[u8]) -> Option<(SeccompProgram, Vec<String>)> {
-    let mut rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let length = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
+    let crc = u32::from_le_bytes(rest.get(8..12)?.try_into().ok()?);
+    let mut rest = rest.get(12..)?;
+    if rest.len() != length || crc32fast::hash(rest) != crc {
+        return None;
+    }
     let mut take = |n: usize| -> Option<&[u8]> {
         let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
         rest = tail;
@@ -140,8 +172,9 @@ fn decode(bytes: &[u8], key: &[u8]) -> Option<(SeccompProgram, Vec<String>)> {
     if take(length)? != key {
         return None;
     }
-    let bpf = rest.to_vec();
-    if bpf.is_empty() || bpf.len() % 8 != 0 {
+    let length = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
+    let bpf = take(length)?.to_vec();
+    if !rest.is_empty() || bpf.is_empty() || bpf.len() % 8 != 0 {
         return None;
     }
     Some((SeccompProgram { bpf, flags, notify }, lines))
@@ -216,5 +249,89 @@ mod tests {
         let entry = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
         std::fs::write(&entry, b"skiffsc1 tampered").unwrap();
         assert_eq!(compile(Some(&cache), &profile, &mut |_| {}).unwrap(), compiled);
+    }
+
+    fn profile() -> LinuxSeccomp {
+        serde_json::from_str(r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#).unwrap()
+    }
+
+    /// The key [`compile`] uses for `profile`.
+    fn key_of(profile: &LinuxSeccomp) -> Vec<u8> {
+        let mut key = compiler().expect("the test binary has a build id").into_bytes();
+        key.extend_from_slice(&serde_json::to_vec(profile).unwrap());
+        key
+    }
+
+    /// A cache holding `profile`'s entry: (its directory guard, the directory, the entry,
+    /// the program compiled).
+    fn cached() -> (tempfile::TempDir, PathBuf, PathBuf, SeccompProgram) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let compiled = compile(Some(&cache), &profile(), &mut |_| {}).unwrap();
+        let entry = cache.join(entry_name(&key_of(&profile())));
+        assert!(entry.is_file(), "the entry is where its key's name says");
+        (dir, cache, entry, compiled)
+    }
+
+    /// `compile` after a tampering: the program compiled (never the entry's), and the entry
+    /// written anew, ours and whole.
+    fn assert_miss_and_rewrite(cache: &Path, entry: &Path, compiled: &SeccompProgram, case: &str) {
+        let again = compile(Some(cache), &profile(), &mut |_| {}).unwrap_or_else(|e| panic!("{case}: a bad entry made compile fail: {e}"));
+        assert_eq!(&again, compiled, "{case}: a program other than the compiled one was loaded");
+        let bytes = std::fs::read(entry).unwrap();
+        let (rewritten, _) = decode(&bytes, &key_of(&profile())).unwrap_or_else(|| panic!("{case}: the entry was not written anew"));
+        assert_eq!(&rewritten, compiled, "{case}");
+        assert_eq!(std::fs::metadata(entry).unwrap().uid(), nix::unistd::geteuid().as_raw(), "{case}: the rewritten entry is ours");
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_entry_is_a_miss_and_is_rewritten() {
+        let (_guard, cache, entry, compiled) = cached();
+        // One bit flipped in the program: the length still fits, the CRC does not.
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 0x40;
+        std::fs::write(&entry, &bytes).unwrap();
+        assert_miss_and_rewrite(&cache, &entry, &compiled, "a flipped bit");
+        // One instruction short: still a multiple of 8 bytes, not the length recorded.
+        let bytes = std::fs::read(&entry).unwrap();
+        std::fs::write(&entry, &bytes[..bytes.len() - 8]).unwrap();
+        assert_miss_and_rewrite(&cache, &entry, &compiled, "a truncated entry");
+        // Torn in the header, and empty.
+        std::fs::write(&entry, &bytes[..MAGIC.len() + 5]).unwrap();
+        assert_miss_and_rewrite(&cache, &entry, &compiled, "a torn header");
+        std::fs::write(&entry, b"").unwrap();
+        assert_miss_and_rewrite(&cache, &entry, &compiled, "an empty file");
+    }
+
+    #[test]
+    fn an_entry_of_another_build_or_kernel_is_a_miss_and_is_rewritten() {
+        let (_guard, cache, entry, compiled) = cached();
+        let other = SeccompProgram { bpf: vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f], flags: 0, notify: false };
+        for foreign in ["build 0123abcd", "kernel 5.10.0-other"] {
+            let mut key = key_of(&profile());
+            key.splice(0..0, foreign.bytes());
+            std::fs::write(&entry, encode(&key, &other, &[])).unwrap();
+            assert_miss_and_rewrite(&cache, &entry, &compiled, foreign);
+        }
+        assert!(compiler().unwrap().contains(&nix::sys::utsname::uname().unwrap().release().to_string_lossy().into_owned()), "the key names the kernel");
+    }
+
+    #[test]
+    fn another_owners_entry_is_never_loaded_and_is_replaced() {
+        assert!(nix::unistd::geteuid().is_root(), "this test chowns a file: run it as root (make test does)");
+        let (_guard, cache, entry, compiled) = cached();
+        let planted = SeccompProgram { bpf: vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f], flags: 0, notify: false };
+        std::fs::write(&entry, encode(&key_of(&profile()), &planted, &[])).unwrap();
+        nix::unistd::chown(&entry, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        assert_miss_and_rewrite(&cache, &entry, &compiled, "another owner's entry");
+    }
+
+    #[test]
+    fn root_of_a_user_namespace_uses_the_rootless_location() {
+        assert_eq!(dir_for(true, Some("/run/user/1000".into())), Some(PathBuf::from("/run/skiff-seccomp")));
+        assert_eq!(dir_for(false, Some("/run/user/1000".into())), Some(PathBuf::from("/run/user/1000/skiff-seccomp")));
+        assert_eq!(dir_for(false, Some("".into())), None);
+        assert_eq!(dir_for(false, None), None);
     }
 }

@@ -275,3 +275,191 @@ fn cve_2025_52565_dev_console_cannot_redirect_the_pty_bind() {
     assert!(out.stderr.contains("refuse a symlink at") && out.stderr.contains("/dev/console"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+/// Swap `a` and `b` (renameat2 RENAME_EXCHANGE) in a loop on another thread until the
+/// returned guard is finished; `finish` gives the number of swaps made.
+struct Swapper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl Swapper {
+    fn start(a: std::path::PathBuf, b: std::path::PathBuf) -> Swapper {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                nix::fcntl::renameat2(None, &a, None, &b, nix::fcntl::RenameFlags::RENAME_EXCHANGE).unwrap();
+                swaps += 1;
+            }
+            swaps
+        });
+        Swapper { stop, thread }
+    }
+
+    fn finish(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
+
+/// Issue 22, hole 1 (the CVE-2021-30465 class, on the remount): `/data` is a shared rw
+/// volume and `/data/ro` a read-only bind nested in it. A co-tenant swaps the volume's `ro`
+/// with a symlink to `/data` while the runtime mounts: a remount that looks `/data/ro` up
+/// again by path lands on `/data`, and the "read-only" source stays writable. The container
+/// tries to write through both names; the source must never be written.
+#[test]
+fn a_read_only_bind_stays_read_only_while_its_destination_is_swapped() {
+    const ATTEMPTS: usize = 400;
+    let mut bundle = TestBundle::new(&["sh", "-c", "for d in /data/ro /data/link; do [ -d $d ] && touch $d/written 2>/dev/null; done; true"]);
+    let shared = bundle.dir.path().join("shared");
+    let read_only = bundle.dir.path().join("read-only-source");
+    fs::create_dir_all(shared.join("ro")).unwrap();
+    fs::create_dir(&read_only).unwrap();
+    symlink("/data", shared.join("link")).unwrap();
+    let mounts = bundle.config["mounts"].as_array_mut().unwrap();
+    mounts.push(json!({"destination": "/data", "type": "bind", "source": shared, "options": ["rbind"]}));
+    mounts.push(json!({"destination": "/data/ro", "type": "bind", "source": read_only, "options": ["bind", "ro"]}));
+    bundle.write_config();
+    let swapper = Swapper::start(shared.join("ro"), shared.join("link"));
+    let (mut ran, mut refused, mut written) = (0, 0, 0);
+    for round in 0..ATTEMPTS {
+        let id = unique_id(&format!("ro-swap-{round}"));
+        if bundle.run(&id).code == 0 { ran += 1 } else { refused += 1 }
+        bundle.assert_nothing_left(&id);
+        if fs::remove_file(read_only.join("written")).is_ok() {
+            written += 1;
+        }
+    }
+    let swaps = swapper.finish();
+    eprintln!("{ATTEMPTS} attempts: {ran} ran, {refused} refused, {written} wrote the read-only source; {swaps} swaps");
+    assert!(swaps > 1000, "the race ran ({swaps} swaps)");
+    assert_eq!(written, 0, "the read-only source was written in {written} of {ATTEMPTS} attempts ({ran} ran)");
+}
+
+/// Issue 22, hole 2: the mode of a new device node is set through its name, following a
+/// symlink renamed over the node after mknod. `/dev` comes from the image (no tmpfs), and
+/// strace's fault injection holds each mknodat for 300 ms while the host renames a symlink
+/// to a host file (0600) over the new `/dev/null`. The host file must keep its mode.
+#[test]
+fn a_device_node_swapped_for_a_symlink_never_changes_a_host_file() {
+    const ATTEMPTS: usize = 4;
+    assert!(Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let mut bundle = TestBundle::new(&["true"]);
+    without_dev_tmpfs(&mut bundle.config);
+    bundle.config["root"]["readonly"] = json!(false);
+    bundle.write_config();
+    let rootfs = bundle.rootfs();
+    // The link is relative: from <rootfs>/dev it leads to the bundle's directory on the host,
+    // and resolved inside the root (clamped at /) to <rootfs>/victim, which also exists.
+    let victim = bundle.path().join("victim");
+    fs::write(rootfs.join("victim"), "").unwrap();
+    let mut changed = 0;
+    for round in 0..ATTEMPTS {
+        fs::write(&victim, "host file").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        for entry in fs::read_dir(rootfs.join("dev")).unwrap().flatten() {
+            fs::remove_file(entry.path()).unwrap();
+        }
+        let null = rootfs.join("dev/null");
+        let attacker = {
+            let null = null.clone();
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < deadline {
+                    if fs::symlink_metadata(&null).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_char_device(&m.file_type())) {
+                        let planted = null.with_file_name(".planted");
+                        symlink("../../victim", &planted).unwrap();
+                        fs::rename(&planted, &null).unwrap();
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                false
+            })
+        };
+        let id = unique_id(&format!("mknod-swap-{round}"));
+        let root = bundle.state_root();
+        let out = run_program(
+            "/usr/bin/strace",
+            &["-f", "-qq", "-o", "/dev/null", "-e", "trace=mknodat", "-e", "inject=mknodat:delay_exit=300000", SKIFF, "--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), &id],
+            Some(&bundle.path()),
+        );
+        assert!(attacker.join().unwrap(), "round {round}: /dev/null never appeared ({})", out.stderr);
+        bundle.assert_nothing_left(&id);
+        let mode = fs::metadata(&victim).unwrap().permissions().mode() & 0o7777;
+        eprintln!("round {round}: run exited {}, the host file is {mode:o}: {}", out.code, out.stderr.trim());
+        if mode != 0o600 {
+            changed += 1;
+        }
+    }
+    assert_eq!(changed, 0, "a host file's mode was changed through the device node in {changed} of {ATTEMPTS} attempts");
+}
+
+/// Issue 22, hole 3 (CVE-2025-52565 on the source side): devpts is mounted elsewhere and
+/// `/dev/pts` is a volume whose `ptmx` and `0` are the attacker's symlinks; `0` flips between
+/// the real slave and `/proc/sys/kernel/hostname`. A runtime that opens the pty by name and
+/// binds `/dev/pts/0` over `/dev/console` by name binds the procfs file there, writable. The
+/// container reports the filesystem behind its `/dev/console`: it must never be procfs.
+#[test]
+fn dev_console_is_bound_from_the_pty_itself_never_from_a_name() {
+    const ATTEMPTS: usize = 80;
+    let report = "grep ' /dev/console ' /proc/self/mountinfo | sed 's/.* - \\([^ ]*\\) .*/\\1/' > /results/$(hostname).tmp; mv /results/$(hostname).tmp /results/$(hostname)";
+    let mut bundle = TestBundle::new(&["sh", "-c", report]);
+    let volume = bundle.dir.path().join("pts-volume");
+    let results = bundle.dir.path().join("results");
+    fs::create_dir_all(&volume).unwrap();
+    fs::create_dir_all(&results).unwrap();
+    fs::create_dir_all(bundle.rootfs().join("devpts")).unwrap();
+    symlink("/devpts/ptmx", volume.join("ptmx")).unwrap();
+    symlink("/devpts/0", volume.join("0")).unwrap();
+    symlink("/proc/sys/kernel/hostname", volume.join("flip")).unwrap();
+    let mounts = bundle.config["mounts"].as_array_mut().unwrap();
+    for mount in mounts.iter_mut() {
+        if mount["destination"] == "/dev/pts" {
+            mount["destination"] = json!("/devpts");
+        }
+    }
+    mounts.push(json!({"destination": "/dev/pts", "type": "bind", "source": volume, "options": ["rbind"]}));
+    mounts.push(json!({"destination": "/results", "type": "bind", "source": results, "options": ["rbind"]}));
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let socket = bundle.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let swapper = Swapper::start(volume.join("0"), volume.join("flip"));
+    let (mut started, mut refused, mut procfs, mut named) = (0, 0, 0, 0);
+    for round in 0..ATTEMPTS {
+        let id = unique_id(&format!("pts-swap-{round}"));
+        bundle.config["hostname"] = json!(format!("pts{round}"));
+        bundle.write_config();
+        let out = bundle.skiff(&["create", "--console-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+        // The master is held until the container is deleted: closing it would hang up init.
+        let connections: Vec<_> = std::iter::from_fn(|| listener.accept().ok()).collect();
+        if out.code != 0 {
+            refused += 1;
+            if out.stderr.contains("/dev/pts/ptmx") {
+                named += 1;
+            }
+            bundle.assert_nothing_left(&id);
+            continue;
+        }
+        started += 1;
+        let start = bundle.skiff(&["start", &id]);
+        assert_eq!(start.code, 0, "{}", start.stderr);
+        let fs_type = wait_for(&results.join(format!("pts{round}")), Duration::from_secs(10));
+        if fs_type.trim() == "proc" {
+            procfs += 1;
+        }
+        assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+        bundle.assert_nothing_left(&id);
+        drop(connections);
+    }
+    let swaps = swapper.finish();
+    eprintln!("{ATTEMPTS} attempts: {started} started, {refused} refused, {procfs} with /dev/console on procfs; {swaps} swaps");
+    assert!(swaps > 1000, "the race ran ({swaps} swaps)");
+    assert_eq!(procfs, 0, "/dev/console was a procfs bind in {procfs} of {ATTEMPTS} attempts");
+    // A /dev/pts that is not the devpts instance is refused for that reason, not another.
+    assert_eq!(named, refused, "{refused} refusals, {named} of them naming /dev/pts/ptmx");
+}

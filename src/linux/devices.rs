@@ -1,11 +1,11 @@
 //! Device nodes in the container's `/dev`: the defaults every container gets, the ones
 //! `linux.devices` asks for, and the standard symlinks.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::mount::{MsFlags, mount};
+use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag, makedev, mknodat};
 use nix::unistd::{Gid, Uid};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
@@ -97,32 +97,37 @@ pub fn devices_to_create(spec_devices: &[LinuxDevice]) -> Vec<DeviceNode> {
 
 /// Create `device` in the root: `mknod` normally, a bind mount of the host's node when
 /// `bind` is set (inside a user namespace, where mknod is not allowed).
+///
+/// The node's mode and owner are set through an fd of the node itself, opened without
+/// following a symlink and checked to be the device just made: by name, a symlink renamed
+/// over the new node (a rootfs `/dev` or a volume another party can write) would have root
+/// chmod whatever it points to.
 pub fn create_device(root: &RootDir, device: &DeviceNode, bind: bool) -> Result<(), SysError> {
+    let display = root.display(&device.path);
+    let rdev = makedev(device.major, device.minor);
     if bind {
         let target = root.ensure(&device.path, NodeKind::File)?;
-        let target_path = fd_path(&target);
-        return mount(Some(&device.path), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .on("bind mount device", device.path.display());
+        let tree = super::open_tree_clone(&device.path, false)?;
+        check_node(&tree, device.kind, rdev, &device.path.display().to_string())?;
+        return super::mount_fd::attach(&tree, &target, &display);
     }
     let (parent, name) = split_parent(&device.path);
     let parent_fd = root.ensure(parent, NodeKind::Dir)?;
     let mode = Mode::from_bits_truncate(device.mode);
-    let display = root.display(&device.path);
-    match mknodat(Some(parent_fd.as_raw_fd()), name, device.kind, mode, makedev(device.major, device.minor)) {
+    match mknodat(Some(parent_fd.as_raw_fd()), name, device.kind, mode, rdev) {
         Ok(()) => {}
         // An image may ship its own /dev entries; those are kept as they are, like runc.
         Err(Errno::EEXIST) => return Ok(()),
         Err(errno) => return Err(SysError::new("mknod", &display, errno)),
     }
-    let node = root.resolve(&device.path)?;
-    // mknod applies the umask; set the mode and owner the spec asks for explicitly.
-    nix::sys::stat::fchmodat(
-        Some(parent_fd.as_raw_fd()),
-        name,
-        mode,
-        nix::sys::stat::FchmodatFlags::FollowSymlink,
-    )
-    .on("chmod device", &display)?;
+    let node = nix::fcntl::openat(Some(parent_fd.as_raw_fd()), name, OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty())
+        .on("open the new device node", &display)?;
+    // SAFETY: openat just returned this fd; nothing else owns it.
+    let node = unsafe { std::os::fd::OwnedFd::from_raw_fd(node) };
+    check_node(&node, device.kind, rdev, &display)?;
+    // mknod applies the umask; set the mode the spec asks for explicitly, on the node's
+    // inode (the /proc/self/fd link of an O_PATH fd reaches it, not a name).
+    nix::sys::stat::fchmodat(None, fd_path(&node).as_str(), mode, nix::sys::stat::FchmodatFlags::FollowSymlink).on("chmod device", &display)?;
     nix::unistd::fchownat(
         Some(node.as_raw_fd()),
         "",
@@ -131,6 +136,21 @@ pub fn create_device(root: &RootDir, device: &DeviceNode, bind: bool) -> Result<
         nix::unistd::FchownatFlags::AT_EMPTY_PATH,
     )
     .on("chown device", &display)
+}
+
+/// `node` must be the device asked for: its kind, and for a character or block device its
+/// major:minor (a fifo has none).
+fn check_node(node: &impl AsRawFd, kind: SFlag, rdev: u64, display: &str) -> Result<(), SysError> {
+    let stat = nix::sys::stat::fstat(node.as_raw_fd()).on("stat", display)?;
+    let is_kind = stat.st_mode & SFlag::S_IFMT.bits() == kind.bits();
+    if !is_kind || (kind != SFlag::S_IFIFO && stat.st_rdev != rdev) {
+        return Err(SysError::refused(
+            "set up device",
+            display,
+            format!("it is not the device asked for (mode {:o}, device {}:{})", stat.st_mode, nix::sys::stat::major(stat.st_rdev), nix::sys::stat::minor(stat.st_rdev)),
+        ));
+    }
+    Ok(())
 }
 
 /// The symlinks of a standard `/dev` (`/dev/fd`, stdio, `ptmx` into the devpts instance).

@@ -133,6 +133,15 @@ impl RootDir {
             })
     }
 
+    /// Open `rel` with `flags` (`O_RDWR|O_NOCTTY`, say), refusing symlinks anywhere on the
+    /// way (ELOOP): for objects whose every component must be the real one (the pty master).
+    pub fn open_no_symlinks(&self, rel: &Path, flags: i32) -> Result<OwnedFd, SysError> {
+        super::openat2(&self.fd, relative(rel), flags, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS).map_err(|errno| match errno {
+            Errno::ELOOP => SysError::new("refuse a symlink at", self.display(rel), errno),
+            errno => SysError::new("open in rootfs", self.display(rel), errno),
+        })
+    }
+
     /// The host path of `rel` inside this root, for messages only.
     pub fn display(&self, rel: &Path) -> String {
         self.path.join(relative(rel)).display().to_string()

@@ -12,11 +12,9 @@ use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use oci_spec::runtime::LinuxIdMapping;
 
-use super::{SysContext, SysError, check};
+use super::{SysContext, SysError};
 
 const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
-const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
 
 /// The text of a uid_map/gid_map file for `mappings`.
 pub fn map_text(mappings: &[LinuxIdMapping]) -> String {
@@ -93,19 +91,3 @@ pub fn idmapped_tree(source: &Path, recursive: bool, userns: &OwnedFd) -> Result
     Ok(tree)
 }
 
-/// Attach the detached `tree` onto `target` (an O_PATH fd of the destination).
-pub fn attach_tree(tree: &OwnedFd, target: &OwnedFd, destination: &Path) -> Result<(), SysError> {
-    // SAFETY: two valid fds with empty paths, as the flags say.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            target.as_raw_fd(),
-            c"".as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
-        )
-    })
-    .map(drop)
-    .on("move_mount idmapped tree to", destination.display())
-}

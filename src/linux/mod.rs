@@ -4,6 +4,7 @@
 //! becomes a [`SysError`] naming the operation and the object it was applied to.
 
 pub mod bpf;
+pub mod build_id;
 pub mod capabilities;
 pub mod clone;
 pub mod console;
@@ -15,6 +16,7 @@ pub mod fs_in_root;
 pub mod idmap;
 pub mod keyring;
 pub mod lsm;
+pub mod mount_fd;
 pub mod mount_options;
 pub mod mount_plan;
 pub mod probe;

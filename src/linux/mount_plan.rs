@@ -79,6 +79,9 @@ pub enum MountOp {
         /// proc and sysfs: the mount point must be a real directory, reached without a
         /// symlink (CVE-2023-27561, CVE-2019-19921).
         no_symlinks: bool,
+        /// Operations on the new mount follow (recursive attributes, propagation): the
+        /// executor proves which mount it made, so that they reach that one.
+        changed_after: bool,
     },
     /// Bind `source` (`mounts[index]`), or attach its prepared idmapped tree.
     Bind {
@@ -92,14 +95,8 @@ pub enum MountOp {
         recursive: bool,
         /// The runtime prepared an idmapped tree for it.
         idmapped: bool,
-    },
-    /// A bind mount ignores its flags: they take effect on a remount of the new mount.
-    RemountBind {
-        /// Index into `mounts`.
-        index: usize,
-        /// The mount.
-        destination: PathBuf,
-        /// The flags beyond bind, rec and remount.
+        /// The flags beyond bind, rec and remount (`ro`, `nosuid`, ...): mount(2) ignores
+        /// them on a bind, so they are set on the detached tree before it is attached.
         flags: MsFlags,
     },
     /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE).
@@ -161,7 +158,6 @@ impl MountOp {
         match self {
             MountOp::Filesystem { index, destination, .. }
             | MountOp::Bind { index, destination, .. }
-            | MountOp::RemountBind { index, destination, .. }
             | MountOp::RecursiveAttributes { index, destination, .. }
             | MountOp::MountPropagation { index, destination, .. }
             | MountOp::Cgroup { index, destination, .. } => Some((*index, destination)),
@@ -246,11 +242,8 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
             return Err(PlanError { index, destination: destination.display().to_string(), reason: "a bind mount needs a source" });
         };
         let recursive = options.flags.contains(MsFlags::MS_REC);
-        ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped });
-        let extra = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
-        if !extra.is_empty() {
-            ops.push(MountOp::RemountBind { index, destination: destination.clone(), flags: extra });
-        }
+        let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+        ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped, flags });
     } else {
         let source = mount.source().clone().unwrap_or_else(|| PathBuf::from(fs_type));
         let data = match config.mount_label {
@@ -260,7 +253,8 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         // MS_REMOUNT is meaningless on a fresh mount.
         let flags = options.flags - MsFlags::MS_REMOUNT;
         let no_symlinks = matches!(fs_type, "proc" | "sysfs");
-        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks });
+        let changed_after = !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
+        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after });
     }
     if options.recursive_set != 0 || options.recursive_clear != 0 {
         ops.push(MountOp::RecursiveAttributes { index, destination: destination.clone(), set: options.recursive_set, clear: options.recursive_clear });
@@ -375,6 +369,7 @@ mod tests {
         assert_eq!(ops.len(), 3);
         assert!(matches!(&ops[0], MountOp::Filesystem { fs_type, no_symlinks: true, source, .. } if fs_type == "proc" && source == Path::new("proc")));
         assert!(matches!(&ops[1], MountOp::Filesystem { no_symlinks: true, source, flags, .. } if source == Path::new("sysfs") && flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID)));
+        assert!(matches!(&ops[0], MountOp::Filesystem { changed_after: false, .. }), "nothing follows: no proof of the mount is needed");
         let MountOp::Filesystem { flags, data, no_symlinks: false, .. } = &ops[2] else { panic!("{:?}", ops[2]) };
         assert!(!flags.contains(MsFlags::MS_REMOUNT), "no remount on a fresh mount");
         assert_eq!(data.as_deref(), Some("mode=1777,size=65536k,context=\"system_u:object_r:container_file_t:s0\""));
@@ -389,13 +384,15 @@ mod tests {
         );
         let ops = entry_ops(&config(&list, &[2]));
         let data = PathBuf::from("/data");
-        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false });
-        assert_eq!(ops[1], MountOp::RemountBind { index: 0, destination: data.clone(), flags: MsFlags::MS_RDONLY | MsFlags::MS_NOSUID });
-        assert_eq!(ops[2], MountOp::MountPropagation { index: 0, destination: data, flag: MsFlags::MS_SLAVE | MsFlags::MS_REC });
-        assert!(matches!(&ops[3], MountOp::Bind { index: 1, recursive: false, idmapped: false, .. }));
-        assert!(matches!(&ops[4], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
-        assert!(matches!(&ops[5], MountOp::Bind { index: 2, idmapped: true, .. }), "an idmapped mount is attached, not bound: {:?}", ops[5]);
-        assert_eq!(ops.len(), 6);
+        // The bind's options travel with it: they are set on the detached tree, not by a
+        // remount that looks the destination up again.
+        let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
+        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false, flags });
+        assert_eq!(ops[1], MountOp::MountPropagation { index: 0, destination: data, flag: MsFlags::MS_SLAVE | MsFlags::MS_REC });
+        assert!(matches!(&ops[2], MountOp::Bind { index: 1, recursive: false, idmapped: false, .. }));
+        assert!(matches!(&ops[3], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
+        assert!(matches!(&ops[4], MountOp::Bind { index: 2, idmapped: true, .. }), "an idmapped mount is attached, not bound: {:?}", ops[4]);
+        assert_eq!(ops.len(), 5);
     }
 
     #[test]

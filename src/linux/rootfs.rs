@@ -15,6 +15,7 @@ use nix::sys::statvfs::{FsFlags, statvfs};
 
 use super::devices::{create_dev_symlinks, create_device};
 use super::fs_in_root::{NodeKind, RootDir, fd_path};
+use super::mount_fd::{self, NewMountWitness};
 pub use super::mount_plan::RootfsConfig;
 use super::mount_plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
 use super::mountinfo::{V1CgroupDir, parse_mountinfo, parse_proc_cgroup, v1_cgroup_dirs};
@@ -25,7 +26,7 @@ use super::{MountFields, SysContext, SysError};
 /// its own mount namespace.
 pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)]) -> Result<(), SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped };
+    let mut kernel = KernelMounts { root: None, config, idmapped, made: None };
     Ok(execute_all(&mut kernel, &ops)?)
 }
 
@@ -48,18 +49,21 @@ pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
 pub fn finish_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[] };
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], made: None };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
 /// The executor that asks the kernel: every path inside the rootfs is reached through
-/// [`RootDir`] (no symlink out of it), every mount made on an fd.
+/// [`RootDir`] (no symlink out of it), every mount made on an fd, and every change to a
+/// mount made through the mount's own fd (`mount_fd.rs`), never by its path again.
 struct KernelMounts<'a> {
     /// The rootfs, opened once it is bind-mounted (or `/` after the switch).
     root: Option<RootDir>,
     config: &'a RootfsConfig<'a>,
     /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
     idmapped: &'a [(usize, OwnedFd)],
+    /// The mount last made for `mounts[index]`, for the operations on it that follow.
+    made: Option<(usize, OwnedFd)>,
 }
 
 impl KernelMounts<'_> {
@@ -69,6 +73,14 @@ impl KernelMounts<'_> {
             None => RootDir::open(self.config.rootfs)?,
         };
         Ok(self.root.insert(root))
+    }
+
+    /// The mount made for `mounts[index]`.
+    fn made_for(&self, index: usize, destination: &Path) -> Result<&OwnedFd, SysError> {
+        match &self.made {
+            Some((made, fd)) if *made == index => Ok(fd),
+            _ => Err(SysError::refused("change the mount at", destination.display(), "no mount was made there")),
+        }
     }
 }
 
@@ -80,38 +92,39 @@ impl MountExecutor for KernelMounts<'_> {
             MountOp::RootfsParentPrivate => make_parent_mount_private(config.rootfs),
             MountOp::BindRootfs => mount(Some(config.rootfs), config.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
                 .on("bind mount rootfs", config.rootfs.display()),
-            MountOp::Filesystem { destination, fs_type, source, flags, data, no_symlinks, .. } => {
+            MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after } => {
                 let root = self.root()?;
                 let target = if *no_symlinks { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
-                match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), *flags, data.as_deref()) {
+                let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
+                let made = match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), *flags, data.as_deref()) {
                     // sysfs belongs to the network namespace: in a user namespace without a
                     // network namespace of its own (rootless) it cannot be mounted; bind the
                     // host's /sys with the options asked for instead, as crun does.
-                    Err(Errno::EPERM) if fs_type == "sysfs" => bind_instead(root, &target, destination, Path::new("/sys"), *flags),
-                    result => result.map_err(|errno| mount_error(root, destination, fs_type, Some(source), *flags, data.as_deref(), errno)),
-                }
+                    Err(Errno::EPERM) if fs_type == "sysfs" => Some(bind_instead(root, &target, destination, Path::new("/sys"), *flags)?),
+                    Err(errno) => return Err(mount_error(root, destination, fs_type, Some(source), *flags, data.as_deref(), errno)),
+                    // Operations on the new mount follow: find it again, and prove it is ours.
+                    Ok(()) => match witness {
+                        Some(witness) => Some(witness.prove(root.resolve(destination)?, root.display(destination))?),
+                        None => None,
+                    },
+                };
+                self.made = made.map(|fd| (*index, fd));
+                Ok(())
             }
-            MountOp::Bind { index, destination, source, recursive, idmapped } => {
+            MountOp::Bind { index, destination, source, recursive, idmapped, flags } => {
                 let tree = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
                 let root = self.root()?;
-                bind_mount(root, destination, source, *recursive, tree)
+                let mounted = bind_mount(root, destination, source, *recursive, *flags, tree)?;
+                self.made = Some((*index, mounted));
+                Ok(())
             }
-            MountOp::RemountBind { destination, flags, .. } => {
-                let root = self.root()?;
-                let mounted = root.resolve(destination)?;
-                let all = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | *flags | locked_flags_fd(&mounted)?;
-                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, all, None::<&str>)
-                    .map_err(|errno| mount_error(root, destination, "bind (remount)", None, all, None, errno))
+            MountOp::RecursiveAttributes { index, destination, set, clear } => {
+                let mounted = self.made_for(*index, destination)?;
+                mount_fd::set_recursive_attributes(mounted, *set, *clear, destination.display())
             }
-            MountOp::RecursiveAttributes { destination, set, clear, .. } => {
-                let root = self.root()?;
-                let mounted = root.resolve(destination)?;
-                super::mount_setattr(&mounted, true, *set, *clear, None::<&OwnedFd>).on("mount_setattr (recursive options) on", root.display(destination))
-            }
-            MountOp::MountPropagation { destination, flag, .. } => {
-                let root = self.root()?;
-                let mounted = root.resolve(destination)?;
-                mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, *flag, None::<&str>).on("set propagation of", root.display(destination))
+            MountOp::MountPropagation { index, destination, flag } => {
+                let mounted = self.made_for(*index, destination)?;
+                mount_fd::set_propagation(mounted, *flag, destination.display())
             }
             MountOp::Cgroup { destination, flags, unified, .. } => {
                 let root = self.root()?;
@@ -155,28 +168,35 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
     mount(None::<&str>, holder, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>).on("make private", holder.display())
 }
 
-/// Bind `source` at `destination`, or attach the runtime's idmapped `tree` there.
-fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, tree: Option<&OwnedFd>) -> Result<(), SysError> {
+/// Bind `source` at `destination` with the per-mount `flags`, or attach the runtime's
+/// idmapped `tree` there: a detached tree whose flags are set before it is attached onto
+/// the destination's fd. Returns the mount.
+fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, flags: MsFlags, tree: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
     let metadata = fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?;
     let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
     let target = root.ensure(destination, kind)?;
-    if let Some(tree) = tree {
-        return super::idmap::attach_tree(tree, &target, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)));
-    }
-    let flags = if recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
-    mount(Some(source), fd_path(&target).as_str(), None::<&str>, flags, None::<&str>).map_err(|errno| mount_error(root, destination, "bind", Some(source), flags, None, errno))
+    let display = root.display(destination);
+    let tree = match tree {
+        Some(idmapped) => {
+            let tree = idmapped.try_clone().map_err(|e| SysError::io("duplicate the idmapped tree of", &display, &e))?;
+            mount_fd::set_flags(&tree, flags, &display)?;
+            tree
+        }
+        None => mount_fd::detached_bind(source, recursive, flags)?,
+    };
+    mount_fd::attach(&tree, &target, &display)?;
+    Ok(tree)
 }
 
 /// Where a user namespace may not mount a filesystem (sysfs, cgroup2), bind `source` from
 /// the host at `target` instead, recursively, with the mount's read-only, nosuid, nodev and
-/// noexec flags.
-fn bind_instead(root: &RootDir, target: &OwnedFd, destination: &Path, source: &Path, flags: MsFlags) -> Result<(), SysError> {
-    mount(Some(source), fd_path(target).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .on("bind mount (the filesystem is refused in this user namespace)", format!("{} on {}", source.display(), root.display(destination)))?;
-    let mounted = root.resolve(destination)?;
+/// noexec flags. Returns the mount.
+fn bind_instead(root: &RootDir, target: &OwnedFd, destination: &Path, source: &Path, flags: MsFlags) -> Result<OwnedFd, SysError> {
     let kept = flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
-    mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | kept | locked_flags_fd(&mounted)?, None::<&str>)
-        .on("remount bind", root.display(destination))
+    let display = format!("{} on {}", source.display(), root.display(destination));
+    let tree = mount_fd::detached_bind(source, true, kept).map_err(|error| error.within("bind (the filesystem is refused in this user namespace)"))?;
+    mount_fd::attach(&tree, target, display)?;
+    Ok(tree)
 }
 
 /// `type: cgroup` as runc does it: on a cgroup2 host the cgroup2 filesystem itself; on v1
@@ -191,20 +211,28 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
             // namespace) or the hierarchy instead, as runc does.
             Err(Errno::EPERM | Errno::EBUSY) => {
                 let source = cgroup_dir.filter(|_| cgroup_namespace).unwrap_or(Path::new(crate::cgroups::CGROUP_ROOT));
-                bind_instead(root, &target, destination, source, flags)
+                bind_instead(root, &target, destination, source, flags).map(drop)
             }
             result => result.on("mount cgroup2 on", root.display(destination)),
         };
     }
+    // The tmpfs is made detached and attached by fd; everything below happens inside it,
+    // through its fd. It is new and in this mount namespace alone, so nobody else can rename
+    // a name in it, and looking one up in it again is safe.
     let tmpfs_flags = flags - MsFlags::MS_RDONLY;
-    mount(Some("tmpfs"), fd_path(&target).as_str(), Some("tmpfs"), tmpfs_flags, Some("mode=755"))
-        .on("mount tmpfs for cgroups on", root.display(destination))?;
+    let tmpfs = mount_fd::detached_tmpfs("755", tmpfs_flags)?;
+    mount_fd::attach(&tmpfs, &target, root.display(destination))?;
     let own = parse_proc_cgroup(&read_proc("/proc/self/cgroup")?);
     // Only the host's own mounts of each hierarchy: an earlier rbind of /sys into the rootfs
     // (rootless specs bind /sys) shows them again below the rootfs.
     for V1CgroupDir { hierarchy, name, dir: source } in v1_cgroup_dirs(&read_proc("/proc/self/mountinfo")?, &own) {
-        let sub = destination.join(&name);
-        let sub_fd = root.ensure(&sub, NodeKind::Dir)?;
+        let sub = root.display(&destination.join(&name));
+        match nix::sys::stat::mkdirat(Some(tmpfs.as_raw_fd()), name.as_str(), Mode::from_bits_truncate(0o755)) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(errno) => return Err(SysError::new("mkdir", &sub, errno)),
+        }
+        let open_sub = || super::openat2(&tmpfs, Path::new(&name), libc::O_PATH | libc::O_DIRECTORY, libc::RESOLVE_NO_SYMLINKS).on("open", &sub);
+        let sub_fd = open_sub()?;
         if cgroup_namespace {
             // In its own cgroup namespace a fresh mount of the hierarchy shows the container's
             // cgroup as its root (/proc/self/cgroup paths are relative to it: a bind of
@@ -212,19 +240,19 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
             let named = hierarchy.controllers.iter().all(|c| c.starts_with("name="));
             let data = if named { format!("none,{}", hierarchy.controllers.join(",")) } else { hierarchy.controllers.join(",") };
             mount(Some("cgroup"), fd_path(&sub_fd).as_str(), Some("cgroup"), flags - MsFlags::MS_RDONLY, Some(data.as_str()))
-                .on("mount cgroup", format!("{data} on {}", root.display(&sub)))?;
+                .on("mount cgroup", format!("{data} on {sub}"))?;
+            // The name now leads to the new mount (inside our own tmpfs, see above).
+            let mounted = open_sub()?;
+            mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags, None::<&str>)
+                .on("remount cgroup", &sub)?;
         } else {
-            mount(Some(&source), fd_path(&sub_fd).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-                .on("bind mount cgroup", source.display())?;
+            let tree = mount_fd::detached_bind(&source, true, flags)?;
+            mount_fd::attach(&tree, &sub_fd, &sub)?;
         }
-        let mounted = root.resolve(&sub)?;
-        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags, None::<&str>)
-            .on("remount cgroup", root.display(&sub))?;
         // A co-mounted hierarchy (`cpu,cpuacct`) is also reachable by each controller's name.
         if name.contains(',') {
             for part in name.split(',') {
-                let link_parent = root.ensure(destination, NodeKind::Dir)?;
-                match nix::unistd::symlinkat(name.as_str(), Some(link_parent.as_raw_fd()), part) {
+                match nix::unistd::symlinkat(name.as_str(), Some(tmpfs.as_raw_fd()), part) {
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(errno) => return Err(SysError::new("symlink", root.display(&destination.join(part)), errno)),
                 }
@@ -232,8 +260,7 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
         }
     }
     if flags.contains(MsFlags::MS_RDONLY) {
-        let mounted = root.resolve(destination)?;
-        mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY, Some("mode=755"))
+        mount(None::<&str>, fd_path(&tmpfs).as_str(), None::<&str>, MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY, Some("mode=755"))
             .on("remount read-only", root.display(destination))?;
     }
     Ok(())
@@ -280,13 +307,9 @@ fn make_readonly(root: &RootDir, path: &Path) -> Result<(), SysError> {
         Err(e) if e.errno == Errno::ENOENT => return Ok(()),
         Err(e) => return Err(e),
     };
-    let target_path = fd_path(&target);
-    mount(Some(target_path.as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .on("bind mount readonly path", path.display())?;
-    let mounted = root.resolve(path)?;
-    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags_fd(&mounted)?;
-    mount(None::<&str>, fd_path(&mounted).as_str(), None::<&str>, flags, None::<&str>)
-        .on("remount read-only", path.display())
+    // A read-only copy of the path's tree, attached onto the very object resolved.
+    let tree = mount_fd::detached_bind(Path::new(&fd_path(&target)), true, MsFlags::MS_RDONLY).map_err(|error| error.within(path.display()))?;
+    mount_fd::attach(&tree, &target, path.display())
 }
 
 /// Hide `path`: a directory under an empty read-only tmpfs, a file under `/dev/null`.
@@ -327,11 +350,6 @@ fn null_device(root: &RootDir) -> Result<OwnedFd, SysError> {
 /// nosuid/nodev/noexec/atime flags locked by a less privileged mount namespace).
 fn locked_flags(path: &Path) -> Result<MsFlags, SysError> {
     let stat = statvfs(path).on("statvfs", path.display())?;
-    Ok(flags_from_statvfs(stat.flags()))
-}
-
-fn locked_flags_fd(fd: &std::os::fd::OwnedFd) -> Result<MsFlags, SysError> {
-    let stat = nix::sys::statvfs::fstatvfs(fd).on("statvfs", fd_path(fd))?;
     Ok(flags_from_statvfs(stat.flags()))
 }
 
