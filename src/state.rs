@@ -266,18 +266,7 @@ impl StateStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(StateError::Io { op: "stat state root", path: self.root.clone(), source }),
         };
-        use std::os::unix::fs::MetadataExt;
-        let euid = nix::unistd::geteuid().as_raw();
-        let reason = if !metadata.is_dir() {
-            Some("not a directory".to_string())
-        } else if metadata.uid() != euid {
-            Some(format!("owned by uid {}, not {euid}", metadata.uid()))
-        } else if metadata.mode() & 0o022 != 0 {
-            Some(format!("writable by others (mode {:o})", metadata.mode() & 0o7777))
-        } else {
-            None
-        };
-        match reason {
+        match private_dir_problem(&metadata) {
             Some(reason) => Err(StateError::UnsafeRoot { path: self.root.clone(), reason }),
             None => Ok(()),
         }
@@ -369,6 +358,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Stat
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// What makes a directory unfit for what only its owner may write (the state root, CRIU's
+/// image and work directories), if anything: not a directory, not the caller's, or writable
+/// by others.
+pub fn private_dir_problem(metadata: &fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let euid = nix::unistd::geteuid().as_raw();
+    if !metadata.is_dir() {
+        Some("not a directory".to_string())
+    } else if metadata.uid() != euid {
+        Some(format!("owned by uid {}, not {euid}", metadata.uid()))
+    } else if metadata.mode() & 0o022 != 0 {
+        Some(format!("writable by others (mode {:o})", metadata.mode() & 0o7777))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

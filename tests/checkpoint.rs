@@ -121,6 +121,24 @@ fn checkpoint_refuses_bad_options_and_leaves_the_container_running() {
     let out = bundle.skiff(&["checkpoint", "--image-path", earlier.to_str().unwrap(), &id]);
     assert!(!out.stderr.contains("is not empty"), "an earlier checkpoint's directory was refused: {}", out.stderr);
     assert_still_counting(&bundle, &id);
+    // an image or work directory another user can write is refused and left empty: CRIU
+    // runs as root and would follow a link planted there
+    let open = bundle.dir.path().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = bundle.skiff(&["checkpoint", "--image-path", open.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("--image-path") && out.stderr.contains("writable by others (mode 777)"), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&open).unwrap().count(), 0, "the refused directory was written to");
+    let theirs = bundle.dir.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    nix::unistd::chown(&theirs, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    let fresh = bundle.dir.path().join("fresh-images");
+    let out = bundle.skiff(&["checkpoint", "--image-path", fresh.to_str().unwrap(), "--work-path", theirs.to_str().unwrap(), &id]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("--work-path") && out.stderr.contains("owned by uid 65534"), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&theirs).unwrap().count(), 0, "the refused directory was written to");
+    assert_still_counting(&bundle, &id);
     // the wrong states: created, stopped
     let created = unique_id("ck-created");
     let path = bundle.path();

@@ -39,6 +39,43 @@ fn recursive_read_only_and_nosymfollow() {
     assert_eq!(out.lines().collect::<Vec<_>>(), ["/rro/sub read-only", "/ro/sub writable", "rw,relatime,nosymfollow"]);
 }
 
+/// A filesystem whose options change it after the mount (`rro`, a propagation) gets them on
+/// the mount just made (found again and proven, not merely looked up), and a bind's options
+/// are set on it before it is attached: `ro,nosuid,noexec` on a bind, while the bind of a
+/// read-only source stays read-only without `ro`.
+#[test]
+fn options_after_a_mount_reach_that_mount() {
+    let host = tempfile::tempdir().unwrap();
+    let source = host.path().to_str().unwrap().to_string();
+    let read_only = tempfile::tempdir().unwrap();
+    nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOSUID, Some("size=1m")).unwrap();
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+    let _unmount = Unmount(read_only.path());
+    let read_only_source = read_only.path().to_str().unwrap().to_string();
+    let out = inside(
+        |c| {
+            push_mount(c, json!({"destination": "/t-shared", "type": "tmpfs", "source": "tmpfs", "options": ["rshared"]}));
+            push_mount(c, json!({"destination": "/t-rro", "type": "tmpfs", "source": "tmpfs", "options": ["rro", "rprivate"]}));
+            push_mount(c, json!({"destination": "/b", "type": "bind", "source": source, "options": ["rbind", "ro", "nosuid", "noexec", "rshared"]}));
+            push_mount(c, json!({"destination": "/b-again", "type": "bind", "source": read_only_source, "options": ["bind", "nodev"]}));
+        },
+        "for d in /t-shared /t-rro /b /b-again; do awk -v d=$d '$5 == d { for (i = 6; $i != \"-\"; i++) printf \"%s \", $i; print \"\" }' /proc/self/mountinfo; done; \
+         touch /t-rro/x 2>/dev/null || echo t-rro read-only",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[0].starts_with("rw,") && lines[0].contains("shared:"), "rshared on a tmpfs: {}", lines[0]);
+    assert!(lines[1].starts_with("ro,") && !lines[1].contains("shared:"), "rro on a tmpfs: {}", lines[1]);
+    assert!(lines[2].starts_with("ro,nosuid,") && lines[2].contains("noexec") && lines[2].contains("shared:"), "a bind's options: {}", lines[2]);
+    assert!(lines[3].starts_with("ro,nosuid,nodev,"), "a bind of a read-only mount keeps what it does not clear: {}", lines[3]);
+    assert_eq!(lines[4], "t-rro read-only");
+}
+
 #[test]
 fn linux_devices_are_created_as_asked() {
     let out = inside(

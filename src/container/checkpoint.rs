@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -254,10 +254,23 @@ fn make_dir(path: &Path, option: &'static str) -> Result<(), ContainerError> {
     })
 }
 
-/// Open a directory CRIU is to use, by fd.
+/// Open a directory CRIU is to use, by fd, and check it as the state root is checked: ours,
+/// and writable by nobody else. CRIU runs as root and follows symlinks: in a directory
+/// another user can write, a link planted where CRIU writes an image or a log would have
+/// root overwrite what it points to.
 pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, ContainerError> {
-    std::fs::File::open(path).map(OwnedFd::from).map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })
+    let dir = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })?;
+    let metadata = dir.metadata().map_err(|source| ContainerError::OptionUnusable { option, what: format!("stat {}", path.display()), source })?;
+    if let Some(reason) = crate::state::private_dir_problem(&metadata) {
+        return Err(ContainerError::InvalidOption { option, reason: format!("{} is {reason}: CRIU, running as root, would follow links planted there; give a directory only you can write", path.display()) });
+    }
+    Ok(dir.into())
 }
+
 
 /// runc's rules for `--parent-path`: relative to the image directory, and a directory there.
 fn check_parent(image_path: &Path, parent: &Path) -> Result<(), ContainerError> {

@@ -39,9 +39,14 @@ pub enum Forked {
 /// Clone the calling process like fork(2), into the namespaces in `flags`, and with
 /// `cgroup_fd` into that cgroup v2 directory before it runs.
 ///
-/// The caller must be single-threaded: the child is a copy of this one thread, and it must
-/// leave through exec or `_exit`, never by returning into the caller's frames.
+/// The contract is checked, not assumed: a process with other threads is refused (the child
+/// would be a copy of this one thread, with locks other threads held never released). The
+/// child must still leave through exec or [`super::exit_now`], never by returning into the
+/// caller's frames: that is the callers' shape (`Forked::Child` arms end in one of the two).
 pub fn clone_process(flags: CloneFlags, cgroup_fd: Option<RawFd>) -> Result<Forked, SysError> {
+    if !single_threaded() {
+        return Err(SysError::refused("clone", format!("with flags {flags:?}"), "the process has other threads"));
+    }
     let mut args = CloneArgs { flags: flags.bits() as u64, exit_signal: libc::SIGCHLD as u64, ..Default::default() };
     if let Some(fd) = cgroup_fd {
         args.flags |= CLONE_INTO_CGROUP;
@@ -68,4 +73,30 @@ fn clone_legacy(flags: CloneFlags) -> nix::Result<libc::c_long> {
     check(unsafe {
         libc::syscall(libc::SYS_clone, flags.bits() as libc::c_ulong | libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
     })
+}
+
+/// Whether this process has never started a second thread: glibc's own record
+/// (`__libc_single_threaded`, glibc 2.32), which it clears for good when a thread is made.
+/// Reading it costs nothing, unlike counting /proc/self/task (which, in init, may be a
+/// procfs of another pid namespace).
+fn single_threaded() -> bool {
+    unsafe extern "C" {
+        static __libc_single_threaded: libc::c_char;
+    }
+    // SAFETY: a byte glibc defines and only ever writes while making a thread; reading it
+    // races with nothing in a process that has one thread, and in one with more it reads 0.
+    unsafe { std::ptr::read_volatile(&raw const __libc_single_threaded) != 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_with_threads_is_never_cloned() {
+        // A thread made (and gone) is enough: glibc's record never goes back.
+        std::thread::spawn(|| {}).join().unwrap();
+        let error = clone_process(CloneFlags::empty(), None).expect_err("cloned with other threads alive");
+        assert!(error.to_string().contains("other threads"), "{error}");
+    }
 }

@@ -135,7 +135,7 @@ impl SystemdCgroup {
                 return Ok(None);
             }
             let owner = bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", vec![Value::Str(DESTINATION.into())])?;
-            Ok(owner.first().and_then(Value::as_str).map(str::to_string))
+            name_owner(&owner).map(Some)
         })
         .map_err(self.error(op))
     }
@@ -392,5 +392,28 @@ impl Manager for SystemdCgroup {
 
     fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
         self.fs.sub_cgroup(requests)
+    }
+}
+/// The unique name in a `GetNameOwner` reply. A reply without one is an error, never "any
+/// sender": matching signals against no name would let any client on the bus fake the end
+/// of systemd's job.
+fn name_owner(reply: &[Value]) -> Result<String, DbusError> {
+    match reply.first().and_then(Value::as_str) {
+        Some(name) if !name.is_empty() => Ok(name.to_string()),
+        _ => Err(DbusError::Reply { method: format!("GetNameOwner {DESTINATION}"), signature: reply.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(",") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_name_owner_is_an_error_not_any_sender() {
+        assert_eq!(name_owner(&[Value::Str(":1.7".into())]).unwrap(), ":1.7");
+        for reply in [vec![], vec![Value::Str(String::new())]] {
+            let error = name_owner(&reply).unwrap_err();
+            assert!(error.to_string().starts_with("GetNameOwner org.freedesktop.systemd1: unexpected reply"), "{error}");
+        }
     }
 }
