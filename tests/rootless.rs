@@ -242,7 +242,7 @@ fn a_rootless_container_gets_nothing_the_user_lacks() {
     let host_dir = tempfile::Builder::new().prefix("skiff-rootless-host-").tempdir().unwrap();
     fs::set_permissions(host_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     fs::write(host_dir.path().join("file"), "host\n").unwrap();
-    let script = "echo x > /host/file; echo x > /host/new; mknod /tmp/null c 1 3; readlink /proc/self/ns/user; grep CapEff /proc/self/status";
+    let script = "echo x > /host/file; echo x > /host/new; mknod /tmp/null c 1 3; touch /sys/fs/cgroup/skiff-probe; readlink /proc/self/ns/user; grep CapEff /proc/self/status";
     let bundle = RootlessBundle::new(&["sh", "-c", script], false);
     let mut config = bundle.config();
     config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/host", "type": "bind", "source": host_dir.path(), "options": ["rbind", "rw"]}));
@@ -252,6 +252,9 @@ fn a_rootless_container_gets_nothing_the_user_lacks() {
     // The writes and the mknod fail: the container's root is the user on the host.
     assert_eq!(out.stderr.matches("Permission denied").count(), 2, "host files: {}", out.stderr);
     assert!(out.stderr.contains("mknod: /tmp/null: Operation not permitted"), "mknod: {}", out.stderr);
+    // CVE-2023-25809: the host's cgroup tree, bound because sysfs cannot be mounted here,
+    // is read-only.
+    assert!(out.stderr.contains("/sys/fs/cgroup/skiff-probe: Read-only file system"), "cgroups: {}", out.stderr);
     assert_eq!(fs::read_to_string(host_dir.path().join("file")).unwrap(), "host\n");
     assert!(!host_dir.path().join("new").exists());
     // Its capabilities are those of root in its own user namespace, not the host's.
