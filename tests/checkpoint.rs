@@ -165,6 +165,17 @@ fn criu_failing_on_this_kernel_is_a_clear_error_and_the_container_runs_on() {
     let log = images.join("dump.log");
     assert!(out.stderr.contains("criu dump failed") && out.stderr.contains(&format!("see {}", log.display())) && out.stderr.contains("Error ("), "{}", out.stderr);
     assert_still_counting(&bundle, &id);
+    // a --work-path that is a link to a private directory is used, as containerd's task
+    // directory gives it (`work` links to containerd's state)
+    let real_work = bundle.dir.path().join("real-work");
+    fs::create_dir(&real_work).unwrap();
+    let work_link = bundle.dir.path().join("work");
+    std::os::unix::fs::symlink(&real_work, &work_link).unwrap();
+    let more = bundle.dir.path().join("more-images");
+    let out = bundle.skiff(&["checkpoint", "--image-path", more.to_str().unwrap(), "--work-path", work_link.to_str().unwrap(), &id]);
+    assert!(out.stderr.contains("criu dump failed") && !out.stderr.contains("--work-path"), "a linked --work-path was refused: {}", out.stderr);
+    assert!(real_work.join("dump.log").exists(), "CRIU's log is not in the linked work directory: {}", out.stderr);
+    assert_still_counting(&bundle, &id);
     assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }

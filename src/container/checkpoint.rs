@@ -257,11 +257,12 @@ fn make_dir(path: &Path, option: &'static str) -> Result<(), ContainerError> {
 /// Open a directory CRIU is to use, by fd, and check it as the state root is checked: ours,
 /// and writable by nobody else. CRIU runs as root and follows symlinks: in a directory
 /// another user can write, a link planted where CRIU writes an image or a log would have
-/// root overwrite what it points to.
+/// root overwrite what it points to. The path itself may be a link (containerd's task
+/// directory holds `work` as a link to its state): the directory it names is checked.
 pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, ContainerError> {
     let dir = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
         .open(path)
         .map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })?;
     let metadata = dir.metadata().map_err(|source| ContainerError::OptionUnusable { option, what: format!("stat {}", path.display()), source })?;
