@@ -177,3 +177,39 @@ fn run_with_a_terminal_and_no_socket_relays_skiffs_own_terminal() {
     assert!(output.contains("exit=7"), "the exit status comes back: {output:?}");
     bundle.assert_nothing_left(&id);
 }
+
+/// runc's "tty owner" cases: the pty is the process's user's, for the container's process and
+/// for `exec -t -u`, so that `tty` names it and the user can reopen it.
+#[test]
+fn the_terminal_belongs_to_the_process_user() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "tty; stat -c owner:%u $(tty); echo hi > $(tty) && echo reopened; sleep 1000"]);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    bundle.write_config();
+    let socket = bundle.dir.path().join("console.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let id = unique_id("ttyowner");
+    let out = bundle.skiff(&["create", "--console-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (master, _) = receive_master(&listener);
+    assert_eq!(bundle.skiff(&["start", &id]).code, 0);
+    let mut master = std::fs::File::from(master);
+    let seen = read_until(&mut master, "reopened", Duration::from_secs(5));
+    assert!(!seen.contains("not a tty"), "{seen:?}");
+    assert!(seen.contains("owner:1000") && seen.contains("reopened"), "init's pty: {seen:?}");
+    let exec_socket = bundle.dir.path().join("exec-console.sock");
+    let exec_listener = UnixListener::bind(&exec_socket).unwrap();
+    let root = bundle.state_root();
+    let mut child = std::process::Command::new(SKIFF)
+        .args(["--root", root.to_str().unwrap(), "exec", "--tty", "--user", "2000:2000", "--console-socket", exec_socket.to_str().unwrap(), &id, "sh", "-c", "tty; stat -c owner:%u $(tty); echo done"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (exec_master, _) = receive_master(&exec_listener);
+    let mut exec_master = std::fs::File::from(exec_master);
+    let seen = read_until(&mut exec_master, "done", Duration::from_secs(5));
+    assert!(child.wait().unwrap().success());
+    assert!(!seen.contains("not a tty") && seen.contains("owner:2000"), "exec's pty: {seen:?}");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

@@ -76,6 +76,77 @@ fn options_after_a_mount_reach_that_mount() {
     assert_eq!(lines[4], "t-rro read-only");
 }
 
+/// runc brings `lo` up in a network namespace it makes: a pod's sidecar reaches its
+/// neighbour over 127.0.0.1 with `--network none`.
+#[test]
+fn loopback_is_up_in_a_new_network_namespace() {
+    let out = inside(|_| {}, "cat /sys/class/net/lo/flags; ip -o -4 addr show lo | grep -o 'inet [0-9./]*'");
+    assert_eq!(out, "0x9\ninet 127.0.0.1/8\n", "lo must be UP|LOOPBACK, with its address");
+}
+
+/// runc gives stdio to the process's user (not /dev/null): a non-root process can reopen
+/// `/dev/stdout` and `/dev/stderr`, as images that log there expect.
+#[test]
+fn stdio_belongs_to_the_process_user() {
+    let out = inside(
+        |c| c["process"]["user"] = json!({"uid": 1000, "gid": 1000}),
+        // Every write reopens the file (appending), as a program logging to /dev/stdout does.
+        "stat -L -c %u:%g /proc/self/fd/1 >> /dev/stdout && echo err >> /dev/stderr && stat -L -c %u /proc/self/fd/2 >> /dev/stdout",
+    );
+    assert_eq!(out, "1000:0\n1000\n", "only the owner changes");
+}
+
+/// `tmpcopyup` (podman puts it on every tmpfs: `--tmpfs`, `--read-only`'s /run, /tmp and
+/// /var/tmp, systemd containers) is runc's, not the kernel's: the tmpfs starts as a copy of
+/// the directory it covers, owners, modes, links and nodes included.
+#[test]
+fn tmpcopyup_copies_what_the_tmpfs_covers() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "cd /data && find . | sort | while read p; do stat -c '%n %F %a %u:%g' \"$p\"; done; readlink link; cat sub/file; echo new > new && echo writable; ls /empty | wc -l; cat /rocopy/f; touch /rocopy/x 2>/dev/null && echo wrote || echo read-only"]);
+    let data = bundle.rootfs().join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    std::fs::write(data.join("sub/file"), "image content\n").unwrap();
+    std::fs::set_permissions(data.join("sub/file"), std::os::unix::fs::PermissionsExt::from_mode(0o604)).unwrap();
+    std::os::unix::fs::chown(data.join("sub/file"), Some(1000), Some(1001)).unwrap();
+    // The container's root has no CAP_DAC_OVERRIDE: what it lists must be readable by others.
+    std::fs::set_permissions(data.join("sub"), std::os::unix::fs::PermissionsExt::from_mode(0o2755)).unwrap();
+    std::os::unix::fs::chown(data.join("sub"), Some(1000), Some(1001)).unwrap();
+    std::os::unix::fs::symlink("sub/file", data.join("link")).unwrap();
+    nix::unistd::mkfifo(&data.join("fifo"), nix::sys::stat::Mode::empty()).unwrap();
+    std::fs::set_permissions(data.join("fifo"), std::os::unix::fs::PermissionsExt::from_mode(0o620)).unwrap();
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    std::fs::create_dir_all(bundle.rootfs().join("empty")).unwrap();
+    std::fs::write(bundle.rootfs().join("empty/hidden"), "").unwrap();
+    std::fs::create_dir_all(bundle.rootfs().join("rocopy")).unwrap();
+    std::fs::write(bundle.rootfs().join("rocopy/f"), "copied before ro\n").unwrap();
+    bundle.config["root"]["readonly"] = json!(true);
+    push_mount(&mut bundle.config, json!({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "nodev", "tmpcopyup"]}));
+    push_mount(&mut bundle.config, json!({"destination": "/empty", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "notmpcopyup"]}));
+    // read-only: copied into first, then made read-only
+    push_mount(&mut bundle.config, json!({"destination": "/rocopy", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "tmpcopyup"]}));
+    bundle.write_config();
+    let id = unique_id("copyup");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        [
+            ". directory 1777 0:0",
+            "./fifo fifo 620 0:0",
+            "./link symbolic link 777 0:0",
+            "./sub directory 2755 1000:1001",
+            "./sub/file regular file 604 1000:1001",
+            "sub/file",
+            "image content",
+            "writable",
+            "0",
+            "copied before ro",
+            "read-only",
+        ]
+    );
+    assert!(!data.join("new").exists(), "the write went to the image, not the tmpfs");
+    bundle.assert_nothing_left(&id);
+}
+
 #[test]
 fn linux_devices_are_created_as_asked() {
     let out = inside(

@@ -8,6 +8,7 @@ pub mod build_id;
 pub mod capabilities;
 pub mod clone;
 pub mod console;
+pub mod copy_up;
 pub mod devices;
 pub mod exe_seal;
 pub mod fd_passing;

@@ -21,6 +21,9 @@ pub struct MountOptions {
     pub recursive_clear: u64,
     /// `idmap` (Some(false)) or `ridmap` (Some(true)).
     pub idmap: Option<bool>,
+    /// `tmpcopyup` (runc's, not the kernel's): a tmpfs starts as a copy of the directory it
+    /// covers; `notmpcopyup` undoes it (the last one wins).
+    pub copy_up: bool,
 }
 
 /// mount_setattr(2) attribute bits.
@@ -66,6 +69,8 @@ enum Known {
     Recursive(u64, u64),
     /// An idmapped mount, recursive or not.
     Idmap(bool),
+    /// `tmpcopyup` or `notmpcopyup`.
+    CopyUp(bool),
 }
 
 fn known(option: &str) -> Option<Known> {
@@ -96,6 +101,8 @@ fn known(option: &str) -> Option<Known> {
         "lazytime" => Set(MsFlags::MS_LAZYTIME),
         "nolazytime" => Clear(MsFlags::MS_LAZYTIME),
         "idmap" => Idmap(false),
+        "tmpcopyup" => CopyUp(true),
+        "notmpcopyup" => CopyUp(false),
         "ridmap" => Idmap(true),
         "nosymfollow" => Set(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
         "symfollow" => Clear(MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
@@ -141,6 +148,7 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
         recursive_set: 0,
         recursive_clear: 0,
         idmap: None,
+        copy_up: false,
     };
     for option in options {
         let option = option.as_ref();
@@ -155,6 +163,7 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
             }
             Some(Known::Propagation(flag)) => parsed.propagation.push(flag),
             Some(Known::Idmap(recursive)) => parsed.idmap = Some(recursive),
+            Some(Known::CopyUp(copy_up)) => parsed.copy_up = copy_up,
             Some(Known::Recursive(set, clear)) => {
                 parsed.recursive_set = (parsed.recursive_set & !clear & !set) | set;
                 parsed.recursive_clear = (parsed.recursive_clear & !set) | clear;
@@ -169,11 +178,11 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
 pub const KNOWN_OPTIONS: &[&str] = &[
     "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
     "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime",
-    "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime",
+    "nostrictatime", "nosuid", "nosymfollow", "notmpcopyup", "private", "ratime", "rbind", "rdev", "rdiratime",
     "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
     "rnorelatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime",
     "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
-    "shared", "slave", "strictatime", "suid", "symfollow", "sync", "unbindable",
+    "shared", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
 ];
 
 /// Parse a propagation name as used by `linux.rootfsPropagation`.

@@ -79,9 +79,11 @@ pub enum MountOp {
         /// proc and sysfs: the mount point must be a real directory, reached without a
         /// symlink (CVE-2023-27561, CVE-2019-19921).
         no_symlinks: bool,
-        /// Operations on the new mount follow (recursive attributes, propagation): the
-        /// executor proves which mount it made, so that they reach that one.
+        /// Operations on the new mount follow (recursive attributes, propagation, a copy
+        /// up): the executor proves which mount it made, so that they reach that one.
         changed_after: bool,
+        /// `tmpcopyup` on a tmpfs: copy what the mount point holds into it.
+        copy_up: bool,
     },
     /// Bind `source` (`mounts[index]`), or attach its prepared idmapped tree.
     Bind {
@@ -253,8 +255,10 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         // MS_REMOUNT is meaningless on a fresh mount.
         let flags = options.flags - MsFlags::MS_REMOUNT;
         let no_symlinks = matches!(fs_type, "proc" | "sysfs");
-        let changed_after = !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
-        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after });
+        // runc copies up into a tmpfs only; other filesystems ignore the option, as there.
+        let copy_up = options.copy_up && fs_type == "tmpfs";
+        let changed_after = copy_up || !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
+        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after, copy_up });
     }
     if options.recursive_set != 0 || options.recursive_clear != 0 {
         ops.push(MountOp::RecursiveAttributes { index, destination: destination.clone(), set: options.recursive_set, clear: options.recursive_clear });
@@ -370,7 +374,7 @@ mod tests {
         assert!(matches!(&ops[0], MountOp::Filesystem { fs_type, no_symlinks: true, source, .. } if fs_type == "proc" && source == Path::new("proc")));
         assert!(matches!(&ops[1], MountOp::Filesystem { no_symlinks: true, source, flags, .. } if source == Path::new("sysfs") && flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID)));
         assert!(matches!(&ops[0], MountOp::Filesystem { changed_after: false, .. }), "nothing follows: no proof of the mount is needed");
-        let MountOp::Filesystem { flags, data, no_symlinks: false, .. } = &ops[2] else { panic!("{:?}", ops[2]) };
+        let MountOp::Filesystem { flags, data, no_symlinks: false, copy_up: false, .. } = &ops[2] else { panic!("{:?}", ops[2]) };
         assert!(!flags.contains(MsFlags::MS_REMOUNT), "no remount on a fresh mount");
         assert_eq!(data.as_deref(), Some("mode=1777,size=65536k,context=\"system_u:object_r:container_file_t:s0\""));
     }
@@ -393,6 +397,20 @@ mod tests {
         assert!(matches!(&ops[3], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
         assert!(matches!(&ops[4], MountOp::Bind { index: 2, idmapped: true, .. }), "an idmapped mount is attached, not bound: {:?}", ops[4]);
         assert_eq!(ops.len(), 5);
+    }
+
+    #[test]
+    fn tmpcopyup_is_runcs_not_the_kernels() {
+        let list = mounts(
+            r#"[{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "tmpcopyup", "mode=1777"]},
+                {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "notmpcopyup"]},
+                {"destination": "/x", "type": "proc", "source": "proc", "options": ["tmpcopyup"]}]"#,
+        );
+        let ops = entry_ops(&config(&list, &[]));
+        let MountOp::Filesystem { data, copy_up: true, changed_after: true, .. } = &ops[0] else { panic!("{:?}", ops[0]) };
+        assert_eq!(data.as_deref(), Some("mode=1777"), "the option never reaches the kernel");
+        assert!(matches!(&ops[1], MountOp::Filesystem { copy_up: false, changed_after: false, data: None, .. }), "the last one wins: {:?}", ops[1]);
+        assert!(matches!(&ops[2], MountOp::Filesystem { copy_up: false, data: None, .. }), "only a tmpfs is copied into: {:?}", ops[2]);
     }
 
     #[test]

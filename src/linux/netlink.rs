@@ -262,6 +262,13 @@ impl Netlink {
     }
 }
 
+/// Bring the loopback interface of the caller's network namespace up (in a new namespace
+/// it is always index 1, `LOOPBACK_IFINDEX`, and down).
+pub fn bring_loopback_up() -> Result<(), SysError> {
+    const LOOPBACK_INDEX: i32 = 1;
+    Netlink::open()?.set_up(LOOPBACK_INDEX, "lo", true)
+}
+
 /// The index of interface `name` in the caller's network namespace.
 pub fn interface_index(name: &str) -> Result<i32, SysError> {
     let c_name = std::ffi::CString::new(name).map_err(|_| SysError::refused("find network device", name, "the name contains a NUL byte"))?;

@@ -92,11 +92,16 @@ impl MountExecutor for KernelMounts<'_> {
             MountOp::RootfsParentPrivate => make_parent_mount_private(config.rootfs),
             MountOp::BindRootfs => mount(Some(config.rootfs), config.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
                 .on("bind mount rootfs", config.rootfs.display()),
-            MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after } => {
+            MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after, copy_up } => {
                 let root = self.root()?;
                 let target = if *no_symlinks { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
-                let made = match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), *flags, data.as_deref()) {
+                // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
+                let hidden = if *copy_up { Some(super::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
+                // A read-only tmpfs to copy into is mounted writable and made read-only
+                // through its fd once the copy is in.
+                let mount_flags = if *copy_up { *flags - MsFlags::MS_RDONLY } else { *flags };
+                let made = match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), mount_flags, data.as_deref()) {
                     // sysfs belongs to the network namespace: in a user namespace without a
                     // network namespace of its own (rootless) it cannot be mounted; bind the
                     // host's /sys with the options asked for instead, as crun does.
@@ -108,6 +113,12 @@ impl MountExecutor for KernelMounts<'_> {
                         None => None,
                     },
                 };
+                if let (Some(hidden), Some(mounted)) = (&hidden, &made) {
+                    super::copy_up::copy_directory(hidden, mounted, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
+                    if flags.contains(MsFlags::MS_RDONLY) {
+                        super::mount_fd::set_flags(mounted, MsFlags::MS_RDONLY, root.display(destination))?;
+                    }
+                }
                 self.made = made.map(|fd| (*index, fd));
                 Ok(())
             }

@@ -29,6 +29,28 @@ fn set_keep_caps(keep: bool) -> Result<(), SysError> {
     nix::sys::prctl::set_keepcaps(keep).on("prctl PR_SET_KEEPCAPS", keep)
 }
 
+/// Give stdin, stdout and stderr to `uid`, as runc does before it switches user: they were
+/// opened outside the container (a pipe of the engine's, the pty slave), and a process
+/// running as another user could not reopen `/dev/stdout` or call its terminal its own.
+/// Only the owner changes (the group may be the devpts mount's `gid=5`); `/dev/null` and
+/// what `uid` owns already are left alone, and so is a file the kernel will not let us give
+/// (an owner or group not mapped in a user namespace, a read-only `/dev`).
+pub fn give_stdio_to(uid: u32) -> Result<(), SysError> {
+    let null = nix::sys::stat::stat("/dev/null").ok().map(|st| st.st_rdev);
+    for fd in 0..3 {
+        let Ok(stat) = nix::sys::stat::fstat(fd) else { continue };
+        let is_null = stat.st_mode & libc::S_IFMT == libc::S_IFCHR && Some(stat.st_rdev) == null;
+        if stat.st_uid == uid || is_null {
+            continue;
+        }
+        match nix::unistd::fchown(fd, Some(Uid::from_raw(uid)), None) {
+            Ok(()) | Err(nix::errno::Errno::EINVAL | nix::errno::Errno::EPERM | nix::errno::Errno::EROFS) => {}
+            Err(errno) => return Err(SysError::new("chown stdio fd", format!("{fd} to uid {uid}"), errno)),
+        }
+    }
+    Ok(())
+}
+
 /// Set `PR_SET_NO_NEW_PRIVS`.
 pub fn set_no_new_privileges() -> Result<(), SysError> {
     nix::sys::prctl::set_no_new_privs().on("prctl PR_SET_NO_NEW_PRIVS", 1)

@@ -221,6 +221,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if !request.no_new_keyring {
         keyring::join_new_session_keyring(&format!("_ses.{}", request.id))?;
     }
+    // A network namespace made for the container gets its loopback up, as runc does; one
+    // joined by path is its owner's to configure.
+    if namespaces.creates(LinuxNamespaceType::Network) {
+        crate::linux::netlink::bring_loopback_up()?;
+    }
     clock.lap("namespaces");
     let linux = spec.linux().as_ref();
     let empty = Vec::new();
@@ -373,6 +378,7 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     }
     apply_bounding(&capabilities)?;
     let user = process.user();
+    user::give_stdio_to(user.uid())?;
     user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
     apply_process_sets(&capabilities)?;
     // As the user: the kernel checks the user may enter it.
