@@ -101,7 +101,7 @@ fn stdio_belongs_to_the_process_user() {
 /// the directory it covers, owners, modes, links and nodes included.
 #[test]
 fn tmpcopyup_copies_what_the_tmpfs_covers() {
-    let mut bundle = TestBundle::new(&["sh", "-c", "cd /data && find . | sort | while read p; do stat -c '%n %F %a %u:%g' \"$p\"; done; readlink link; cat sub/file; echo new > new && echo writable; ls /empty | wc -l; cat /rocopy/f; touch /rocopy/x 2>/dev/null && echo wrote || echo read-only"]);
+    let mut bundle = TestBundle::new(&["sh", "-c", "cd /data && find . | sort | while read p; do stat -c '%n %F %a %u:%g' \"$p\"; done; readlink link; cat sub/file; echo new > new && echo writable; ls /empty | wc -l; cat /rocopy/f; touch /rocopy/x 2>/dev/null && echo wrote || echo read-only; stat -c '%n %a' /kept /fresh /given"]);
     let data = bundle.rootfs().join("data");
     std::fs::create_dir_all(data.join("sub")).unwrap();
     std::fs::write(data.join("sub/file"), "image content\n").unwrap();
@@ -118,11 +118,20 @@ fn tmpcopyup_copies_what_the_tmpfs_covers() {
     std::fs::write(bundle.rootfs().join("empty/hidden"), "").unwrap();
     std::fs::create_dir_all(bundle.rootfs().join("rocopy")).unwrap();
     std::fs::write(bundle.rootfs().join("rocopy/f"), "copied before ro\n").unwrap();
+    // any tmpfs over a directory of the image starts with its mode, unless the config gives
+    // one; over a directory made for it, the kernel's 1777 (runc)
+    for dir in ["kept", "given"] {
+        std::fs::create_dir_all(bundle.rootfs().join(dir)).unwrap();
+        std::fs::set_permissions(bundle.rootfs().join(dir), std::os::unix::fs::PermissionsExt::from_mode(0o2750)).unwrap();
+    }
     bundle.config["root"]["readonly"] = json!(true);
     push_mount(&mut bundle.config, json!({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "nodev", "tmpcopyup"]}));
     push_mount(&mut bundle.config, json!({"destination": "/empty", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "notmpcopyup"]}));
     // read-only: copied into first, then made read-only
     push_mount(&mut bundle.config, json!({"destination": "/rocopy", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "tmpcopyup"]}));
+    push_mount(&mut bundle.config, json!({"destination": "/kept", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}));
+    push_mount(&mut bundle.config, json!({"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}));
+    push_mount(&mut bundle.config, json!({"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]}));
     bundle.write_config();
     let id = unique_id("copyup");
     let out = bundle.run(&id);
@@ -141,6 +150,9 @@ fn tmpcopyup_copies_what_the_tmpfs_covers() {
             "0",
             "copied before ro",
             "read-only",
+            "/kept 2750",
+            "/fresh 1777",
+            "/given 700",
         ]
     );
     assert!(!data.join("new").exists(), "the write went to the image, not the tmpfs");

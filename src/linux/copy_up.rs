@@ -19,15 +19,11 @@ use nix::unistd::{FchownatFlags, Gid, Uid, fchownat};
 use super::{SysContext, SysError};
 
 /// Copy every entry of the directory `from` (an fd opened for reading) into the directory
-/// `to` (any fd of it, `O_PATH` too), recursively.
-/// `display` names `from` in errors. The mode of `to` becomes that of `from` (runc sets the
-/// mounted tmpfs's mode from the directory it covers).
+/// `to` (any fd of it, `O_PATH` too), recursively. `display` names `from` in errors. The
+/// mode of `to` itself is the mount's (the covered directory's, given as `mode=`).
 pub fn copy_directory(from: &OwnedFd, to: &OwnedFd, display: &Path) -> Result<(), SysError> {
-    let mode = nix::sys::stat::fstat(from.as_raw_fd()).on("stat", display.display())?.st_mode;
-    copy_entries(from, to, display)?;
-    // `to` may be an O_PATH fd: its /proc/self/fd link reaches the tmpfs's root itself.
-    nix::sys::stat::fchmodat(None, super::fs_in_root::fd_path(to).as_str(), Mode::from_bits_truncate(mode & 0o7777), FchmodatFlags::FollowSymlink)
-        .on("chmod the tmpfs over", display.display())
+    // `to` may be an O_PATH fd: entries are made through `*at` calls, which take one.
+    copy_entries(from, to, display)
 }
 
 fn copy_entries(from: &OwnedFd, to: &OwnedFd, display: &Path) -> Result<(), SysError> {

@@ -188,6 +188,17 @@ pub trait MountExecutor {
 
 /// Propagation types that can only be set once the new root is in place: an unbindable tree
 /// cannot be bind-mounted from, and pivot_root refuses a shared parent.
+/// The data of a tmpfs mounted over a directory whose mode is `covered_mode` (None: the
+/// directory was made for the mount): that mode first, so that a `mode=` the config gives,
+/// later in the string, wins (the kernel takes the last one), as runc does.
+pub fn tmpfs_data(covered_mode: Option<u32>, data: Option<&str>) -> Option<String> {
+    match (covered_mode, data) {
+        (Some(mode), Some(data)) if !data.is_empty() => Some(format!("mode={mode:04o},{data}")),
+        (Some(mode), _) => Some(format!("mode={mode:04o}")),
+        (None, data) => data.map(str::to_string),
+    }
+}
+
 pub fn deferred_propagation(propagation: MsFlags) -> bool {
     propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
 }
@@ -397,6 +408,15 @@ mod tests {
         assert!(matches!(&ops[3], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
         assert!(matches!(&ops[4], MountOp::Bind { index: 2, idmapped: true, .. }), "an idmapped mount is attached, not bound: {:?}", ops[4]);
         assert_eq!(ops.len(), 5);
+    }
+
+    #[test]
+    fn a_tmpfs_starts_with_the_covered_directorys_mode_unless_the_config_says() {
+        assert_eq!(tmpfs_data(Some(0o2775), None).as_deref(), Some("mode=2775"));
+        assert_eq!(tmpfs_data(Some(0o755), Some("size=1m,mode=1777")).as_deref(), Some("mode=0755,size=1m,mode=1777"));
+        assert_eq!(tmpfs_data(Some(0o700), Some("")).as_deref(), Some("mode=0700"));
+        assert_eq!(tmpfs_data(None, Some("size=1m")).as_deref(), Some("size=1m"));
+        assert_eq!(tmpfs_data(None, None), None);
     }
 
     #[test]

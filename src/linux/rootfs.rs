@@ -94,6 +94,10 @@ impl MountExecutor for KernelMounts<'_> {
                 .on("bind mount rootfs", config.rootfs.display()),
             MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after, copy_up } => {
                 let root = self.root()?;
+                // runc: a tmpfs over a directory of the image starts with that directory's
+                // mode; over one made for it, with the kernel's default (1777).
+                let covered_mode = if fs_type == "tmpfs" { root.resolve(destination).ok().and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok()).map(|st| st.st_mode & 0o7777) } else { None };
+                let data = super::mount_plan::tmpfs_data(covered_mode, data.as_deref());
                 let target = if *no_symlinks { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
                 // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
