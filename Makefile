@@ -9,12 +9,12 @@ WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
 # podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test,
-# strace and python3 for make bench, man-db for make test-install).
+# strace and python3 for make bench, man-db for make test-install, debootstrap and catatonit for the workloads tier).
 BUILD_PACKAGES := libseccomp-dev pkg-config gcc
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
-            umoci protobuf-compiler strace python3 man-db criu
+            umoci protobuf-compiler strace python3 man-db criu debootstrap catatonit
 CARGO    ?= cargo
 
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \
@@ -31,7 +31,7 @@ ZSH_DIR   = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 FISH_DIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 GENERATED = $(WORK)/generated
 
-.PHONY: all build-deps deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all build-deps deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -66,10 +66,11 @@ run: bundle
 	$(SKIFF) --root $(WORK)/state run --bundle $(BUNDLE) skiff-demo
 
 # Every tier: unit tests (src/), containers on this host (tests/, as root, with differential
-# runs under Debian's runc), podman, containerd and docker driving skiff, the fuzz targets for
+# runs under Debian's runc), podman, containerd and docker driving skiff, a real Debian image
+# (PostgreSQL, nginx, systemd) under podman with runc and skiff side by side, the fuzz targets for
 # a bounded time, cgroup v2 in a qemu VM on Debian's kernel (skiff and runc), and a VM booting
 # systemd for the systemd cgroup driver and the engines in their default configuration.
-test: test-lint test-host test-install test-deb test-engines test-cri test-fuzz test-vm test-vm-systemd
+test: test-lint test-host test-install test-deb test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd
 
 # clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
 # comment on every unsafe block).
@@ -82,6 +83,13 @@ test-host: build deps
 
 test-engines: build deps
 	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
+
+# A Debian bookworm image made with debootstrap (cached in work/workloads, rebuilt only when
+# its script changes) under podman, with runc and skiff side by side: PostgreSQL, nginx in a
+# pod, --read-only, --tmpfs, a non-root user's stdio, systemd as PID 1. About 2 min, the
+# image's first build included.
+test-workloads: build deps
+	bash integration/workloads/workloads.sh $(CURDIR)/$(SKIFF)
 
 # containerd's CRI plugin with the handlers skiff and runc, driven by the CRI client test
 # (integration/cri: k8s-cri + tonic), the calls a kubelet makes; the two handlers compared.

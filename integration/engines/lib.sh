@@ -171,6 +171,59 @@ require_file() {
 # require_done: stop here (with the failures counted and the teardown done) if anything is missing.
 require_done() { if [ "$MISSING" != 0 ]; then echo "missing prerequisites: nothing else can run"; exit 1; fi; }
 
+# ---------------------------------------------------------------- podman
+
+# podman_config DIR: podman's configuration, storage, run root, locks, network configuration
+# and events in DIR (exported through CONTAINERS_CONF and CONTAINERS_STORAGE_CONF), and what
+# podman and conmon could still make outside the work dir tracked for the teardown.
+podman_config() {
+    local PD=$1 nofile nproc
+    # What podman and conmon could make outside the work dir with this configuration: the cgroups
+    # (cgroupfs manager: /libpod_parent/libpod-ID for containers, /libpod_parent/conmon for conmon;
+    # machine.slice with the systemd manager), image library's blob cache /var/lib/containers/cache;
+    # the rest is tracked in case a default is used anyway.
+    track_cgroup libpod_parent machine.slice
+    track_host_path /dev/shm/libpod_lock /run/libpod /var/lib/containers /run/containers /var/tmp/containers \
+        /etc/containers/networks
+    track_glob '/tmp/conmon-term.*'
+    mkdir -p "$PD/tmp" "$PD/net"
+    # The default container rlimits of a root podman (1048576) exceed this host's hard limits:
+    # ask for what the host allows.
+    # (podman's own default for nproc is 32768; podman runs with at most that, so no more.)
+    nofile=$(ulimit -Hn) nproc=$(ulimit -Hu)
+    [ "$nofile" = unlimited ] && nofile=1048576
+    { [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
+    cat > "$PD/containers.conf" <<EOF
+[containers]
+netns = "none"
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+
+[network]
+network_config_dir = "$PD/net"
+
+[engine]
+# As a user adds skiff beside crun and runc: podman then passes --log-format=json --log and
+# reads the runtime's error from that file (podman's default list names only its known ones).
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "skiff"]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PD/events.log"
+tmp_dir = "$PD/tmp"
+image_copy_tmp_dir = "$PD/tmp"
+lock_type = "file"
+static_dir = "$PD/root/libpod"
+volume_path = "$PD/root/volumes"
+EOF
+    cat > "$PD/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$PD/root"
+runroot = "$PD/run"
+EOF
+    export CONTAINERS_CONF=$PD/containers.conf CONTAINERS_STORAGE_CONF=$PD/storage.conf
+}
+
+
 # ---------------------------------------------------------------- work dir, tracking, teardown
 
 # suite_init NAME RUNTIME: check the runtime, make the work dir and the EXIT trap.
@@ -197,20 +250,23 @@ suite_init() {
         exit 1
     fi
     RT_NAME=$(basename "$RT")
-    # The engines get a wrapper with the runtime's own name (podman, for one, looks at the
-    # name) that logs each call and execs the runtime: $W/logs/runtime-argv.log tells which
-    # runtime call went wrong. SKIFF_ENGINE_TRACE=0 hands the engines the runtime itself.
-    if [ "${SKIFF_ENGINE_TRACE:-1}" = 0 ]; then
-        RUNTIME=$RT
-    else
-        RUNTIME=$W/bin/$RT_NAME
-        cat > "$RUNTIME" <<EOF
+    RUNTIME=$(runtime_wrapper "$RT")
+}
+
+# runtime_wrapper PATH: what the engines are given for the runtime at PATH, printed: a wrapper
+# with the runtime's own name (podman, for one, looks at the name) that logs each call and
+# execs the runtime, so that $W/logs/runtime-argv.log tells which runtime call went wrong.
+# SKIFF_ENGINE_TRACE=0 hands the engines the runtime itself.
+runtime_wrapper() {
+    local wrapper=$W/bin/$(basename "$1")
+    if [ "${SKIFF_ENGINE_TRACE:-1}" = 0 ]; then echo "$1"; return 0; fi
+    cat > "$wrapper" <<EOF
 #!/bin/sh
 printf '%s [%s] %s\n' "\$(date +%T.%N)" "\$(cat /proc/\$PPID/comm 2>/dev/null)" "\$*" >> '$W/logs/runtime-argv.log'
-exec '$RT' "\$@"
+exec '$1' "\$@"
 EOF
-        chmod 755 "$RUNTIME"
-    fi
+    chmod 755 "$wrapper"
+    echo "$wrapper"
 }
 
 # make_rootfs DIR: the busybox root filesystem, made offline by the project's mk-rootfs.sh.

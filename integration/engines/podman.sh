@@ -15,52 +15,11 @@ require_file "${BUSYBOX:-/bin/busybox}" busybox-static
 require_file /etc/containers/policy.json golang-github-containers-common
 require_done
 
-# What podman and conmon could make outside the work dir with this configuration: the cgroups
-# (cgroupfs manager: /libpod_parent/libpod-ID for containers, /libpod_parent/conmon for conmon;
-# machine.slice with the systemd manager), image library's blob cache /var/lib/containers/cache;
-# the rest is tracked in case a default is used anyway.
-track_cgroup libpod_parent machine.slice
-track_host_path /dev/shm/libpod_lock /run/libpod /var/lib/containers /run/containers /var/tmp/containers \
-    /etc/containers/networks
-track_glob '/tmp/conmon-term.*'
 STATE_ROOT=${RUNTIME_STATE_ROOT:-/run/$RT_NAME}   # conmon passes no --root: the runtime's default
 
 PD=$W/podman
-mkdir -p "$PD/tmp" "$PD/net" "$PD/cid"
-# The default container rlimits of a root podman (1048576) exceed this host's hard limits:
-# ask for what the host allows.
-# (podman's own default for nproc is 32768; podman runs with at most that, so no more.)
-nofile=$(ulimit -Hn) nproc=$(ulimit -Hu)
-[ "$nofile" = unlimited ] && nofile=1048576
-{ [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
-cat > "$PD/containers.conf" <<EOF
-[containers]
-netns = "none"
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
-
-[network]
-network_config_dir = "$PD/net"
-
-[engine]
-# As a user adds skiff beside crun and runc: podman then passes --log-format=json --log and
-# reads the runtime's error from that file (podman's default list names only its known ones).
-runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "skiff"]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$PD/events.log"
-tmp_dir = "$PD/tmp"
-image_copy_tmp_dir = "$PD/tmp"
-lock_type = "file"
-static_dir = "$PD/root/libpod"
-volume_path = "$PD/root/volumes"
-EOF
-cat > "$PD/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$PD/root"
-runroot = "$PD/run"
-EOF
-export CONTAINERS_CONF=$PD/containers.conf CONTAINERS_STORAGE_CONF=$PD/storage.conf
+podman_config "$PD"
+mkdir -p "$PD/cid"
 
 P=(podman --runtime "$RUNTIME")
 IMG=localhost/skiff-busybox:test
