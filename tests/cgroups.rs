@@ -472,3 +472,65 @@ fn systemd_driver_refusals() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+/// `create` under `timeout`: a hang is a failure of the test, never of the test run.
+fn create_within(bundle: &TestBundle, id: &str, seconds: u32) -> (Outcome, Duration) {
+    let (root, path) = (bundle.state_root(), bundle.path());
+    let started = std::time::Instant::now();
+    let out = run_program(
+        "timeout",
+        &["-s", "KILL", &seconds.to_string(), SKIFF, "--root", root.to_str().unwrap(), "create", "--bundle", path.to_str().unwrap(), id],
+        Some(&path),
+    );
+    (out, started.elapsed())
+}
+
+#[test]
+fn a_frozen_cgroup_is_refused_up_front() {
+    // runc's check ("refuse pre-existing frozen cgroup"): init put into it would never run.
+    let bundle = TestBundle::new(&["true"]);
+    let id = unique_id("frozen");
+    let freezer = Path::new("/sys/fs/cgroup/freezer").join(&id);
+    std::fs::create_dir(&freezer).unwrap();
+    std::fs::write(freezer.join("freezer.state"), "FROZEN").unwrap();
+    let (out, took) = create_within(&bundle, &id, 60);
+    let _ = std::fs::write(freezer.join("freezer.state"), "THAWED");
+    let _ = std::fs::remove_dir(&freezer);
+    assert_eq!(out.code, 1, "create in a frozen cgroup (took {took:?}): {}", out.stderr);
+    assert!(out.stderr.contains("container's cgroup unexpectedly frozen") && out.stderr.contains(freezer.to_str().unwrap()), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+/// A createRuntime hook that leaves init unable to answer: the runtime waits for init's
+/// Ready next, and must give up with an error naming that, not hang.
+fn init_made_stuck_by_a_hook(name: &str, hook: &str) -> (Outcome, Duration, TestBundle, String) {
+    let mut bundle = TestBundle::new(&["true"]);
+    let id = unique_id(name);
+    bundle.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", hook.replace("ID", &id)]}]});
+    bundle.write_config();
+    let (out, took) = create_within(&bundle, &id, 60);
+    (out, took, bundle, id)
+}
+
+#[test]
+fn init_frozen_during_setup_is_an_error_not_a_hang() {
+    let (out, took, bundle, id) = init_made_stuck_by_a_hook("frozen-setup", "echo FROZEN > /sys/fs/cgroup/freezer/ID/freezer.state");
+    assert_eq!(out.code, 1, "took {took:?}: {}", out.stderr);
+    assert!(took < Duration::from_secs(20), "gave up only after {took:?}");
+    assert!(
+        out.stderr.contains("container's cgroup unexpectedly frozen while the runtime waited for container init to send Ready; it was killed"),
+        "{}",
+        out.stderr
+    );
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn init_stopped_during_setup_is_an_error_not_a_hang() {
+    // The hook reads the state on stdin: {"ociVersion":..., "pid": N, ...}.
+    let (out, took, bundle, id) = init_made_stuck_by_a_hook("stopped-setup", r#"kill -STOP $(sed 's/.*"pid":\([0-9]*\).*/\1/')"#);
+    assert_eq!(out.code, 1, "took {took:?}: {}", out.stderr);
+    assert!(took < Duration::from_secs(20), "gave up only after {took:?}");
+    assert!(out.stderr.contains("stopped by a signal (SIGSTOP) while the runtime waited for container init to send Ready"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

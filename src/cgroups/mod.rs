@@ -353,6 +353,19 @@ impl FsCgroup {
 }
 
 impl ContainerCgroup {
+    /// Refuse a cgroup that is in use, or frozen (runc's check, in its words): init put
+    /// into a frozen cgroup could never run, nor report.
+    pub fn check_usable(&self) -> Result<(), CgroupError> {
+        self.check_unused()?;
+        if self.is_frozen() {
+            return Err(CgroupError::Invalid {
+                field: "linux.cgroupsPath",
+                reason: format!("container's cgroup unexpectedly frozen ({}): thaw it, or give another cgroup", self.freezer_dir().unwrap_or(self.location()).display()),
+            });
+        }
+        Ok(())
+    }
+
     /// The manager for a new container: `cgroups_path` read for `driver`, placed on `host`.
     pub fn for_container(host: &HostCgroups, driver: Driver, cgroups_path: Option<&Path>, id: &str, rootless: bool) -> Result<ContainerCgroup, CgroupError> {
         match driver {

@@ -98,9 +98,10 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     // Held until create returns: a concurrent delete or start waits instead of acting on a
     // half-made container.
     let lock = store.lock(&id)?;
-    // A cgroup holding processes is refused before any cleanup guard could touch it.
+    // A cgroup holding processes is refused before any cleanup guard could touch it; so is
+    // a frozen one (runc's check): init put into it could never run, nor report.
     if let Some(cgroup) = &cgroup {
-        cgroup.check_unused()?;
+        cgroup.check_usable()?;
     }
     let mut state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
     // Saved before the cgroup exists: if this process is killed from here on, the next

@@ -71,7 +71,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let claim = store.claim(&id)?;
     let _lock = store.lock(&id)?;
     if let Some(cgroup) = &cgroup {
-        cgroup.check_unused()?;
+        cgroup.check_usable()?;
     }
     let mut state = initial_state(&bundle, &id, cgroup.clone(), bundle.spec().linux().as_ref().and_then(|l| l.seccomp().clone()));
     // As in create: saved before anything exists, for `delete --force` after a kill.

@@ -72,6 +72,13 @@ pub fn channel_pair() -> Result<(RuntimeEnd, ChildEnd), ChannelError> {
     Ok((Channel { fd: a, peer: "init", directions: PhantomData }, Channel { fd: b, peer: "runtime", directions: PhantomData }))
 }
 
+/// The socket itself, for a poll before a receive (the runtime's watch on its child).
+impl<Out, In> std::os::fd::AsFd for Channel<Out, In> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
     /// Mark this end close-on-exec again: preparing `--preserve-fds` clears the flag on fds
     /// 3.., and a count larger than the fds the caller passed reaches ours. The container's

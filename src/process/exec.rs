@@ -133,8 +133,9 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
     let mut protocol = ParentSide::new(Steps { intermediate: late_pid, listener: request.seccomp.is_some_and(|s| s.notify), ..Steps::default() });
     process.channel.send(&ToInit::Proceed, "proceed")?;
     let mut fd = None;
+    let mut watch = super::watch::Watch { pid: process.pid, cgroup: None };
     loop {
-        let Some(message) = super::receive(&process.channel, &mut fd)? else {
+        let Some(message) = super::receive(&process.channel, &mut fd, &watch, protocol.awaiting(), "the exec'd process")? else {
             // (after InitPid, the process is ours to reap: the runtime is a subreaper then)
             process.armed = false;
             return Err(ProcessError::Exited { who: "the exec'd process", status: super::reap(process.pid) });
@@ -145,6 +146,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
                 // The intermediate exits right after saying so; the process is its child.
                 let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(process.pid), None);
                 process.pid = real;
+                watch.pid = real;
             }
             ToParent::SeccompListener => {
                 if let Some(target) = &request.listener {

@@ -8,6 +8,7 @@ pub mod gate;
 mod init;
 pub mod message;
 pub mod protocol;
+pub mod watch;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
@@ -70,6 +71,17 @@ pub enum ProcessError {
         limit: u64,
         /// The highest usage the cgroup reached, in bytes.
         peak: u64,
+    },
+    /// The process can no longer answer (stopped, or its cgroup frozen): waiting would never
+    /// end. It was killed.
+    #[error("{why} while the runtime waited for {who} to send {awaiting}; it was killed")]
+    Stuck {
+        /// "container init" or "the exec'd process".
+        who: &'static str,
+        /// The message that was due.
+        awaiting: &'static str,
+        /// Why it cannot answer.
+        why: watch::WaitError,
     },
     /// The process broke the setup protocol (message.rs).
     #[error("{who} {what}")]
@@ -343,6 +355,14 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     }
     match set_up {
         Ok(()) => Ok(init),
+        // A frozen init takes its SIGKILL only once thawed: kill, thaw, then the guard reaps.
+        Err(error @ ProcessError::Stuck { why: watch::WaitError::Stuck(watch::Stuck::Frozen), .. }) => {
+            let _ = kill(Pid::from_raw(init.pid), Signal::SIGKILL);
+            if let Some((cgroup, _)) = request.cgroup {
+                let _ = cgroup.set_frozen(false);
+            }
+            Err(error)
+        }
         // Init died without a word (the channel closed under us): say how it ended.
         Err(error) if error.init_is_gone() => {
             // Reaped here, so the guard must not signal the (possibly reused) pid again.
@@ -387,14 +407,18 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
     init.channel.send(&ToInit::Proceed, "proceed")?;
     // Only SeccompListener carries an fd.
     let mut fd = None;
+    let mut watch = watch::Watch { pid: init.pid, cgroup: request.cgroup.map(|(cgroup, _)| cgroup) };
     loop {
-        let Some(message) = receive(&init.channel, &mut fd)? else { return Err(ProcessError::Gone) };
+        let Some(message) = receive(&init.channel, &mut fd, &watch, protocol.awaiting(), "container init")? else { return Err(ProcessError::Gone) };
         protocol.accept(&message).map_err(|error| ProcessError::Protocol { who: "container init", what: error.to_string() })?;
         clock.lap("waiting for init");
         match message {
             ToParent::Failed(wire) => return Err(ProcessError::Init(wire)),
             ToParent::MappingRequest => write_late_maps(init, request, clock)?,
-            ToParent::InitPid(real) => adopt_real_init(init, real),
+            ToParent::InitPid(real) => {
+                adopt_real_init(init, real);
+                watch.pid = real;
+            }
             ToParent::HooksPlease => run_runtime_hooks(init, request, clock)?,
             ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), clock)?,
             ToParent::Ready(laps) => {
@@ -468,8 +492,10 @@ fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> Proc
     ProcessError::Exited { who: "container init", status }
 }
 
-/// Receive the next message from init; an fd sent with it replaces `fd`.
-fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>) -> Result<Option<ToParent>, ChannelError> {
+/// Receive the next message from the child `watch` watches (`who`), which is to send
+/// `awaiting`; an fd sent with it replaces `fd`.
+fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>, watch: &watch::Watch, awaiting: &'static str, who: &'static str) -> Result<Option<ToParent>, ProcessError> {
+    watch.until_readable(channel).map_err(|why| ProcessError::Stuck { who, awaiting, why })?;
     Ok(channel.recv_with_fd()?.map(|(message, received)| {
         *fd = received;
         message

@@ -121,6 +121,11 @@ impl ParentSide {
         ParentSide { sequence }
     }
 
+    /// The message due next, by name.
+    pub fn awaiting(&self) -> &'static str {
+        self.sequence.expected().map_or("nothing more", FromInit::name)
+    }
+
     /// Check `message` against the sequence and move on. `Failed` is accepted at any point
     /// (it ends the setup): `Ok(None)`.
     pub fn accept(&mut self, message: &ToParent) -> Result<Option<FromInit>, OutOfOrder> {
