@@ -72,7 +72,7 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
     if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
         // Every syscall, the runtime's own up to the exec included, would wait on a listener
         // that has not received the fd yet.
-        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY cannot be the defaultAction".into()));
+        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY cannot be used as default action".into()));
     }
     let library = |step: String| move |source| SeccompError::Library { step, source };
     let mut context = ScmpFilterContext::new(default).map_err(library("create the filter".into()))?;
@@ -94,6 +94,14 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
             continue;
         }
         notify |= rule.action() == LinuxSeccompAction::ScmpActNotify;
+        // The runtime's own syscalls once the filter is loaded: the listener travels to the
+        // runtime by sendmsg (and runc's by write, whose refusal callers know). Waiting on
+        // an agent that has no fd yet would never end.
+        if rule.action() == LinuxSeccompAction::ScmpActNotify
+            && let Some(name) = rule.names().iter().find(|name| matches!(name.as_str(), "write" | "sendmsg"))
+        {
+            return Err(SeccompError::Invalid(format!("SCMP_ACT_NOTIFY cannot be used for the {name} syscall")));
+        }
         for name in rule.names() {
             let syscall = match ScmpSyscall::from_name(name) {
                 Ok(syscall) => syscall,

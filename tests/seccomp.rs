@@ -224,9 +224,50 @@ fn the_listener_receives_the_notify_fd_and_answers_for_the_container() {
 }
 
 #[test]
+fn notify_on_syscalls_init_still_makes_is_answered_not_a_hang() {
+    // runc's "important syscalls": without no_new_privs the filter is loaded before the
+    // user switch and the exec, whose syscalls then wait on the agent: it must have the fd
+    // by then.
+    for no_new_privileges in [false, true] {
+        let mut bundle = TestBundle::new(&["/bin/true"]);
+        let socket = bundle.dir.path().join("listener.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        bundle.config["process"]["noNewPrivileges"] = json!(no_new_privileges);
+        bundle.config["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": socket,
+            "syscalls": [{"names": ["execve", "openat", "open", "read", "close"], "action": "SCMP_ACT_NOTIFY"}]
+        });
+        bundle.write_config();
+        let id = unique_id("seccomp-important");
+        let agent = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let (fd, _) = skiff::linux::fd_passing::receive_fd(&stream).unwrap();
+            // Let every notified call go on until the container is gone (receive fails).
+            let mut answered = 0;
+            while let Ok(request) = libseccomp::ScmpNotifReq::receive(fd.as_raw_fd()) {
+                let _ = libseccomp::ScmpNotifResp::new_continue(request.id, libseccomp::ScmpNotifRespFlags::empty()).respond(fd.as_raw_fd());
+                answered += 1;
+            }
+            answered
+        });
+        let root = bundle.state_root();
+        let path = bundle.path();
+        let out = run_program("timeout", &["-s", "KILL", "30", SKIFF, "--root", root.to_str().unwrap(), "run", "--bundle", path.to_str().unwrap(), &id], Some(&path));
+        assert_eq!(out.code, 0, "noNewPrivileges {no_new_privileges}: {}", out.stderr);
+        let answered = agent.join().unwrap();
+        assert!(answered > 0, "noNewPrivileges {no_new_privileges}: the agent answered nothing");
+        bundle.assert_nothing_left(&id);
+    }
+}
+
+#[test]
 fn bad_profiles_are_refused_before_anything_exists() {
     let cases = [
-        (json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "defaultAction"),
+        (json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "SCMP_ACT_NOTIFY cannot be used as default action"),
+        // what the runtime's own last steps need (runc's words for write)
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x", "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]}), "SCMP_ACT_NOTIFY cannot be used for the write syscall"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x", "syscalls": [{"names": ["sendmsg"], "action": "SCMP_ACT_NOTIFY"}]}), "SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall"),
         (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}), "listenerPath"),
         (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 0, "op": "SCMP_CMP_EQ"}]}]}), "index 7"),
         (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}), "errnoRet"),

@@ -209,9 +209,9 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(request.process)?;
-    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, &mut clock)?;
+    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, channel, &mut clock)?;
     channel.close_on_exec()?;
-    send_listener(channel, &prepared)?;
+    send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)
 }

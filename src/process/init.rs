@@ -306,9 +306,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(process)?;
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, &mut clock)?;
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, channel, &mut clock)?;
     channel.close_on_exec()?;
-    send_listener(channel, &prepared)?;
+    send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
@@ -338,13 +338,14 @@ pub(super) struct Prepared {
     args: Vec<CString>,
     env: Vec<CString>,
     /// The seccomp notification listener, for the runtime (closed before the exec).
-    listener: Option<OwnedFd>,
+    pub(super) listener: Option<OwnedFd>,
 }
 
-/// Hand the seccomp listener, if there is one, to the runtime, and close our copy: the
-/// container's process must not hold the fd that answers for its own syscalls.
-pub(super) fn send_listener(channel: &ChildEnd, prepared: &Prepared) -> Result<(), InitError> {
-    if let Some(listener) = &prepared.listener {
+/// Hand the seccomp listener, if there is one, to the runtime. Our copy is closed by the
+/// caller (dropped, or at the exec): the container's process must not hold the fd that
+/// answers for its own syscalls.
+pub(super) fn send_listener(channel: &ChildEnd, listener: Option<&OwnedFd>) -> Result<(), InitError> {
+    if let Some(listener) = listener {
         channel.send_with_fd(&ToParent::SeccompListener, listener.as_raw_fd(), "seccomp listener")?;
     }
     Ok(())
@@ -357,8 +358,17 @@ pub(super) fn send_listener(channel: &ChildEnd, prepared: &Prepared) -> Result<(
 ///
 /// The filter is loaded as late as it can be: last, under no_new_privs; without
 /// no_new_privs, loading needs CAP_SYS_ADMIN, so before the user and capabilities change
-/// (runc's order; the profile must then allow what follows, as every engine's does).
-pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[String], seccomp: Option<&SeccompProgram>, clock: &mut PhaseClock) -> Result<Prepared, InitError> {
+/// (runc's order; the profile must then allow what follows, as every engine's does). There
+/// the listener goes to the runtime (over `channel`) at once, as runc does: the syscalls
+/// still to come may be ones the agent answers, and it must have the fd first.
+pub(super) fn become_process(
+    process: &Process,
+    preserve_fds: u32,
+    extra_env: &[String],
+    seccomp: Option<&SeccompProgram>,
+    channel: &ChildEnd,
+    clock: &mut PhaseClock,
+) -> Result<Prepared, InitError> {
     rlimits::apply_rlimits(process.rlimits().as_deref().unwrap_or_default())?;
     if let Some(scheduler) = process.scheduler() {
         process_attrs::set_scheduler(scheduler)?;
@@ -370,10 +380,10 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
     let no_new_privileges = process.no_new_privileges() == Some(true);
     // Resolved before any filter exists: an older profile may deny openat2 itself.
     let cwd = resolve_cwd(process.cwd())?;
-    let mut listener = None;
     if let Some(program) = seccomp.filter(|_| !no_new_privileges) {
         clock.lap("process attributes");
-        listener = load_filter(program)?;
+        // sendmsg is the one syscall this needs, refused as a NOTIFY target at compile.
+        send_listener(channel, load_filter(program)?.as_ref())?;
         clock.lap("seccomp load");
     }
     apply_bounding(&capabilities)?;
@@ -396,7 +406,7 @@ pub(super) fn become_process(process: &Process, preserve_fds: u32, extra_env: &[
         executable,
         args: to_cstrings(args.iter().map(String::as_bytes))?,
         env: to_cstrings(env.iter().map(String::as_bytes))?,
-        listener,
+        listener: None,
     };
     fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
