@@ -236,6 +236,23 @@ fn no_pivot_moves_the_root() {
 }
 
 #[test]
+fn no_pivot_does_not_expose_a_bare_proc() {
+    // runc's "must not expose bare /proc": after a chroot the host's /proc would still be
+    // in the mount namespace, and the kernel would let a user namespace mount a proc of its
+    // own, without the masked paths.
+    let mut bundle = TestBundle::new(&["unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"]);
+    for set in ["bounding", "permitted", "effective"] {
+        bundle.config["process"]["capabilities"][set].as_array_mut().unwrap().push(json!("CAP_SETFCAP"));
+    }
+    bundle.write_config();
+    let id = unique_id("nopivot-proc");
+    let out = bundle.skiff(&["run", "--no-pivot", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_ne!(out.code, 0, "proc was mounted: {} {}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("mounted") && out.stderr.contains("mount: permission denied"), "{} {}", out.stdout, out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn preserved_fds_reach_the_container() {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;

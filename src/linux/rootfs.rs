@@ -309,10 +309,41 @@ fn pivot_root(rootfs: &Path) -> Result<(), SysError> {
 
 /// `--no-pivot`: move the rootfs over `/` and chroot into it (for ramfs roots).
 fn move_root(rootfs: &Path) -> Result<(), SysError> {
+    hide_full_proc_and_sys(rootfs)?;
     nix::unistd::chdir(rootfs).on("chdir", rootfs.display())?;
     mount(Some(rootfs), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>).on("move mount to /", rootfs.display())?;
     nix::unistd::chroot(".").on("chroot", rootfs.display())?;
     nix::unistd::chdir("/").on("chdir", "/")
+}
+
+/// Before a chroot, take away this mount namespace's whole procfs and sysfs mounts outside
+/// the rootfs (runc's rule). The kernel lets a user namespace mount a new proc or sysfs
+/// only where a fully visible one exists in the mount namespace: after a chroot the host's
+/// `/proc` is still there, behind the root, and would let the container mount a bare
+/// `/proc` without its masked paths. Each is made a slave first, so that the unmount does not
+/// reach the host. Where it cannot be unmounted, it is covered with an empty tmpfs.
+fn hide_full_proc_and_sys(rootfs: &Path) -> Result<(), SysError> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| SysError::io("read", "/proc/self/mountinfo", &e))?;
+    let mut exposed: Vec<_> = super::mountinfo::parse_mountinfo(&text)
+        .into_iter()
+        .filter(|entry| entry.root == "/" && matches!(entry.fs_type.as_str(), "proc" | "sysfs") && !Path::new(&entry.mount_point).starts_with(rootfs))
+        .map(|entry| entry.mount_point)
+        .collect();
+    // Deepest first: /proc/sys/fs/binfmt_misc's proc parent must not go before it is handled.
+    exposed.sort_by_key(|point| std::cmp::Reverse(point.len()));
+    for point in &exposed {
+        match mount(None::<&str>, point.as_str(), None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>) {
+            // A parent unmounted already took it along.
+            Err(Errno::ENOENT | Errno::EINVAL) => continue,
+            other => other.on("make rslave before hiding", point)?,
+        }
+        match umount2(point.as_str(), MntFlags::MNT_DETACH) {
+            Ok(()) => {}
+            Err(Errno::EINVAL | Errno::EPERM) => mount(Some("tmpfs"), point.as_str(), Some("tmpfs"), MsFlags::empty(), None::<&str>).on("cover with tmpfs", point)?,
+            Err(errno) => return Err(SysError::new("unmount", point, errno)),
+        }
+    }
+    Ok(())
 }
 
 /// Bind `path` onto itself read-only; missing paths are skipped, as the spec allows.
