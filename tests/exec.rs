@@ -148,3 +148,38 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
     bundle.assert_nothing_left(&id);
     assert!(!pids.exists() && !memory.exists(), "the container's cgroups, sub-cgroups included, are gone");
 }
+
+#[test]
+fn a_cwd_only_root_may_enter_is_entered_before_the_user_switch() {
+    // runc's cwd tests: the chdir happens with the runtime's access, so a process user who
+    // could not enter the directory starts there, and root without CAP_DAC_OVERRIDE (the
+    // default capabilities) can exec into a directory only the container's user may enter.
+    let mut bundle = TestBundle::new(&["sh", "-c", "pwd; id -u"]);
+    std::fs::create_dir(bundle.rootfs().join("secret")).unwrap();
+    std::fs::set_permissions(bundle.rootfs().join("secret"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    bundle.config["process"]["cwd"] = json!("/secret");
+    bundle.config["process"]["user"] = json!({"uid": 42, "gid": 42});
+    bundle.write_config();
+    let id = unique_id("cwd-root-only");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "/secret\n42\n");
+    bundle.assert_nothing_left(&id);
+
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    let home = bundle.rootfs().join("home42");
+    std::fs::create_dir(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(42), Some(42)).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    bundle.config["process"]["cwd"] = json!("/home42");
+    bundle.config["process"]["user"] = json!({"uid": 42, "gid": 42});
+    bundle.write_config();
+    let id = unique_id("cwd-user-only");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    wait_for_status(&bundle, &id, "running");
+    let out = bundle.skiff(&["exec", "--user", "0", &id, "sh", "-c", "pwd; id -u; grep CapEff /proc/self/status"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "/home42\n0\nCapEff:\t0000000020000420\n", "root without CAP_DAC_OVERRIDE, in the user's directory");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

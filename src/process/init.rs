@@ -386,13 +386,22 @@ pub(super) fn become_process(
         send_listener(channel, load_filter(program)?.as_ref())?;
         clock.lap("seccomp load");
     }
+    // runc's order: the chdir first, with the runtime's access (a cwd the user cannot
+    // enter but root can, as runc allows); where that is refused (a rootless runtime, a
+    // directory only the user may enter), again as the user.
+    let entered_early = match nix::unistd::fchdir(cwd.as_raw_fd()) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::EACCES) => false,
+        Err(errno) => return Err(SysError::new("chdir to process.cwd", process.cwd().display(), errno).into()),
+    };
     apply_bounding(&capabilities)?;
     let user = process.user();
     user::give_stdio_to(user.uid())?;
     user::switch_user(user.uid(), user.gid(), user.additional_gids().as_deref().unwrap_or_default())?;
     apply_process_sets(&capabilities)?;
-    // As the user: the kernel checks the user may enter it.
-    nix::unistd::fchdir(cwd.as_raw_fd()).on("chdir to process.cwd", process.cwd().display())?;
+    if !entered_early {
+        nix::unistd::fchdir(cwd.as_raw_fd()).on("chdir to process.cwd", process.cwd().display())?;
+    }
     drop(cwd);
     if no_new_privileges {
         user::set_no_new_privileges()?;
