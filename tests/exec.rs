@@ -92,6 +92,12 @@ fn exec_refusals() {
     let out = bundle.skiff(&["exec", &id, "true"]);
     assert!(out.stderr.contains("paused"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["resume", &id]).code, 0);
+    // runc's Go struct leaves every field optional: no user is uid 0, gid 0 (runc's tty
+    // "exec consolesize" test gives such a process)
+    let file = bundle.dir.path().join("no-user.json");
+    std::fs::write(&file, r#"{"args": ["sh", "-c", "id -u; id -g; pwd"], "consoleSize": {"height": 10, "width": 20}}"#).unwrap();
+    let out = bundle.skiff(&["exec", "--process", file.to_str().unwrap(), &id]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "0\n0\n/\n"), "{}", out.stderr);
     assert_eq!(bundle.skiff(&["kill", &id, "KILL"]).code, 0);
     wait_for_status(&bundle, &id, "stopped");
     let out = bundle.skiff(&["exec", &id, "true"]);

@@ -70,12 +70,31 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
+/// runc reads `--process` into a Go struct, where every field is optional: a missing
+/// `user` is uid 0 and gid 0, a missing `cwd` no chdir (here: the container's `/`). The
+/// spec's types require both, so they are filled in first.
+fn with_runcs_defaults(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(process) = value.as_object_mut() {
+        let user = process.entry("user").or_insert_with(|| serde_json::json!({}));
+        if let Some(user) = user.as_object_mut() {
+            user.entry("uid").or_insert(0.into());
+            user.entry("gid").or_insert(0.into());
+        }
+        process.entry("cwd").or_insert_with(|| "/".into());
+    }
+    value
+}
+
 pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
     let process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("read --process {}", path.display()))?;
-            let process = serde_json::from_slice(&text)
+            let value: serde_json::Value = serde_json::from_slice(&text)
                 .map_err(|e| anyhow::anyhow!("decode --process {}: {}", path.display(), skiff::json_path::describe(&text, &e)))?;
+            // Decoded from text again, so that a type error still names the field's path.
+            let filled = serde_json::to_vec(&with_runcs_defaults(value))?;
+            let process = serde_json::from_slice(&filled)
+                .map_err(|e| anyhow::anyhow!("decode --process {}: {}", path.display(), skiff::json_path::describe(&filled, &e)))?;
             Some(process)
         }
         None => None,
@@ -117,4 +136,19 @@ fn parse_user(text: &str) -> anyhow::Result<(u32, Option<u32>)> {
     let uid = uid.parse().with_context(|| format!("--user {text:?}: the uid must be a number"))?;
     let gid = gid.map(|g| g.parse().with_context(|| format!("--user {text:?}: the gid must be a number"))).transpose()?;
     Ok((uid, gid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_without_user_or_cwd_gets_runcs_defaults() {
+        let value = with_runcs_defaults(serde_json::json!({"args": ["true"], "consoleSize": {"height": 10, "width": 20}}));
+        assert_eq!(value["user"], serde_json::json!({"uid": 0, "gid": 0}));
+        assert_eq!(value["cwd"], "/");
+        let value = with_runcs_defaults(serde_json::json!({"args": ["true"], "user": {"uid": 5}, "cwd": "/tmp"}));
+        assert_eq!(value["user"], serde_json::json!({"uid": 5, "gid": 0}));
+        assert_eq!(value["cwd"], "/tmp");
+    }
 }
