@@ -151,6 +151,12 @@ fn update_with_flags_and_resources_json() {
     let out = bundle.skiff(&["update", "--resources", resources.to_str().unwrap(), &id]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(v1("pids", &id, "pids.max"), "50");
+    // --memory -1 lifts the memory+swap limit too (runc's "update common limits")
+    let out = bundle.skiff(&["update", "--memory", "-1", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let unlimited = v1("memory", &id, "memory.limit_in_bytes");
+    assert!(unlimited.parse::<u64>().unwrap() > 1 << 60, "{unlimited}");
+    assert_eq!(v1("memory", &id, "memory.memsw.limit_in_bytes"), unlimited);
     // stdin, as containerd's shim passes it
     let root = bundle.state_root();
     let mut child = std::process::Command::new(SKIFF)

@@ -342,6 +342,16 @@ fn v1_memory(memory: &LinuxMemory, writes: &mut Vec<Write>) -> Result<(), Cgroup
     Ok(())
 }
 
+/// runc's rule: a memory limit lifted (-1) with no swap limit given lifts the swap limit too,
+/// where the kernel accounts swap (`memsw_exists`); otherwise the old memory+swap limit would
+/// sit below an unlimited memory limit, which the kernel refuses.
+pub fn lift_swap_with_memory(writes: &mut Vec<Write>, memsw_exists: bool) {
+    let lifted = writes.iter().any(|w| w.file == "memory.limit_in_bytes" && w.value == "-1");
+    if lifted && memsw_exists && !writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes") {
+        writes.push(write("memory", "memory.memsw.limit_in_bytes", "-1"));
+    }
+}
+
 /// The kernel keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every moment.
 /// When both change, write memsw first if the new memsw is unlimited or above the current
 /// memory limit, else memory first (runc's rule). `current_limit` is the limit in force now.
@@ -468,6 +478,17 @@ mod tests {
     #[test]
     fn v1_memory_order_follows_the_current_limit() {
         let r = resources(r#"{"memory": {"limit": 100, "swap": 200}}"#);
+        // a lifted memory limit lifts swap too, first, where swap is accounted
+        let mut writes = vec![write("memory", "memory.limit_in_bytes", "-1")];
+        lift_swap_with_memory(&mut writes, true);
+        order_v1_memory(&mut writes, 10 << 20);
+        assert_eq!(pairs(&writes), [("memory.memsw.limit_in_bytes", "-1"), ("memory.limit_in_bytes", "-1")]);
+        let mut writes = vec![write("memory", "memory.limit_in_bytes", "-1")];
+        lift_swap_with_memory(&mut writes, false);
+        assert_eq!(pairs(&writes), [("memory.limit_in_bytes", "-1")]);
+        let mut writes = vec![write("memory", "memory.limit_in_bytes", "-1"), write("memory", "memory.memsw.limit_in_bytes", "300")];
+        lift_swap_with_memory(&mut writes, true);
+        assert_eq!(writes.len(), 2, "a swap limit given is kept");
         // unlimited now (a fresh cgroup): memory first, then memsw
         let mut writes = v1_writes(&r).unwrap();
         order_v1_memory(&mut writes, u64::MAX - 4095);

@@ -76,6 +76,9 @@ impl V1Cgroup {
     }
 
     fn write_all(&self, mut writes: Vec<Write>) -> Result<(), CgroupError> {
+        if let Some(dir) = self.dir_of("memory") {
+            super::resources::lift_swap_with_memory(&mut writes, dir.join("memory.memsw.limit_in_bytes").exists());
+        }
         if let Some(dir) = self.dir_of("memory")
             && writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes") {
                 let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
