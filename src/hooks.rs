@@ -17,7 +17,7 @@ use oci_spec::runtime::{ContainerState, Hook, StateBuilder};
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
     /// The hook could not be started.
-    #[error("{point} hook {path}: start")]
+    #[error("error running hook {path} ({point}): cannot start it")]
     Spawn {
         /// The hook point.
         point: &'static str,
@@ -28,7 +28,7 @@ pub enum HookError {
         source: std::io::Error,
     },
     /// The hook exited unsuccessfully.
-    #[error("{point} hook {path} failed: {status}")]
+    #[error("error running hook {path} ({point}): {status}")]
     Failed {
         /// The hook point.
         point: &'static str,
@@ -38,7 +38,7 @@ pub enum HookError {
         status: String,
     },
     /// The hook ran past its timeout and was killed.
-    #[error("{point} hook {path} timed out after {seconds} s")]
+    #[error("error running hook {path} ({point}): timed out after {seconds} s")]
     Timeout {
         /// The hook point.
         point: &'static str,
@@ -50,6 +50,21 @@ pub enum HookError {
     /// The state could not be encoded.
     #[error("encode the container state for hooks: {0}")]
     State(String),
+}
+
+/// How a hook ended, in Go's words as runc prints them ("exit status 1", "signal: bad
+/// system call (core dumped)"), which callers grep for.
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => {
+            let text = crate::linux::signal::description(signal).to_lowercase();
+            let core = if status.core_dumped() { " (core dumped)" } else { "" };
+            format!("signal: {text}{core}")
+        }
+        (None, None) => status.to_string(),
+    }
 }
 
 /// The state JSON a hook reads on stdin (the runtime-spec's state, with `status`).
@@ -132,7 +147,20 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
     }
     match child.wait() {
         Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(HookError::Failed { point, path, status: status.to_string() }),
+        Ok(status) => Err(HookError::Failed { point, path, status: describe_status(status) }),
         Err(source) => Err(HookError::Spawn { point, path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_exits_are_described_in_gos_words() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(describe_status(std::process::ExitStatus::from_raw(1 << 8)), "exit status 1");
+        assert_eq!(describe_status(std::process::ExitStatus::from_raw(libc::SIGSYS | 0x80)), "signal: bad system call (core dumped)");
+        assert_eq!(describe_status(std::process::ExitStatus::from_raw(libc::SIGKILL)), "signal: killed");
     }
 }

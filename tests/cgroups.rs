@@ -540,3 +540,13 @@ fn init_stopped_during_setup_is_an_error_not_a_hang() {
     assert!(out.stderr.contains("stopped by a signal (SIGSTOP) while the runtime waited for container init to send Ready"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn unified_resources_on_this_v1_host_are_an_invalid_configuration() {
+    // runc's words ("cgroup v1 + unified resources should fail"), which callers grep for.
+    let bundle = with_resources(&["true"], json!({"unified": {"memory.min": "131072"}}));
+    let id = unique_id("unified-v1");
+    let out = bundle.run(&id);
+    assert!(out.code != 0 && out.stderr.contains("invalid configuration"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

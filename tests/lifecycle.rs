@@ -289,7 +289,7 @@ fn a_failing_create_hook_fails_create_and_leaves_nothing() {
         let id = unique_id("hookfail");
         let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
         assert_ne!(out.code, 0, "{point}");
-        assert!(out.stderr.contains(&format!("{point} hook /bin/false failed")), "{point}: {}", out.stderr);
+        assert!(out.stderr.contains(&format!("error running hook /bin/false ({point}): exit status 1")), "{point}: {}", out.stderr);
         bundle.assert_nothing_left(&id);
     }
     // a hook past its timeout is killed and fails the create

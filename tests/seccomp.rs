@@ -262,6 +262,31 @@ fn notify_on_syscalls_init_still_makes_is_answered_not_a_hang() {
 }
 
 #[test]
+fn runcs_words_for_a_missing_agent_and_a_hook_the_filter_kills() {
+    let mut bundle = TestBundle::new(&["true"]);
+    let socket = bundle.dir.path().join("nobody-listens.sock");
+    bundle.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]
+    });
+    bundle.write_config();
+    let id = unique_id("seccomp-no-agent");
+    let out = bundle.run(&id);
+    assert!(out.code != 0 && out.stderr.contains("failed to connect with seccomp agent"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    // A startContainer hook runs in the container under its filter (runc's "error running
+    // hook" test): killed by SIGSYS, said in Go's words.
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]});
+    bundle.config["hooks"] = json!({"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /tmp/foo"]}]});
+    bundle.write_config();
+    let id = unique_id("seccomp-hook");
+    let out = bundle.run(&id);
+    assert!(out.code != 0 && out.stderr.contains("error running hook") && out.stderr.contains("bad system call"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn bad_profiles_are_refused_before_anything_exists() {
     let cases = [
         (json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "SCMP_ACT_NOTIFY cannot be used as default action"),

@@ -166,7 +166,7 @@ impl ExecCgroups {
             let path = Path::new(path);
             let below = path.components().all(|c| matches!(c, Component::Normal(_)));
             if path.as_os_str().is_empty() || !below {
-                return Err(invalid("exec --cgroup", format!("{request:?}: the path must be relative and stay below the container's cgroup")));
+                return Err(invalid("exec --cgroup", format!("{} is not a sub cgroup path: it must be relative and stay below the container's cgroup", path.display())));
             }
             if controllers.is_empty() {
                 parsed.default = Some(path.to_path_buf());

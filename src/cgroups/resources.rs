@@ -301,7 +301,7 @@ pub fn v1_writes(resources: &LinuxResources) -> Result<Vec<Write>, CgroupError> 
         }
     }
     if resources.unified().as_ref().is_some_and(|u| !u.is_empty()) {
-        return Err(invalid("linux.resources.unified", "needs cgroup v2; this host's controllers are on cgroup v1: use the v1 fields of linux.resources instead"));
+        return Err(invalid("linux.resources.unified", "invalid configuration: needs cgroup v2; this host's controllers are on cgroup v1: use the v1 fields of linux.resources instead"));
     }
     Ok(writes)
 }

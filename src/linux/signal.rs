@@ -1,5 +1,17 @@
 //! Signal names as `kill` accepts them: a number, or a name with or without `SIG`, any case.
 
+/// The C library's description of `signal` ("Bad system call"), as `strsignal(3)` gives it.
+pub fn description(signal: i32) -> String {
+    // SAFETY: strsignal returns a string the C library owns (static, or a per-thread buffer
+    // for unknown numbers), copied here before any other call could change it.
+    let text = unsafe { libc::strsignal(signal) };
+    if text.is_null() {
+        return format!("signal {signal}");
+    }
+    // SAFETY: non-null, NUL-terminated (strsignal's contract).
+    unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy().into_owned()
+}
+
 /// The signals known by name, in number order (x86_64 / generic numbering).
 const NAMES: &[(&str, i32)] = &[
     ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("IOT", 6),
