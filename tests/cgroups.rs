@@ -550,3 +550,28 @@ fn unified_resources_on_this_v1_host_are_an_invalid_configuration() {
     assert!(out.code != 0 && out.stderr.contains("invalid configuration"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn a_pod_cgroup_made_by_someone_else_gets_its_cpuset_filled() {
+    // runc's "cpu period in a pod cgroup": the pod's parent exists, made with mkdir, its
+    // cpuset empty; the container's cpuset (and the pod's) take the cpus and mems above.
+    let pod = unique_id("pod");
+    let cpuset = Path::new("/sys/fs/cgroup/cpuset").join(&pod);
+    std::fs::create_dir(&cpuset).unwrap();
+    let mut bundle = TestBundle::new(&["cat", "/sys/fs/cgroup/cpuset/cpuset.cpus"]);
+    let id = unique_id("in-pod");
+    bundle.config["linux"]["cgroupsPath"] = json!(format!("/{pod}/{id}"));
+    bundle.config["linux"]["resources"] = json!({"cpu": {"quota": 30000, "period": 100000}});
+    bundle.write_config();
+    let out = bundle.run(&id);
+    let pod_cpus = std::fs::read_to_string(cpuset.join("cpuset.cpus")).unwrap();
+    let _ = std::fs::remove_dir(&cpuset);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let host_cpus = std::fs::read_to_string("/sys/fs/cgroup/cpuset/cpuset.cpus").unwrap();
+    assert_eq!(pod_cpus, host_cpus, "the pod's cpuset was filled");
+    assert_eq!(out.stdout, host_cpus, "the container's cpuset");
+    for controller in ["memory", "pids", "cpu", "cpuacct", "devices", "freezer", "blkio", "systemd", "unified"] {
+        let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(controller).join(&pod));
+    }
+    bundle.assert_nothing_left(&id);
+}

@@ -92,26 +92,41 @@ pub(super) fn remove_made(leaf: &Path, made_from: Option<&Path>) -> Result<(), C
 /// nearly always exists, and then one call does it (no walk up the path on the hot path).
 pub(super) fn create_dir_chain(path: &Path, copy_cpuset: bool) -> Result<(), CgroupError> {
     match fs::create_dir(path) {
+        // (an existing cpuset may be empty too: filled below)
         Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
         Err(e) if e.kind() == ErrorKind::NotFound && path.parent().is_some_and(|p| p != path) => {
             if let Some(parent) = path.parent() {
                 create_dir_chain(parent, copy_cpuset)?;
             }
             match fs::create_dir(path) {
                 Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(io_error("create cgroup", path, None)(e)),
             }
         }
         Err(e) => return Err(io_error("create cgroup", path, None)(e)),
     }
-    if copy_cpuset && let Some(parent) = path.parent() {
-        for file in ["cpuset.cpus", "cpuset.mems"] {
-            if read_file(&path.join(file))?.trim().is_empty() {
-                write_file(&path.join(file), read_file(&parent.join(file))?.trim())?;
-            }
+    if copy_cpuset {
+        fill_cpuset(path)?;
+    }
+    Ok(())
+}
+
+/// Give the v1 cpuset `dir` its parent's cpus and mems where it has none, filling empty
+/// ancestors first (runc's rule): a pod's parent cgroup made by someone else with `mkdir -p`
+/// is empty too, and the kernel refuses tasks in an empty cpuset (ENOSPC). The hierarchy's
+/// root always has both, which ends the walk up.
+fn fill_cpuset(dir: &Path) -> Result<(), CgroupError> {
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        if !read_file(&dir.join(file))?.trim().is_empty() {
+            continue;
         }
+        let Some(parent) = dir.parent() else { continue };
+        if read_file(&parent.join(file))?.trim().is_empty() {
+            fill_cpuset(parent)?;
+        }
+        write_file(&dir.join(file), read_file(&parent.join(file))?.trim())?;
     }
     Ok(())
 }
@@ -234,6 +249,22 @@ mod tests {
         remove_made(&leaf, Some(&top)).unwrap();
         assert!(!top.exists() && root.path().join("kept").is_dir(), "what existed before stays");
         assert_eq!(first_missing(root.path()), None);
+    }
+
+    #[test]
+    fn an_empty_cpuset_takes_its_parents_cpus_and_mems_from_the_first_filled_ancestor() {
+        let root = tempfile::tempdir().unwrap();
+        let (pod, leaf) = (root.path().join("pod"), root.path().join("pod/c1"));
+        std::fs::create_dir_all(&leaf).unwrap();
+        for (dir, cpus, mems) in [(root.path(), "0-1", "0"), (pod.as_path(), "", ""), (leaf.as_path(), "", "")] {
+            fs::write(dir.join("cpuset.cpus"), cpus).unwrap();
+            fs::write(dir.join("cpuset.mems"), mems).unwrap();
+        }
+        create_dir_chain(&leaf, true).unwrap();
+        for dir in [&pod, &leaf] {
+            assert_eq!(read_file(&dir.join("cpuset.cpus")).unwrap(), "0-1", "{}", dir.display());
+            assert_eq!(read_file(&dir.join("cpuset.mems")).unwrap(), "0", "{}", dir.display());
+        }
     }
 
     #[test]
