@@ -445,3 +445,39 @@ fn new_user_namespace_while_joining_a_host_owned_one() {
     assert_eq!(peer.skiff(&["delete", "-f", &peer_id]).code, 0);
     peer.assert_nothing_left(&peer_id);
 }
+
+#[test]
+fn a_bidirectional_volume_carries_mounts_made_inside_to_the_host() {
+    // Kubernetes' mountPropagation: Bidirectional, as containerd's CRI plugin asks for it:
+    // rootfsPropagation rshared and an rbind,rshared bind of a shared host path. A mount the
+    // container makes under the volume must appear on the host (CSI node plugins need it).
+    let mut bundle = TestBundle::new(&["sh", "-c", "mount -t tmpfs made-inside /vol/sub && echo mounted && sleep 1000"]);
+    let volume = bundle.dir.path().join("volume");
+    std::fs::create_dir_all(volume.join("sub")).unwrap();
+    let volume_str = volume.to_str().unwrap().to_string();
+    let host_mount = |args: &[&str]| assert!(std::process::Command::new("mount").args(args).status().unwrap().success(), "mount {args:?}");
+    host_mount(&["--bind", &volume_str, &volume_str]);
+    host_mount(&["--make-shared", &volume_str]);
+    bundle.config["linux"]["rootfsPropagation"] = json!("rshared");
+    for set in ["bounding", "permitted", "effective"] {
+        bundle.config["process"]["capabilities"][set].as_array_mut().unwrap().push(json!("CAP_SYS_ADMIN"));
+    }
+    push_mount(&mut bundle.config, json!({"destination": "/vol", "type": "bind", "source": volume_str, "options": ["rbind", "rshared"]}));
+    bundle.write_config();
+    let id = unique_id("bidirectional");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    let sub = volume.join("sub");
+    let seen = (0..100).find_map(|_| {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let line = mountinfo.lines().find(|l| l.split(' ').nth(4) == Some(sub.to_str().unwrap()) && l.contains(" made-inside ")).map(str::to_string);
+        if line.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        line
+    });
+    let _ = bundle.skiff(&["delete", "-f", &id]);
+    let _ = std::process::Command::new("umount").args(["-R", &volume_str]).status();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(seen.is_some(), "the tmpfs mounted inside at /vol/sub never appeared at {} on the host", sub.display());
+    bundle.assert_nothing_left(&id);
+}

@@ -186,8 +186,6 @@ pub trait MountExecutor {
     fn execute(&mut self, op: &MountOp) -> Result<(), super::SysError>;
 }
 
-/// Propagation types that can only be set once the new root is in place: an unbindable tree
-/// cannot be bind-mounted from, and pivot_root refuses a shared parent.
 /// The data of a tmpfs mounted over a directory whose mode is `covered_mode` (None: the
 /// directory was made for the mount): that mode first, so that a `mode=` the config gives,
 /// later in the string, wins (the kernel takes the last one), as runc does.
@@ -199,6 +197,9 @@ pub fn tmpfs_data(covered_mode: Option<u32>, data: Option<&str>) -> Option<Strin
     }
 }
 
+/// Propagation types set again on the new root once it is in place (runc's order): a
+/// shared root, as the one `/` was before the mounts, and an unbindable one, which could not
+/// be set before, since an unbindable tree cannot be bind-mounted from.
 pub fn deferred_propagation(propagation: MsFlags) -> bool {
     propagation.intersects(MsFlags::MS_SHARED | MsFlags::MS_UNBINDABLE)
 }
@@ -221,9 +222,13 @@ pub fn bind_source(mount: &Mount, bundle: &Path) -> Option<PathBuf> {
 /// The operations before pivot_root, in order.
 pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = Vec::with_capacity(config.mounts.len() * 2 + 6);
-    // Stop our mounts from propagating to the host (and, with rslave, keep receiving its
-    // unmounts); shared and unbindable come last (see deferred_propagation).
-    let now = if deferred_propagation(config.propagation) { MsFlags::MS_SLAVE } else { config.propagation };
+    // rootfsPropagation applies to `/` before the mounts, as runc applies it: with rshared,
+    // the copies of the host's mounts stay peers of the host's, so a bind of a shared host
+    // path is a peer too, and what the container mounts under it reaches the host
+    // (Kubernetes' Bidirectional volumes, CSI plugins). The rootfs itself is kept from
+    // propagating by its private parent (RootfsParentPrivate). Only unbindable must wait
+    // (nothing could be bound from it): rslave until then.
+    let now = if config.propagation.contains(MsFlags::MS_UNBINDABLE) { MsFlags::MS_SLAVE } else { config.propagation };
     ops.push(MountOp::RootPropagation(now | MsFlags::MS_REC));
     if config.propagation.contains(MsFlags::MS_SHARED) {
         ops.push(MountOp::RootfsParentPrivate);
@@ -363,12 +368,19 @@ mod tests {
         assert_eq!(ops[..2], [MountOp::RootPropagation(MsFlags::MS_SLAVE | MsFlags::MS_REC), MountOp::BindRootfs]);
         assert!(matches!(&ops[2], MountOp::Devices { bind: false, nodes } if nodes.iter().any(|n| n.path == Path::new("/dev/null"))));
         assert_eq!(ops[3..], [MountOp::DevSymlinks, MountOp::Cwd(PathBuf::from("/"))]);
-        // A shared rootfs: slave now, the parent made private, shared after pivot_root.
+        // A shared rootfs: shared now (binds of shared host paths stay the host's peers),
+        // the parent made private, shared again after pivot_root.
         let mut shared = config(&none, &[]);
         shared.propagation = MsFlags::MS_SHARED;
         let ops = plan_mounts(&shared).unwrap();
-        assert_eq!(ops[..3], [MountOp::RootPropagation(MsFlags::MS_SLAVE | MsFlags::MS_REC), MountOp::RootfsParentPrivate, MountOp::BindRootfs]);
+        assert_eq!(ops[..3], [MountOp::RootPropagation(MsFlags::MS_SHARED | MsFlags::MS_REC), MountOp::RootfsParentPrivate, MountOp::BindRootfs]);
         assert_eq!(plan_finish(&shared), [MountOp::NewRootPropagation(MsFlags::MS_SHARED)]);
+        // unbindable: slave until the new root is in place
+        let mut unbindable = config(&none, &[]);
+        unbindable.propagation = MsFlags::MS_UNBINDABLE | MsFlags::MS_REC;
+        let ops = plan_mounts(&unbindable).unwrap();
+        assert_eq!(ops[0], MountOp::RootPropagation(MsFlags::MS_SLAVE | MsFlags::MS_REC));
+        assert_eq!(plan_finish(&unbindable), [MountOp::NewRootPropagation(MsFlags::MS_UNBINDABLE | MsFlags::MS_REC)]);
     }
 
     #[test]
