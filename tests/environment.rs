@@ -481,3 +481,23 @@ fn a_bidirectional_volume_carries_mounts_made_inside_to_the_host() {
     assert!(seen.is_some(), "the tmpfs mounted inside at /vol/sub never appeared at {} on the host", sub.display());
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn a_shared_rootfs_mount_point_pivots_under_rshared_propagation() {
+    // An engine's rootfs is a mount of its own (containerd's overlay), shared on a systemd
+    // host. With rootfsPropagation rshared applied first, that mount must be made private
+    // before the rootfs is bound onto itself, or pivot_root refuses (EINVAL), as runc does.
+    let mut bundle = TestBundle::new(&["true"]);
+    let rootfs = bundle.rootfs();
+    let rootfs_str = rootfs.to_str().unwrap().to_string();
+    let host_mount = |args: &[&str]| assert!(std::process::Command::new("mount").args(args).status().unwrap().success(), "mount {args:?}");
+    host_mount(&["--bind", &rootfs_str, &rootfs_str]);
+    host_mount(&["--make-shared", &rootfs_str]);
+    bundle.config["linux"]["rootfsPropagation"] = json!("rshared");
+    bundle.write_config();
+    let id = unique_id("shared-rootfs");
+    let out = bundle.run(&id);
+    let _ = std::process::Command::new("umount").args(["-R", &rootfs_str]).status();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

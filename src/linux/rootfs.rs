@@ -170,14 +170,16 @@ impl MountExecutor for KernelMounts<'_> {
     }
 }
 
-/// Make the mount holding `path`'s parent directory private.
+/// Make the mount holding `path` private: the rootfs's parent mount, or the rootfs itself
+/// when it is a mount point.
 fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
-    let parent = path.parent().unwrap_or(Path::new("/"));
     let mounts = parse_mountinfo(&read_proc("/proc/self/mountinfo")?);
+    // The rootfs itself when it is a mount point (an engine's overlay), as runc picks it:
+    // shared, it would make the bind of the rootfs a peer, which pivot_root refuses.
     let holder = mounts
         .iter()
         .map(|m| Path::new(&m.mount_point))
-        .filter(|point| parent.starts_with(point))
+        .filter(|point| path.starts_with(point))
         .max_by_key(|point| point.as_os_str().len())
         .unwrap_or(Path::new("/"));
     mount(None::<&str>, holder, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>).on("make private", holder.display())

@@ -259,6 +259,7 @@ impl<'a> Run<'a> {
 
         self.main_container(&pod, &pod_config).await;
         self.exiting_containers(&pod, &pod_config).await;
+        self.bidirectional_volume(&pod, &pod_config).await;
 
         self.step("StopPodSandbox");
         self.cri.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: pod.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StopPodSandbox")));
@@ -418,6 +419,41 @@ impl<'a> Run<'a> {
         self.note("oom: status", format!("{} exit {} reason {}", state_name(killed.state), killed.exit_code, killed.reason));
         assert_eq!((killed.state, killed.exit_code, killed.reason.as_str()), (ContainerState::ContainerExited as i32, 137, "OOMKilled"), "{}", self.what("an OOM-killed container"));
         self.remove(&id).await;
+    }
+
+    /// mountPropagation: Bidirectional, as a CSI node plugin uses it: a mount the container
+    /// makes under the volume appears on the host. The host path is a shared mount, as the
+    /// kubelet's pods directory is on a systemd host; containerd asks for rshared on the
+    /// bind and on the rootfs.
+    async fn bidirectional_volume(&mut self, pod: &str, pod_config: &PodSandboxConfig) {
+        let host = self.setup.work.join(format!("bidirectional-{}", self.handler));
+        std::fs::create_dir_all(host.join("sub")).expect("make the volume's directory");
+        let host_str = host.to_str().expect("a UTF-8 work path").to_string();
+        let host_mount = |args: &[&str]| assert!(std::process::Command::new("mount").args(args).status().is_ok_and(|s| s.success()), "mount {args:?}");
+        host_mount(&["--bind", &host_str, &host_str]);
+        host_mount(&["--make-shared", &host_str]);
+        let security = LinuxContainerSecurityContext {
+            capabilities: Some(Capability { add_capabilities: vec!["SYS_ADMIN".into()], ..Default::default() }),
+            ..Default::default()
+        };
+        let mut config = self.container_config("bidirectional", &["sh", "-c", "mount -t tmpfs cri-made-inside /vol/sub && sleep 1000"], LinuxContainerResources::default(), security);
+        config.mounts = vec![Mount { container_path: "/vol".into(), host_path: host_str.clone(), propagation: MountPropagation::PropagationBidirectional as i32, ..Default::default() }];
+        let id = self.create(pod, pod_config, config).await;
+        self.start(&id).await;
+        let sub = host.join("sub");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let seen = loop {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            let seen = mountinfo.lines().any(|l| l.split(' ').nth(4) == sub.to_str() && l.contains(" cri-made-inside "));
+            if seen || Instant::now() > deadline {
+                break seen;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        self.note("bidirectional: the mount made inside is seen on the host", seen.to_string());
+        self.remove(&id).await;
+        let _ = std::process::Command::new("umount").args(["-R", &host_str]).status();
+        assert!(seen, "{}", self.what("a tmpfs mounted under a Bidirectional volume appears on the host"));
     }
 
     /// Nothing of the pod may be left: runtime state, cgroups, mounts, processes.
