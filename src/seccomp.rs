@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn refusals_name_the_field() {
         let cases = [
-            (r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#, "defaultAction"),
+            (r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#, "SCMP_ACT_NOTIFY cannot be used as default action"),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#, "listenerPath"),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_KILL","errnoRet":1}]}"#, "errnoRet"),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#, "index 6"),
