@@ -363,3 +363,43 @@ fn every_action_does_what_it_says() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+/// A static program, built with the host's C compiler, that prints the result of raw syscalls:
+/// `number=errno` (0 for success). busybox cannot make a syscall by number.
+fn raw_syscall_probe(rootfs: &Path, numbers: &[i64]) {
+    let source = rootfs.join("probe.c");
+    let calls: String = numbers.iter().map(|n| format!("report({n});")).collect();
+    std::fs::write(
+        &source,
+        format!(
+            "#include <errno.h>\n#include <stdio.h>\n#include <unistd.h>\n\
+             static void report(long n) {{ errno = 0; long r = syscall(n, 0, 0, 0); printf(\"%ld=%d\\n\", n, r < 0 ? errno : 0); }}\n\
+             int main(void) {{ {calls} return 0; }}\n"
+        ),
+    )
+    .unwrap();
+    let out = run_program("cc", &["-static", "-O1", "-o", rootfs.join("probe").to_str().unwrap(), source.to_str().unwrap()], None);
+    assert_eq!(out.code, 0, "cc -static failed (install Debian's gcc and libc6-dev; make deps does): {}", out.stderr);
+}
+
+#[test]
+fn syscalls_newer_than_the_profile_return_enosys_not_the_default_errno() {
+    // runc's -ENOSYS rule: above the largest number the profile names for an architecture
+    // (faccessat2, 439, in this list), a program probing a new syscall must see ENOSYS to
+    // fall back; below it the default action (EPERM) still applies.
+    let mut bundle = TestBundle::new(&["/probe"]);
+    let acct = libc::SYS_acct;
+    raw_syscall_probe(&bundle.rootfs(), &[1000, 440, acct, libc::SYS_getppid]);
+    bundle.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{"names": every_syscall_busybox_sh_needs(), "action": "SCMP_ACT_ALLOW"}]
+    });
+    bundle.write_config();
+    let id = unique_id("enosys");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (enosys, eperm) = (libc::ENOSYS, libc::EPERM);
+    assert_eq!(out.stdout, format!("1000={enosys}\n440={enosys}\n{acct}={eperm}\n{}=0\n", libc::SYS_getppid));
+    bundle.assert_nothing_left(&id);
+}

@@ -11,9 +11,12 @@
 //! unless `errnoRet` says otherwise; rules whose action is the default are skipped (the
 //! kernel would do the same); unknown syscall names are skipped with a debug line; several
 //! conditions on the same argument become one rule per condition (libseccomp cannot AND
-//! them), otherwise the conditions of a rule are ANDed.
+//! them), otherwise the conditions of a rule are ANDed. Syscalls newer than the profile get
+//! ENOSYS from a prelude ([`enosys`]), as runc's patched filter gives them.
 
 #![forbid(unsafe_code)]
+
+mod enosys;
 
 use std::io::{Read, Seek};
 
@@ -130,7 +133,9 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
     if notify && profile.listener_path().as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
         return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY needs listenerPath".into()));
     }
-    Ok(SeccompProgram { bpf: export(&context)?, flags, notify })
+    let mut bpf = enosys::prelude(profile);
+    bpf.extend(export(&context)?);
+    Ok(SeccompProgram { bpf, flags, notify })
 }
 
 /// The spec's action with its errno, as libseccomp's.
