@@ -349,8 +349,8 @@ fn refused_resources_leave_nothing() {
         (json!({}), Some("system.slice:skiff:x"), "systemd"),
         (json!({"cpu": {"cpus": "9999"}}), None, "cpuset.cpus"),
         // cgroups that hold other processes are never adopted (delete would kill them)
-        (json!({}), Some("/"), "already has processes"),
-        (json!({}), Some("."), "already has processes"),
+        (json!({}), Some("/"), "container's cgroup is not empty"),
+        (json!({}), Some("."), "container's cgroup is not empty"),
     ] {
         let mut bundle = with_resources(&["true"], resources);
         if let Some(path) = cgroups_path {
@@ -505,6 +505,30 @@ fn a_frozen_cgroup_is_refused_up_front() {
     assert_eq!(out.code, 1, "create in a frozen cgroup (took {took:?}): {}", out.stderr);
     assert!(out.stderr.contains("container's cgroup unexpectedly frozen") && out.stderr.contains(freezer.to_str().unwrap()), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn a_second_container_in_a_cgroup_in_use_is_refused_in_runcs_words() {
+    // runc 1.1 warned ("won't be supported in runc 1.2") and runc 1.2 refuses: deleting
+    // either container would kill the other's processes.
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    let first = unique_id("shared-cg1");
+    bundle.config["linux"]["cgroupsPath"] = json!(format!("/{first}"));
+    bundle.write_config();
+    let path = bundle.path();
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", path.to_str().unwrap(), &first]).code, 0);
+    for command in ["run", "create"] {
+        let second = unique_id("shared-cg2");
+        let out = bundle.skiff(&[command, "-d", "--bundle", path.to_str().unwrap(), &second].into_iter().filter(|a| command == "run" || *a != "-d").collect::<Vec<_>>());
+        assert_eq!(out.code, 1, "{command}: {}", out.stderr);
+        assert!(out.stderr.contains("container's cgroup is not empty: 1 process(es) found"), "{command}: {}", out.stderr);
+        assert!(bundle.skiff(&["state", &second]).code != 0, "{command} left state behind");
+    }
+    assert_eq!(bundle.state(&first)["status"], "running");
+    let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{first}/cgroup.procs")).unwrap();
+    assert_eq!(procs.lines().count(), 1, "the first container's cgroup: {procs}");
+    assert_eq!(bundle.skiff(&["delete", "--force", &first]).code, 0);
+    bundle.assert_nothing_left(&first);
 }
 
 /// A createRuntime hook that leaves init unable to answer: the runtime waits for init's

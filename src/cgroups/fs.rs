@@ -40,12 +40,15 @@ pub(super) fn has_processes(dir: &Path) -> bool {
 }
 
 /// Refuse a directory that already holds processes (the hierarchy root, the runtime's own
-/// cgroup, a system slice): removing the container would kill them all.
+/// cgroup, a system slice, another container's): removing the container would kill them all.
+/// runc 1.1 only warned and 1.2 refuses, in these words.
 pub(super) fn check_unused(dir: &Path) -> Result<(), CgroupError> {
     if has_processes(dir) {
+        let mut pids = Vec::new();
+        collect_pids(dir, &mut pids)?;
         return Err(CgroupError::Invalid {
             field: "linux.cgroupsPath",
-            reason: format!("cgroup {} already has processes; a container needs a cgroup of its own", dir.display()),
+            reason: format!("container's cgroup is not empty: {} process(es) found in {}; a container needs a cgroup of its own", pids.len().max(1), dir.display()),
         });
     }
     Ok(())
