@@ -160,6 +160,32 @@ fn tmpcopyup_copies_what_the_tmpfs_covers() {
 }
 
 #[test]
+fn a_read_only_dev_and_tmpfs_still_get_what_is_mounted_under_them() {
+    // runc's "[ro /dev mount]": /dev/pts, /dev/shm and /dev/mqueue, the device nodes and a
+    // bind under a read-only /run are made first; the tmpfs mounts turn read-only after.
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("file"), "bound\n").unwrap();
+    let out = inside(
+        |c| {
+            for mount in c["mounts"].as_array_mut().unwrap() {
+                if mount["destination"] == "/dev" {
+                    mount["options"].as_array_mut().unwrap().push(json!("ro"));
+                }
+            }
+            push_mount(c, json!({"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "nosuid"]}));
+            push_mount(c, json!({"destination": "/run/data", "source": host.path(), "options": ["bind"]}));
+        },
+        "grep -E ' /(dev|run)( |/)' /proc/mounts | cut -d' ' -f2,4 | cut -d, -f1; cat /run/data/file; \
+         echo x > /dev/null && echo null-works; touch /dev/new 2>&1; touch /run/new 2>&1; true",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    for expected in ["/dev ro", "/dev/pts rw", "/dev/shm rw", "/dev/mqueue rw", "/run ro", "/run/data rw", "bound", "null-works"] {
+        assert!(lines.contains(&expected), "{expected:?} missing: {out}");
+    }
+    assert!(out.contains("touch: /dev/new: Read-only file system") && out.contains("touch: /run/new: Read-only file system"), "{out}");
+}
+
+#[test]
 fn linux_devices_are_created_as_asked() {
     let out = inside(
         |c| {

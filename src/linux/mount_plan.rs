@@ -84,6 +84,10 @@ pub enum MountOp {
         changed_after: bool,
         /// `tmpcopyup` on a tmpfs: copy what the mount point holds into it.
         copy_up: bool,
+        /// `ro` on a tmpfs or on `/dev`: mounted writable and made read-only by
+        /// [`plan_finish`]'s first step, as runc does, so that the mount points, device nodes
+        /// and console made under it afterwards can still be made.
+        read_only_later: bool,
     },
     /// Bind `source` (`mounts[index]`), or attach its prepared idmapped tree.
     Bind {
@@ -144,6 +148,9 @@ pub enum MountOp {
     DevSymlinks,
     /// Create `process.cwd` if missing.
     Cwd(PathBuf),
+    /// After pivot_root: make the mounts planned `read_only_later` read-only, through the fds
+    /// setup kept.
+    SealReadonly,
     /// After pivot_root: bind a path onto itself read-only (skipped when missing).
     ReadonlyPath(PathBuf),
     /// After pivot_root: hide a path (an empty read-only tmpfs, or `/dev/null`).
@@ -219,6 +226,14 @@ pub fn bind_source(mount: &Mount, bundle: &Path) -> Option<PathBuf> {
     mount.source().as_ref().map(|source| if source.is_absolute() { source.clone() } else { bundle.join(source) })
 }
 
+/// Whether `mount` is mounted writable and made read-only at the end (runc's rule: a
+/// read-only tmpfs, or a read-only `/dev` of any type, but never a bind).
+fn read_only_later(mount: &Mount) -> bool {
+    let options = parse_mount_options(mount.options().as_deref().unwrap_or_default());
+    let fs_type = mount.typ().as_deref().unwrap_or("");
+    options.flags.contains(MsFlags::MS_RDONLY) && !options.is_bind() && fs_type != "cgroup" && (fs_type == "tmpfs" || mount.destination() == Path::new("/dev"))
+}
+
 /// The operations before pivot_root, in order.
 pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     let mut ops = Vec::with_capacity(config.mounts.len() * 2 + 6);
@@ -273,8 +288,9 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         let no_symlinks = matches!(fs_type, "proc" | "sysfs");
         // runc copies up into a tmpfs only; other filesystems ignore the option, as there.
         let copy_up = options.copy_up && fs_type == "tmpfs";
-        let changed_after = copy_up || !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
-        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after, copy_up });
+        let read_only_later = read_only_later(mount);
+        let changed_after = copy_up || read_only_later || !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
+        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after, copy_up, read_only_later });
     }
     if options.recursive_set != 0 || options.recursive_clear != 0 {
         ops.push(MountOp::RecursiveAttributes { index, destination: destination.clone(), set: options.recursive_set, clear: options.recursive_clear });
@@ -288,7 +304,13 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
 /// The operations after pivot_root and the sysctls (as runc orders them: the read-only
 /// `/proc/sys` would refuse the sysctls), in order.
 pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
-    let mut ops: Vec<MountOp> = config.readonly_paths.iter().map(|p| MountOp::ReadonlyPath(PathBuf::from(p))).collect();
+    // First: the read-only tmpfs mounts (and `/dev`) that setup left writable for what it
+    // made under them and the console.
+    let mut ops = Vec::new();
+    if config.mounts.iter().any(read_only_later) {
+        ops.push(MountOp::SealReadonly);
+    }
+    ops.extend(config.readonly_paths.iter().map(|p| MountOp::ReadonlyPath(PathBuf::from(p))));
     ops.extend(config.masked_paths.iter().map(|p| MountOp::MaskPath(PathBuf::from(p))));
     if config.readonly {
         ops.push(MountOp::ReadonlyRoot);
@@ -443,6 +465,23 @@ mod tests {
         assert_eq!(data.as_deref(), Some("mode=1777"), "the option never reaches the kernel");
         assert!(matches!(&ops[1], MountOp::Filesystem { copy_up: false, changed_after: false, data: None, .. }), "the last one wins: {:?}", ops[1]);
         assert!(matches!(&ops[2], MountOp::Filesystem { copy_up: false, data: None, .. }), "only a tmpfs is copied into: {:?}", ops[2]);
+    }
+
+    #[test]
+    fn a_read_only_tmpfs_or_dev_is_made_read_only_after_everything_under_it() {
+        let list = mounts(
+            r#"[{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "ro"]},
+                {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},
+                {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+                {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]},
+                {"destination": "/ro", "source": "/x", "options": ["rbind", "ro"]}]"#,
+        );
+        let c = config(&list, &[]);
+        let ops = entry_ops(&c);
+        let later = |op: &MountOp| matches!(op, MountOp::Filesystem { read_only_later: true, changed_after: true, .. });
+        assert_eq!(ops.iter().map(later).collect::<Vec<_>>(), [true, true, false, false, false], "{ops:?}");
+        assert_eq!(plan_finish(&c).first(), Some(&MountOp::SealReadonly));
+        assert!(!plan_finish(&config(&list[2..], &[])).contains(&MountOp::SealReadonly));
     }
 
     #[test]

@@ -24,11 +24,15 @@ use super::{MountFields, SysContext, SysError};
 /// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
 /// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
 /// its own mount namespace.
-pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)]) -> Result<(), SetupError> {
+pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)]) -> Result<ReadonlyLater, SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped, made: None };
-    Ok(execute_all(&mut kernel, &ops)?)
+    let mut kernel = KernelMounts { root: None, config, idmapped, made: None, read_only_later: Vec::new() };
+    execute_all(&mut kernel, &ops)?;
+    Ok(ReadonlyLater(kernel.read_only_later))
 }
+
+/// The read-only tmpfs mounts (and `/dev`) setup left writable, by fd, for [`finish_rootfs`].
+pub struct ReadonlyLater(Vec<(PathBuf, OwnedFd)>);
 
 /// A rootfs that could not be set up: a config the plan refuses, or a failed operation.
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +52,8 @@ pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
 
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
-pub fn finish_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], made: None };
+pub fn finish_rootfs(config: &RootfsConfig, later: ReadonlyLater) -> Result<(), SysError> {
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], made: None, read_only_later: later.0 };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
@@ -64,6 +68,8 @@ struct KernelMounts<'a> {
     idmapped: &'a [(usize, OwnedFd)],
     /// The mount last made for `mounts[index]`, for the operations on it that follow.
     made: Option<(usize, OwnedFd)>,
+    /// Mounts to make read-only once everything under them is made: where, and the mount.
+    read_only_later: Vec<(PathBuf, OwnedFd)>,
 }
 
 impl KernelMounts<'_> {
@@ -92,7 +98,7 @@ impl MountExecutor for KernelMounts<'_> {
             MountOp::RootfsParentPrivate => make_parent_mount_private(config.rootfs),
             MountOp::BindRootfs => mount(Some(config.rootfs), config.rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
                 .on("bind mount rootfs", config.rootfs.display()),
-            MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after, copy_up } => {
+            MountOp::Filesystem { index, destination, fs_type, source, flags, data, no_symlinks, changed_after, copy_up, read_only_later } => {
                 let root = self.root()?;
                 // runc: a tmpfs over a directory of the image starts with that directory's
                 // mode; over one made for it, with the kernel's default (1777).
@@ -102,9 +108,9 @@ impl MountExecutor for KernelMounts<'_> {
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
                 // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
                 let hidden = if *copy_up { Some(super::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
-                // A read-only tmpfs to copy into is mounted writable and made read-only
-                // through its fd once the copy is in.
-                let mount_flags = if *copy_up { *flags - MsFlags::MS_RDONLY } else { *flags };
+                // A read-only tmpfs (to copy into, or to make mount points in) is mounted
+                // writable and made read-only through its fd at the end.
+                let mount_flags = if *read_only_later { *flags - MsFlags::MS_RDONLY } else { *flags };
                 let made = match mount(Some(source.as_path()), fd_path(&target).as_str(), Some(fs_type.as_str()), mount_flags, data.as_deref()) {
                     // sysfs belongs to the network namespace: in a user namespace without a
                     // network namespace of its own (rootless) it cannot be mounted; bind the
@@ -119,9 +125,10 @@ impl MountExecutor for KernelMounts<'_> {
                 };
                 if let (Some(hidden), Some(mounted)) = (&hidden, &made) {
                     super::copy_up::copy_directory(hidden, mounted, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
-                    if flags.contains(MsFlags::MS_RDONLY) {
-                        super::mount_fd::set_flags(mounted, MsFlags::MS_RDONLY, root.display(destination))?;
-                    }
+                }
+                if let (true, Some(mounted)) = (*read_only_later, &made) {
+                    let kept = mounted.try_clone().map_err(|e| SysError::new("keep the mount at", root.display(destination), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                    self.read_only_later.push((destination.clone(), kept));
                 }
                 self.made = made.map(|fd| (*index, fd));
                 Ok(())
@@ -159,6 +166,10 @@ impl MountExecutor for KernelMounts<'_> {
                 .ensure(cwd, NodeKind::Dir)
                 .map(drop)
                 .map_err(|e| SysError::new("create process.cwd in the container", format!("{}: {}", cwd.display(), e), e.errno)),
+            MountOp::SealReadonly => self
+                .read_only_later
+                .drain(..)
+                .try_for_each(|(destination, mounted)| super::mount_fd::set_flags(&mounted, MsFlags::MS_RDONLY, destination.display())),
             MountOp::ReadonlyPath(path) => make_readonly(self.root()?, path),
             MountOp::MaskPath(path) => mask_path(self.root()?, path),
             MountOp::ReadonlyRoot => {

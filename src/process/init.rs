@@ -251,7 +251,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cgroup_unified: request.cgroup_unified,
         mount_label: request.bundle.mount_label(),
     };
-    setup_rootfs(&plan, idmapped)?;
+    let read_only_later = setup_rootfs(&plan, idmapped)?;
     clock.lap("mounts");
     let hooks = spec.hooks().as_ref();
     let hook_state = |pid| {
@@ -296,7 +296,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
     }
     clock.lap("console/hostname/sysctls");
-    finish_rootfs(&plan)?;
+    finish_rootfs(&plan, read_only_later)?;
     clock.lap("masked and read-only paths");
     if let Some(personality) = linux.and_then(|l| l.personality().as_ref()) {
         process_attrs::set_personality(personality)?;
