@@ -167,7 +167,9 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
         (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1048576, "hard": 1048576}]}}), "setrlimit RlimitNofile"),
         (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),
         // Init dies during setup: say why, not "receive from init: ECONNRESET".
-        (json!({"linux": {"resources": {"memory": {"limit": 8192}}}}), "container init was OOM-killed during setup: linux.resources.memory.limit (8192 bytes) is below what setting up the container needs"),
+        (json!({"linux": {"resources": {"memory": {"limit": 8192}}}}), "container init was OOM-killed during setup: linux.resources.memory.limit (8192 bytes, 8192 in whole pages) is below what setting up the container needs"),
+        // runc's "memory limit too low": below a page, the kernel keeps 0 (runc's suite).
+        (json!({"linux": {"resources": {"memory": {"limit": 1000}}}}), "linux.resources.memory.limit (1000 bytes, 0 in whole pages) is below what setting up the container needs (current usage: 0, peak usage: 0)"),
     ];
     for (patch, expected) in cases {
         assert_create_refused(&patch, expected);

@@ -64,11 +64,15 @@ pub enum ProcessError {
     Gone,
     /// Init was OOM-killed during setup.
     #[error(
-        "container init was OOM-killed during setup: linux.resources.memory.limit ({limit} bytes) is below what setting up the container needs (usage reached {peak} bytes); raise the limit"
+        "container init was OOM-killed during setup: linux.resources.memory.limit ({limit} bytes, {kept} in whole pages) is below what setting up the container needs (current usage: {usage}, peak usage: {peak}); raise the limit"
     )]
     OomKilled {
-        /// The cgroup's memory limit, in bytes.
-        limit: u64,
+        /// The memory limit asked for, in bytes.
+        limit: i64,
+        /// The limit the kernel keeps: rounded down to whole pages.
+        kept: u64,
+        /// The cgroup's usage once init is gone, in bytes.
+        usage: u64,
         /// The highest usage the cgroup reached, in bytes.
         peak: u64,
     },
@@ -367,7 +371,8 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
         Err(error) if error.init_is_gone() => {
             // Reaped here, so the guard must not signal the (possibly reused) pid again.
             init.armed = false;
-            Err(init_died(init.pid, request.cgroup.map(|(cgroup, _)| cgroup)))
+            let limit = request.bundle.spec().linux().as_ref().and_then(|l| l.resources().as_ref()).and_then(|r| r.memory().as_ref()).and_then(|m| m.limit());
+            Err(init_died(init.pid, request.cgroup.map(|(cgroup, _)| cgroup), limit))
         }
         Err(error) => Err(error),
     }
@@ -479,16 +484,17 @@ fn pass_on_listener(init: &InitProcess, request: &InitRequest, fd: Option<OwnedF
 /// Reap init, which died during setup, and say how it ended. Killed by the OOM killer of
 /// its own cgroup means the memory limit is below what setting up the container needs: say
 /// so with the figures (runc reports the limit and usage when its late limit write fails).
-fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>) -> ProcessError {
+fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>, limit: Option<i64>) -> ProcessError {
     let status = reap(pid);
+    // Only a limit of the container's own explains it (not a host-wide OOM). The limit is
+    // the config's: the cgroup's own is rounded down to pages (0 for a limit of 1000).
     if status == ExitStatus::Signal(Signal::SIGKILL)
-        && let Some(cgroup) = cgroup.filter(|cgroup| cgroup.oom_kills() > 0) {
-            let memory = cgroup.stats().map(|stats| stats.memory.usage).unwrap_or_default();
-            // Only a limit of the container's own explains it (not a host-wide OOM).
-            if memory.limit > 0 && memory.limit < 1 << 62 {
-                return ProcessError::OomKilled { limit: memory.limit, peak: memory.max };
-            }
-        }
+        && let (Some(cgroup), Some(limit)) = (cgroup, limit.filter(|limit| *limit >= 0))
+        && cgroup.oom_kills() > 0
+    {
+        let memory = cgroup.stats().map(|stats| stats.memory.usage).unwrap_or_default();
+        return ProcessError::OomKilled { limit, kept: memory.limit, usage: memory.usage, peak: memory.max };
+    }
     ProcessError::Exited { who: "container init", status }
 }
 
