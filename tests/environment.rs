@@ -220,6 +220,41 @@ fn user_namespace_maps_root() {
 }
 
 #[test]
+fn bind_sources_only_host_root_may_reach_are_bound_in_a_user_namespace() {
+    // runc's "userns with 2 inaccessible mounts" (and + exec): the sources sit in 0700
+    // directories of host root's; the container's root is host uid 100000. One source is
+    // bundle-relative, one absolute, one behind an absolute symlink.
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    let private = tempfile::tempdir().unwrap();
+    for (parent, name) in [(bundle.path(), "inaccessible-1"), (private.path().to_path_buf(), "inaccessible-2")] {
+        std::fs::create_dir_all(parent.join(name).join("dir")).unwrap();
+        std::fs::write(parent.join(name).join("dir/foo.txt"), format!("{name}\n")).unwrap();
+        std::fs::set_permissions(parent.join(name), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    }
+    std::os::unix::fs::symlink(private.path().join("inaccessible-2/dir"), private.path().join("link")).unwrap();
+    // (the image's mount points: the container's root may not write the host-owned /tmp)
+    for n in 1..=3 {
+        std::fs::create_dir_all(bundle.rootfs().join(format!("tmp/mount-{n}"))).unwrap();
+    }
+    let c = &mut bundle.config;
+    c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    push_mount(c, json!({"destination": "/tmp/mount-1", "source": "inaccessible-1/dir", "options": ["bind"]}));
+    push_mount(c, json!({"destination": "/tmp/mount-2", "source": private.path().join("inaccessible-2/dir"), "options": ["rbind", "ro"]}));
+    push_mount(c, json!({"destination": "/tmp/mount-3", "source": private.path().join("link"), "options": ["bind"]}));
+    bundle.write_config();
+    let id = unique_id("userns-private");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = bundle.skiff(&["exec", &id, "sh", "-c", "cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt /tmp/mount-3/foo.txt; grep -E ' /tmp/mount-[0-9] ' /proc/mounts | cut -d' ' -f2,4 | cut -d, -f1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "inaccessible-1\ninaccessible-2\ninaccessible-2\n/tmp/mount-1 rw\n/tmp/mount-2 ro\n/tmp/mount-3 rw\n");
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn time_namespace_offsets() {
     let out = inside(
         |c| {

@@ -13,10 +13,22 @@ use super::{SysContext, SysError};
 
 /// Send `data` with `fd` beside it on a connected socket.
 pub fn send_fd(socket: &impl AsRawFd, data: &[u8], fd: RawFd) -> nix::Result<()> {
-    let fds = [fd];
+    send_fds(socket, data, &[fd])
+}
+
+/// The most fds one packet carries: [`receive_packet`] makes room for this many.
+pub const MAX_FDS: usize = 64;
+
+/// Send `data` with `fds` (at most [`MAX_FDS`]; none: no control message) over `socket`.
+pub fn send_fds(socket: &impl AsRawFd, data: &[u8], fds: &[RawFd]) -> nix::Result<()> {
+    if fds.len() > MAX_FDS {
+        return Err(Errno::E2BIG);
+    }
     let iov = [IoSlice::new(data)];
+    let rights = [ControlMessage::ScmRights(fds)];
+    let control: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
     loop {
-        match sendmsg::<()>(socket.as_raw_fd(), &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None) {
+        match sendmsg::<()>(socket.as_raw_fd(), &iov, control, MsgFlags::MSG_NOSIGNAL, None) {
             Err(Errno::EINTR) => continue,
             other => return other.map(drop),
         }
@@ -39,7 +51,12 @@ pub fn send_fd_to_path_as(path: &Path, data: &[u8], fd: RawFd, connect_op: &'sta
 /// Receive one packet into `buffer` and the first fd sent with it (any others are closed).
 /// Returns the full packet length (MSG_TRUNC: larger than the buffer when it did not fit).
 pub fn receive_packet(socket: &impl AsRawFd, buffer: &mut [u8]) -> nix::Result<(usize, Option<OwnedFd>)> {
-    let mut space = nix::cmsg_space!([RawFd; 4]);
+    receive_packet_fds(socket, buffer).map(|(length, fds)| (length, fds.into_iter().next()))
+}
+
+/// Receive one packet into `buffer` and every fd sent with it, in order (up to [`MAX_FDS`]).
+pub fn receive_packet_fds(socket: &impl AsRawFd, buffer: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
+    let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
     loop {
         let mut iov = [IoSliceMut::new(buffer)];
         let message = match recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_TRUNC | MsgFlags::MSG_CMSG_CLOEXEC) {
@@ -53,7 +70,7 @@ pub fn receive_packet(socket: &impl AsRawFd, buffer: &mut [u8]) -> nix::Result<(
                 received.extend(fds.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
             }
         }
-        return Ok((message.bytes, received.into_iter().next()));
+        return Ok((message.bytes, received));
     }
 }
 

@@ -202,14 +202,25 @@ pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, 
 /// directory; its whole subtree when `recursive`), attached nowhere.
 pub fn open_tree_clone(source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
     use std::os::unix::ffi::OsStrExt;
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
     let c_source = std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::refused("open_tree", source.display(), "the path contains a NUL byte"))?;
-    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    open_tree_clone_at(libc::AT_FDCWD, &c_source, 0, recursive).on("open_tree", source.display())
+}
+
+/// [`open_tree_clone`] of what the fd `opened` is (`source` names it in errors).
+pub fn open_tree_clone_of(opened: &std::os::fd::OwnedFd, source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
+    use std::os::fd::AsRawFd;
+    open_tree_clone_at(opened.as_raw_fd(), c"", libc::AT_EMPTY_PATH as libc::c_uint, recursive).on("open_tree (the source the runtime opened)", source.display())
+}
+
+fn open_tree_clone_at(dirfd: std::os::fd::RawFd, path: &std::ffi::CStr, extra: libc::c_uint, recursive: bool) -> nix::Result<std::os::fd::OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | extra;
     if recursive {
         flags |= libc::AT_RECURSIVE as libc::c_uint;
     }
-    // SAFETY: a NUL-terminated path and plain flags; returns a new fd.
-    let raw = check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c_source.as_ptr(), flags) }).on("open_tree", source.display())?;
+    // SAFETY: a NUL-terminated path, a dirfd the caller holds (or AT_FDCWD) and plain
+    // flags; returns a new fd.
+    let raw = check(unsafe { libc::syscall(libc::SYS_open_tree, dirfd, path.as_ptr(), flags) })?;
     // SAFETY: a fresh fd from open_tree that nothing else owns.
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw as i32) })
 }

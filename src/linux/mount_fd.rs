@@ -58,6 +58,13 @@ pub fn detached_bind(source: &Path, recursive: bool, flags: MsFlags) -> Result<O
     Ok(tree)
 }
 
+/// [`detached_bind`] of the file or directory `opened` is (an O_PATH fd; `source` names it).
+pub fn detached_bind_of(opened: &OwnedFd, source: &std::path::Path, recursive: bool, flags: MsFlags) -> Result<OwnedFd, SysError> {
+    let tree = super::open_tree_clone_of(opened, source, recursive)?;
+    set_flags(&tree, flags, source.display())?;
+    Ok(tree)
+}
+
 /// Set the per-mount `flags` ([`per_mount_attributes`]) on the mount `tree` is, alone.
 pub fn set_flags(tree: &OwnedFd, flags: MsFlags, what: impl std::fmt::Display) -> Result<(), SysError> {
     let (set, clear) = per_mount_attributes(flags);

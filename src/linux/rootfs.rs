@@ -24,9 +24,10 @@ use super::{MountFields, SysContext, SysError};
 /// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
 /// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
 /// its own mount namespace.
-pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)]) -> Result<ReadonlyLater, SetupError> {
+/// `bind_sources` are sources the runtime opened for init, by index into `mounts`.
+pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)], bind_sources: &[(usize, OwnedFd)]) -> Result<ReadonlyLater, SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped, made: None, read_only_later: Vec::new() };
+    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, made: None, read_only_later: Vec::new() };
     execute_all(&mut kernel, &ops)?;
     Ok(ReadonlyLater(kernel.read_only_later))
 }
@@ -53,7 +54,7 @@ pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
 pub fn finish_rootfs(config: &RootfsConfig, later: ReadonlyLater) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], made: None, read_only_later: later.0 };
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], made: None, read_only_later: later.0 };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
@@ -66,6 +67,8 @@ struct KernelMounts<'a> {
     config: &'a RootfsConfig<'a>,
     /// Detached idmapped trees prepared by the runtime, by index into `mounts`.
     idmapped: &'a [(usize, OwnedFd)],
+    /// Bind sources the runtime opened (O_PATH, in our mount namespace), by index.
+    bind_sources: &'a [(usize, OwnedFd)],
     /// The mount last made for `mounts[index]`, for the operations on it that follow.
     made: Option<(usize, OwnedFd)>,
     /// Mounts to make read-only once everything under them is made: where, and the mount.
@@ -135,8 +138,9 @@ impl MountExecutor for KernelMounts<'_> {
             }
             MountOp::Bind { index, destination, source, recursive, idmapped, flags } => {
                 let tree = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
+                let opened = self.bind_sources.iter().find(|(i, _)| i == index).map(|(_, fd)| fd);
                 let root = self.root()?;
-                let mounted = bind_mount(root, destination, source, *recursive, *flags, tree)?;
+                let mounted = bind_mount(root, destination, source, *recursive, *flags, tree, opened)?;
                 self.made = Some((*index, mounted));
                 Ok(())
             }
@@ -199,9 +203,12 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
 /// Bind `source` at `destination` with the per-mount `flags`, or attach the runtime's
 /// idmapped `tree` there: a detached tree whose flags are set before it is attached onto
 /// the destination's fd. Returns the mount.
-fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, flags: MsFlags, tree: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
-    let metadata = fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?;
-    let kind = if metadata.is_dir() { NodeKind::Dir } else { NodeKind::File };
+fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, flags: MsFlags, tree: Option<&OwnedFd>, opened: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
+    let is_dir = match opened {
+        Some(fd) => nix::sys::stat::fstat(fd.as_raw_fd()).on("stat bind source", source.display())?.st_mode & libc::S_IFMT == libc::S_IFDIR,
+        None => fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?.is_dir(),
+    };
+    let kind = if is_dir { NodeKind::Dir } else { NodeKind::File };
     let target = root.ensure(destination, kind)?;
     let display = root.display(destination);
     let tree = match tree {
@@ -210,7 +217,10 @@ fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool
             mount_fd::set_flags(&tree, flags, &display)?;
             tree
         }
-        None => mount_fd::detached_bind(source, recursive, flags)?,
+        None => match opened {
+            Some(fd) => mount_fd::detached_bind_of(fd, source, recursive, flags)?,
+            None => mount_fd::detached_bind(source, recursive, flags)?,
+        },
     };
     mount_fd::attach(&tree, &target, &display)?;
     Ok(tree)

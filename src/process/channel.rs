@@ -110,6 +110,14 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
         crate::linux::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
     }
 
+    /// Send one message with `fds` beside it (SCM_RIGHTS), at most
+    /// [`crate::linux::fd_passing::MAX_FDS`].
+    pub fn send_with_fds(&self, message: &Out, fds: &[RawFd], what: &'static str) -> Result<(), ChannelError> {
+        let bytes = serde_json::to_vec(message)
+            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        crate::linux::fd_passing::send_fds(&self.fd, &bytes, fds).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
+    }
+
     /// Receive one message; `Ok(None)` when the peer closed its end (or exited). An fd sent
     /// with it is closed.
     pub fn recv(&self) -> Result<Option<In>, ChannelError> {
@@ -118,10 +126,15 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
 
     /// Receive one message and the fd sent with it, if any.
     pub fn recv_with_fd(&self) -> Result<Option<(In, Option<OwnedFd>)>, ChannelError> {
+        Ok(self.recv_with_fds()?.map(|(message, fds)| (message, fds.into_iter().next())))
+    }
+
+    /// Receive one message and the fds sent with it, in order.
+    pub fn recv_with_fds(&self) -> Result<Option<(In, Vec<OwnedFd>)>, ChannelError> {
         // Sized to the packet: a fixed 64 KiB buffer was 16 pages touched per process.
         let waiting = crate::linux::fd_passing::peek_packet_length(&self.fd).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         let mut buffer = vec![0u8; waiting.clamp(1, MAX_MESSAGE)];
-        let (length, fd) = crate::linux::fd_passing::receive_packet(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
+        let (length, fd) = crate::linux::fd_passing::receive_packet_fds(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         if length == 0 {
             return Ok(None);
         }
@@ -159,6 +172,21 @@ mod tests {
         let fd = fd.expect("the fd arrives");
         let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
         assert_eq!(target, std::path::Path::new("/dev/null"));
+    }
+
+    #[test]
+    fn several_fds_travel_in_order_and_none_is_no_control_message() {
+        let (parent, init) = channel_pair().unwrap();
+        let files = [std::fs::File::open("/dev/null").unwrap(), std::fs::File::open("/dev/zero").unwrap()];
+        let raw: Vec<RawFd> = files.iter().map(|f| f.as_raw_fd()).collect();
+        parent.send_with_fds(&ToInit::Proceed { bind_sources: vec![3, 7] }, &raw, "proceed").unwrap();
+        let (message, fds) = init.recv_with_fds().unwrap().unwrap();
+        assert_eq!(message, ToInit::Proceed { bind_sources: vec![3, 7] });
+        let targets: Vec<_> = fds.iter().map(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap()).collect();
+        assert_eq!(targets, [std::path::Path::new("/dev/null"), std::path::Path::new("/dev/zero")]);
+        parent.send_with_fds(&ToInit::Committed, &[], "committed").unwrap();
+        let (message, fds) = init.recv_with_fds().unwrap().unwrap();
+        assert_eq!((message, fds.len()), (ToInit::Committed, 0));
     }
 
     #[test]

@@ -140,7 +140,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     let namespaces = request.bundle.namespaces();
     let hooks_round_trip = super::hook_round_trip(request.bundle);
     let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, ..Steps::default() });
-    await_runtime(channel, &mut protocol, FromRuntime::Proceed)?;
+    let bind_sources = match await_runtime_with_fds(channel, &mut protocol, FromRuntime::Proceed)? {
+        (ToInit::Proceed { bind_sources }, fds) => bind_sources.into_iter().zip(fds).collect(),
+        _ => Vec::new(),
+    };
     // --debug: init times its own phases and reports them with Ready.
     let mut clock = PhaseClock::new(request.timing);
     if maps_by_rootless_runtime && !late_user {
@@ -251,7 +254,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cgroup_unified: request.cgroup_unified,
         mount_label: request.bundle.mount_label(),
     };
-    let read_only_later = setup_rootfs(&plan, idmapped)?;
+    let read_only_later = setup_rootfs(&plan, idmapped, &bind_sources)?;
+    drop(bind_sources);
     clock.lap("mounts");
     let hooks = spec.hooks().as_ref();
     let hook_state = |pid| {
@@ -447,9 +451,14 @@ pub(super) fn commit_with_runtime(channel: &ChildEnd, protocol: &mut ChildSide, 
 /// Wait for `step` from the runtime: the one message the protocol allows now. EOF: the
 /// runtime died, and nobody would take the container over.
 pub(super) fn await_runtime(channel: &ChildEnd, protocol: &mut ChildSide, step: FromRuntime) -> Result<ToInit, InitError> {
-    let message = channel.recv()?.ok_or(InitError::Abandoned)?;
+    Ok(await_runtime_with_fds(channel, protocol, step)?.0)
+}
+
+/// [`await_runtime`], keeping the fds that came with the message.
+fn await_runtime_with_fds(channel: &ChildEnd, protocol: &mut ChildSide, step: FromRuntime) -> Result<(ToInit, Vec<OwnedFd>), InitError> {
+    let (message, fds) = channel.recv_with_fds()?.ok_or(InitError::Abandoned)?;
     protocol.accept(step, &message).map_err(|error| InitError::Unexpected(error.to_string()))?;
-    Ok(message)
+    Ok((message, fds))
 }
 
 /// Exec the prepared program; on failure say why on stderr (the runtime may be gone) and exit 127.

@@ -7,7 +7,9 @@
 //!   clone3 (on cgroup v2 into the cgroup) -------> starts, waits
 //!   [new user namespace] write uid_map, gid_map
 //!   [cgroup v1] write init's pid to cgroup.procs
-//!        ------------- Proceed ------------------->  [cgroup ns] unshare it, now rooted in
+//!   [new user ns] open bind sources in init's
+//!   mount namespace (init's uid may not reach them)
+//!        ------------- Proceed [+ fds] ----------->  [cgroup ns] unshare it, now rooted in
 //!                                                    the container's cgroup;
 //!                                                    joins namespaces by path, mounts
 //!   Only with prestart, createRuntime, createContainer or startContainer hooks:
@@ -69,8 +71,13 @@ pub enum ToParent {
 /// Messages the runtime sends to init.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ToInit {
-    /// Init's uid/gid maps are written and it is in its cgroup: it may set up.
-    Proceed,
+    /// Init's uid/gid maps are written and it is in its cgroup: it may set up. In a new
+    /// user namespace, O_PATH fds of bind sources the runtime opened in init's mount
+    /// namespace travel with it, one per index into `mounts` listed here, in that order.
+    Proceed {
+        /// The `mounts` entries whose source fd follows.
+        bind_sources: Vec<usize>,
+    },
     /// The maps asked for with `MappingRequest` are written.
     MappingWritten,
     /// The runtime's hooks ran; `pid` is init's pid as the runtime (and hooks) see it.

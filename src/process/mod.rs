@@ -409,7 +409,17 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         clock.lap("network devices");
     }
     let mut protocol = ParentSide::new(Steps { late_user, intermediate, hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
-    init.channel.send(&ToInit::Proceed, "proceed")?;
+    // In a user namespace made at the clone, init's uid is the mapped one: a bind source
+    // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
+    // sources in init's mount namespace (where init can clone them) and passes the fds.
+    let (bind_sources, fds) = if namespaces.creates(LinuxNamespaceType::User) && namespaces.creates(LinuxNamespaceType::Mount) && !late_user {
+        bind_sources_for(request.bundle, pid)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let raw: Vec<_> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
+    init.channel.send_with_fds(&ToInit::Proceed { bind_sources }, &raw, "proceed")?;
+    drop(fds);
     // Only SeccompListener carries an fd.
     let mut fd = None;
     let mut watch = watch::Watch { pid: init.pid, cgroup: request.cgroup.map(|(cgroup, _)| cgroup) };
@@ -506,6 +516,32 @@ fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>, watch: &watc
         *fd = received;
         message
     }))
+}
+
+/// O_PATH fds of the bind mounts' sources, opened as the runtime through init's root (so in
+/// init's mount namespace, where init may clone them), with their `mounts` indexes. A
+/// source the runtime cannot open is left out: init tries its path and reports what fails.
+/// At most [`crate::linux::fd_passing::MAX_FDS`]; the rest are bound by path.
+fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
+    let (mut indexes, mut fds) = (Vec::new(), Vec::new());
+    let binds = bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate().filter(|(_, mount)| crate::linux::mount_plan::is_bind(mount));
+    let mut binds = binds.peekable();
+    if binds.peek().is_none() {
+        return (indexes, fds);
+    }
+    let Ok(root) = crate::linux::open_fd(Path::new(&format!("/proc/{pid}/root")), nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open init's root") else {
+        return (indexes, fds);
+    };
+    for (index, mount) in binds.take(crate::linux::fd_passing::MAX_FDS) {
+        let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else { continue };
+        let relative = source.strip_prefix("/").unwrap_or(&source);
+        // In init's root: an absolute symlink in the source stays in init's mount namespace.
+        if let Ok(fd) = crate::linux::openat2(&root, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS) {
+            indexes.push(index);
+            fds.push(fd);
+        }
+    }
+    (indexes, fds)
 }
 
 /// Detached idmapped trees for the mounts that ask for one (`idmap`, `ridmap`, or mappings
