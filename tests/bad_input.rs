@@ -312,3 +312,12 @@ fn unusable_pid_file_console_socket_and_log_paths_are_clear_errors() {
     assert!(out.code != 0 && out.stderr.contains("plain-file"), "--console-socket: {}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+#[test]
+fn no_mount_namespace_is_refused_before_the_host_is_touched() {
+    // runc 1.1 would set up the rootfs in the host's mount namespace (runtime-tools'
+    // linux_ns_itype): skiff refuses, docs/compatibility.md says why.
+    for namespaces in [json!(null), json!([]), json!([{"type": "pid"}, {"type": "network"}])] {
+        assert_create_refused(&json!({"linux": {"namespaces": namespaces, "maskedPaths": [], "readonlyPaths": []}}), "a mount namespace is required to set up the root filesystem");
+    }
+}
