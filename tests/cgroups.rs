@@ -576,6 +576,35 @@ fn unified_resources_on_this_v1_host_are_an_invalid_configuration() {
 }
 
 #[test]
+fn a_shorter_period_under_a_pods_quota_is_written_after_the_new_quota() {
+    // runc's "update cpu period in a pod cgroup with pod limit set": the pod may use 50%;
+    // 3000/10000 (30%) is fine, but period 10000 first, with the container's old quota,
+    // exceeds the pod's and the kernel refuses it until the quota is in.
+    let pod = unique_id("quota-pod");
+    let cpu = Path::new("/sys/fs/cgroup/cpu").join(&pod);
+    std::fs::create_dir(&cpu).unwrap();
+    std::fs::write(cpu.join("cpu.cfs_quota_us"), "50000").unwrap();
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("in-quota-pod");
+    bundle.config["linux"]["cgroupsPath"] = json!(format!("/{pod}/{id}"));
+    bundle.config["linux"]["resources"] = json!({"cpu": {"quota": 40000, "period": 100000}});
+    bundle.write_config();
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let over = bundle.skiff(&["update", "--cpu-quota", "60000", &id]);
+    let update = bundle.skiff(&["update", "--cpu-period", "10000", "--cpu-quota", "3000", &id]);
+    let read = |file: &str| std::fs::read_to_string(cpu.join(&id).join(file)).unwrap_or_default();
+    let (period, quota) = (read("cpu.cfs_period_us"), read("cpu.cfs_quota_us"));
+    bundle.skiff(&["delete", "--force", &id]);
+    for controller in ["cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "systemd", "unified"] {
+        let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(controller).join(&pod));
+    }
+    assert_eq!(over.code, 1, "60% under a 50% pod: {}", over.stderr);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    assert_eq!((period.trim(), quota.trim()), ("10000", "3000"));
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn a_pod_cgroup_made_by_someone_else_gets_its_cpuset_filled() {
     // runc's "cpu period in a pod cgroup": the pod's parent exists, made with mkdir, its
     // cpuset empty; the container's cpuset (and the pod's) take the cpus and mems above.

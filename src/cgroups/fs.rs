@@ -34,6 +34,11 @@ pub fn is_missing(error: &CgroupError) -> bool {
     matches!(error, CgroupError::Io { source, .. } if source.kind() == ErrorKind::NotFound || source.raw_os_error() == Some(Errno::ENODEV as i32))
 }
 
+/// Whether the kernel refused a write's value (EINVAL).
+pub(super) fn is_invalid_argument(error: &CgroupError) -> bool {
+    matches!(error, CgroupError::Io { source, .. } if source.raw_os_error() == Some(Errno::EINVAL as i32))
+}
+
 /// Whether a cgroup directory holds processes (a missing directory holds none).
 pub(super) fn has_processes(dir: &Path) -> bool {
     fs::read_to_string(dir.join("cgroup.procs")).map(|p| !p.trim().is_empty()).unwrap_or(false)

@@ -84,7 +84,22 @@ impl V1Cgroup {
                 let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
                 super::resources::order_v1_memory(&mut writes, current);
             }
-        writes.iter().try_for_each(|w| self.write_one(w))
+        // A shorter period with the old quota can exceed a parent's quota (a pod's): the
+        // kernel refuses it (EINVAL). As runc does, retry it once the new quota is in.
+        let quota_follows = writes.iter().any(|w| w.file == "cpu.cfs_quota_us");
+        let mut refused_period = None;
+        for w in &writes {
+            match self.write_one(w) {
+                Err(error) if w.file == "cpu.cfs_period_us" && quota_follows && super::fs::is_invalid_argument(&error) => refused_period = Some(w),
+                result => result?,
+            }
+            if w.file == "cpu.cfs_quota_us"
+                && let Some(period) = refused_period.take()
+            {
+                self.write_one(period)?;
+            }
+        }
+        Ok(())
     }
 
     fn write_one(&self, w: &Write) -> Result<(), CgroupError> {
