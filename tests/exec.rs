@@ -146,10 +146,12 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
     assert!(lines(&out, "pids").unwrap().ends_with(&format!("/{id}/sub")), "{}", out.stdout);
     assert!(lines(&out, "memory").unwrap().ends_with(&format!("/{id}")), "{}", out.stdout);
     // Refused: missing, or escaping the container's cgroup.
-    // (runc's words for the escape, which callers grep for: " .. is not a sub cgroup path")
-    for (request, expected) in [("nosuch", "no such sub-cgroup"), ("..", " .. is not a sub cgroup path"), ("../other", "stay below the container's cgroup"), ("/abs", "stay below")] {
+    // (runc's words, which callers grep for: " .. is not a sub cgroup path", and
+    // " adding pid "..."/nosuch/cgroup.procs: no such file ")
+    for (request, expected) in [("nosuch", "/nosuch/cgroup.procs: no such file "), ("..", " .. is not a sub cgroup path"), ("../other", "stay below the container's cgroup"), ("/abs", "stay below")] {
         let out = bundle.skiff(&["exec", "--cgroup", request, &id, "true"]);
         assert!(out.code != 0 && out.stderr.contains(expected), "{request}: {}", out.stderr);
+        assert!(request != "nosuch" || out.stderr.contains(" adding pid "), "{}", out.stderr);
     }
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);

@@ -181,7 +181,8 @@ impl ExecCgroups {
     pub fn existing(dir: &Path, sub: &Path) -> Result<PathBuf, CgroupError> {
         let path = dir.join(sub);
         if !path.is_dir() {
-            return Err(invalid("exec --cgroup", format!("{}: no such sub-cgroup (exec --cgroup joins an existing one)", path.display())));
+            // runc's words (its write of the pid fails), checked before any process exists.
+            return Err(invalid("exec --cgroup", format!("not adding pid to {}: no such file or directory (exec --cgroup joins an existing sub-cgroup)", path.join("cgroup.procs").display())));
         }
         Ok(path)
     }
