@@ -217,6 +217,33 @@ if [[ " $sections " == *" errors "* ]]; then
     [ -e /run/skiff-err/dup2 ] && fail "dup2 left a state dir"
     e delete --force dup1
     wait_for 10 unit_gone skiff-dup.scope && ok "skiff-dup.scope gone" || fail "skiff-dup.scope left"
+
+    # issue 23's items from runc's suite, under the systemd driver: a frozen cgroup waiting
+    # where the unit will be is refused before use, in runc's words
+    frz=/sys/fs/cgroup/system.slice/skiff-frz.scope
+    mkdir -p $frz && echo 1 > $frz/cgroup.freeze
+    jq '.linux.cgroupsPath = "system.slice:skiff:frz"' /tmp/b-e/config.json > /tmp/c && mkdir -p /tmp/b-e8 && cp /tmp/c /tmp/b-e8/config.json && ln -sfn /tmp/b-e/rootfs /tmp/b-e8/rootfs
+    out=$(timeout 60 $SKIFF --root /run/skiff-err --systemd-cgroup create --bundle /tmp/b-e8 frz1 2>&1) && fail "a frozen cgroup was used" ||
+        { [[ $out == *"container's cgroup unexpectedly frozen"* ]] && ok "frozen cgroup: $out" || fail "frozen cgroup: $out"; }
+    echo 0 > $frz/cgroup.freeze; rmdir $frz
+    nothing_left "frozen cgroup" frz1 skiff-frz.scope
+    # a Kubernetes Bidirectional volume: a mount made inside an rbind,rshared volume of a
+    # shared host path reaches the host (rootfsPropagation rshared, as containerd sets it)
+    mkdir -p /tmp/bidi && mount --bind /tmp/bidi /tmp/bidi && mount --make-shared /tmp/bidi
+    jq '.linux.cgroupsPath = "system.slice:skiff:bidi" | .linux.rootfsPropagation = "rshared"
+        | .mounts += [{"destination": "/vol", "type": "bind", "source": "/tmp/bidi", "options": ["rbind", "rshared"]}]' /tmp/b-e/config.json > /tmp/c &&
+        mkdir -p /tmp/b-e9 && cp /tmp/c /tmp/b-e9/config.json && ln -sfn /tmp/b-e/rootfs /tmp/b-e9/rootfs
+    if e --systemd-cgroup run -d --bundle /tmp/b-e9 bidi </dev/null >/dev/null 2>&1; then
+        e exec --cap CAP_SYS_ADMIN bidi sh -c 'mkdir -p /vol/inner && mount -t tmpfs inside /vol/inner' || fail "bidirectional: mount inside"
+        check "bidirectional: the container's mount on the host" "$(findmnt -n -o SOURCE /tmp/bidi/inner | sort -u)" inside
+        umount /tmp/bidi/inner 2>/dev/null
+        e delete --force bidi
+        umount /tmp/bidi/inner 2>/dev/null
+    else
+        fail "bidirectional: run -d failed"
+    fi
+    umount /tmp/bidi
+    nothing_left "bidirectional" bidi skiff-bidi.scope
 fi
 
 # --- the engines, in their default systemd configuration, with skiff -------------------------------
