@@ -148,10 +148,24 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
     // Refused: missing, or escaping the container's cgroup.
     // (runc's words, which callers grep for: " .. is not a sub cgroup path", and
     // " adding pid "..."/nosuch/cgroup.procs: no such file ")
-    for (request, expected) in [("nosuch", "/nosuch/cgroup.procs: no such file "), ("..", " .. is not a sub cgroup path"), ("../other", "stay below the container's cgroup"), ("/abs", "stay below")] {
+    // A leading / starts at the container's cgroup, as with runc: `/` is that cgroup itself.
+    for request in ["/", "/sub"] {
+        let out = bundle.skiff(&["exec", "--cgroup", request, &id, "cat", "/proc/self/cgroup"]);
+        assert_eq!(out.code, 0, "{request}: {}", out.stderr);
+        let expected = if request == "/" { format!("/{id}") } else { format!("/{id}/sub") };
+        assert!(lines(&out, "pids").unwrap().ends_with(&expected), "{request}: {}", out.stdout);
+    }
+    for (request, expected) in [
+        ("nosuch", "/nosuch/cgroup.procs: no such file "),
+        ("pids:nosuch", "/nosuch/cgroup.procs: no such file "),
+        ("whaaat:/", "unknown controller whaaat in --cgroup"),
+        ("..", " .. is not a sub cgroup path"),
+        ("../other", "stay below the container's cgroup"),
+        ("/../x", "stay below"),
+    ] {
         let out = bundle.skiff(&["exec", "--cgroup", request, &id, "true"]);
         assert!(out.code != 0 && out.stderr.contains(expected), "{request}: {}", out.stderr);
-        assert!(request != "nosuch" || out.stderr.contains(" adding pid "), "{}", out.stderr);
+        assert!(!request.ends_with("nosuch") || out.stderr.contains(" adding pid "), "{}", out.stderr);
     }
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);

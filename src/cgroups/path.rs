@@ -163,9 +163,12 @@ impl ExecCgroups {
                 Some((controllers, path)) => (controllers.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect::<Vec<_>>(), path),
                 None => (Vec::new(), request.as_str()),
             };
-            let path = Path::new(path);
+            // As runc: the path is the container's cgroup joined with it, so a leading /
+            // starts at the container's cgroup (`/` alone is that cgroup itself).
+            let given = Path::new(path);
+            let path: PathBuf = given.components().skip_while(|c| matches!(c, Component::RootDir)).collect();
             let below = path.components().all(|c| matches!(c, Component::Normal(_)));
-            if path.as_os_str().is_empty() || !below {
+            if (path.as_os_str().is_empty() && !given.has_root()) || !below {
                 return Err(invalid("exec --cgroup", format!("{} is not a sub cgroup path: it must be relative and stay below the container's cgroup", path.display())));
             }
             if controllers.is_empty() {
@@ -177,14 +180,29 @@ impl ExecCgroups {
         Ok(parsed)
     }
 
-    /// `dir` joined with `sub`, which must be an existing cgroup (exec joins, never makes).
+    /// `dir` joined with `sub`, which must be an existing cgroup (exec joins, never makes);
+    /// an empty `sub` is `dir` itself.
     pub fn existing(dir: &Path, sub: &Path) -> Result<PathBuf, CgroupError> {
+        if sub.as_os_str().is_empty() {
+            return Ok(dir.to_path_buf());
+        }
         let path = dir.join(sub);
         if !path.is_dir() {
             // runc's words (its write of the pid fails), checked before any process exists.
             return Err(invalid("exec --cgroup", format!("not adding pid to {}: no such file or directory (exec --cgroup joins an existing sub-cgroup)", path.join("cgroup.procs").display())));
         }
         Ok(path)
+    }
+
+    /// Refuse a controller named in `controller:path` that none of `mounted` (the container's
+    /// hierarchies' controllers) has, in runc's words.
+    pub fn check_controllers<'a>(&self, mounted: impl Iterator<Item = &'a String> + Clone) -> Result<(), CgroupError> {
+        for (names, _) in &self.by_controller {
+            if let Some(unknown) = names.iter().find(|name| !mounted.clone().any(|m| m == *name)) {
+                return Err(invalid("exec --cgroup", format!("unknown controller {unknown} in --cgroup")));
+            }
+        }
+        Ok(())
     }
 
     /// The sub-path for a hierarchy with `controllers` (v1), or for v2 (no controllers).
@@ -254,8 +272,15 @@ mod tests {
         assert_eq!(parsed.for_hierarchy(&["pids".into()]), Some(Path::new("other")));
         assert_eq!(parsed.for_hierarchy(&["cpu".into(), "cpuacct".into()]), Some(Path::new("sub")));
         assert_eq!(ExecCgroups::parse(&["pids:x".into()]).unwrap().for_hierarchy(&["cpu".into()]), None);
-        for bad in ["", "/abs", "../up", "a/../b", "memory:"] {
+        for bad in ["", "/..", "../up", "a/../b", "memory:"] {
             assert!(ExecCgroups::parse(&[bad.to_string()]).is_err(), "{bad}");
         }
+        // runc joins the path to the container's cgroup: a leading / starts there.
+        assert_eq!(ExecCgroups::parse(&["/abs".into()]).unwrap().for_hierarchy(&[]), Some(Path::new("abs")));
+        assert_eq!(ExecCgroups::parse(&["pids:/".into()]).unwrap().for_hierarchy(&["pids".into()]), Some(Path::new("")));
+        let mounted = ["pids".to_string(), "memory".to_string()];
+        let unknown = ExecCgroups::parse(&["whaaat:/".into()]).unwrap().check_controllers(mounted.iter()).unwrap_err().to_string();
+        assert!(unknown.contains("unknown controller whaaat in --cgroup"), "{unknown}");
+        assert!(ExecCgroups::parse(&["pids,memory:x".into()]).unwrap().check_controllers(mounted.iter()).is_ok());
     }
 }

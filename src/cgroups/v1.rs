@@ -261,6 +261,7 @@ impl Manager for V1Cgroup {
     }
 
     fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+        requests.check_controllers(self.dirs.iter().flat_map(|dir| dir.controllers.iter()))?;
         let mut sub = self.clone();
         for dir in &mut sub.dirs {
             let Some(path) = requests.for_hierarchy(&dir.controllers) else { continue };
