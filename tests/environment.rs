@@ -353,6 +353,25 @@ fn user_without_passwd_entry() {
 }
 
 #[test]
+fn each_variable_once_and_an_empty_home_is_the_users() {
+    // runc 1.5's env.bats: the last occurrence of a variable wins, once; an empty HOME is
+    // replaced by the user's home from the image's /etc/passwd; exec gets the same.
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    bundle.config["process"]["env"] = json!(["ONE=two", "HOME=/override", "ONE=three", "HOME=", "PATH=/bin", "TWO="]);
+    bundle.write_config();
+    let id = unique_id("env-once");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let init = bundle.skiff(&["exec", &id, "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ"]);
+    let exec = bundle.skiff(&["exec", "--env", "TWO=2", &id, "env"]);
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    assert_eq!(init.stdout.lines().collect::<Vec<_>>(), ["ONE=three", "PATH=/bin", "TWO=", "HOME=/root"], "{}", init.stderr);
+    let mut exec_env: Vec<&str> = exec.stdout.lines().collect();
+    exec_env.sort();
+    assert_eq!(exec_env, ["HOME=/root", "ONE=three", "PATH=/bin", "TWO=2"], "{}", exec.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn host_environment_is_not_inherited() {
     // (`tr < /proc/1/environ` alone would let sh exec tr after opening the file, and the
     // environment of the pre-exec process reads empty)

@@ -475,16 +475,14 @@ pub(super) fn exec_prepared(prepared: Prepared) -> ! {
     crate::linux::exit_now(127)
 }
 
-/// runc sets HOME when the config does not: the user's entry in the container's
+/// The environment as runc 1.5 builds it ([`super::environment::process_environment`]):
+/// HOME, when the config leaves it unset or empty, is the user's entry in the container's
 /// /etc/passwd, or `/`.
 fn with_home(env: &[String], uid: u32) -> Vec<String> {
-    let mut env = env.to_vec();
-    if !env.iter().any(|e| e.starts_with("HOME=")) {
+    super::environment::process_environment(env, || {
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-        let home = user::home_from_passwd(&passwd, uid).unwrap_or_else(|| "/".to_string());
-        env.push(format!("HOME={home}"));
-    }
-    env
+        user::home_from_passwd(&passwd, uid).unwrap_or_else(|| "/".to_string())
+    })
 }
 
 /// While parked at the gate, init is a namespace init with default dispositions, which the

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod channel;
+pub mod environment;
 pub mod exec;
 pub mod gate;
 mod init;
