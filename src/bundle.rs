@@ -72,6 +72,9 @@ pub struct Bundle {
     namespaces: NamespacePlan,
     rootfs_propagation: MsFlags,
     net_device_moves: Vec<(String, String)>,
+    /// What the runtime logs as warnings: capability names it skipped, ambient
+    /// capabilities it cannot raise.
+    warnings: Vec<String>,
 }
 
 impl Bundle {
@@ -80,8 +83,13 @@ impl Bundle {
         let dir = std::fs::canonicalize(dir).map_err(|source| BundleError::Read { path: dir.to_path_buf(), source })?;
         let config_path = dir.join(CONFIG_FILE);
         let bytes = std::fs::read(&config_path).map_err(|source| BundleError::Read { path: config_path.clone(), source })?;
-        let spec = parse_config(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
-        Bundle::from_spec(dir, spec)
+        let (spec, skipped) = parse_config_skipping_unknown_capabilities(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
+        let mut bundle = Bundle::from_spec(dir, spec)?;
+        if !skipped.is_empty() {
+            // runc 1.5's words.
+            bundle.warnings.insert(0, format!("ignoring unknown or unavailable capabilities: [{}]", skipped.join(" ")));
+        }
+        Ok(bundle)
     }
 
     /// Validate an already parsed spec for the bundle directory `dir` (absolute).
@@ -146,12 +154,18 @@ impl Bundle {
             }
             validate_idmap(mount, linux)?;
         }
-        Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation, net_device_moves })
+        let warnings = crate::linux::capabilities::ambient_warnings(process.capabilities().as_ref());
+        Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation, net_device_moves, warnings })
     }
 
     /// The bundle directory (absolute).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Warnings for the caller to log (runc logs the same ones).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The parsed config.
@@ -207,6 +221,36 @@ impl Bundle {
 /// serde's line and column alone.
 pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
     serde_json::from_slice(bytes).map_err(|e| crate::json_path::describe(bytes, &e))
+}
+
+/// [`parse_config`], except that capability names no kernel knows are left out of
+/// `process.capabilities` (returned, sorted) instead of failing the parse: runc 1.5 skips
+/// them with a warning, so that a config written for a newer kernel still runs. The typed
+/// parse is tried first; only a config that fails it is read again.
+pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec, Vec<String>), String> {
+    let error = match serde_json::from_slice(bytes) {
+        Ok(spec) => return Ok((spec, Vec::new())),
+        Err(error) => error,
+    };
+    let describe = || crate::json_path::describe(bytes, &error);
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Err(describe()) };
+    let mut skipped = std::collections::BTreeSet::new();
+    if let Some(sets) = value.pointer_mut("/process/capabilities").and_then(serde_json::Value::as_object_mut) {
+        for names in sets.values_mut().filter_map(serde_json::Value::as_array_mut) {
+            names.retain(|name| {
+                let known = serde_json::from_value::<oci_spec::runtime::Capability>(name.clone()).is_ok();
+                if !known {
+                    skipped.insert(name.as_str().map(str::to_string).unwrap_or_else(|| name.to_string()));
+                }
+                known
+            });
+        }
+    }
+    if skipped.is_empty() {
+        return Err(describe());
+    }
+    let spec = serde_json::from_value(value).map_err(|_| describe())?;
+    Ok((spec, skipped.into_iter().collect()))
 }
 
 /// Settings this host cannot honour are refused, never silently dropped: a container that
@@ -338,6 +382,25 @@ mod tests {
 
     fn error_of(config: serde_json::Value) -> String {
         bundle_with(config).1.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_capability_names_are_skipped_and_ambient_ones_not_inheritable_warned() {
+        let mut c = minimal();
+        c["process"]["capabilities"] = json!({"bounding": ["CAP_KILL", "UNKNOWN_CAP", "CAP_UNKNOWN"], "inheritable": ["CAP_KILL"],
+            "permitted": ["CAP_KILL", "CAP_CHOWN"], "ambient": ["CAP_KILL", "CAP_CHOWN", "CAP_NOPE"]});
+        let (_dir, bundle) = bundle_with(c.clone());
+        let bundle = bundle.unwrap();
+        assert_eq!(bundle.warnings(), [
+            "ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_UNKNOWN UNKNOWN_CAP]",
+            "can't raise ambient capability CAP_CHOWN: operation not permitted"
+        ]);
+        let bounding = bundle.spec().process().as_ref().unwrap().capabilities().as_ref().unwrap().bounding().clone().unwrap();
+        assert_eq!(bounding.len(), 1);
+        // Other type errors still fail, naming the field.
+        c["process"]["capabilities"]["bounding"] = json!("CAP_KILL");
+        let error = parse_config_skipping_unknown_capabilities(c.to_string().as_bytes()).unwrap_err();
+        assert!(error.contains("process.capabilities.bounding"), "{error}");
     }
 
     #[test]

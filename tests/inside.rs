@@ -40,6 +40,37 @@ fn capabilities_and_no_new_privs_follow_the_config() {
 }
 
 #[test]
+fn capabilities_as_runc_1_5_treats_them() {
+    // capabilities.bats of runc 1.5: names no kernel knows are skipped with a warning; an
+    // ambient capability that is not inheritable is a warning, not an error.
+    let mut bundle = TestBundle::new(&["sh", "-c", "grep -E '^Cap(Inh|Amb)' /proc/self/status; sleep 1000"]);
+    bundle.config["process"]["capabilities"] = json!({
+        "bounding": ["CAP_UNKNOWN", "UNKNOWN_CAP", "CAP_KILL", "CAP_CHOWN", "CAP_SYSLOG"],
+        "permitted": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
+        "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL", "CAP_CHOWN"]
+    });
+    bundle.write_config();
+    let id = unique_id("caps15");
+    let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("ignoring unknown or unavailable capabilities: [CAP_UNKNOWN UNKNOWN_CAP]"), "{}", out.stderr);
+    assert!(out.stderr.contains("can't raise ambient capability CAP_CHOWN: "), "{}", out.stderr);
+    let status = |out: &Outcome| status_fields(&out.stdout);
+    let plain = bundle.skiff(&["exec", &id, "cat", "/proc/self/status"]);
+    assert_eq!((status(&plain)["CapInh"].as_str(), status(&plain)["CapAmb"].as_str()), ("0000000000000020", "0000000000000020"), "{}", plain.stderr);
+    // exec --cap: bounding, permitted and effective; never inheritable; ambient only where
+    // the config made it inheritable (CAP_SYSLOG is not: bit 34 stays out of CapAmb).
+    let added = bundle.skiff(&["exec", "--cap", "CAP_SYSLOG", "--cap", "CAP_AUDIT_WRITE", &id, "cat", "/proc/self/status"]);
+    let fields = status(&added);
+    assert_eq!(fields["CapInh"], "0000000000000020", "{}", added.stderr);
+    assert_eq!(fields["CapPrm"], "0000000420000021");
+    assert_eq!(fields["CapEff"], "0000000420000021");
+    assert_eq!(fields["CapAmb"], "0000000000000020");
+    assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn user_group_and_supplementary_groups() {
     let out = inside(
         |c| c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}),

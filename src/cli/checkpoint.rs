@@ -196,7 +196,8 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
         // The restored init is this process's child; anything it leaves behind is reaped here.
         nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
     }
-    let container::Created { pid, master } = container::restore(&context.store, &options, &mut |line| context.debug(&line))?;
+    let container::Created { pid, master, warnings } = container::restore(&context.store, &options, &mut |line| context.debug(&line))?;
+    context.warn_all(&warnings);
     context.debug(&format!("restore: container {} runs again (init pid {pid})", args.id));
     if args.detach {
         return Ok(0);

@@ -60,6 +60,8 @@ pub struct Created {
     pub pid: i32,
     /// The pty master, with [`CreateOptions::relay_terminal`] and a terminal.
     pub master: Option<OwnedFd>,
+    /// Warnings to log (skipped capabilities, ambient ones the kernel will not raise).
+    pub warnings: Vec<String>,
 }
 
 /// Create the container; init is left parked at the start gate.
@@ -173,7 +175,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
             pidfd.send_to(socket)?;
         }
-    Ok(Created { pid, master })
+    Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
 }
 
 /// The container's cgroup and what is applied to it, checked before anything exists.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::{Capability, Process};
 
-use crate::bundle::{BundleError, CONFIG_FILE, parse_config};
+use crate::bundle::{BundleError, CONFIG_FILE, parse_config_skipping_unknown_capabilities};
 use crate::linux::pidfd::PidFd;
 use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
@@ -161,7 +161,8 @@ fn exec_process(container: &Loaded, options: &ExecOptions) -> Result<Process, Co
     }
     let config_path = container.state.bundle.join(CONFIG_FILE);
     let bytes = std::fs::read(&config_path).map_err(|source| BundleError::Read { path: config_path.clone(), source })?;
-    let spec = parse_config(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
+    // (create warned about skipped capability names already)
+    let (spec, _) = parse_config_skipping_unknown_capabilities(&bytes).map_err(|reason| BundleError::Parse { path: config_path, reason })?;
     let mut process = spec.process().clone().unwrap_or_default();
     process.set_terminal(Some(false));
     process.set_args(Some(options.args.clone()));
@@ -202,7 +203,8 @@ fn exec_process(container: &Loaded, options: &ExecOptions) -> Result<Process, Co
         caps.set_bounding(Some(extend(caps.bounding())));
         caps.set_effective(Some(extend(caps.effective())));
         caps.set_permitted(Some(extend(caps.permitted())));
-        caps.set_inheritable(Some(extend(caps.inheritable())));
+        // As runc 1.2+: never inheritable (a program the process execs must not inherit
+        // them); ambient only where the config already made the capability inheritable.
         caps.set_ambient(Some(extend(caps.ambient())));
         process.set_capabilities(Some(caps));
     }

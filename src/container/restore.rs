@@ -165,7 +165,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     drop(root);
     cgroup_guard.keep();
     claim.keep();
-    Ok(Created { pid, master })
+    Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
 }
 
 /// A restore failed after CRIU restored `restored` (post-restore named it and the pid file was

@@ -109,6 +109,22 @@ pub fn apply_process_sets(plan: &CapabilityPlan) -> Result<(), CapabilityError> 
     Ok(())
 }
 
+/// runc's warnings for ambient capabilities the kernel will not raise: an ambient
+/// capability must also be inheritable and permitted (the others are skipped).
+pub fn ambient_warnings(spec: Option<&LinuxCapabilities>) -> Vec<String> {
+    let Some(spec) = spec else { return Vec::new() };
+    let has = |set: &Option<oci_spec::runtime::Capabilities>, cap| set.as_ref().is_some_and(|set| set.contains(cap));
+    let mut warnings: Vec<String> = spec
+        .ambient()
+        .iter()
+        .flatten()
+        .filter(|cap| !has(spec.inheritable(), cap) || !has(spec.permitted(), cap))
+        .map(|cap| format!("can't raise ambient capability CAP_{cap}: operation not permitted"))
+        .collect();
+    warnings.sort();
+    warnings
+}
+
 fn names(caps: &CapsHashSet) -> String {
     let mut names: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
     names.sort();
