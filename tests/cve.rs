@@ -231,6 +231,8 @@ fn cve_2023_27561_a_symlinked_proc_is_refused() {
     let out = bundle.run(&id);
     assert_ne!(out.code, 0, "ran with /proc mounted through a symlink");
     assert!(out.stderr.contains("refuse a symlink at") && out.stderr.contains("/proc"), "{}", out.stderr);
+    // runc's words too (its mask.bats "[prohibit symlink /proc]")
+    assert!(out.stderr.contains("proc\\\" must be mounted on ordinary directory"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
 

@@ -71,6 +71,26 @@ fn capabilities_as_runc_1_5_treats_them() {
 }
 
 #[test]
+fn masked_directories_share_one_read_only_tmpfs_and_each_path_is_masked_once() {
+    // runc 1.5's mask.bats: "[duplicate paths]" and "[directories share tmpfs]".
+    let mut bundle = TestBundle::new(&["sh", "-c", "grep -c ' /testdir ' /proc/self/mountinfo; grep -c ' /testfile ' /proc/self/mountinfo; \
+        stat -c %d /testdir /testdir2 /testdir3 | uniq | wc -l; touch /testdir2/x 2>&1; cat /testfile; ls /testdir | wc -l"]);
+    for dir in ["testdir", "testdir2", "testdir3"] {
+        std::fs::create_dir(bundle.rootfs().join(dir)).unwrap();
+        std::fs::write(bundle.rootfs().join(dir).join("secret"), "s").unwrap();
+    }
+    std::fs::write(bundle.rootfs().join("testfile"), "secret").unwrap();
+    let masked = bundle.config["linux"]["maskedPaths"].as_array_mut().unwrap();
+    masked.extend(["/testdir", "/testfile", "/testdir", "/testfile", "/testdir2", "/testdir3"].map(|p| json!(p)));
+    bundle.write_config();
+    let id = unique_id("mask");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "1\n1\n1\ntouch: /testdir2/x: Read-only file system\n0\n");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
 fn user_group_and_supplementary_groups() {
     let out = inside(
         |c| c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}),

@@ -311,7 +311,9 @@ pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
         ops.push(MountOp::SealReadonly);
     }
     ops.extend(config.readonly_paths.iter().map(|p| MountOp::ReadonlyPath(PathBuf::from(p))));
-    ops.extend(config.masked_paths.iter().map(|p| MountOp::MaskPath(PathBuf::from(p))));
+    // A path listed twice is masked once (runc 1.5), not stacked.
+    let mut masked = std::collections::HashSet::new();
+    ops.extend(config.masked_paths.iter().filter(|p| masked.insert(p.as_str())).map(|p| MountOp::MaskPath(PathBuf::from(p))));
     if config.readonly {
         ops.push(MountOp::ReadonlyRoot);
     }
@@ -506,7 +508,7 @@ mod tests {
 
     #[test]
     fn paths_after_pivot_root() {
-        let masked = ["/proc/kcore".to_string()];
+        let masked = ["/proc/kcore".to_string(), "/proc/kcore".to_string()];
         let readonly = ["/proc/sys".to_string()];
         let mut c = config(&[], &[]);
         c.masked_paths = &masked;

@@ -27,7 +27,7 @@ use super::{MountFields, SysContext, SysError};
 /// `bind_sources` are sources the runtime opened for init, by index into `mounts`.
 pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)], bind_sources: &[(usize, OwnedFd)]) -> Result<ReadonlyLater, SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, made: None, read_only_later: Vec::new() };
+    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, made: None, read_only_later: Vec::new(), mask_tmpfs: None };
     execute_all(&mut kernel, &ops)?;
     Ok(ReadonlyLater(kernel.read_only_later))
 }
@@ -54,7 +54,7 @@ pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
 pub fn finish_rootfs(config: &RootfsConfig, later: ReadonlyLater) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], made: None, read_only_later: later.0 };
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], made: None, read_only_later: later.0, mask_tmpfs: None };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
@@ -73,6 +73,8 @@ struct KernelMounts<'a> {
     made: Option<(usize, OwnedFd)>,
     /// Mounts to make read-only once everything under them is made: where, and the mount.
     read_only_later: Vec<(PathBuf, OwnedFd)>,
+    /// The read-only tmpfs over the first masked directory: the others get copies of it.
+    mask_tmpfs: Option<OwnedFd>,
 }
 
 impl KernelMounts<'_> {
@@ -107,7 +109,15 @@ impl MountExecutor for KernelMounts<'_> {
                 // mode; over one made for it, with the kernel's default (1777).
                 let covered_mode = if fs_type == "tmpfs" { root.resolve(destination).ok().and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok()).map(|st| st.st_mode & 0o7777) } else { None };
                 let data = super::mount_plan::tmpfs_data(covered_mode, data.as_deref());
-                let target = if *no_symlinks { root.ensure_no_symlinks(destination, NodeKind::Dir)? } else { root.ensure(destination, NodeKind::Dir)? };
+                let target = if *no_symlinks {
+                    // runc's words, which callers look for, before ours.
+                    root.ensure_no_symlinks(destination, NodeKind::Dir).map_err(|error| match error.errno {
+                        Errno::ELOOP | Errno::ENOTDIR | Errno::EEXIST => error.within(format_args!("filesystem {fs_type:?} must be mounted on ordinary directory")),
+                        _ => error,
+                    })?
+                } else {
+                    root.ensure(destination, NodeKind::Dir)?
+                };
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
                 // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
                 let hidden = if *copy_up { Some(super::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
@@ -175,7 +185,12 @@ impl MountExecutor for KernelMounts<'_> {
                 .drain(..)
                 .try_for_each(|(destination, mounted)| super::mount_fd::set_flags(&mounted, MsFlags::MS_RDONLY, destination.display())),
             MountOp::ReadonlyPath(path) => make_readonly(self.root()?, path),
-            MountOp::MaskPath(path) => mask_path(self.root()?, path),
+            MountOp::MaskPath(path) => {
+                let mut shared = self.mask_tmpfs.take();
+                let masked = mask_path(self.root()?, path, &mut shared);
+                self.mask_tmpfs = shared;
+                masked
+            }
             MountOp::ReadonlyRoot => {
                 let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(Path::new("/"))?;
                 mount(None::<&str>, "/", None::<&str>, flags, None::<&str>).on("remount read-only", "/")
@@ -382,7 +397,10 @@ fn make_readonly(root: &RootDir, path: &Path) -> Result<(), SysError> {
 }
 
 /// Hide `path`: a directory under an empty read-only tmpfs, a file under `/dev/null`.
-fn mask_path(root: &RootDir, path: &Path) -> Result<(), SysError> {
+/// Hide `path`: a directory under a read-only empty tmpfs, one filesystem shared by every
+/// masked directory (`shared`, as runc 1.5 does: one superblock, not one per path), a file
+/// under /dev/null.
+fn mask_path(root: &RootDir, path: &Path, shared: &mut Option<OwnedFd>) -> Result<(), SysError> {
     let target = match root.resolve(path) {
         Ok(fd) => fd,
         Err(e) if matches!(e.errno, Errno::ENOENT | Errno::ENOTDIR) => return Ok(()),
@@ -393,8 +411,15 @@ fn mask_path(root: &RootDir, path: &Path) -> Result<(), SysError> {
         .on("stat", path.display())
         .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
     if is_dir {
-        mount(Some("tmpfs"), target_path.as_str(), Some("tmpfs"), MsFlags::MS_RDONLY, None::<&str>)
-            .on("mask directory", path.display())
+        let tree = match shared {
+            Some(first) => super::open_tree_clone_of(first, path, false)?,
+            None => mount_fd::detached_tmpfs("1777", MsFlags::MS_RDONLY).map_err(|e| e.within(format_args!("mask directory {}", path.display())))?,
+        };
+        mount_fd::attach(&tree, &target, path.display())?;
+        if shared.is_none() {
+            *shared = Some(tree);
+        }
+        Ok(())
     } else {
         let null = null_device(root)?;
         mount(Some(fd_path(&null).as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
