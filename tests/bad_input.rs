@@ -321,3 +321,17 @@ fn no_mount_namespace_is_refused_before_the_host_is_touched() {
         assert_create_refused(&json!({"linux": {"namespaces": namespaces, "maskedPaths": [], "readonlyPaths": []}}), "a mount namespace is required to set up the root filesystem");
     }
 }
+
+#[test]
+fn an_execve_failure_after_start_is_runcs_one_line() {
+    // runc 1.5's run.bats "[execve error]": the interpreter does not exist; the process's
+    // stderr gets exactly runc's line and nothing else is printed.
+    let bundle = TestBundle::new(&["/run.sh"]);
+    std::fs::write(bundle.rootfs().join("run.sh"), "#!/mmnnttbb foo bar\nsh\n").unwrap();
+    std::fs::set_permissions(bundle.rootfs().join("run.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let id = unique_id("execve");
+    let out = bundle.run(&id);
+    assert_ne!(out.code, 0);
+    assert_eq!(out.stderr, "exec /run.sh: no such file or directory\n");
+    bundle.assert_nothing_left(&id);
+}

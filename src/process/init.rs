@@ -470,7 +470,8 @@ pub(super) fn exec_prepared(prepared: Prepared) -> ! {
         Ok(never) => match never {},
         Err(errno) => errno,
     };
-    let message = format!("skiff: exec {}: {}\n", prepared.executable.to_string_lossy(), errno.desc());
+    // runc's line, word for word (Go's lowercase errno texts): callers compare it whole.
+    let message = format!("exec {}: {}\n", prepared.executable.to_string_lossy(), errno.desc().to_lowercase());
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
     crate::linux::exit_now(127)
 }
