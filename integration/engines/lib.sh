@@ -439,13 +439,8 @@ _on_exit() {
         done
     done
     sleep 0.2
-    # Passes until none is left, for up to 5 s: on a busy machine a killed process leaves its
-    # cgroups late (rmdir says EBUSY until then), and an engine's cleanup process still
-    # exiting may make its cgroup again after a pass went by.
-    local deadline=$((SECONDS + 5)) left_now
-    while left_now=$(_new_cgroups); [ -n "$left_now" ] && [ $SECONDS -lt $deadline ]; do
-        for d in $left_now; do rmdir "$d" 2>/dev/null; done
-        [ -n "$(_new_cgroups)" ] && sleep 0.1
+    for d in $(_new_cgroups); do
+        for p in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; [ -d "$d" ] || break; sleep 0.1; done
     done
     for p in $(_work_mounts); do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null; done
     # second pass: a lazy unmount or a stacked mount can leave one more layer
