@@ -251,6 +251,19 @@ suite_init() {
     fi
     RT_NAME=$(basename "$RT")
     RUNTIME=$(runtime_wrapper "$RT")
+    # On a v1/hybrid host every directory under /sys/fs/cgroup must be a hierarchy. A plain
+    # directory there (a script's `mkdir -p /sys/fs/cgroup/$controller/...` for a controller
+    # the host does not mount: runc's own test helpers do it) makes podman's cgroupfs manager
+    # take it for one: it writes `tasks` files into it and can never remove it again.
+    local d plain=""
+    if [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ]; then
+        for d in /sys/fs/cgroup/*/; do mountpoint -q "${d%/}" || plain+="${d%/} "; done
+    fi
+    if [ -n "$plain" ]; then
+        fail "prerequisite: /sys/fs/cgroup holds only cgroup hierarchies" "mount points only" \
+            "plain directories on the tmpfs: $plain(left by another test suite? remove them: rm -r $plain)"
+        exit 1
+    fi
 }
 
 # runtime_wrapper PATH: what the engines are given for the runtime at PATH, printed: a wrapper
