@@ -17,10 +17,12 @@ use oci_spec::runtime::{ContainerState, Hook, StateBuilder};
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
     /// The hook could not be started.
-    #[error("error running hook {path} ({point}): cannot start it")]
+    #[error("error running {point} hook #{index}: error running hook {path}: cannot start it")]
     Spawn {
         /// The hook point.
         point: &'static str,
+        /// Its place in the point's list, from 0 (runc's numbering).
+        index: usize,
         /// The program.
         path: PathBuf,
         /// Why.
@@ -28,20 +30,24 @@ pub enum HookError {
         source: std::io::Error,
     },
     /// The hook exited unsuccessfully.
-    #[error("error running hook {path} ({point}): {status}")]
+    #[error("error running {point} hook #{index}: error running hook {path}: {status}")]
     Failed {
         /// The hook point.
         point: &'static str,
+        /// Its place in the point's list, from 0 (runc's numbering).
+        index: usize,
         /// The program.
         path: PathBuf,
         /// Its exit status.
         status: String,
     },
     /// The hook ran past its timeout and was killed.
-    #[error("error running hook {path} ({point}): timed out after {seconds} s")]
+    #[error("error running {point} hook #{index}: error running hook {path}: timed out after {seconds} s")]
     Timeout {
         /// The hook point.
         point: &'static str,
+        /// Its place in the point's list, from 0 (runc's numbering).
+        index: usize,
         /// The program.
         path: PathBuf,
         /// The timeout.
@@ -82,18 +88,25 @@ pub fn state_json(id: &str, status: ContainerState, pid: Option<i32>, bundle: &P
     serde_json::to_vec(&state).map_err(|e| HookError::State(e.to_string()))
 }
 
-/// Run `hooks` in order, each to completion; the first failure stops the rest.
+/// Run `hooks` in order, each to completion; the first failure stops the rest. Errors say
+/// runc 1.5's "error running <point> hook #<n>:" around runc 1.1's "error running hook".
 pub fn run_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Result<(), HookError> {
-    hooks.iter().try_for_each(|hook| run_hook(point, hook, state))
+    hooks.iter().enumerate().try_for_each(|(index, hook)| run_hook(point, index, hook, state, None))
+}
+
+/// [`run_hooks`], where a hook without `env` gets `default_env` (runc gives startContainer
+/// hooks the process's environment: not in the runtime-spec, but what callers rely on).
+pub fn run_hooks_with_default_env(point: &'static str, hooks: &[Hook], state: &[u8], default_env: &[String]) -> Result<(), HookError> {
+    hooks.iter().enumerate().try_for_each(|(index, hook)| run_hook(point, index, hook, state, Some(default_env)))
 }
 
 /// Run every hook of a point whose failures are warnings (poststart, poststop): the spec
 /// says the remaining hooks and the lifecycle go on. Returns one warning per failed hook.
 pub fn run_all_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Vec<String> {
-    hooks.iter().filter_map(|hook| run_hook(point, hook, state).err()).map(|e| e.to_string()).collect()
+    hooks.iter().enumerate().filter_map(|(index, hook)| run_hook(point, index, hook, state, None).err()).map(|e| e.to_string()).collect()
 }
 
-fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookError> {
+fn run_hook(point: &'static str, index: usize, hook: &Hook, state: &[u8], default_env: Option<&[String]>) -> Result<(), HookError> {
     let path = hook.path().clone();
     let args = hook.args().clone().unwrap_or_default();
     let mut command = Command::new(&path);
@@ -101,12 +114,12 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
         command.arg0(first);
     }
     command.args(args.iter().skip(1)).env_clear().stdin(Stdio::piped());
-    for pair in hook.env().as_deref().unwrap_or_default() {
+    for pair in hook.env().as_deref().or(default_env).unwrap_or_default() {
         if let Some((key, value)) = pair.split_once('=') {
             command.env(key, value);
         }
     }
-    let mut child = command.spawn().map_err(|source| HookError::Spawn { point, path: path.clone(), source })?;
+    let mut child = command.spawn().map_err(|source| HookError::Spawn { point, index, path: path.clone(), source })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A hook that does not read its stdin is not an error.
         let _ = stdin.write_all(state);
@@ -134,7 +147,7 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
                     Err(source) => {
                         let _ = child.kill();
                         let _ = child.wait();
-                        return Err(HookError::Spawn { point, path, source });
+                        return Err(HookError::Spawn { point, index, path, source });
                     }
                 }
             },
@@ -142,13 +155,13 @@ fn run_hook(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookEr
         if !exited {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(HookError::Timeout { point, path, seconds });
+            return Err(HookError::Timeout { point, index, path, seconds });
         }
     }
     match child.wait() {
         Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(HookError::Failed { point, path, status: describe_status(status) }),
-        Err(source) => Err(HookError::Spawn { point, path, source }),
+        Ok(status) => Err(HookError::Failed { point, index, path, status: describe_status(status) }),
+        Err(source) => Err(HookError::Spawn { point, index, path, source }),
     }
 }
 

@@ -284,12 +284,14 @@ fn hooks_run_at_their_points_with_the_state() {
 fn a_failing_create_hook_fails_create_and_leaves_nothing() {
     for point in ["prestart", "createRuntime", "createContainer"] {
         let mut bundle = TestBundle::new(&["true"]);
-        bundle.config["hooks"] = json!({point: [{"path": "/bin/false"}]});
+        bundle.config["hooks"] = json!({point: [{"path": "/bin/true"}, {"path": "/bin/false"}]});
         bundle.write_config();
         let id = unique_id("hookfail");
         let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
         assert_ne!(out.code, 0, "{point}");
-        assert!(out.stderr.contains(&format!("error running hook /bin/false ({point}): exit status 1")), "{point}: {}", out.stderr);
+        // runc 1.5's words ("#1": the second, from 0) around runc 1.1's
+        let expected = format!("error running {point} hook #1: error running hook /bin/false: exit status 1");
+        assert!(out.stderr.contains(&expected), "{point}: {}", out.stderr);
         bundle.assert_nothing_left(&id);
     }
     // a hook past its timeout is killed and fails the create
@@ -377,5 +379,22 @@ fn a_failing_poststart_or_poststop_hook_does_not_stop_the_next() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("level=warning") && out.stderr.contains("poststart"), "a warning says so: {}", out.stderr);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "poststart-second\npoststop-second\n");
+    bundle.assert_nothing_left(&id);
+}
+
+#[test]
+fn a_start_container_hook_without_env_gets_the_processs_environment() {
+    // runc 1.5's hooks.bats: not in the runtime-spec, but what runc has always done; a hook
+    // with env of its own keeps it.
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["process"]["env"] = json!(["ONE=two", "FOO=bar", "PATH=/bin"]);
+    bundle.config["hooks"] = json!({"startContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "test \"$ONE\" = two && test \"$FOO\" = bar && test -n \"$HOME\""]},
+        {"path": "/bin/sh", "args": ["sh", "-c", "test -z \"$ONE\" && test \"$OWN\" = yes"], "env": ["OWN=yes"]}
+    ]});
+    bundle.write_config();
+    let id = unique_id("hookenv");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }

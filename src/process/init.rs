@@ -319,7 +319,9 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         // In the container, after start: paths resolve in the container. A failure stops
         // the container (the runtime has exited: stderr says why).
         let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Created, Some(pid), request.bundle.dir(), &request.bundle.annotations())?;
-        if let Err(error) = crate::hooks::run_hooks("startContainer", hooks.start_container().as_deref().unwrap_or_default(), &state) {
+        // A hook without env of its own gets the process's, as with runc.
+        let env: Vec<String> = prepared.env.iter().map(|e| e.to_string_lossy().into_owned()).collect();
+        if let Err(error) = crate::hooks::run_hooks_with_default_env("startContainer", hooks.start_container().as_deref().unwrap_or_default(), &state, &env) {
             let _ = nix::unistd::write(std::io::stderr(), format!("skiff: {error}\n").as_bytes());
             crate::linux::exit_now(1);
         }
