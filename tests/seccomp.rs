@@ -236,7 +236,8 @@ fn notify_on_syscalls_init_still_makes_is_answered_not_a_hang() {
         bundle.config["linux"]["seccomp"] = json!({
             "defaultAction": "SCMP_ACT_ALLOW",
             "listenerPath": socket,
-            "syscalls": [{"names": ["execve", "openat", "open", "read", "close"], "action": "SCMP_ACT_NOTIFY"}]
+            // (runc 1.5's list: fcntl too, which the runtime made right after the load)
+            "syscalls": [{"names": ["execve", "openat", "open", "read", "close", "fcntl"], "action": "SCMP_ACT_NOTIFY"}]
         });
         bundle.write_config();
         let id = unique_id("seccomp-important");

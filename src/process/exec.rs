@@ -209,8 +209,10 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(request.process)?;
-    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, channel, &mut clock)?;
+    // Before the filter (see init.rs): nothing but the listener's sendmsg between the load
+    // and the hand-over.
     channel.close_on_exec()?;
+    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, channel, &mut clock)?;
     send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)

@@ -310,8 +310,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         crate::linux::placement::set_memory_policy(policy)?;
     }
     label_next_exec(process)?;
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, channel, &mut clock)?;
+    // Before the filter: under no_new_privs it is loaded last, and a NOTIFY rule on fcntl
+    // (runc 1.5's "important syscalls") would wait on an agent that has no fd yet.
     channel.close_on_exec()?;
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, channel, &mut clock)?;
     send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;
