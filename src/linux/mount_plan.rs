@@ -231,7 +231,12 @@ pub fn bind_source(mount: &Mount, bundle: &Path) -> Option<PathBuf> {
 fn read_only_later(mount: &Mount) -> bool {
     let options = parse_mount_options(mount.options().as_deref().unwrap_or_default());
     let fs_type = mount.typ().as_deref().unwrap_or("");
-    options.flags.contains(MsFlags::MS_RDONLY) && !options.is_bind() && fs_type != "cgroup" && (fs_type == "tmpfs" || mount.destination() == Path::new("/dev"))
+    !options.is_bind() && fs_type != "cgroup" && filesystem_read_only_later(options.flags, fs_type, mount.destination())
+}
+
+/// [`read_only_later`] for a filesystem mount (no bind, no cgroup) whose options are parsed.
+fn filesystem_read_only_later(flags: MsFlags, fs_type: &str, destination: &Path) -> bool {
+    flags.contains(MsFlags::MS_RDONLY) && (fs_type == "tmpfs" || destination == Path::new("/dev"))
 }
 
 /// The operations before pivot_root, in order.
@@ -288,7 +293,8 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         let no_symlinks = matches!(fs_type, "proc" | "sysfs");
         // runc copies up into a tmpfs only; other filesystems ignore the option, as there.
         let copy_up = options.copy_up && fs_type == "tmpfs";
-        let read_only_later = read_only_later(mount);
+        // (the options are parsed already: not again through read_only_later)
+        let read_only_later = filesystem_read_only_later(flags, fs_type, &destination);
         let changed_after = copy_up || read_only_later || !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
         ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after, copy_up, read_only_later });
     }
