@@ -226,7 +226,8 @@ pub fn parse_config(bytes: &[u8]) -> Result<Spec, String> {
 /// [`parse_config`], except that capability names no kernel knows are left out of
 /// `process.capabilities` (returned, sorted) instead of failing the parse: runc 1.5 skips
 /// them with a warning, so that a config written for a newer kernel still runs. The typed
-/// parse is tried first; only a config that fails it is read again.
+/// parse is tried first; only a config that fails it is read again. A bad memory policy is
+/// refused in runc's words.
 pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec, Vec<String>), String> {
     let error = match serde_json::from_slice(bytes) {
         Ok(spec) => return Ok((spec, Vec::new())),
@@ -234,6 +235,9 @@ pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec,
     };
     let describe = || crate::json_path::describe(bytes, &error);
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Err(describe()) };
+    if let Some(reason) = value.pointer("/linux/memoryPolicy").and_then(memory_policy_refusal) {
+        return Err(reason);
+    }
     let mut skipped = std::collections::BTreeSet::new();
     if let Some(sets) = value.pointer_mut("/process/capabilities").and_then(serde_json::Value::as_object_mut) {
         for names in sets.values_mut().filter_map(serde_json::Value::as_array_mut) {
@@ -251,6 +255,24 @@ pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec,
     }
     let spec = serde_json::from_value(value).map_err(|_| describe())?;
     Ok((spec, skipped.into_iter().collect()))
+}
+
+/// runc 1.5's refusal of a `linux.memoryPolicy` whose mode or a flag is not a name it
+/// knows (or is missing), worded as runc words it; `None` when both are fine, so that the
+/// typed parse's own message stands.
+fn memory_policy_refusal(policy: &serde_json::Value) -> Option<String> {
+    use oci_spec::runtime::{MemoryPolicyFlagType, MemoryPolicyModeType};
+    let known_mode = |value: &serde_json::Value| serde_json::from_value::<MemoryPolicyModeType>(value.clone()).is_ok();
+    let known_flag = |value: &serde_json::Value| serde_json::from_value::<MemoryPolicyFlagType>(value.clone()).is_ok();
+    let text = |value: &serde_json::Value| value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+    let mode = policy.get("mode").unwrap_or(&serde_json::Value::Null);
+    if !known_mode(mode) {
+        let shown = if mode.is_null() { String::new() } else { text(mode) };
+        return Some(format!("linux.memoryPolicy: invalid memory policy mode {shown:?}"));
+    }
+    let flags = policy.get("flags").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let unknown = flags.iter().find(|flag| !known_flag(flag))?;
+    Some(format!("linux.memoryPolicy: invalid memory policy flag {:?}", text(unknown)))
 }
 
 /// Settings this host cannot honour are refused, never silently dropped: a container that
@@ -382,6 +404,22 @@ mod tests {
 
     fn error_of(config: serde_json::Value) -> String {
         bundle_with(config).1.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_bad_memory_policy_is_refused_in_runc_words() {
+        let with_policy = |policy: serde_json::Value| {
+            let mut c = minimal();
+            c["linux"]["memoryPolicy"] = policy;
+            error_of(c)
+        };
+        assert!(with_policy(json!({})).contains("invalid memory policy mode \"\""));
+        assert!(with_policy(json!({"nodes": "0-7"})).contains("invalid memory policy mode \"\""));
+        assert!(with_policy(json!({"mode": "INTERLEAVE", "nodes": "0"})).contains("invalid memory policy mode \"INTERLEAVE\""));
+        let flag = with_policy(json!({"mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_RELATIVE_NODES", "badflag"]}));
+        assert!(flag.contains("invalid memory policy flag \"badflag\""), "{flag}");
+        assert!(with_policy(json!({"mode": "MPOL_DEFAULT", "nodes": "0-7"})).contains("memory policy mode requires 0 nodes but got 8"));
+        assert!(with_policy(json!({"mode": "MPOL_BIND", "nodes": "0-9876543210"})).contains("invalid memory policy nodes \"0-9876543210\""));
     }
 
     #[test]

@@ -332,13 +332,16 @@ impl ConsoleRoute {
         }
     }
 
-    /// The master init sent, when the caller relays it. Our copy of init's end is closed
-    /// first, so an init that sent nothing reads as end of file, never as a wait.
+    /// The master init sent, when the caller relays it, with newline translation off (before
+    /// the process can write). Our copy of init's end is closed first, so an init that sent
+    /// nothing reads as end of file, never as a wait.
     pub(super) fn relayed_master(self) -> Result<Option<OwnedFd>, SysError> {
         match self {
             ConsoleRoute::Relay { init, caller } => {
                 drop(init);
-                Ok(Some(crate::linux::fd_passing::receive_fd(&caller)?.0))
+                let master = crate::linux::fd_passing::receive_fd(&caller)?.0;
+                crate::linux::console::clear_output_newline_translation(&master)?;
+                Ok(Some(master))
             }
             _ => Ok(None),
         }

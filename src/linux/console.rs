@@ -90,6 +90,17 @@ pub fn attach_console(slave: &OwnedFd) -> Result<(), SysError> {
     Ok(())
 }
 
+/// Turn off the pty's newline translation (`ONLCR`) through its master: a terminal the
+/// runtime relays to its own stdout passes the process's output through unchanged, "\n"
+/// not "\r\n", as runc's foreground terminal does (scripts that read `run`'s output
+/// compare lines).
+pub fn clear_output_newline_translation(master: &OwnedFd) -> Result<(), SysError> {
+    use nix::sys::termios;
+    let mut attributes = termios::tcgetattr(master).on("tcgetattr", "pty master")?;
+    attributes.output_flags.remove(termios::OutputFlags::ONLCR);
+    termios::tcsetattr(master, termios::SetArg::TCSANOW, &attributes).on("tcsetattr (clear ONLCR)", "pty master")
+}
+
 nix::ioctl_read_bad!(get_window_size, libc::TIOCGWINSZ, libc::winsize);
 
 /// Copy the window size of terminal `from` to `to` (SIGWINCH on the user's terminal).

@@ -97,11 +97,13 @@ pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u
             MemoryPolicyFlagType::MpolFStaticNodes => 1 << 15,
         }
     });
-    let nodes = parse_id_list(policy.nodes().as_deref().unwrap_or_default())?;
-    let has_nodes = nodes.iter().any(|w| *w != 0);
+    let node_list = policy.nodes().as_deref().unwrap_or_default();
+    // runc 1.5's words lead each refusal, so that callers matching them find them.
+    let nodes = parse_id_list(node_list).map_err(|reason| format!("invalid memory policy nodes {node_list:?}: {reason}"))?;
+    let node_count: u32 = nodes.iter().map(|w| w.count_ones()).sum();
     match policy.mode() {
-        MemoryPolicyModeType::MpolDefault | MemoryPolicyModeType::MpolLocal if has_nodes => {
-            return Err(format!("{} takes no nodes", policy.mode()));
+        MemoryPolicyModeType::MpolDefault | MemoryPolicyModeType::MpolLocal if node_count != 0 => {
+            return Err(format!("memory policy mode requires 0 nodes but got {node_count}: {} takes none", policy.mode()));
         }
         MemoryPolicyModeType::MpolDefault | MemoryPolicyModeType::MpolLocal if flags != 0 => {
             return Err(format!("{} takes no flags", policy.mode()));
@@ -110,9 +112,12 @@ pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u
         | MemoryPolicyModeType::MpolInterleave
         | MemoryPolicyModeType::MpolPreferredMany
         | MemoryPolicyModeType::MpolWeightedInterleave
-            if !has_nodes =>
+            if node_count == 0 =>
         {
-            return Err(format!("{} needs nodes (a list such as \"0-1\")", policy.mode()));
+            return Err(format!(
+                "memory policy mode requires at least one node but got 0: {} needs nodes (a list such as \"0-1\")",
+                policy.mode()
+            ));
         }
         _ => {}
     }
@@ -165,8 +170,12 @@ mod tests {
         );
         assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT"}"#)).unwrap(), (0, vec![]));
         assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_PREFERRED", "nodes": ""}"#)).unwrap(), (1, vec![]));
-        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0"}"#)).unwrap_err().contains("takes no nodes"));
-        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND"}"#)).unwrap_err().contains("needs nodes"));
+        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0"}"#)).unwrap_err().contains("memory policy mode requires 0 nodes but got 1"));
+        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND"}"#)).unwrap_err().contains("requires at least one node but got 0"));
+        let default_with_eight = memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0-7"}"#)).unwrap_err();
+        assert!(default_with_eight.starts_with("memory policy mode requires 0 nodes but got 8"), "{default_with_eight}");
+        let too_large = memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND", "nodes": "0-9876543210"}"#)).unwrap_err();
+        assert!(too_large.starts_with("invalid memory policy nodes \"0-9876543210\": "), "{too_large}");
         let both = r#"{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]}"#;
         assert!(memory_policy_arguments(&policy(both)).unwrap_err().contains("exclude each other"));
     }
