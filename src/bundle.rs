@@ -93,7 +93,7 @@ impl Bundle {
     }
 
     /// Validate an already parsed spec for the bundle directory `dir` (absolute).
-    pub fn from_spec(dir: PathBuf, spec: Spec) -> Result<Bundle, BundleError> {
+    pub fn from_spec(dir: PathBuf, mut spec: Spec) -> Result<Bundle, BundleError> {
         validate_version(spec.version())?;
         let root = spec.root().as_ref().ok_or_else(|| invalid("root", "is required"))?;
         if root.path().as_os_str().is_empty() {
@@ -149,12 +149,12 @@ impl Bundle {
                 .ok_or_else(|| invalid("linux.rootfsPropagation", format!("unknown propagation {name:?}")))?,
         };
         for mount in spec.mounts().as_deref().unwrap_or_default() {
-            if !mount.destination().is_absolute() {
-                return Err(invalid("mounts.destination", format!("{} is not an absolute path; mount destinations are absolute paths in the container", mount.destination().display())));
-            }
             validate_idmap(mount, linux)?;
         }
-        let warnings = crate::linux::capabilities::ambient_warnings(process.capabilities().as_ref());
+        let mut warnings = crate::linux::capabilities::ambient_warnings(process.capabilities().as_ref());
+        if let Some(mounts) = spec.mounts_mut() {
+            warnings.extend(mounts.iter_mut().filter_map(|mount| normalize_destination(mount, &rootfs_config, &rootfs)));
+        }
         Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation, net_device_moves, warnings })
     }
 
@@ -299,6 +299,26 @@ pub fn check_lsm(asked: bool, lsm: Lsm, field: &'static str) -> Result<(), Bundl
 
 /// An idmapped mount (`idmap`/`ridmap`, or mappings on the mount) must be a bind mount and
 /// have mappings, its own or the container's.
+/// A mount destination as the container sees it, in place: a relative one is relative to
+/// `/` (the runtime-spec allows it, deprecated; runc warns, in the words returned here), and
+/// one lexically under the rootfs's host path (`rootfs_config` as given, `rootfs`
+/// canonical) is that path within the rootfs, as runc strips it.
+fn normalize_destination(mount: &mut oci_spec::runtime::Mount, rootfs_config: &Path, rootfs: &Path) -> Option<String> {
+    let destination = mount.destination().clone();
+    if !destination.is_absolute() {
+        mount.set_destination(Path::new("/").join(&destination));
+        return Some(format!(
+            "mount destination {} is not absolute. Support for non-absolute mount destinations will be removed in a future release.",
+            destination.display()
+        ));
+    }
+    let inside = [rootfs, rootfs_config].into_iter().find_map(|root| destination.strip_prefix(root).ok());
+    if let Some(inside) = inside {
+        mount.set_destination(Path::new("/").join(inside));
+    }
+    None
+}
+
 fn validate_idmap(mount: &oci_spec::runtime::Mount, linux: &oci_spec::runtime::Linux) -> Result<(), BundleError> {
     let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
     let own = mount.uid_mappings().as_ref().is_some_and(|m| !m.is_empty()) || mount.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
@@ -404,6 +424,25 @@ mod tests {
 
     fn error_of(config: serde_json::Value) -> String {
         bundle_with(config).1.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn mount_destinations_relative_or_under_the_rootfs_path_are_the_containers() {
+        let dir = tempfile::tempdir().unwrap();
+        let rootfs = dir.path().canonicalize().unwrap().join("rootfs");
+        std::fs::create_dir(&rootfs).unwrap();
+        let mut c = minimal();
+        c["mounts"] = json!([
+            {"destination": "tmp/mount-1", "type": "tmpfs", "source": "tmpfs"},
+            {"destination": rootfs.join("mnt/x"), "source": "/tmp", "options": ["rbind"]},
+            {"destination": "/mnt/y", "source": "/tmp", "options": ["bind"]}
+        ]);
+        std::fs::write(dir.path().join(CONFIG_FILE), c.to_string()).unwrap();
+        let bundle = Bundle::load(dir.path()).unwrap();
+        let destinations: Vec<_> = bundle.spec().mounts().as_ref().unwrap().iter().map(|m| m.destination().clone()).collect();
+        // runc 1.5: relative to "/" with a warning; a host path under the rootfs stripped of it
+        assert_eq!(destinations, [Path::new("/tmp/mount-1"), Path::new("/mnt/x"), Path::new("/mnt/y")]);
+        assert_eq!(bundle.warnings(), ["mount destination tmp/mount-1 is not absolute. Support for non-absolute mount destinations will be removed in a future release."]);
     }
 
     #[test]

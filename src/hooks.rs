@@ -100,7 +100,7 @@ pub fn run_hooks_with_default_env(point: &'static str, hooks: &[Hook], state: &[
     hooks.iter().enumerate().try_for_each(|(index, hook)| run_hook(point, index, hook, state, Some(default_env)))
 }
 
-/// Run every hook of a point whose failures are warnings (poststart, poststop): the spec
+/// Run every hook of a point whose failures are warnings (poststop; poststart of `start`): the spec
 /// says the remaining hooks and the lifecycle go on. Returns one warning per failed hook.
 pub fn run_all_hooks(point: &'static str, hooks: &[Hook], state: &[u8]) -> Vec<String> {
     hooks.iter().enumerate().filter_map(|(index, hook)| run_hook(point, index, hook, state, None).err()).map(|e| e.to_string()).collect()

@@ -36,6 +36,9 @@ fn main() {
     // Before anything is opened here: the fds the container is to inherit must really be
     // the caller's, or an fd of skiff's own (the log file) would take their place.
     let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
+    if let Some(command @ (cli::Command::Create(_) | cli::Command::Run(_))) = cli.command.as_ref() {
+        skiff::linux::fds::note_stray_fds(inherited_fds(command));
+    }
     // Commands that start processes in a container run from a read-only mount of skiff's
     // binary (CVE-2019-5736): re-executed here, before anything is opened or created.
     let sealed = match &cli.command {
@@ -81,7 +84,7 @@ fn main() {
         None => default_root,
     };
     let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
-    let context = Context { store: StateStore::new(root), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
+    let context = Context { store: StateStore::new(root), root_given: cli.root.is_some(), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
     context.lap("command line");
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");

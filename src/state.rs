@@ -144,6 +144,9 @@ pub struct State {
     /// The container's `linux.memoryPolicy`, set for exec'd processes too (as runc does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_policy: Option<oci_spec::runtime::LinuxMemoryPolicy>,
+    /// The container's `linux.personality`, set for exec'd processes too (as runc does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personality: Option<oci_spec::runtime::LinuxPersonality>,
     /// The container's Intel RDT group (`linux.intelRdt`), for exec, update and delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resctrl: Option<crate::resctrl::RdtGroup>,
@@ -407,6 +410,7 @@ mod tests {
             hooks: None,
             seccomp: None,
             memory_policy: None,
+            personality: None,
             resctrl: None,
         }
     }

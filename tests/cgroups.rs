@@ -168,6 +168,11 @@ fn update_with_flags_and_resources_json() {
     child.stdin.take().unwrap().write_all(br#"{"pids": {"limit": 60}}"#).unwrap();
     assert!(child.wait().unwrap().success());
     assert_eq!(v1("pids", &id, "pids.max"), "60");
+    // runc 1.2+: --pids-limit 0 is 1 (systemd has no TasksMax=0), -1 no limit
+    assert_eq!(bundle.skiff(&["update", "--pids-limit", "0", &id]).code, 0);
+    assert_eq!(v1("pids", &id, "pids.max"), "1");
+    assert_eq!(bundle.skiff(&["update", "--pids-limit", "-1", &id]).code, 0);
+    assert_eq!(v1("pids", &id, "pids.max"), "max");
     let out = bundle.skiff(&["update", "--resources", "-", &id]);
     assert_ne!(out.code, 0, "empty stdin is not a resources object");
     // Per-device limits through --resources (runc 1.4's update has no flags for them): each
@@ -627,4 +632,62 @@ fn a_pod_cgroup_made_by_someone_else_gets_its_cpuset_filled() {
         let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(controller).join(&pod));
     }
     bundle.assert_nothing_left(&id);
+}
+
+/// runc 1.5's update flags `--cpu-burst` and `--cpu-idle`, and a realtime period made
+/// shorter than the old runtime: the kernel refuses that period until the new runtime is in,
+/// so the period is written again after it (runc's "update rt period and runtime").
+#[test]
+fn update_cpu_burst_idle_and_a_shorter_realtime_period() {
+    let id = unique_id("rt");
+    // Realtime time is handed down: the parent gets the root's budget, the container part of it.
+    let parent = format!("skiff-rt-{id}");
+    let parent_dir = Path::new("/sys/fs/cgroup/cpu").join(&parent);
+    assert!(Path::new("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists(), "the cpu controller has no cpu.rt_runtime_us (a kernel without CONFIG_RT_GROUP_SCHED)");
+    std::fs::create_dir(&parent_dir).unwrap();
+    std::fs::write(parent_dir.join("cpu.rt_runtime_us"), "950000").unwrap();
+    let mut bundle = with_resources(&["sleep", "1000"], json!({"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 500001}}));
+    bundle.config["linux"]["cgroupsPath"] = json!(format!("/{parent}/{id}"));
+    bundle.write_config();
+    let cgroup = format!("{parent}/{id}");
+    detached(&bundle, &id);
+    let update = |args: &[&str]| {
+        let mut all = vec!["update"];
+        all.extend_from_slice(args);
+        all.push(&id);
+        bundle.skiff(&all)
+    };
+    let out = update(&["--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!((v1("cpu", &cgroup, "cpu.rt_period_us"), v1("cpu", &cgroup, "cpu.rt_runtime_us")), ("900001".into(), "600001".into()));
+    // 10000 alone is below the runtime 600001: refused, then accepted after runtime 3000
+    let out = update(&["--cpu-rt-period", "10000", "--cpu-rt-runtime", "3000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!((v1("cpu", &cgroup, "cpu.rt_period_us"), v1("cpu", &cgroup, "cpu.rt_runtime_us")), ("10000".into(), "3000".into()));
+    // burst
+    let out = update(&["--cpu-period", "900000", "--cpu-burst", "500000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(v1("cpu", &cgroup, "cpu.cfs_burst_us"), "500000");
+    assert_eq!(update(&["--memory", "100M"]).code, 0);
+    assert_eq!(v1("cpu", &cgroup, "cpu.cfs_burst_us"), "500000", "an update of other limits leaves the burst");
+    assert_eq!(update(&["--cpu-period", "900000", "--cpu-burst", "0"]).code, 0);
+    assert_eq!(v1("cpu", &cgroup, "cpu.cfs_burst_us"), "0");
+    // idle: 0 or 1; the kernel refuses anything else and the value stays
+    for value in ["1", "0", "1"] {
+        assert_eq!(update(&["--cpu-idle", value]).code, 0);
+        assert_eq!(v1("cpu", &cgroup, "cpu.idle"), value);
+    }
+    for value in ["-1", "2"] {
+        assert_ne!(update(&["--cpu-idle", value]).code, 0, "cpu.idle {value} is refused");
+        assert_eq!(v1("cpu", &cgroup, "cpu.idle"), "1");
+    }
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    // (the container's parent, made in every controller, is left as runc leaves it)
+    for controller in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let dir = controller.path().join(&parent);
+        if dir.is_dir() {
+            std::fs::remove_dir(&dir).unwrap_or_else(|e| panic!("rmdir {}: {e}", dir.display()));
+        }
+    }
 }

@@ -70,6 +70,18 @@ fn single_dash_long_flags_like_runc() {
     assert_eq!(out.stdout, "null\n");
 }
 
+/// runc 1.5's list.bats: a `--root` given that does not exist is an error (a mistyped root
+/// must not look like an empty one); only the default root may be missing.
+#[test]
+fn list_with_a_missing_root_given_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("non-existent/state");
+    let out = run_skiff(&["--root", missing.to_str().unwrap(), "list"], None);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains(&format!("open {}: no such file or directory", missing.display())), "{}", out.stderr);
+    assert!(!missing.exists(), "list made no root");
+}
+
 #[test]
 fn accepted_runc_flags_say_so_with_debug() {
     let dir = tempfile::tempdir().unwrap();

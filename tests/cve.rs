@@ -116,6 +116,36 @@ fn cve_2024_21626_a_cwd_through_a_leaked_fd_is_refused() {
     bundle.assert_nothing_left(&id);
 }
 
+/// CVE-2024-21626's other half: an fd the caller leaks (here a host directory, without
+/// close-on-exec) never reaches the container's init, not even while it waits at the start
+/// gate, where a process joining the container could use it (runc 1.5's "detect fd leak").
+/// What init holds past stdio is the gate and its sockets to the runtime.
+#[test]
+fn a_created_container_holds_none_of_the_callers_fds() {
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let host_dir = fs::File::open(bundle.dir.path()).unwrap();
+    let leaked = nix::unistd::dup(host_dir.as_raw_fd()).unwrap(); // no CLOEXEC: inherited
+    let id = unique_id("fdleak");
+    let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    nix::unistd::close(leaked).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let init = bundle.state(&id)["pid"].as_i64().unwrap();
+    let mut held = Vec::new();
+    for entry in fs::read_dir(format!("/proc/{init}/fd")).unwrap().flatten() {
+        let fd: i32 = entry.file_name().to_str().unwrap().parse().unwrap();
+        let target = fs::read_link(entry.path()).map(|t| t.display().to_string()).unwrap_or_default();
+        if fd > 2 {
+            held.push(format!("{fd} -> {target}"));
+        }
+    }
+    assert!(
+        held.iter().all(|h| h.ends_with("/exec.fifo") || h.contains("socket:[")),
+        "init holds fds beyond stdio, the gate and its sockets: {held:?} (leaked fd {leaked})"
+    );
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
 /// CVE-2021-30465. While mounts are made, a path component of a mount destination is
 /// swapped (renameat2 RENAME_EXCHANGE) between a directory and a symlink to a host
 /// directory. Every mount must land inside the rootfs: a createContainer hook, in the

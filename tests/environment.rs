@@ -581,3 +581,48 @@ fn a_shared_rootfs_mount_point_pivots_under_rshared_propagation() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+/// The program is found as execve will judge it, with the effective ids and capabilities:
+/// a non-root user with CAP_DAC_OVERRIDE runs a program only its owner (root) may execute,
+/// and without it is refused (runc 1.5's start_hello "no exec bit but CAP_DAC_OVERRIDE").
+#[test]
+fn a_program_only_root_may_execute_runs_for_a_user_with_cap_dac_override() {
+    use std::os::unix::fs::PermissionsExt;
+    // (named busybox, so that busybox runs its applet "echo")
+    let mut bundle = TestBundle::new(&["/opt/busybox", "echo", "ran"]);
+    std::fs::create_dir_all(bundle.rootfs().join("opt")).unwrap();
+    let program = bundle.rootfs().join("opt/busybox");
+    std::fs::copy(BUSYBOX, &program).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o744)).unwrap();
+    bundle.config["process"]["user"] = json!({"uid": 1000, "gid": 100});
+    bundle.write_config();
+    let id = unique_id("dac");
+    let out = bundle.run(&id);
+    assert_ne!(out.code, 0, "ran without CAP_DAC_OVERRIDE: {}", out.stdout);
+    assert!(out.stderr.contains("permission denied"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    for set in ["bounding", "effective", "inheritable", "ambient", "permitted"] {
+        bundle.config["process"]["capabilities"][set].as_array_mut().get_or_insert(&mut vec![]).push(json!("CAP_DAC_OVERRIDE"));
+    }
+    bundle.write_config();
+    let out = bundle.run(&id);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "ran\n"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}
+
+/// SCHED_DEADLINE with a cpuset of some CPUs only: the kernel refuses it (EPERM), and the
+/// error says why in runc's words (runc 1.5's scheduler.bats "scheduler vs cpus").
+#[test]
+fn a_deadline_scheduler_with_a_cpuset_is_refused_saying_why() {
+    let online = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    assert!(online > 1, "needs a machine with 2 CPUs or more to restrict the cpuset to one (this one has {online})");
+    let mut bundle = TestBundle::new(&["true"]);
+    bundle.config["linux"]["resources"] = json!({"cpu": {"cpus": "0"}});
+    bundle.config["process"]["scheduler"] = json!({"policy": "SCHED_DEADLINE", "nice": 19, "runtime": 42000, "deadline": 1000000, "period": 1000000});
+    bundle.write_config();
+    let id = unique_id("deadline");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("process scheduler can't be used together with AllowedCPUs"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+}

@@ -206,3 +206,19 @@ fn a_cwd_only_root_may_enter_is_entered_before_the_user_switch() {
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
+
+/// An exec'd process gets the container's `linux.personality` too, as runc's exec does
+/// (runc 1.5's personality.bats "with exec for i686").
+#[test]
+fn exec_gets_the_containers_personality() {
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    bundle.config["linux"]["personality"] = json!({"domain": "LINUX32"});
+    bundle.write_config();
+    let id = unique_id("exec-persona");
+    assert_eq!(bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    wait_for_status(&bundle, &id, "running");
+    let out = bundle.skiff(&["exec", &id, "uname", "-m"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "i686\n"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

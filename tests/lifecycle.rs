@@ -361,8 +361,8 @@ fn each_hook_runs_in_the_namespaces_the_spec_gives_with_the_containers_state() {
     bundle.assert_nothing_left(&id);
 }
 
-/// runtime-spec: a failing poststart or poststop hook is a warning, and the remaining hooks
-/// and the lifecycle go on.
+/// runtime-spec: a failing poststart (of `start`) or poststop hook is a warning, and the
+/// remaining hooks and the lifecycle go on (runtime-tools' poststart_fail and poststop_fail).
 #[test]
 fn a_failing_poststart_or_poststop_hook_does_not_stop_the_next() {
     let mut bundle = TestBundle::new(&["true"]);
@@ -375,11 +375,35 @@ fn a_failing_poststart_or_poststop_hook_does_not_stop_the_next() {
     });
     bundle.write_config();
     let id = unique_id("hookfail");
-    let out = bundle.run(&id);
+    assert_eq!(bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    let out = bundle.skiff(&["start", &id]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("level=warning") && out.stderr.contains("poststart"), "a warning says so: {}", out.stderr);
+    assert!(out.stderr.contains("level=warning") && out.stderr.contains("error running poststart hook #0:"), "a warning says so: {}", out.stderr);
+    wait_for_status(&bundle, &id, "stopped");
+    let out = bundle.skiff(&["delete", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("level=warning") && out.stderr.contains("error running poststop hook #0:"), "a warning says so: {}", out.stderr);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "poststart-second\npoststop-second\n");
     bundle.assert_nothing_left(&id);
+}
+
+/// `run` (runc's command, not a runtime-spec operation) fails at a failing poststart hook
+/// and kills the container, as runc 1.1 to 1.5 do (runc 1.5.1's hooks.bats "runc run [hook
+/// fails]"); the hooks after it do not run.
+#[test]
+fn a_failing_poststart_hook_fails_run_and_kills_the_container() {
+    let mut bundle = TestBundle::new(&["sleep", "5"]);
+    let log = bundle.dir.path().join("hooks.log");
+    let logging = |name: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("echo {name} >> {}", log.display())]});
+    bundle.config["hooks"] = json!({"poststart": [{"path": "/bin/true"}, {"path": "/bin/false"}, logging("poststart-third")]});
+    bundle.write_config();
+    // fails at once (not when the process ends), leaves nothing
+    let id = unique_id("poststart-run");
+    let out = bundle.run(&id);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("error running poststart hook #1: error running hook /bin/false: exit status 1"), "{}", out.stderr);
+    bundle.assert_nothing_left(&id);
+    assert!(!log.exists(), "no hook after the failed one ran");
 }
 
 #[test]

@@ -48,10 +48,11 @@ fn memory_policy_is_set_for_init_and_exec() {
 
     // Checked before anything runs, naming the field.
     for (policy, expected) in [
-        (json!({"mode": "MPOL_BIND"}), "linux.memoryPolicy: MPOL_BIND needs nodes"),
-        (json!({"mode": "MPOL_DEFAULT", "nodes": "0"}), "linux.memoryPolicy: MPOL_DEFAULT takes no nodes"),
-        (json!({"mode": "MPOL_INTERLEAVE", "nodes": "3-1"}), "linux.memoryPolicy: range \\\"3-1\\\" runs backwards"),
-        (json!({"mode": "MPOL_NOPE"}), "linux.memoryPolicy.mode: unknown variant"),
+        // runc 1.5's words lead, ours follow
+        (json!({"mode": "MPOL_BIND"}), "linux.memoryPolicy: memory policy mode requires at least one node but got 0: MPOL_BIND needs nodes"),
+        (json!({"mode": "MPOL_DEFAULT", "nodes": "0"}), "linux.memoryPolicy: memory policy mode requires 0 nodes but got 1: MPOL_DEFAULT takes none"),
+        (json!({"mode": "MPOL_INTERLEAVE", "nodes": "3-1"}), "linux.memoryPolicy: invalid memory policy nodes \\\"3-1\\\": range \\\"3-1\\\" runs backwards"),
+        (json!({"mode": "MPOL_NOPE"}), "linux.memoryPolicy: invalid memory policy mode \\\"MPOL_NOPE\\\""),
     ] {
         assert_create_refused(&json!({"linux": {"memoryPolicy": policy}}), expected);
     }

@@ -76,6 +76,17 @@ pub fn blkio_weight_to_io_weight(weight: u16) -> u64 {
     if weight == 0 { 0 } else { 1 + (u64::from(weight).saturating_sub(10) * 9999) / 990 }
 }
 
+/// `pids.max` for a `pids.limit`: negative is no limit; 0 is 1, as runc 1.2+ maps it (systemd
+/// has no `TasksMax=0`, and both drivers must agree; a pids cgroup at 1 behaves as at 0 for a
+/// running container).
+pub fn pids_max(limit: i64) -> String {
+    match limit {
+        ..0 => "max".into(),
+        0 => "1".into(),
+        limit => limit.to_string(),
+    }
+}
+
 /// The writes for cgroup v2. `has_bfq` says whether `io.bfq.weight` exists (then weights go
 /// there unconverted, as runc does).
 pub fn v2_writes(resources: &LinuxResources, has_bfq: bool) -> Result<Vec<Write>, CgroupError> {
@@ -87,7 +98,7 @@ pub fn v2_writes(resources: &LinuxResources, has_bfq: bool) -> Result<Vec<Write>
         v2_cpu(cpu, &mut writes)?;
     }
     if let Some(pids) = resources.pids() {
-        writes.push(write("pids", "pids.max", if pids.limit() <= 0 { "max".into() } else { pids.limit().to_string() }));
+        writes.push(write("pids", "pids.max", pids_max(pids.limit())));
     }
     if let Some(block_io) = resources.block_io() {
         v2_io(block_io, has_bfq, &mut writes);
@@ -260,7 +271,7 @@ pub fn v1_writes(resources: &LinuxResources) -> Result<Vec<Write>, CgroupError> 
         }
     }
     if let Some(pids) = resources.pids() {
-        writes.push(write("pids", "pids.max", if pids.limit() <= 0 { "max".into() } else { pids.limit().to_string() }));
+        writes.push(write("pids", "pids.max", pids_max(pids.limit())));
     }
     if let Some(block_io) = resources.block_io() {
         if let Some(weight) = block_io.weight().filter(|w| *w != 0) {
@@ -453,6 +464,10 @@ mod tests {
     fn v2_unlimited_values_are_max() {
         let r = resources(r#"{"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}}"#);
         assert_eq!(pairs(&v2_writes(&r, false).unwrap()), [("memory.swap.max", "max"), ("memory.max", "max"), ("cpu.max", "max 100000"), ("pids.max", "max")]);
+        // runc 1.2+: a limit of 0 is 1 (systemd has no TasksMax=0)
+        let r = resources(r#"{"pids": {"limit": 0}}"#);
+        assert_eq!(pairs(&v2_writes(&r, false).unwrap()), [("pids.max", "1")]);
+        assert_eq!(pairs(&v1_writes(&r).unwrap()), [("pids.max", "1")]);
     }
 
     #[test]

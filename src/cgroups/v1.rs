@@ -84,19 +84,27 @@ impl V1Cgroup {
                 let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
                 super::resources::order_v1_memory(&mut writes, current);
             }
-        // A shorter period with the old quota can exceed a parent's quota (a pod's): the
-        // kernel refuses it (EINVAL). As runc does, retry it once the new quota is in.
-        let quota_follows = writes.iter().any(|w| w.file == "cpu.cfs_quota_us");
-        let mut refused_period = None;
+        // A shorter period with the old quota can exceed a parent's quota (a pod's), and a
+        // realtime period shorter than the old runtime is below it: the kernel refuses
+        // either (EINVAL). As runc does, retry the period once its partner is in.
+        let partner_of = |file: &str| match file {
+            "cpu.cfs_period_us" => Some("cpu.cfs_quota_us"),
+            "cpu.rt_period_us" => Some("cpu.rt_runtime_us"),
+            _ => None,
+        };
+        let mut refused_periods = Vec::new();
         for w in &writes {
             match self.write_one(w) {
-                Err(error) if w.file == "cpu.cfs_period_us" && quota_follows && super::fs::is_invalid_argument(&error) => refused_period = Some(w),
+                Err(error)
+                    if partner_of(&w.file).is_some_and(|partner| writes.iter().any(|p| p.file == partner))
+                        && super::fs::is_invalid_argument(&error) =>
+                {
+                    refused_periods.push(w);
+                }
                 result => result?,
             }
-            if w.file == "cpu.cfs_quota_us"
-                && let Some(period) = refused_period.take()
-            {
-                self.write_one(period)?;
+            if let Some(at) = refused_periods.iter().position(|period| partner_of(&period.file) == Some(w.file.as_str())) {
+                self.write_one(refused_periods.remove(at))?;
             }
         }
         Ok(())

@@ -29,6 +29,12 @@ pub struct ListArgs {
 }
 
 pub fn run(args: ListArgs, context: &Context) -> anyhow::Result<i32> {
+    // A default root that does not exist yet holds no containers; a --root given that does
+    // not exist is a mistake (runc's rule).
+    let root = context.store.root();
+    if context.root_given && !root.exists() {
+        anyhow::bail!("open {}: no such file or directory", root.display());
+    }
     let reports = skiff::container::list(&context.store)?;
     if args.quiet {
         for report in &reports {

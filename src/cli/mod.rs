@@ -151,6 +151,8 @@ impl Command {
 pub struct Context {
     /// The state store under `--root`.
     pub store: StateStore,
+    /// `--root` was given (not the default one).
+    pub root_given: bool,
     /// The log.
     pub logger: Logger,
     /// `--systemd-cgroup`: new containers get a systemd unit as their cgroup.

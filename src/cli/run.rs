@@ -44,7 +44,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
     let container::Created { pid, master, warnings } = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
     context.warn_all(&warnings);
     context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
-    match container::start(&context.store, &options.id) {
+    match container::start(&context.store, &options.id, container::PoststartFailure::KillAndFail) {
         Ok(warnings) => {
             context.lap("start");
             context.warn_all(&warnings);

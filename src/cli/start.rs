@@ -16,6 +16,6 @@ pub struct StartArgs {
 
 pub fn run(args: StartArgs, context: &Context) -> anyhow::Result<i32> {
     context.debug(&format!("start: opening the start gate of container {}", args.id));
-    context.warn_all(&skiff::container::start(&context.store, &args.id)?);
+    context.warn_all(&skiff::container::start(&context.store, &args.id, skiff::container::PoststartFailure::Warn)?);
     Ok(0)
 }

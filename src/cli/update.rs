@@ -28,6 +28,12 @@ pub struct UpdateArgs {
     /// CPU CFS hard limit per period in microseconds.
     #[arg(long, allow_hyphen_values = true)]
     pub cpu_quota: Option<i64>,
+    /// CPU CFS burst in microseconds: CPU time a period may borrow from unused earlier ones.
+    #[arg(long)]
+    pub cpu_burst: Option<u64>,
+    /// 1: the cgroup's tasks run as SCHED_IDLE; 0: as usual.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_idle: Option<i64>,
     /// CPU realtime period in microseconds.
     #[arg(long)]
     pub cpu_rt_period: Option<u64>,
@@ -112,6 +118,8 @@ fn resources_of(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
     set(&["cpu", "shares"], json!(args.cpu_shares));
     set(&["cpu", "period"], json!(args.cpu_period));
     set(&["cpu", "quota"], json!(args.cpu_quota));
+    set(&["cpu", "burst"], json!(args.cpu_burst));
+    set(&["cpu", "idle"], json!(args.cpu_idle));
     set(&["cpu", "realtimePeriod"], json!(args.cpu_rt_period));
     set(&["cpu", "realtimeRuntime"], json!(args.cpu_rt_runtime));
     set(&["cpu", "cpus"], json!(args.cpuset_cpus));

@@ -136,7 +136,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         resctrl: rdt_group.as_ref(),
-        close_in_init: [Some(lock.raw_fd()), console.caller_end()].into_iter().flatten().collect(),
+        close_in_init: [Some(lock.raw_fd()), console.caller_end()].into_iter().flatten().chain(crate::linux::fds::stray_fds().iter().copied()).collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
@@ -222,6 +222,7 @@ pub(super) fn initial_state(bundle: &Bundle, id: &ContainerId, cgroup: Option<Co
         hooks: bundle.spec().hooks().clone(),
         seccomp,
         memory_policy: linux.and_then(|l| l.memory_policy().clone()),
+        personality: linux.and_then(|l| l.personality().clone()),
         resctrl: None,
     }
 }

@@ -124,6 +124,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         seccomp: seccomp.as_ref(),
         listener,
         memory_policy: state.memory_policy.as_ref(),
+        personality: state.personality.as_ref(),
         resctrl: state.resctrl.as_ref(),
         timing: clock.is_on(),
     };

@@ -27,7 +27,7 @@ pub use events::{Event, events_stats, watch_events};
 pub use exec::{ExecOptions, ExecOutcome, exec};
 pub use pause::{pause, resume};
 pub use ps::processes;
-pub use start::start;
+pub use start::{PoststartFailure, start};
 pub use update::update;
 
 use std::path::Path;

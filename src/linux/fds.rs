@@ -26,6 +26,29 @@ pub fn prepare_fds_for_exec(preserve: u32) -> Result<(), SysError> {
     Ok(())
 }
 
+/// The fds skiff was started with beyond stdio and the ones it hands to the container:
+/// noted once, before skiff opens anything.
+static STRAY_FDS: std::sync::OnceLock<Vec<std::os::fd::RawFd>> = std::sync::OnceLock::new();
+
+/// Note the fds open now from `3 + handed` up (the caller's, which a shell or a test harness
+/// leaves without close-on-exec), for [`stray_fds`]. Call before anything is opened.
+pub fn note_stray_fds(handed: u32) {
+    let listed: Vec<std::os::fd::RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|entries| entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    // (the directory's own fd, listed too, is closed by now: F_GETFD drops it)
+    let strays = listed.into_iter().filter(|fd| *fd >= 3 + handed as i32 && fcntl(*fd, FcntlArg::F_GETFD).is_ok()).collect();
+    let _ = STRAY_FDS.set(strays);
+}
+
+/// The fds [`note_stray_fds`] found. Init closes them first thing: it is a clone of the
+/// runtime, not an exec, so it holds every fd the runtime holds, and the caller's must not
+/// reach a container waiting at its start gate (runc marks them close-on-exec before
+/// starting its init, for the same reason).
+pub fn stray_fds() -> &'static [std::os::fd::RawFd] {
+    STRAY_FDS.get().map(Vec::as_slice).unwrap_or_default()
+}
+
 /// Fallback for kernels without close_range(CLOEXEC): walk /proc/self/fd.
 fn mark_cloexec_from_proc(first: u32) -> Result<(), SysError> {
     let entries = std::fs::read_dir("/proc/self/fd")

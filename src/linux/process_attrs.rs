@@ -72,9 +72,26 @@ pub fn set_scheduler(scheduler: &Scheduler) -> Result<(), SysError> {
         period: scheduler.period().unwrap_or(0),
     };
     // SAFETY: pid 0 (this thread), a valid sched_attr of the size it declares, no flags.
-    check(unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) })
-        .map(drop)
-        .map_err(|errno| SysError::new("sched_setattr", format!("{:?}", scheduler.policy()), errno))
+    check(unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) }).map(drop).map_err(|errno| {
+        // The kernel refuses SCHED_DEADLINE to a task that may not run on every CPU: say so
+        // in runc's words when the container's cpuset is what restricts it.
+        if errno == Errno::EPERM && restricted_to_some_cpus() {
+            return SysError::refused(
+                "sched_setattr",
+                format!("{:?}", scheduler.policy()),
+                "process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus): the kernel requires every CPU in the affinity mask",
+            );
+        }
+        SysError::new("sched_setattr", format!("{:?}", scheduler.policy()), errno)
+    })
+}
+
+/// Whether this thread's CPU affinity leaves out some of the online CPUs.
+fn restricted_to_some_cpus() -> bool {
+    // SAFETY: sysconf takes a plain name.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let allowed: u32 = super::placement::own_cpu_mask().map(|mask| mask.iter().map(|w| w.count_ones()).sum()).unwrap_or(0);
+    online > 0 && i64::from(allowed) < online as i64
 }
 
 /// `ioprio_set(2)` for `process.ioPriority`.

@@ -50,6 +50,8 @@ pub struct ExecRequest<'a> {
     pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
     /// The container's `linux.memoryPolicy`.
     pub memory_policy: Option<&'a oci_spec::runtime::LinuxMemoryPolicy>,
+    /// The container's `linux.personality`.
+    pub personality: Option<&'a oci_spec::runtime::LinuxPersonality>,
     /// `--debug`: the process times its setup phases and reports them.
     pub timing: bool,
 }
@@ -207,6 +209,9 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
     }
     if let Some(policy) = request.memory_policy {
         crate::linux::placement::set_memory_policy(policy)?;
+    }
+    if let Some(personality) = request.personality {
+        crate::linux::process_attrs::set_personality(personality)?;
     }
     label_next_exec(request.process)?;
     // Before the filter (see init.rs): nothing but the listener's sendmsg between the load

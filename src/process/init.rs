@@ -119,7 +119,8 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
     let Inherited { channel, gate, joins, idmapped, deferred, late_user } = *inherited;
     for fd in &request.close_in_init {
-        // The runtime's lock on the container directory must not outlive the runtime.
+        // The runtime's lock on the container directory must not outlive the runtime; the
+        // caller's stray fds must not reach the container.
         let _ = nix::unistd::close(*fd);
     }
     let spec = request.bundle.spec();
@@ -512,7 +513,10 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>
 fn find_executable(name: &str, env: &[String]) -> Result<CString, InitError> {
     use nix::sys::stat::{SFlag, stat};
     let kind = |path: &Path| stat(path).ok().map(|st| SFlag::from_bits_truncate(st.st_mode & libc::S_IFMT));
-    let executable = |path: &Path| nix::unistd::access(path, AccessFlags::X_OK).is_ok();
+    // With the effective ids and capabilities, as execve will check (exec.LookPath's
+    // eaccess): access(2) drops the capabilities of a non-root real uid, and would refuse a
+    // program that CAP_DAC_OVERRIDE lets the user run.
+    let executable = |path: &Path| nix::unistd::faccessat(None, path, AccessFlags::X_OK, nix::fcntl::AtFlags::AT_EACCESS).is_ok();
     if name.contains('/') {
         let path = Path::new(name);
         let reason = match kind(path) {

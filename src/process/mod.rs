@@ -173,7 +173,8 @@ pub struct InitRequest<'a> {
     pub cgroup: Option<(&'a crate::cgroups::ContainerCgroup, &'a crate::cgroups::CgroupPlan)>,
     /// The container's Intel RDT group, made by the runtime; init is put in it.
     pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
-    /// Fds of the runtime that init closes first (the create lock).
+    /// Fds of the runtime that init closes first: the create lock, the console relay's
+    /// caller end, and the caller's stray fds ([`crate::linux::fds::stray_fds`]).
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
     pub console_socket: Option<std::os::fd::RawFd>,

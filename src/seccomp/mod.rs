@@ -121,6 +121,12 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
         }
     }
     let mut flags = if notify { flag::NEW_LISTENER } else { 0 };
+    // No `flags` at all (not an empty list): SPEC_ALLOW, as runc (and docker before it)
+    // defaults to, so that a container under seccomp keeps the host's speculative store
+    // bypass setting rather than having the mitigation forced on.
+    if profile.flags().is_none() {
+        flags |= flag::SPEC_ALLOW;
+    }
     for requested in profile.flags().as_deref().unwrap_or_default() {
         flags |= match requested {
             LinuxSeccompFilterFlag::SeccompFilterFlagLog => flag::LOG,
@@ -133,6 +139,8 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
     if notify && profile.listener_path().as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
         return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY needs listenerPath".into()));
     }
+    // runc's debug line, which callers check the flags by (runc 1.5's seccomp.bats).
+    debug(format!("seccomp filter flags: {flags}"));
     let mut bpf = enosys::prelude(profile);
     bpf.extend(export(&context)?);
     Ok(SeccompProgram { bpf, flags, notify })
@@ -237,7 +245,9 @@ mod tests {
             {"names":["mkdir","no_such_call"],"action":"SCMP_ACT_ERRNO"},
             {"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#);
         assert!(!program.bpf.is_empty());
-        assert_eq!(program.flags, 0);
+        // no `flags`: SPEC_ALLOW, as runc
+        assert_eq!(program.flags, flag::SPEC_ALLOW);
+        assert!(lines.contains(&"seccomp filter flags: 4".to_string()), "{lines:?}");
         assert!(lines.iter().any(|l| l.contains("no_such_call")), "{lines:?}");
         assert!(lines.iter().any(|l| l.contains("getpid")), "{lines:?}");
     }
@@ -249,6 +259,10 @@ mod tests {
             "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#);
         assert!(program.notify);
         assert_eq!(program.flags, flag::NEW_LISTENER | flag::LOG | flag::SPEC_ALLOW);
+        // an empty list is no flags (runc: only a missing one defaults to SPEC_ALLOW)
+        let (program, lines) = compiles(r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":[],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#);
+        assert_eq!(program.flags, 0);
+        assert!(lines.contains(&"seccomp filter flags: 0".to_string()), "{lines:?}");
     }
 
     #[test]

@@ -160,8 +160,8 @@ pub fn resource_properties(resources: &LinuxResources, layout: Layout) -> Result
         }
     }
     if let Some(pids) = resources.pids() {
-        // As the cgroupfs writes read it: 0 or less is no limit.
-        properties.push(property("TasksMax", if pids.limit() > 0 { limit(pids.limit()) } else { Value::U64(INFINITY) }));
+        // As the cgroupfs writes read it (resources::pids_max): negative is no limit, 0 is 1.
+        properties.push(property("TasksMax", if pids.limit() >= 0 { limit(pids.limit().max(1)) } else { Value::U64(INFINITY) }));
     }
     if let Some(weight) = resources.block_io().as_ref().and_then(|b| b.weight()).filter(|w| *w != 0) {
         if v2 {
@@ -352,6 +352,9 @@ mod tests {
         let unlimited: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}}"#).unwrap();
         let properties = resource_properties(&unlimited, Layout::Unified).unwrap();
         assert!(properties.iter().all(|(_, v)| *v == Value::U64(INFINITY)), "{properties:?}");
+        // runc 1.2+: TasksMax=0 does not exist, a limit of 0 is 1
+        let zero: LinuxResources = serde_json::from_str(r#"{"pids": {"limit": 0}}"#).unwrap();
+        assert_eq!(resource_properties(&zero, Layout::Unified).unwrap(), [("TasksMax".to_string(), Value::U64(1))]);
         let bad: LinuxResources = serde_json::from_str(r#"{"cpu": {"cpus": "3-1"}}"#).unwrap();
         assert!(resource_properties(&bad, Layout::Unified).is_err());
     }
