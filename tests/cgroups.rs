@@ -276,6 +276,44 @@ fn kill_all_reaches_every_process_of_a_shared_pid_namespace() {
     bundle.assert_nothing_left(&id);
 }
 
+/// Without a pid namespace of its own, `kill KILL` (no `--all`) kills every process of the
+/// container, and still does once init is gone (runc 1.5's kill.bats "[host pidns]" and
+/// "[host pidns + init gone]"): init's death takes nothing with it there.
+#[test]
+fn kill_sigkill_reaches_every_process_without_a_pid_namespace_even_after_init() {
+    for kill_init_first in [false, true] {
+        let mut bundle = TestBundle::new(&["sleep", "1000"]);
+        bundle.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "pid");
+        bundle.write_config();
+        let id = unique_id("hostpidkill");
+        detached(&bundle, &id);
+        for _ in 0..3 {
+            assert_eq!(bundle.skiff(&["exec", "-d", &id, "sleep", "1000"]).code, 0);
+        }
+        let pids: Vec<i32> = serde_json::from_str(bundle.skiff(&["ps", "-f", "json", &id]).stdout.trim()).unwrap();
+        assert_eq!(pids.len(), 4, "{pids:?}");
+        if kill_init_first {
+            let init = bundle.state(&id)["pid"].as_i64().unwrap() as i32;
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(init), nix::sys::signal::Signal::SIGKILL).unwrap();
+            wait_for_status(&bundle, &id, "stopped");
+        }
+        let out = bundle.skiff(&["kill", &id, "KILL"]);
+        assert_eq!(out.code, 0, "init killed first: {kill_init_first}: {}", out.stderr);
+        for _ in 0..100 {
+            if pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(*p)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for pid in &pids {
+            assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(*pid), "process {pid} survived kill KILL (init killed first: {kill_init_first})");
+        }
+        wait_for_status(&bundle, &id, "stopped");
+        assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
+        bundle.assert_nothing_left(&id);
+    }
+}
+
 fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z')).unwrap_or(true)
 }

@@ -491,6 +491,49 @@ fn joined_user_namespace_owns_the_new_namespaces() {
     owner.assert_nothing_left(&owner_id);
 }
 
+/// Joining a user namespace by path and a network namespace it does not own (the host's
+/// owns it): the network namespace is joined first, while init still has the host's
+/// privilege, as runc's nsexec orders them (runc 1.5's userns.bats "[wrong userns owner]").
+#[test]
+fn joined_user_namespace_with_a_network_namespace_it_does_not_own() {
+    let mut owner = TestBundle::new(&["sleep", "1000"]);
+    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.write_config();
+    let owner_id = unique_id("userns-owner2");
+    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
+    let user_pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let peer = TestBundle::new(&["sleep", "1000"]);
+    let peer_id = unique_id("netns-peer");
+    assert_eq!(peer.skiff(&["run", "-d", "--bundle", peer.path().to_str().unwrap(), &peer_id]).code, 0);
+    let net_pid = peer.state(&peer_id)["pid"].as_i64().unwrap();
+    let peer_net = std::fs::read_link(format!("/proc/{net_pid}/ns/net")).unwrap();
+    let out = inside(
+        |c| {
+            let namespaces = c["linux"]["namespaces"].as_array_mut().unwrap();
+            namespaces.retain(|ns| ns["type"] != "network");
+            namespaces.push(json!({"type": "network", "path": format!("/proc/{net_pid}/ns/net")}));
+            namespaces.push(json!({"type": "user", "path": format!("/proc/{user_pid}/ns/user")}));
+            // sysfs belongs to the network namespace, which the user namespace does not own
+            for mount in c["mounts"].as_array_mut().unwrap() {
+                if mount["destination"] == "/sys" {
+                    *mount = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+                }
+            }
+            c["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/sys/fs/cgroup");
+        },
+        "readlink /proc/self/ns/net; cat /proc/self/uid_map | tr -s ' '",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], peer_net.to_str().unwrap());
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    for (bundle, id) in [(&owner, &owner_id), (&peer, &peer_id)] {
+        assert_eq!(bundle.skiff(&["delete", "-f", id]).code, 0);
+        bundle.assert_nothing_left(id);
+    }
+}
+
 #[test]
 fn new_user_namespace_while_joining_a_host_owned_one() {
     // The reverse of the pod case: the container makes its own user namespace but joins

@@ -146,7 +146,8 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
     assert!(lines(&out, "pids").unwrap().ends_with(&format!("/{id}/sub")), "{}", out.stdout);
     assert!(lines(&out, "memory").unwrap().ends_with(&format!("/{id}")), "{}", out.stdout);
     // Refused: missing, or escaping the container's cgroup.
-    // (runc's words, which callers grep for: " .. is not a sub cgroup path", and
+    // (runc's words, which callers grep for: 1.5's "bad sub cgroup path", 1.1's
+    // " .. is not a sub cgroup path", and
     // " adding pid "..."/nosuch/cgroup.procs: no such file ")
     // A leading / starts at the container's cgroup, as with runc: `/` is that cgroup itself.
     for request in ["/", "/sub"] {
@@ -159,7 +160,7 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
         ("nosuch", "/nosuch/cgroup.procs: no such file "),
         ("pids:nosuch", "/nosuch/cgroup.procs: no such file "),
         ("whaaat:/", "unknown controller whaaat in --cgroup"),
-        ("..", " .. is not a sub cgroup path"),
+        ("..", "bad sub cgroup path: ..: .. is not a sub cgroup path"),
         ("../other", "stay below the container's cgroup"),
         ("/../x", "stay below"),
     ] {

@@ -169,7 +169,7 @@ impl ExecCgroups {
             let path: PathBuf = given.components().skip_while(|c| matches!(c, Component::RootDir)).collect();
             let below = path.components().all(|c| matches!(c, Component::Normal(_)));
             if (path.as_os_str().is_empty() && !given.has_root()) || !below {
-                return Err(invalid("exec --cgroup", format!("{} is not a sub cgroup path: it must be relative and stay below the container's cgroup", path.display())));
+                return Err(invalid("exec --cgroup", format!("bad sub cgroup path: {0}: {0} is not a sub cgroup path: it must stay below the container's cgroup", path.display())));
             }
             if controllers.is_empty() {
                 parsed.default = Some(path.to_path_buf());

@@ -32,6 +32,14 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
         crate::linux::pidfd::kill_each(&container.pids()?, signal);
         return Ok(());
     }
+    // Without a pid namespace of its own, init's death does not take the other processes
+    // with it (as a namespace's init would): SIGKILL goes to every process in the cgroup,
+    // whether or not init is still there (runc 1.2+).
+    if signal == libc::SIGKILL && !container.state.own_pid_namespace
+        && let Some(cgroup) = container.state.cgroup.as_ref().filter(|c| c.location().exists())
+    {
+        return Ok(cgroup.signal_all(signal)?);
+    }
     container.require(LIVE, "container not running")?;
     let state = &container.state;
     let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? else {

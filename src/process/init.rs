@@ -150,13 +150,18 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if maps_by_rootless_runtime && !late_user {
         nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     }
-    // The user namespace first (it grants the privilege for the rest), then the namespaces
-    // deferred until it was joined, then the other joins. pid and time namespaces were
-    // entered by the runtime for its children before the clone.
-    let (user_joins, other_joins): (Vec<&NamespaceFile>, Vec<&NamespaceFile>) = joins
+    // Joining a user namespace: first the other namespaces our privilege may join now (the
+    // user namespace need not own them, and inside it we could not), then the user
+    // namespace, then the namespaces deferred until it was joined, then the joins that
+    // needed its privilege (a rootless runtime's), as runc's nsexec orders them. pid and
+    // time namespaces were entered by the runtime for its children before the clone.
+    let (user_joins, mut other_joins): (Vec<&NamespaceFile>, Vec<&NamespaceFile>) = joins
         .iter()
         .filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
         .partition(|ns| ns.kind == LinuxNamespaceType::User);
+    if !user_joins.is_empty() {
+        other_joins = join_where_permitted(other_joins)?;
+    }
     for ns in user_joins {
         ns.join()?;
     }
@@ -435,6 +440,20 @@ pub(super) fn become_process(
         clock.lap("seccomp load");
     }
     Ok(prepared)
+}
+
+/// Join each of `namespaces` that our privilege allows; return those refused (EPERM), to
+/// join once in the user namespace. Any other failure is an error.
+fn join_where_permitted(namespaces: Vec<&NamespaceFile>) -> Result<Vec<&NamespaceFile>, SysError> {
+    let mut refused = Vec::new();
+    for ns in namespaces {
+        match ns.join() {
+            Ok(()) => {}
+            Err(error) if error.errno == nix::errno::Errno::EPERM => refused.push(ns),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(refused)
 }
 
 /// `process.cwd` resolved inside the container's root without magic links, for `fchdir`:
