@@ -160,9 +160,11 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
     let cases: Vec<(serde_json::Value, &str)> = vec![
         (json!({"process": {"args": ["/no/such/program"]}}), "exec: \\\"/no/such/program\\\": stat /no/such/program: no such file or directory"),
         (json!({"process": {"args": ["no-such-program"]}}), "no-such-program\\\": executable file not found in $PATH"),
-        // A failing mount names its index and destination in `mounts`.
-        (json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}), "mounts[1] /x: stat bind source /no/such/source"),
-        (json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}), "mounts[0] /x: mount no-such-fs on"),
+        // A failing mount says so in runc's words ("skiff create failed: unable to start
+        // container process: error during container init: error mounting ...") and names its
+        // index in `mounts`.
+        (json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}), "create failed: unable to start container process: error during container init: error mounting \\\"/no/such/source\\\" to rootfs at \\\"/x\\\" (mounts[1]): stat bind source /no/such/source"),
+        (json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}), "error mounting \\\"x\\\" to rootfs at \\\"/x\\\" (mounts[0]): mount no-such-fs on"),
         // this host's hard RLIMIT_NOFILE is 20000 and CAP_SYS_RESOURCE is not in the bounding set
         (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1048576, "hard": 1048576}]}}), "setrlimit RlimitNofile"),
         (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),

@@ -41,8 +41,8 @@ fn recursive_read_only_and_nosymfollow() {
 
 /// A filesystem whose options change it after the mount (`rro`, a propagation) gets them on
 /// the mount just made (found again and proven, not merely looked up), and a bind's options
-/// are set on it before it is attached: `ro,nosuid,noexec` on a bind, while the bind of a
-/// read-only source stays read-only without `ro`.
+/// are set on it before it is attached: `ro,nosuid,noexec` on a bind; a bind naming flags
+/// gets just those, one naming none keeps the source's.
 #[test]
 fn options_after_a_mount_reach_that_mount() {
     let host = tempfile::tempdir().unwrap();
@@ -63,17 +63,21 @@ fn options_after_a_mount_reach_that_mount() {
             push_mount(c, json!({"destination": "/t-rro", "type": "tmpfs", "source": "tmpfs", "options": ["rro", "rprivate"]}));
             push_mount(c, json!({"destination": "/b", "type": "bind", "source": source, "options": ["rbind", "ro", "nosuid", "noexec", "rshared"]}));
             push_mount(c, json!({"destination": "/b-again", "type": "bind", "source": read_only_source, "options": ["bind", "nodev"]}));
+            push_mount(c, json!({"destination": "/b-plain", "type": "bind", "source": read_only_source, "options": ["bind"]}));
         },
-        "for d in /t-shared /t-rro /b /b-again; do awk -v d=$d '$5 == d { for (i = 6; $i != \"-\"; i++) printf \"%s \", $i; print \"\" }' /proc/self/mountinfo; done; \
+        "for d in /t-shared /t-rro /b /b-again /b-plain; do awk -v d=$d '$5 == d { for (i = 6; $i != \"-\"; i++) printf \"%s \", $i; print \"\" }' /proc/self/mountinfo; done; \
          touch /t-rro/x 2>/dev/null || echo t-rro read-only",
     );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     assert!(lines[0].starts_with("rw,") && lines[0].contains("shared:"), "rshared on a tmpfs: {}", lines[0]);
     assert!(lines[1].starts_with("ro,") && !lines[1].contains("shared:"), "rro on a tmpfs: {}", lines[1]);
     assert!(lines[2].starts_with("ro,nosuid,") && lines[2].contains("noexec") && lines[2].contains("shared:"), "a bind's options: {}", lines[2]);
-    assert!(lines[3].starts_with("ro,nosuid,nodev,"), "a bind of a read-only mount keeps what it does not clear: {}", lines[3]);
-    assert_eq!(lines[4], "t-rro read-only");
+    // runc 1.5: a bind that names a flag gets exactly what it names (rw, suid here), one
+    // that names none keeps the source's (mounts_sshfs.bats)
+    assert!(lines[3].starts_with("rw,nodev,") && !lines[3].contains("nosuid"), "a bind with options gets just those: {}", lines[3]);
+    assert!(lines[4].starts_with("ro,nosuid,"), "a plain bind keeps the source's flags: {}", lines[4]);
+    assert_eq!(lines[5], "t-rro read-only");
 }
 
 /// runc brings `lo` up in a network namespace it makes: a pod's sidecar reaches its
@@ -668,4 +672,78 @@ fn a_deadline_scheduler_with_a_cpuset_is_refused_saying_why() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("process scheduler can't be used together with AllowedCPUs"), "{}", out.stderr);
     bundle.assert_nothing_left(&id);
+}
+
+/// A bind destination reached through dangling symlinks in the image is made where the links
+/// point, inside the rootfs, and mounted there (runc 1.5's mounts.bats "bind mount through a
+/// dangling symlink component" and "through a trailing dangling symlink").
+#[test]
+fn a_bind_through_dangling_symlinks_lands_where_they_point_inside_the_rootfs() {
+    use std::os::unix::fs::{MetadataExt, symlink};
+    let mut bundle = TestBundle::new(&["sh", "-c", "stat -c '%d:%i' /tmp/foo/bar/baz/hosts /tmp/hosts; grep -c -e ' /tmp/foo/bar/baz/hosts ' -e ' /tmp/hosts ' /proc/self/mounts"]);
+    let rootfs = bundle.rootfs();
+    let _ = std::fs::remove_file(rootfs.join("etc/hosts"));
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    symlink("/tmp/foo/bar", rootfs.join("jump")).unwrap();
+    symlink("/jump/baz/hosts", rootfs.join("etc/hosts")).unwrap();
+    symlink("/tmp/hosts", rootfs.join("etc/hostname-link")).unwrap();
+    let _ = std::fs::remove_dir_all(rootfs.join("tmp/foo"));
+    let source = bundle.path().join("config.json");
+    for destination in ["/etc/hosts", "/etc/hostname-link"] {
+        bundle.config["mounts"].as_array_mut().unwrap().push(json!({"source": source, "destination": destination, "options": ["bind"]}));
+    }
+    bundle.write_config();
+    let meta = std::fs::metadata(&source).unwrap();
+    let expected = format!("{}:{}", meta.dev(), meta.ino());
+    let id = unique_id("dangling");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{expected}\n{expected}\n2\n"), "both binds are of the source, at the links' targets");
+    bundle.assert_nothing_left(&id);
+}
+
+/// In a user namespace the kernel locks a source's read-only, nosuid, nodev, noexec and
+/// atime settings: a bind that does not name them keeps them, one that clears one of them
+/// by name fails saying which (runc 1.5's mounts_sshfs.bats, with a host tmpfs in place of
+/// sshfs as there).
+#[test]
+fn a_bind_in_a_user_namespace_keeps_the_sources_locked_flags_and_cannot_clear_them() {
+    let read_only = tempfile::tempdir().unwrap();
+    nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::empty(), Some("size=1m")).unwrap();
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+    let _unmount = Unmount(read_only.path());
+    // per-mount flags, as the test sets them (a superblock's ro could not be cleared at all)
+    let flags = nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REMOUNT | nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOEXEC;
+    nix::mount::mount(None::<&str>, read_only.path(), None::<&str>, flags, None::<&str>).unwrap();
+    let mut bundle = TestBundle::new(&["sh", "-c", "grep ' /mnt ' /proc/self/mounts | cut -d' ' -f4"]);
+    std::fs::create_dir_all(bundle.rootfs().join("mnt")).unwrap();
+    let c = &mut bundle.config;
+    c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let id = unique_id("locked");
+    let run_with = |bundle: &mut TestBundle, options: Value| {
+        bundle.config["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/mnt");
+        push_mount(&mut bundle.config, json!({"destination": "/mnt", "source": read_only.path(), "options": options}));
+        bundle.write_config();
+        let out = bundle.run(&id);
+        bundle.assert_nothing_left(&id);
+        out
+    };
+    // implied rw, new nosuid,nodev: ro and noexec stay (locked), the new ones are set
+    let out = run_with(&mut bundle, json!(["bind", "nosuid", "nodev"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let seen: Vec<&str> = out.stdout.trim().split(',').collect();
+    assert!(["ro", "nosuid", "nodev", "noexec"].iter().all(|f| seen.contains(f)), "{seen:?}");
+    // rw or exec asked for by name: refused, naming the flag
+    for (option, name) in [("rw", "ro"), ("exec", "noexec")] {
+        let out = run_with(&mut bundle, json!(["bind", option]));
+        assert_ne!(out.code, 0, "{option}: {}", out.stdout);
+        assert!(out.stderr.contains(&format!("cannot clear locked flags {name}: operation not permitted")), "{option}: {}", out.stderr);
+    }
 }

@@ -60,7 +60,7 @@ impl CreateArgs {
 
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
     let options = CreateOptions { systemd_cgroup: context.systemd_cgroup, rootless: context.rootless, ..args.options() };
-    let created = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
+    let created = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut()).map_err(super::init_failure_as_runc_words("create"))?;
     context.warn_all(&created.warnings);
     Ok(0)
 }

@@ -196,6 +196,20 @@ pub fn listen_fds() -> u32 {
 
 /// Run the command; the result is skiff's exit status. With `--debug`, the last debug line
 /// says how long each phase took.
+/// A failure of init's setup under `create` or `run` (`command`), led by runc's words with
+/// this binary's name ("runc run failed: unable to start container process: ..."), which
+/// callers of a runc-compatible runtime match; other errors are returned as they are.
+pub fn init_failure_as_runc_words(command: &str) -> impl Fn(skiff::container::ContainerError) -> anyhow::Error + '_ {
+    move |error| {
+        if !error.is_init_failure() {
+            return error.into();
+        }
+        let program = std::env::args_os().next().map(std::path::PathBuf::from);
+        let name = program.as_deref().and_then(std::path::Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "skiff".into());
+        anyhow::anyhow!("{name} {command} failed: {error}")
+    }
+}
+
 pub fn dispatch(command: Command, context: &Context) -> anyhow::Result<i32> {
     let name = command.name();
     let result = run_command(command, context);

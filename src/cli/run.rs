@@ -41,7 +41,7 @@ pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
             nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
         }
     }
-    let container::Created { pid, master, warnings } = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
+    let container::Created { pid, master, warnings } = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut()).map_err(super::init_failure_as_runc_words("run"))?;
     context.warn_all(&warnings);
     context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
     match container::start(&context.store, &options.id, container::PoststartFailure::KillAndFail) {

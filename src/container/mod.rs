@@ -108,6 +108,11 @@ pub enum ContainerError {
 }
 
 impl ContainerError {
+    /// Whether the container's init reported the failure (its setup failed).
+    pub fn is_init_failure(&self) -> bool {
+        matches!(self, ContainerError::Process(crate::process::ProcessError::Init(_)))
+    }
+
     /// The errno behind the error, when one is known.
     pub fn errno(&self) -> Option<i32> {
         match self {

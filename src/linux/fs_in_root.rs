@@ -63,47 +63,69 @@ impl RootDir {
     }
 
     /// Make `rel` exist as `kind`, creating missing parent directories (mode 0755), and return
-    /// an `O_PATH` fd for it. Each component is created under a parent that was itself resolved
-    /// inside the root, so a symlink planted in the image cannot redirect the creation.
+    /// an `O_PATH` fd for it. The walk is ours, one component at a time under a parent fd
+    /// already inside the root (`O_NOFOLLOW`), so a symlink planted or swapped in the image
+    /// cannot redirect it; a symlink met on the way is followed as the kernel would inside
+    /// the root (an absolute one from the root, `..` stopping there), and what it names is
+    /// created when missing: a destination reached through a dangling link lands where the
+    /// link points, inside the root, as runc 1.5 makes it.
     pub fn ensure(&self, rel: &Path, kind: NodeKind) -> Result<OwnedFd, SysError> {
-        let rel = relative(rel);
-        let mut parent = self.openat2(Path::new(""), libc::O_PATH | libc::O_DIRECTORY)
-            .on("open rootfs", self.path.display())?;
+        /// As the kernel's limit on symlinks in one lookup (MAXSYMLINKS).
+        const MAX_LINKS: usize = 40;
+        // Most destinations exist: one lookup, by the kernel, inside the root.
+        match self.openat2(rel, libc::O_PATH) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::ENOENT) => {}
+            Err(errno) => return Err(SysError::new("resolve in rootfs", self.display(rel), errno)),
+        }
+        let open_root = || self.openat2(Path::new(""), libc::O_PATH | libc::O_DIRECTORY).on("open rootfs", self.path.display());
+        let mut parent = open_root()?;
         let mut so_far = PathBuf::new();
-        let components: Vec<_> = rel.components().collect();
-        for (index, component) in components.iter().enumerate() {
-            let Component::Normal(name) = component else { continue };
-            so_far.push(name);
-            let last = index + 1 == components.len();
+        let mut pending: std::collections::VecDeque<std::ffi::OsString> = components_of(rel).collect();
+        let mut links = 0;
+        while let Some(name) = pending.pop_front() {
+            if name == ".." {
+                so_far.pop();
+                parent = self.openat2(&so_far, libc::O_PATH | libc::O_DIRECTORY).on("resolve in rootfs", self.display(&so_far))?;
+                continue;
+            }
+            let last = pending.is_empty();
             let want_dir = !last || kind == NodeKind::Dir;
-            match self.openat2(&so_far, libc::O_PATH) {
-                Ok(fd) => {
-                    parent = fd;
+            let step = so_far.join(&name);
+            let found = match openat(Some(parent.as_raw_fd()), Path::new(&name), OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty()) {
+                Ok(fd) => unsafe_owned(fd),
+                Err(Errno::ENOENT) => {
+                    create_node(&parent, &name, want_dir).map_err(|errno| {
+                        SysError::new(if want_dir { "mkdir in rootfs" } else { "create file in rootfs" }, self.display(&step), errno)
+                    })?;
+                    // Made, or made first by somebody else: the next round opens it.
+                    pending.push_front(name);
                     continue;
                 }
-                Err(Errno::ENOENT) => {}
-                Err(errno) => return Err(SysError::new("resolve in rootfs", self.display(&so_far), errno)),
-            }
-            let created = if want_dir {
-                mkdirat(Some(parent.as_raw_fd()), Path::new(name), Mode::from_bits_truncate(0o755))
-            } else {
-                openat(
-                    Some(parent.as_raw_fd()),
-                    Path::new(name),
-                    OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_WRONLY,
-                    Mode::from_bits_truncate(0o644),
-                )
-                .map(|fd| drop(unsafe_owned(fd)))
+                Err(errno) => return Err(SysError::new("resolve in rootfs", self.display(&step), errno)),
             };
-            match created {
-                // Somebody made it first: resolving it below decides whether it is usable.
-                Ok(()) | Err(Errno::EEXIST) => {}
-                Err(errno) => {
-                    let op = if want_dir { "mkdir in rootfs" } else { "create file in rootfs" };
-                    return Err(SysError::new(op, self.display(&so_far), errno));
+            let stat = nix::sys::stat::fstat(found.as_raw_fd()).on("stat in rootfs", self.display(&step))?;
+            if stat.st_mode & libc::S_IFMT == libc::S_IFLNK {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(SysError::new("resolve in rootfs", self.display(rel), Errno::ELOOP));
                 }
+                let target = nix::fcntl::readlinkat(Some(found.as_raw_fd()), Path::new("")).on("readlink in rootfs", self.display(&step))?;
+                let target = PathBuf::from(target);
+                if target.is_absolute() {
+                    so_far = PathBuf::new();
+                    parent = open_root()?;
+                }
+                for component in components_of(&target).collect::<Vec<_>>().into_iter().rev() {
+                    pending.push_front(component);
+                }
+                continue;
             }
-            parent = self.resolve(&so_far)?;
+            if !last && stat.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                return Err(SysError::new("resolve in rootfs", self.display(&step), Errno::ENOTDIR));
+            }
+            so_far = step;
+            parent = found;
         }
         Ok(parent)
     }
@@ -145,6 +167,35 @@ impl RootDir {
     /// The host path of `rel` inside this root, for messages only.
     pub fn display(&self, rel: &Path) -> String {
         self.path.join(relative(rel)).display().to_string()
+    }
+}
+
+/// The names of `path`'s components, `..` kept, `/` and `.` dropped.
+fn components_of(path: &Path) -> impl Iterator<Item = std::ffi::OsString> + '_ {
+    path.components().filter_map(|component| match component {
+        Component::Normal(name) => Some(name.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
+    })
+}
+
+/// Create `name` under `parent`: a directory (0755) or an empty file (0644), never through a
+/// symlink. One that exists already (made meanwhile) is not an error.
+fn create_node(parent: &OwnedFd, name: &std::ffi::OsStr, dir: bool) -> nix::Result<()> {
+    let created = if dir {
+        mkdirat(Some(parent.as_raw_fd()), Path::new(name), Mode::from_bits_truncate(0o755))
+    } else {
+        openat(
+            Some(parent.as_raw_fd()),
+            Path::new(name),
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_WRONLY,
+            Mode::from_bits_truncate(0o644),
+        )
+        .map(|fd| drop(unsafe_owned(fd)))
+    };
+    match created {
+        Err(Errno::EEXIST) => Ok(()),
+        other => other,
     }
 }
 
@@ -191,12 +242,36 @@ mod tests {
         symlink(outside.path(), rootfs.join("abs")).unwrap();
         symlink("../../../../../../..", rootfs.join("up")).unwrap();
         let root = RootDir::open(&rootfs).unwrap();
-        // `abs` points at <rootfs><outside path>, which does not exist: refused, not followed
-        let error = root.ensure(Path::new("/abs/x"), NodeKind::Dir).unwrap_err();
-        assert_eq!(error.errno, Errno::ENOENT);
+        // `abs` points at <rootfs><outside path>: made there, inside the root, never outside
+        root.ensure(Path::new("/abs/x"), NodeKind::Dir).unwrap();
         assert!(!outside.path().join("x").exists(), "escaped through an absolute symlink");
+        assert!(rootfs.join(outside.path().strip_prefix("/").unwrap()).join("x").is_dir());
         // `up` is clamped at the root: /up/tmp/y is <rootfs>/tmp/y
         root.ensure(Path::new("/up/tmp/y"), NodeKind::Dir).unwrap();
         assert!(rootfs.join("tmp/y").is_dir());
+    }
+
+    #[test]
+    fn dangling_symlinks_on_the_way_are_followed_and_what_they_name_made() {
+        // runc 1.5's mounts.bats: a bind onto /etc/hosts, a link to /jump/baz/hosts, where
+        // /jump links to /tmp/foo/bar (missing); and a trailing link to a missing /tmp/hosts
+        let tmp = tempfile::tempdir().unwrap();
+        let rootfs = tmp.path();
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::create_dir_all(rootfs.join("tmp")).unwrap();
+        symlink("/tmp/foo/bar", rootfs.join("jump")).unwrap();
+        symlink("/jump/baz/hosts", rootfs.join("etc/hosts")).unwrap();
+        symlink("../tmp/hosts2", rootfs.join("etc/hosts2")).unwrap();
+        let root = RootDir::open(rootfs).unwrap();
+        root.ensure(Path::new("/etc/hosts"), NodeKind::File).unwrap();
+        assert!(rootfs.join("tmp/foo/bar/baz/hosts").is_file());
+        root.ensure(Path::new("/etc/hosts2"), NodeKind::Dir).unwrap();
+        assert!(rootfs.join("tmp/hosts2").is_dir());
+        // a loop is refused, not walked for ever
+        symlink("/loop", rootfs.join("loop")).unwrap();
+        assert_eq!(root.ensure(Path::new("/loop/x"), NodeKind::Dir).unwrap_err().errno, Errno::ELOOP);
+        // a file on the way is not a directory
+        std::fs::write(rootfs.join("file"), "").unwrap();
+        assert_eq!(root.ensure(Path::new("/file/x"), NodeKind::Dir).unwrap_err().errno, Errno::ENOTDIR);
     }
 }

@@ -50,6 +50,89 @@ pub fn per_mount_attributes(flags: MsFlags) -> (u64, u64) {
     (set, clear)
 }
 
+/// A bind's per-mount attributes as runc 1.5 sets them, `(set, clear)`, or `None` when the
+/// options name no flag beyond `bind`/`rbind` (the source's flags are kept as they are).
+/// Otherwise the bind gets what the options ask for: read-only, nosuid, nodev, noexec and
+/// nosymfollow exactly as named, the others cleared (`mount --bind -o` as users expect it,
+/// util-linux issue 2433); the atime mode changes only when one is named (noatime,
+/// strictatime, relatime, nodiratime: relatime unless noatime or strictatime is among them,
+/// nodiratime only if named), as the kernel's bind remount treats it.
+pub fn bind_attributes(flags: MsFlags, cleared: MsFlags) -> Option<(u64, u64)> {
+    let named = (flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT)) | cleared;
+    if named.is_empty() {
+        return None;
+    }
+    let nosymfollow = MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW);
+    let (mut set, mut clear) = (0, 0);
+    for (flag, bit) in [(MsFlags::MS_RDONLY, attr::RDONLY), (MsFlags::MS_NOSUID, attr::NOSUID), (MsFlags::MS_NODEV, attr::NODEV), (MsFlags::MS_NOEXEC, attr::NOEXEC), (nosymfollow, attr::NOSYMFOLLOW)] {
+        if flags.contains(flag) {
+            set |= bit;
+        } else {
+            clear |= bit;
+        }
+    }
+    if flags.intersects(MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME | MsFlags::MS_NODIRATIME) {
+        set |= atime_field(flags);
+        clear |= attr::ATIME_MASK | attr::NODIRATIME;
+        if flags.contains(MsFlags::MS_NODIRATIME) {
+            set |= attr::NODIRATIME;
+            clear &= !attr::NODIRATIME;
+        }
+    }
+    Some((set, clear))
+}
+
+/// The atime field's value for `flags`: noatime over strictatime over relatime (0).
+fn atime_field(flags: MsFlags) -> u64 {
+    if flags.contains(MsFlags::MS_NOATIME) {
+        attr::NOATIME
+    } else if flags.contains(MsFlags::MS_STRICTATIME) {
+        attr::STRICTATIME
+    } else {
+        0
+    }
+}
+
+/// Set a bind's attributes ([`bind_attributes`]) on its detached `tree`. In a user
+/// namespace the kernel locks the source's read-only, nosuid, nodev, noexec and atime
+/// settings (EPERM when cleared); as runc does, the bind then keeps those the options did
+/// not name, and fails, saying which, when the options asked to clear one the source has
+/// or for another atime mode.
+pub fn set_bind_flags(tree: &OwnedFd, flags: MsFlags, cleared: MsFlags, what: impl std::fmt::Display) -> Result<(), SysError> {
+    let Some((set, clear)) = bind_attributes(flags, cleared) else { return Ok(()) };
+    match super::mount_setattr(tree, false, set, clear, None::<&OwnedFd>) {
+        Err(nix::errno::Errno::EPERM) => {}
+        result => return result.on("mount_setattr (bind options) on", what),
+    }
+    let source = nix::sys::statvfs::fstatvfs(tree).on("statvfs", &what)?;
+    let has = |flag: nix::sys::statvfs::FsFlags| source.flags().contains(flag);
+    use nix::sys::statvfs::FsFlags;
+    let locked: Vec<(u64, MsFlags, &str)> = [
+        (FsFlags::ST_RDONLY, attr::RDONLY, MsFlags::MS_RDONLY, "ro"),
+        (FsFlags::ST_NOSUID, attr::NOSUID, MsFlags::MS_NOSUID, "nosuid"),
+        (FsFlags::ST_NODEV, attr::NODEV, MsFlags::MS_NODEV, "nodev"),
+        (FsFlags::ST_NOEXEC, attr::NOEXEC, MsFlags::MS_NOEXEC, "noexec"),
+    ]
+    .into_iter()
+    .filter(|(st, ..)| has(*st))
+    .map(|(_, bit, flag, name)| (bit, flag, name))
+    .collect();
+    let cannot: Vec<&str> = locked.iter().filter(|(_, flag, _)| cleared.contains(*flag)).map(|(.., name)| *name).collect();
+    let refuse = |reason: String| SysError::refused("mount_setattr (bind options) on", &what, format!("{reason}: operation not permitted (locked by the user namespace)"));
+    if !cannot.is_empty() {
+        return Err(refuse(format!("cannot clear locked flags {}", cannot.join(","))));
+    }
+    if set & attr::ATIME_MASK != 0 || clear & attr::ATIME_MASK != 0 {
+        let source_atime = if has(FsFlags::ST_NOATIME) { attr::NOATIME } else if has(FsFlags::ST_RELATIME) { 0 } else { attr::STRICTATIME };
+        let source_nodiratime = has(FsFlags::ST_NODIRATIME);
+        if source_atime != atime_field(flags) || source_nodiratime != flags.contains(MsFlags::MS_NODIRATIME) {
+            return Err(refuse("cannot change locked atime flags".into()));
+        }
+    }
+    let keep: u64 = locked.iter().map(|(bit, ..)| *bit).sum();
+    super::mount_setattr(tree, false, set | keep, clear & !keep, None::<&OwnedFd>).on("mount_setattr (bind options, locked flags kept) on", what)
+}
+
 /// A detached copy of `source` (its whole subtree when `recursive`) with the per-mount
 /// `flags` already set on it, attached nowhere yet.
 pub fn detached_bind(source: &Path, recursive: bool, flags: MsFlags) -> Result<OwnedFd, SysError> {

@@ -104,6 +104,9 @@ pub enum MountOp {
         /// The flags beyond bind, rec and remount (`ro`, `nosuid`, ...): mount(2) ignores
         /// them on a bind, so they are set on the detached tree before it is attached.
         flags: MsFlags,
+        /// The flags the options clear by name (`rw`, `dev`, ...): with any flag named, the
+        /// bind gets exactly what is named ([`super::mount_fd::bind_attributes`]).
+        cleared: MsFlags,
     },
     /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE).
     RecursiveAttributes {
@@ -162,6 +165,16 @@ pub enum MountOp {
 }
 
 impl MountOp {
+    /// The source of the `mounts` entry this operation comes from, as runc names it in
+    /// errors: the bind source, or the filesystem's source (its type when it has none).
+    pub fn source_name(&self) -> Option<String> {
+        match self {
+            MountOp::Filesystem { source, .. } | MountOp::Bind { source, .. } => Some(source.display().to_string()),
+            MountOp::Cgroup { .. } => Some("cgroup".to_string()),
+            _ => None,
+        }
+    }
+
     /// The `mounts` entry this operation comes from, for error messages.
     pub fn entry(&self) -> Option<(usize, &Path)> {
         match self {
@@ -281,7 +294,7 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         };
         let recursive = options.flags.contains(MsFlags::MS_REC);
         let flags = options.flags - (MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
-        ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped, flags });
+        ops.push(MountOp::Bind { index, destination: destination.clone(), source, recursive, idmapped, flags, cleared: options.cleared });
     } else {
         let source = mount.source().clone().unwrap_or_else(|| PathBuf::from(fs_type));
         let data = match config.mount_label {
@@ -334,7 +347,11 @@ pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
 pub fn execute_all(executor: &mut dyn MountExecutor, ops: &[MountOp]) -> Result<(), super::SysError> {
     for op in ops {
         executor.execute(op).map_err(|error| match op.entry() {
-            Some((index, destination)) => error.within(format_args!("mounts[{index}] {}", destination.display())),
+            // runc's words, which callers match, then the entry
+            Some((index, destination)) => match op.source_name() {
+                Some(source) => error.within(format_args!("error mounting {source:?} to rootfs at {destination:?} (mounts[{index}])")),
+                None => error.within(format_args!("error mounting to rootfs at {destination:?} (mounts[{index}])")),
+            },
             None => error,
         })?;
     }
@@ -444,7 +461,7 @@ mod tests {
         // The bind's options travel with it: they are set on the detached tree, not by a
         // remount that looks the destination up again.
         let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
-        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false, flags });
+        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false, flags, cleared: MsFlags::empty() });
         assert_eq!(ops[1], MountOp::MountPropagation { index: 0, destination: data, flag: MsFlags::MS_SLAVE | MsFlags::MS_REC });
         assert!(matches!(&ops[2], MountOp::Bind { index: 1, recursive: false, idmapped: false, .. }));
         assert!(matches!(&ops[3], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
@@ -531,7 +548,8 @@ mod tests {
         let list = mounts(r#"[{"destination": "/tmp", "type": "tmpfs"}, {"destination": "/y", "source": "/refused", "options": ["bind"]}]"#);
         let mut recording = Recording::default();
         let error = execute_all(&mut recording, &plan_mounts(&config(&list, &[])).unwrap()).unwrap_err();
-        assert!(error.to_string().starts_with("mounts[1] /y: "), "{error}");
+        // runc's words, then the entry
+        assert!(error.to_string().starts_with("error mounting \"/refused\" to rootfs at \"/y\" (mounts[1]): "), "{error}");
         assert!(recording.0.iter().any(|op| matches!(op, MountOp::Filesystem { index: 0, .. })), "the first mount was made before");
     }
 }

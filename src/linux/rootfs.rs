@@ -146,11 +146,11 @@ impl MountExecutor for KernelMounts<'_> {
                 self.made = made.map(|fd| (*index, fd));
                 Ok(())
             }
-            MountOp::Bind { index, destination, source, recursive, idmapped, flags } => {
+            MountOp::Bind { index, destination, source, recursive, idmapped, flags, cleared } => {
                 let tree = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
                 let opened = self.bind_sources.iter().find(|(i, _)| i == index).map(|(_, fd)| fd);
                 let root = self.root()?;
-                let mounted = bind_mount(root, destination, source, *recursive, *flags, tree, opened)?;
+                let mounted = bind_mount(root, destination, source, *recursive, (*flags, *cleared), tree, opened)?;
                 self.made = Some((*index, mounted));
                 Ok(())
             }
@@ -215,10 +215,10 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
     mount(None::<&str>, holder, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>).on("make private", holder.display())
 }
 
-/// Bind `source` at `destination` with the per-mount `flags`, or attach the runtime's
-/// idmapped `tree` there: a detached tree whose flags are set before it is attached onto
-/// the destination's fd. Returns the mount.
-fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, flags: MsFlags, tree: Option<&OwnedFd>, opened: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
+/// Bind `source` at `destination` with the per-mount `flags` (set, cleared by name), or
+/// attach the runtime's idmapped `tree` there: a detached tree whose flags are set before it
+/// is attached onto the destination's fd. Returns the mount.
+fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, (flags, cleared): (MsFlags, MsFlags), tree: Option<&OwnedFd>, opened: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
     let is_dir = match opened {
         Some(fd) => nix::sys::stat::fstat(fd.as_raw_fd()).on("stat bind source", source.display())?.st_mode & libc::S_IFMT == libc::S_IFDIR,
         None => fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?.is_dir(),
@@ -227,16 +227,13 @@ fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool
     let target = root.ensure(destination, kind)?;
     let display = root.display(destination);
     let tree = match tree {
-        Some(idmapped) => {
-            let tree = idmapped.try_clone().map_err(|e| SysError::io("duplicate the idmapped tree of", &display, &e))?;
-            mount_fd::set_flags(&tree, flags, &display)?;
-            tree
-        }
+        Some(idmapped) => idmapped.try_clone().map_err(|e| SysError::io("duplicate the idmapped tree of", &display, &e))?,
         None => match opened {
-            Some(fd) => mount_fd::detached_bind_of(fd, source, recursive, flags)?,
-            None => mount_fd::detached_bind(source, recursive, flags)?,
+            Some(fd) => super::open_tree_clone_of(fd, source, recursive)?,
+            None => super::open_tree_clone(source, recursive)?,
         },
     };
+    mount_fd::set_bind_flags(&tree, flags, cleared, &display)?;
     mount_fd::attach(&tree, &target, &display)?;
     Ok(tree)
 }

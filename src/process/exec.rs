@@ -160,7 +160,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
                 clock.add_wire("process", &laps);
                 return Ok(process);
             }
-            ToParent::Failed(wire) => return Err(ProcessError::Init(wire)),
+            ToParent::Failed(wire) => return Err(ProcessError::ExecSetup(wire)),
             // Refused by the protocol above: no exec has these steps.
             ToParent::MappingRequest | ToParent::HooksPlease => {}
         }

@@ -40,9 +40,12 @@ pub enum ProcessError {
     /// The channel to init failed.
     #[error(transparent)]
     Channel(#[from] ChannelError),
-    /// Init reported a failure.
-    #[error("{0}")]
+    /// Init reported a failure (runc 1.5's words lead: callers match them).
+    #[error("unable to start container process: error during container init: {0}")]
     Init(WireError),
+    /// An exec'd process reported a failure before its exec.
+    #[error("{0}")]
+    ExecSetup(WireError),
     /// A prestart or createRuntime hook failed.
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
@@ -145,7 +148,7 @@ impl ProcessError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             ProcessError::Sys(e) => e.reported_errno(),
-            ProcessError::Init(wire) => wire.errno,
+            ProcessError::Init(wire) | ProcessError::ExecSetup(wire) => wire.errno,
             ProcessError::Cgroup(e) => e.errno(),
             _ => None,
         }
@@ -536,6 +539,11 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
     };
     for (index, mount) in binds.take(crate::linux::fd_passing::MAX_FDS) {
         let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else { continue };
+        // A source inside the rootfs may be under an earlier mount of the container's: init
+        // opens it itself when it gets there (the rootfs is init's to reach anyway).
+        if source.starts_with(bundle.rootfs()) {
+            continue;
+        }
         let relative = source.strip_prefix("/").unwrap_or(&source);
         // In init's root: an absolute symlink in the source stays in init's mount namespace.
         if let Ok(fd) = crate::linux::openat2(&root, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS) {
