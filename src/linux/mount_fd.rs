@@ -273,6 +273,25 @@ mod tests {
     }
 
     #[test]
+    fn a_bind_gets_exactly_the_flags_it_names_or_keeps_the_sources() {
+        let plain = attr::RDONLY | attr::NOSUID | attr::NODEV | attr::NOEXEC | attr::NOSYMFOLLOW;
+        // nothing named beyond bind: the source's flags stay
+        assert_eq!(bind_attributes(MsFlags::MS_BIND | MsFlags::MS_REC, MsFlags::empty()), None);
+        // a clearing flag alone still makes the bind what it names: all plain flags off
+        assert_eq!(bind_attributes(MsFlags::MS_BIND, MsFlags::MS_NODEV), Some((0, plain)));
+        // set ones on, the rest off; the atime mode untouched when none is named
+        assert_eq!(bind_attributes(MsFlags::MS_BIND | MsFlags::MS_NOSUID | MsFlags::MS_NODEV, MsFlags::empty()), Some((attr::NOSUID | attr::NODEV, attr::RDONLY | attr::NOEXEC | attr::NOSYMFOLLOW)));
+        // nodiratime alone is relatime (0) with nodiratime; noatime wins over strictatime
+        let (set, clear) = bind_attributes(MsFlags::MS_BIND | MsFlags::MS_NODIRATIME, MsFlags::empty()).unwrap();
+        assert_eq!((set & (attr::ATIME_MASK | attr::NODIRATIME), clear & (attr::ATIME_MASK | attr::NODIRATIME)), (attr::NODIRATIME, attr::ATIME_MASK));
+        let (set, clear) = bind_attributes(MsFlags::MS_BIND | MsFlags::MS_STRICTATIME, MsFlags::empty()).unwrap();
+        assert_eq!((set & attr::ATIME_MASK, clear & (attr::ATIME_MASK | attr::NODIRATIME)), (attr::STRICTATIME, attr::ATIME_MASK | attr::NODIRATIME));
+        // clearing an atime flag by name changes nothing about atime (as the kernel's remount)
+        let (set, clear) = bind_attributes(MsFlags::MS_BIND, MsFlags::MS_NOATIME).unwrap();
+        assert_eq!((set, clear & (attr::ATIME_MASK | attr::NODIRATIME)), (0, 0));
+    }
+
+    #[test]
     fn mount_ids_come_from_the_first_two_fields() {
         let text = "22 1 0:21 / /proc rw,nosuid - proc proc rw\n25 22 0:23 / /proc/sys ro - proc proc rw\nbroken\n";
         assert_eq!(parse_mount_ids(text), [(22, 1), (25, 22)]);
