@@ -110,8 +110,14 @@ impl Bundle {
         let linux = spec.linux().as_ref().ok_or_else(|| invalid("linux", "is required on Linux"))?;
         refuse_unsupported(process)?;
         let namespaces = plan_namespaces(linux.namespaces().as_deref().unwrap_or_default())?;
-        if !namespaces.has(LinuxNamespaceType::Mount) {
-            return Err(invalid("linux.namespaces", "a mount namespace is required to set up the root filesystem: add {\"type\": \"mount\"}"));
+        // Without a mount namespace the rootfs is set up in the runtime's own (runc's rule):
+        // nothing there could hide the paths asked to be masked or made read-only.
+        let restricts = |paths: &Option<Vec<String>>| paths.as_ref().is_some_and(|p| !p.is_empty());
+        if !namespaces.has(LinuxNamespaceType::Mount) && (restricts(linux.masked_paths()) || restricts(linux.readonly_paths())) {
+            return Err(invalid(
+                "linux.maskedPaths",
+                "unable to restrict sys entries without a private MNT namespace: add {\"type\": \"mount\"} to linux.namespaces, or empty maskedPaths and readonlyPaths",
+            ));
         }
         if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
             return Err(invalid("hostname", "cannot set a hostname without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove hostname"));

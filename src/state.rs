@@ -131,6 +131,10 @@ pub struct State {
     pub annotations: HashMap<String, String>,
     /// Whether init has its own pid namespace (`kill --all` and `delete` depend on it).
     pub own_pid_namespace: bool,
+    /// Whether the container has a mount namespace of its own; without one, `delete` takes
+    /// down the mounts setup made in the runtime's.
+    #[serde(default = "crate::state::yes", skip_serializing_if = "Clone::clone")]
+    pub own_mount_namespace: bool,
     /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<crate::cgroups::ContainerCgroup>,
@@ -380,6 +384,11 @@ pub fn private_dir_problem(metadata: &fs::Metadata) -> Option<String> {
     }
 }
 
+/// `true`, for serde's defaults.
+pub(crate) fn yes() -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +415,7 @@ mod tests {
             owner_uid: 0,
             annotations: HashMap::new(),
             own_pid_namespace: true,
+            own_mount_namespace: true,
             cgroup: None,
             hooks: None,
             seccomp: None,

@@ -316,11 +316,10 @@ fn unusable_pid_file_console_socket_and_log_paths_are_clear_errors() {
 }
 
 #[test]
-fn no_mount_namespace_is_refused_before_the_host_is_touched() {
-    // runc 1.1 would set up the rootfs in the host's mount namespace (runtime-tools'
-    // linux_ns_itype): skiff refuses, docs/compatibility.md says why.
+fn no_mount_namespace_with_paths_to_restrict_is_refused_in_runcs_words() {
+    // Nothing in the runtime's mount namespace could mask or make read-only the paths asked for.
     for namespaces in [json!(null), json!([]), json!([{"type": "pid"}, {"type": "network"}])] {
-        assert_create_refused(&json!({"linux": {"namespaces": namespaces, "maskedPaths": [], "readonlyPaths": []}}), "a mount namespace is required to set up the root filesystem");
+        assert_create_refused(&json!({"linux": {"namespaces": namespaces}}), "unable to restrict sys entries without a private MNT namespace");
     }
 }
 

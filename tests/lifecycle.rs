@@ -422,3 +422,30 @@ fn a_start_container_hook_without_env_gets_the_processs_environment() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+/// Without a mount namespace of its own (runc 1.5's host-mntns.bats), the rootfs is set up in
+/// the runtime's mount namespace and entered with chroot; the hooks run; `delete` takes the
+/// mounts down again (runc leaves them), and the host's `/` keeps its propagation.
+#[test]
+fn a_container_without_a_mount_namespace_runs_in_a_chroot_and_leaves_no_mount() {
+    let propagation_of_root = || std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().find(|l| l.split(' ').nth(4) == Some("/")).map(|l| l.split(" - ").next().unwrap().split(' ').skip(6).collect::<Vec<_>>().join(" ")).unwrap();
+    let before = propagation_of_root();
+    let mut bundle = TestBundle::new(&["sh", "-c", "ls /bin/busybox && readlink /proc/self/ns/mnt"]);
+    let log = bundle.dir.path().join("hook.log");
+    bundle.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|ns| ns["type"] != "mount");
+    bundle.config["linux"]["maskedPaths"] = json!([]);
+    bundle.config["linux"]["readonlyPaths"] = json!([]);
+    bundle.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", format!("echo ran >> {}", log.display())]}]});
+    bundle.write_config();
+    let id = unique_id("hostmnt");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let host_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    assert_eq!(out.stdout, format!("/bin/busybox\n{}\n", host_mnt.display()), "the host's mount namespace, the rootfs as /");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
+    let rootfs = bundle.rootfs().canonicalize().unwrap();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mountinfo.lines().any(|l| l.split(' ').nth(4).is_some_and(|point| std::path::Path::new(point).starts_with(&rootfs))), "mounts under the rootfs are gone");
+    assert_eq!(propagation_of_root(), before, "the host's / keeps its propagation");
+    bundle.assert_nothing_left(&id);
+}

@@ -143,6 +143,9 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         timing: clock.is_on(),
         cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
     };
+    // Without a mount namespace of its own, a failed setup must not leave its mounts in the
+    // runtime's.
+    let host_mounts = HostMountsGuard { rootfs: (!state.own_mount_namespace).then(|| bundle.rootfs()), keep: false };
     let init = spawn_init(&request, clock)?;
     // Init sent the master before it parked at the gate; taken now, while a failure still
     // kills init and releases everything.
@@ -170,12 +173,34 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     debug(format!("create: init pid {pid} of container {id} waits at the start gate"));
     cgroup_guard.keep();
     rdt_guard.keep = true;
+    host_mounts.keep();
     claim.keep();
     if let Some(socket) = &options.pidfd_socket
         && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
             pidfd.send_to(socket)?;
         }
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
+}
+
+/// Takes down, when dropped without [`HostMountsGuard::keep`], the mounts a container
+/// without a mount namespace made in the runtime's.
+struct HostMountsGuard<'a> {
+    rootfs: Option<&'a Path>,
+    keep: bool,
+}
+
+impl HostMountsGuard<'_> {
+    fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for HostMountsGuard<'_> {
+    fn drop(&mut self) {
+        if let (false, Some(rootfs)) = (self.keep, self.rootfs) {
+            let _ = crate::linux::rootfs::unmount_host_rootfs(rootfs);
+        }
+    }
 }
 
 /// The container's cgroup and what is applied to it, checked before anything exists.
@@ -218,6 +243,7 @@ pub(super) fn initial_state(bundle: &Bundle, id: &ContainerId, cgroup: Option<Co
         owner_uid: nix::unistd::geteuid().as_raw(),
         annotations: bundle.annotations(),
         own_pid_namespace: own_pid_namespace(bundle.namespaces()),
+        own_mount_namespace: bundle.namespaces().has(LinuxNamespaceType::Mount),
         cgroup,
         hooks: bundle.spec().hooks().clone(),
         seccomp,

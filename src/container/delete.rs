@@ -57,6 +57,9 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<Vec<String>, 
     if let Some(group) = &state.resctrl {
         crate::resctrl::remove(group)?;
     }
+    if !state.own_mount_namespace {
+        crate::linux::rootfs::unmount_host_rootfs(&state.rootfs)?;
+    }
     let warnings = poststop(&state);
     store.remove(&id)?;
     Ok(warnings)

@@ -31,6 +31,9 @@ pub struct RootfsConfig<'a> {
     pub readonly: bool,
     /// `--no-pivot`.
     pub no_pivot: bool,
+    /// No mount namespace of its own: the rootfs is set up in the runtime's, whose `/` keeps
+    /// its propagation, and entered with chroot.
+    pub host_mount_namespace: bool,
     /// Init is in a new user namespace: devices are bound from the host, not made.
     pub in_user_namespace: bool,
     /// `linux.maskedPaths`.
@@ -262,9 +265,12 @@ pub fn plan_mounts(config: &RootfsConfig) -> Result<Vec<MountOp>, PlanError> {
     // propagating by its private parent (RootfsParentPrivate). Only unbindable must wait
     // (nothing could be bound from it): rslave until then.
     let now = if config.propagation.contains(MsFlags::MS_UNBINDABLE) { MsFlags::MS_SLAVE } else { config.propagation };
-    ops.push(MountOp::RootPropagation(now | MsFlags::MS_REC));
-    if config.propagation.contains(MsFlags::MS_SHARED) {
-        ops.push(MountOp::RootfsParentPrivate);
+    // (in the host's mount namespace its `/` is not the container's to change)
+    if !config.host_mount_namespace {
+        ops.push(MountOp::RootPropagation(now | MsFlags::MS_REC));
+        if config.propagation.contains(MsFlags::MS_SHARED) {
+            ops.push(MountOp::RootfsParentPrivate);
+        }
     }
     ops.push(MountOp::BindRootfs);
     for (index, mount) in config.mounts.iter().enumerate() {
@@ -337,7 +343,7 @@ pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
         ops.push(MountOp::ReadonlyRoot);
     }
     // Last: no more bind mounts are made from `/` after this.
-    if deferred_propagation(config.propagation) {
+    if deferred_propagation(config.propagation) && !config.host_mount_namespace {
         ops.push(MountOp::NewRootPropagation(config.propagation));
     }
     ops
@@ -375,6 +381,7 @@ mod tests {
             propagation: MsFlags::MS_SLAVE,
             readonly: false,
             no_pivot: false,
+            host_mount_namespace: false,
             in_user_namespace: false,
             masked_paths: &[],
             readonly_paths: &[],
@@ -527,6 +534,16 @@ mod tests {
         let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV | MsFlags::MS_RELATIME | MsFlags::MS_RDONLY;
         assert_eq!(entry_ops(&unified), [MountOp::Cgroup { index: 0, destination: PathBuf::from("/sys/fs/cgroup"), flags, unified: true }]);
         assert!(matches!(entry_ops(&config(&list, &[]))[0], MountOp::Cgroup { unified: false, .. }));
+    }
+
+    #[test]
+    fn without_a_mount_namespace_the_hosts_root_keeps_its_propagation() {
+        let mut c = config(&[], &[]);
+        c.host_mount_namespace = true;
+        c.propagation = MsFlags::MS_SHARED | MsFlags::MS_REC;
+        let ops = plan_mounts(&c).unwrap();
+        assert_eq!(ops[0], MountOp::BindRootfs, "no RootPropagation, no RootfsParentPrivate: {ops:?}");
+        assert!(!plan_finish(&c).iter().any(|op| matches!(op, MountOp::NewRootPropagation(_))));
     }
 
     #[test]

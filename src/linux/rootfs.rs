@@ -46,9 +46,35 @@ pub enum SetupError {
     Sys(#[from] SysError),
 }
 
-/// Switch into the prepared rootfs: `pivot_root`, or `MS_MOVE` + chroot with `--no-pivot`.
+/// Switch into the prepared rootfs: `pivot_root`, or `MS_MOVE` + chroot with `--no-pivot`,
+/// or, in the runtime's mount namespace, chroot alone (nothing of the host's is moved or
+/// unmounted: runc's rule).
 pub fn enter_rootfs(config: &RootfsConfig) -> Result<(), SysError> {
+    if config.host_mount_namespace {
+        nix::unistd::chdir(config.rootfs).on("chdir", config.rootfs.display())?;
+        nix::unistd::chroot(".").on("chroot", config.rootfs.display())?;
+        return nix::unistd::chdir("/").on("chdir", "/");
+    }
     if config.no_pivot { move_root(config.rootfs) } else { pivot_root(config.rootfs) }
+}
+
+/// Take down what setup mounted for a container without a mount namespace of its own: the
+/// rootfs's bind onto itself and everything under it, in the runtime's mount namespace
+/// (runc leaves them). Only when that bind is found there; nothing else is touched.
+pub fn unmount_host_rootfs(rootfs: &Path) -> Result<(), SysError> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| SysError::io("read", "/proc/self/mountinfo", &e))?;
+    let point = rootfs.to_string_lossy();
+    let at_rootfs: Vec<_> = parse_mountinfo(&text).into_iter().filter(|m| m.mount_point == point).collect();
+    // The bind is the second mount there (over an engine's own, say an overlay), or the one
+    // mount there, of a directory that is not its filesystem's root.
+    let ours = at_rootfs.len() >= 2 || at_rootfs.first().is_some_and(|m| m.root != "/");
+    if !ours {
+        return Ok(());
+    }
+    match umount2(rootfs, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(Errno::EINVAL | Errno::ENOENT) => Ok(()),
+        Err(errno) => Err(SysError::new("unmount", rootfs.display(), errno)),
+    }
 }
 
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,

@@ -247,6 +247,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         propagation: request.bundle.rootfs_propagation(),
         readonly: spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false),
         no_pivot: request.no_pivot,
+        host_mount_namespace: !namespaces.has(LinuxNamespaceType::Mount),
         // Also when the runtime itself runs in a user namespace (rootless podman runs it as
         // root of one): mknod is refused there too (runc's rule).
         in_user_namespace: namespaces.has(LinuxNamespaceType::User)
