@@ -747,3 +747,42 @@ fn a_bind_in_a_user_namespace_keeps_the_sources_locked_flags_and_cannot_clear_th
         assert!(out.stderr.contains(&format!("cannot clear locked flags {name}: operation not permitted")), "{option}: {}", out.stderr);
     }
 }
+
+/// An idmapped mount whose source lies in the rootfs, under one of the container's earlier
+/// mounts: the runtime makes its tree when init gets there, in init's mount namespace, so it
+/// holds what the earlier mounts put there (runc 1.5's mounts.bats "mount order, container
+/// idmap source", with and without a user namespace).
+#[test]
+fn an_idmapped_source_in_the_rootfs_is_cloned_after_the_mounts_before_it() {
+    for userns in [false, true] {
+        let host = tempfile::tempdir().unwrap();
+        std::fs::write(host.path().join("file"), "from the host\n").unwrap();
+        std::fs::set_permissions(host.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut bundle = TestBundle::new(&["sh", "-c", "cat /final/file; grep -c ' /final .*idmapped' /proc/self/mountinfo"]);
+        for dir in ["mnt", "final"] {
+            std::fs::create_dir_all(bundle.rootfs().join(dir)).unwrap();
+        }
+        let rootfs = bundle.rootfs().canonicalize().unwrap();
+        let c = &mut bundle.config;
+        if userns {
+            c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+        }
+        c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        push_mount(c, json!({"destination": "/mnt", "source": host.path(), "options": ["bind"]}));
+        // the source and destination as host paths under the rootfs, as runc's test writes them
+        push_mount(c, json!({"destination": rootfs.join("final"), "source": rootfs.join("mnt"), "options": ["rbind", "idmap"]}));
+        if !userns {
+            c["linux"].as_object_mut().unwrap().remove("uidMappings");
+            c["linux"].as_object_mut().unwrap().remove("gidMappings");
+            let last = c["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+            last["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            last["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        }
+        bundle.write_config();
+        let id = unique_id("idmap-order");
+        let out = bundle.run(&id);
+        assert_eq!((out.code, out.stdout.as_str()), (0, "from the host\n1\n"), "userns {userns}: {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}

@@ -83,11 +83,12 @@ pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[Linu
     }
 }
 
-/// Clone `source` (its whole subtree when `recursive`) as a detached mount whose ids are
-/// mapped through `userns`.
-pub fn idmapped_tree(source: &Path, recursive: bool, userns: &OwnedFd) -> Result<OwnedFd, SysError> {
-    let tree = super::open_tree_clone(source, recursive)?;
-    super::mount_setattr(&tree, recursive, MOUNT_ATTR_IDMAP, 0, Some(userns)).on("mount_setattr idmap", source.display())?;
+/// Clone `source` (its whole subtree with `rbind`) as a detached mount whose ids are mapped
+/// through `userns`: the top mount, or every mount of the tree with `ridmap` (runc's rule:
+/// `rbind,idmap` copies the subtree and maps its top only).
+pub fn idmapped_tree(source: &Path, rbind: bool, ridmap: bool, userns: &OwnedFd) -> Result<OwnedFd, SysError> {
+    let tree = super::open_tree_clone(source, rbind)?;
+    super::mount_setattr(&tree, ridmap, MOUNT_ATTR_IDMAP, 0, Some(userns)).on("mount_setattr idmap", source.display())?;
     Ok(tree)
 }
 

@@ -25,9 +25,11 @@ use super::{MountFields, SysContext, SysError};
 /// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
 /// its own mount namespace.
 /// `bind_sources` are sources the runtime opened for init, by index into `mounts`.
-pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)], bind_sources: &[(usize, OwnedFd)]) -> Result<ReadonlyLater, SetupError> {
+/// `late_idmap` gets the idmapped tree of a mount the runtime did not prepare beforehand (its
+/// source is in the rootfs), by index.
+pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)], bind_sources: &[(usize, OwnedFd)], late_idmap: &mut dyn FnMut(usize) -> Result<OwnedFd, SysError>) -> Result<ReadonlyLater, SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, made: None, read_only_later: Vec::new(), mask_tmpfs: None };
+    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, late_idmap: Some(late_idmap), made: None, read_only_later: Vec::new(), mask_tmpfs: None };
     execute_all(&mut kernel, &ops)?;
     Ok(ReadonlyLater(kernel.read_only_later))
 }
@@ -80,7 +82,7 @@ pub fn unmount_host_rootfs(rootfs: &Path) -> Result<(), SysError> {
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
 pub fn finish_rootfs(config: &RootfsConfig, later: ReadonlyLater) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], made: None, read_only_later: later.0, mask_tmpfs: None };
+    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], late_idmap: None, made: None, read_only_later: later.0, mask_tmpfs: None };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
@@ -95,6 +97,8 @@ struct KernelMounts<'a> {
     idmapped: &'a [(usize, OwnedFd)],
     /// Bind sources the runtime opened (O_PATH, in our mount namespace), by index.
     bind_sources: &'a [(usize, OwnedFd)],
+    /// Asks the runtime for an idmapped tree it could not prepare beforehand.
+    late_idmap: Option<&'a mut dyn FnMut(usize) -> Result<OwnedFd, SysError>>,
     /// The mount last made for `mounts[index]`, for the operations on it that follow.
     made: Option<(usize, OwnedFd)>,
     /// Mounts to make read-only once everything under them is made: where, and the mount.
@@ -173,7 +177,12 @@ impl MountExecutor for KernelMounts<'_> {
                 Ok(())
             }
             MountOp::Bind { index, destination, source, recursive, idmapped, flags, cleared } => {
-                let tree = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
+                let prepared = self.idmapped.iter().find(|(i, _)| i == index).map(|(_, fd)| fd).filter(|_| *idmapped);
+                let late = match (prepared, *idmapped, self.late_idmap.as_mut()) {
+                    (None, true, Some(ask)) => Some(ask(*index)?),
+                    _ => None,
+                };
+                let tree = prepared.or(late.as_ref());
                 let opened = self.bind_sources.iter().find(|(i, _)| i == index).map(|(_, fd)| fd);
                 let root = self.root()?;
                 let mounted = bind_mount(root, destination, source, *recursive, (*flags, *cleared), tree, opened)?;

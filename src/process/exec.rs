@@ -162,7 +162,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
             }
             ToParent::Failed(wire) => return Err(ProcessError::ExecSetup(wire)),
             // Refused by the protocol above: no exec has these steps.
-            ToParent::MappingRequest | ToParent::HooksPlease => {}
+            ToParent::MappingRequest | ToParent::HooksPlease | ToParent::IdmapPlease(_) => {}
         }
     }
 }

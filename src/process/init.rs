@@ -140,7 +140,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let namespaces = request.bundle.namespaces();
     let hooks_round_trip = super::hook_round_trip(request.bundle);
-    let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, ..Steps::default() });
+    let late_idmaps = super::deferred_idmaps(request.bundle);
+    let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, deferred_idmaps: late_idmaps.len(), ..Steps::default() });
     let bind_sources = match await_runtime_with_fds(channel, &mut protocol, FromRuntime::Proceed)? {
         (ToInit::Proceed { bind_sources }, fds) => bind_sources.into_iter().zip(fds).collect(),
         _ => Vec::new(),
@@ -238,7 +239,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     clock.lap("namespaces");
     let linux = spec.linux().as_ref();
     let empty = Vec::new();
-    let idmapped_indexes: Vec<usize> = idmapped.iter().map(|(index, _)| *index).collect();
+    let idmapped_indexes: Vec<usize> = idmapped.iter().map(|(index, _)| *index).chain(late_idmaps.iter().copied()).collect();
     let plan = RootfsConfig {
         rootfs: request.bundle.rootfs(),
         bundle: request.bundle.dir(),
@@ -261,7 +262,15 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         cgroup_unified: request.cgroup_unified,
         mount_label: request.bundle.mount_label(),
     };
-    let read_only_later = setup_rootfs(&plan, idmapped, &bind_sources)?;
+    // An idmapped tree of a source in the rootfs is the runtime's to make, now that the
+    // mounts before it are in place.
+    let mut late_idmap = |index: usize| -> Result<OwnedFd, SysError> {
+        channel.send(&ToParent::IdmapPlease(index), "idmap request").map_err(|e| SysError::refused("ask the runtime for", format!("the idmapped tree of mounts[{index}]"), e))?;
+        let (_, fds) = await_runtime_with_fds(channel, &mut protocol, FromRuntime::Idmapped)
+            .map_err(|e| SysError::refused("receive from the runtime", format!("the idmapped tree of mounts[{index}]"), e))?;
+        fds.into_iter().next().ok_or_else(|| SysError::refused("receive from the runtime", format!("the idmapped tree of mounts[{index}]"), "no fd came with it"))
+    };
+    let read_only_later = setup_rootfs(&plan, idmapped, &bind_sources, &mut late_idmap)?;
     drop(bind_sources);
     clock.lap("mounts");
     let hooks = spec.hooks().as_ref();

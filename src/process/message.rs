@@ -12,6 +12,11 @@
 //!        ------------- Proceed [+ fds] ----------->  [cgroup ns] unshare it, now rooted in
 //!                                                    the container's cgroup;
 //!                                                    joins namespaces by path, mounts
+//!   Once per idmapped mount whose source is in the rootfs, at that mount:
+//!        <------------ IdmapPlease(index) ---------
+//!   make the idmapped tree in init's mount
+//!   namespace (a helper joins it)
+//!        ------------- Idmapped + fd ------------->  attach it
 //!   Only with prestart, createRuntime, createContainer or startContainer hooks:
 //!        <------------ HooksPlease ----------------
 //!   run prestart and createRuntime
@@ -56,6 +61,9 @@ pub enum ToParent {
     InitPid(i32),
     /// Init has unshared its user namespace (after joining others): write its maps.
     MappingRequest,
+    /// `mounts[index]` is idmapped and its source lies in the rootfs, under the container's
+    /// earlier mounts: make its idmapped tree now, in init's mount namespace.
+    IdmapPlease(usize),
     /// The rootfs is mounted, not yet entered: run the prestart and createRuntime hooks.
     HooksPlease,
     /// The seccomp filter is loaded; its notification listener fd travels with this
@@ -80,6 +88,8 @@ pub enum ToInit {
     },
     /// The maps asked for with `MappingRequest` are written.
     MappingWritten,
+    /// The idmapped tree asked for with `IdmapPlease` travels with this message.
+    Idmapped,
     /// The runtime's hooks ran; `pid` is init's pid as the runtime (and hooks) see it.
     HooksDone {
         /// Init's pid in the runtime's pid namespace.

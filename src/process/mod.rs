@@ -413,7 +413,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         crate::linux::net_devices::move_devices(moves, &target)?;
         clock.lap("network devices");
     }
-    let mut protocol = ParentSide::new(Steps { late_user, intermediate, hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
+    let mut protocol = ParentSide::new(Steps { late_user, intermediate, deferred_idmaps: deferred_idmaps(request.bundle).len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
     // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
     // sources in init's mount namespace (where init can clone them) and passes the fds.
@@ -439,6 +439,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
                 adopt_real_init(init, real);
                 watch.pid = real;
             }
+            ToParent::IdmapPlease(index) => make_deferred_idmap(init, request, index, clock)?,
             ToParent::HooksPlease => run_runtime_hooks(init, request, clock)?,
             ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), clock)?,
             ToParent::Ready(laps) => {
@@ -554,11 +555,24 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
     (indexes, fds)
 }
 
-/// Detached idmapped trees for the mounts that ask for one (`idmap`, `ridmap`, or mappings
-/// on the mount), by mount index. Made here, as host root, before the clone.
-fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, ProcessError> {
+/// An idmapped mount of the config (`idmap`, `ridmap`, or mappings on the mount): its
+/// source, whether recursive, and the id maps (its own or, as with runc, the container's).
+struct IdmapRequest<'a> {
+    index: usize,
+    source: std::path::PathBuf,
+    /// `rbind`: the subtree is cloned.
+    rbind: bool,
+    /// `ridmap`: every mount of the tree is mapped, not only its top.
+    ridmap: bool,
+    uid: &'a [oci_spec::runtime::LinuxIdMapping],
+    gid: &'a [oci_spec::runtime::LinuxIdMapping],
+    entry: String,
+}
+
+/// The config's idmapped mounts, in order.
+fn idmap_requests(bundle: &Bundle) -> Result<Vec<IdmapRequest<'_>>, ProcessError> {
     let linux = bundle.spec().linux().as_ref();
-    let mut trees = Vec::new();
+    let mut requests = Vec::new();
     for (index, mount) in bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate() {
         let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
         let own_uid = mount.uid_mappings().as_deref().unwrap_or_default();
@@ -566,24 +580,90 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
         if options.idmap.is_none() && own_uid.is_empty() && own_gid.is_empty() {
             continue;
         }
-        // Validated by the bundle: a bind mount with mappings, its own or (as with runc) the
-        // container's.
+        // Validated by the bundle: a bind mount with mappings, its own or the container's.
         let uid = if own_uid.is_empty() { linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default() } else { own_uid };
         let gid = if own_gid.is_empty() { linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default() } else { own_gid };
-        let source = match mount.source() {
-            Some(source) if source.is_absolute() => source.clone(),
-            Some(source) => bundle.dir().join(source),
-            None => {
-                let entry = format!("mounts[{index}] {}", mount.destination().display());
-                return Err(SysError::refused("prepare", "an idmapped mount", "it has no source").within(entry).into());
-            }
-        };
-        let recursive = options.idmap.unwrap_or(options.flags.contains(nix::mount::MsFlags::MS_REC));
         let entry = format!("mounts[{index}] {}", mount.destination().display());
-        let userns = crate::linux::idmap::user_namespace_with(uid, gid).map_err(|e| e.within(&entry))?;
-        trees.push((index, crate::linux::idmap::idmapped_tree(&source, recursive, &userns).map_err(|e| e.within(&entry))?));
+        let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else {
+            return Err(SysError::refused("prepare", "an idmapped mount", "it has no source").within(entry).into());
+        };
+        let rbind = options.flags.contains(nix::mount::MsFlags::MS_REC);
+        // (mappings on the mount without idmap or ridmap: the top only, as runc)
+        let ridmap = options.idmap.unwrap_or(false);
+        requests.push(IdmapRequest { index, source, rbind, ridmap, uid, gid, entry });
+    }
+    Ok(requests)
+}
+
+/// The idmapped mounts whose source lies in the rootfs: under the container's earlier mounts,
+/// it exists only in init's mount namespace once those are made, so the runtime makes the
+/// tree when init gets there (`IdmapPlease`), by `mounts` index.
+pub(super) fn deferred_idmaps(bundle: &Bundle) -> Vec<usize> {
+    let in_rootfs = |mount: &oci_spec::runtime::Mount| crate::linux::mount_plan::bind_source(mount, bundle.dir()).is_some_and(|s| s.starts_with(bundle.rootfs()));
+    let mounts = bundle.spec().mounts().as_deref().unwrap_or_default();
+    idmap_requests(bundle).map(|requests| requests.into_iter().filter(|r| in_rootfs(&mounts[r.index])).map(|r| r.index).collect()).unwrap_or_default()
+}
+
+/// Detached idmapped trees for the idmapped mounts whose source is outside the rootfs, by
+/// mount index. Made here, as host root, before the clone.
+fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, ProcessError> {
+    let deferred = deferred_idmaps(bundle);
+    let mut trees = Vec::new();
+    for request in idmap_requests(bundle)?.into_iter().filter(|r| !deferred.contains(&r.index)) {
+        let userns = crate::linux::idmap::user_namespace_with(request.uid, request.gid).map_err(|e| e.within(&request.entry))?;
+        let tree = crate::linux::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
+        trees.push((request.index, tree));
     }
     Ok(trees)
+}
+
+/// `IdmapPlease(index)`: make the idmapped tree of `mounts[index]` in init's mount namespace,
+/// where its source now lies under the container's earlier mounts, and pass it to init. A
+/// helper process joins that namespace (a detached tree can only be cloned from one's own),
+/// makes the tree and sends it back.
+fn make_deferred_idmap(init: &InitProcess, request: &InitRequest, index: usize, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+    let requests = idmap_requests(request.bundle)?;
+    let Some(idmap) = requests.iter().find(|r| r.index == index).filter(|_| deferred_idmaps(request.bundle).contains(&index)) else {
+        return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
+    };
+    let userns = crate::linux::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?;
+    let mount_namespace = crate::linux::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
+    let (ours, helpers) = std::os::unix::net::UnixStream::pair().map_err(|e| SysError::io("socketpair", "idmap helper", &e))?;
+    match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
+        crate::linux::clone::Forked::Child => {
+            drop(ours);
+            let made = nix::sched::setns(&mount_namespace, nix::sched::CloneFlags::CLONE_NEWNS)
+                .map_err(|errno| SysError::new("setns", "init's mount namespace", errno))
+                .and_then(|()| crate::linux::idmap::idmapped_tree(&idmap.source, idmap.rbind, idmap.ridmap, &userns));
+            let sent = match made {
+                Ok(tree) => crate::linux::fd_passing::send_fd(&helpers, b"tree", tree.as_raw_fd()).is_ok(),
+                Err(error) => {
+                    let _ = nix::unistd::write(&helpers, format!("{error}: {}", error.errno).as_bytes());
+                    false
+                }
+            };
+            crate::linux::exit_now(if sent { 0 } else { 1 })
+        }
+        crate::linux::clone::Forked::Parent(helper) => {
+            drop(helpers);
+            // The tree, or the helper's error as text.
+            let mut buffer = [0u8; 512];
+            let received = crate::linux::fd_passing::receive_packet(&ours, &mut buffer);
+            let _ = waitpid(Pid::from_raw(helper), None);
+            let tree = match received {
+                Ok((_, Some(tree))) => tree,
+                Ok((length, None)) => {
+                    let text = String::from_utf8_lossy(&buffer[..length.min(buffer.len())]).into_owned();
+                    let why = if text.is_empty() { "the helper in init's mount namespace made no tree".to_string() } else { text };
+                    return Err(SysError::refused("make the idmapped tree in init's mount namespace", idmap.source.display(), why).within(&idmap.entry).into());
+                }
+                Err(errno) => return Err(SysError::new("receive the idmapped tree of", &idmap.entry, errno).into()),
+            };
+            clock.lap("late idmapped mounts");
+            init.channel.send_with_fds(&ToInit::Idmapped, &[tree.as_raw_fd()], "idmapped tree")?;
+            Ok(())
+        }
+    }
 }
 
 /// The directory fd for `CLONE_INTO_CGROUP`, when the manager has a directory to clone

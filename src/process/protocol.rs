@@ -20,6 +20,9 @@ pub struct Steps {
     pub hooks: bool,
     /// A seccomp NOTIFY filter whose listener fd goes to the runtime (`SeccompListener`).
     pub listener: bool,
+    /// Idmapped mounts whose source lies in the rootfs, made by the runtime when init gets to
+    /// them (`IdmapPlease` / `Idmapped`, once each).
+    pub deferred_idmaps: usize,
 }
 
 /// A message that is not the one the protocol expects now.
@@ -39,6 +42,8 @@ pub enum FromInit {
     MappingRequest,
     /// `InitPid`.
     InitPid,
+    /// `IdmapPlease`.
+    IdmapPlease,
     /// `HooksPlease`.
     HooksPlease,
     /// `SeccompListener`.
@@ -52,6 +57,7 @@ impl FromInit {
         match self {
             FromInit::MappingRequest => "MappingRequest",
             FromInit::InitPid => "InitPid",
+            FromInit::IdmapPlease => "IdmapPlease",
             FromInit::HooksPlease => "HooksPlease",
             FromInit::SeccompListener => "SeccompListener",
             FromInit::Ready => "Ready",
@@ -62,6 +68,7 @@ impl FromInit {
         match message {
             ToParent::MappingRequest => Some(FromInit::MappingRequest),
             ToParent::InitPid(_) => Some(FromInit::InitPid),
+            ToParent::IdmapPlease(_) => Some(FromInit::IdmapPlease),
             ToParent::HooksPlease => Some(FromInit::HooksPlease),
             ToParent::SeccompListener => Some(FromInit::SeccompListener),
             ToParent::Ready(_) => Some(FromInit::Ready),
@@ -78,7 +85,7 @@ struct Sequence<T> {
 }
 
 impl<T: Copy + PartialEq> Sequence<T> {
-    /// The steps whose flag is set, in order.
+    /// The steps whose flag is set, in order (a step may repeat).
     fn of(steps: impl IntoIterator<Item = (bool, T)>) -> Sequence<T> {
         Sequence { steps: steps.into_iter().filter(|(on, _)| *on).map(|(_, step)| step).collect(), next: 0 }
     }
@@ -111,13 +118,13 @@ pub struct ParentSide {
 impl ParentSide {
     /// The sequence for a container with `steps` (after `Proceed` has been sent).
     pub fn new(steps: Steps) -> ParentSide {
-        let sequence = Sequence::of([
-            (steps.late_user, FromInit::MappingRequest),
-            (steps.intermediate, FromInit::InitPid),
-            (steps.hooks, FromInit::HooksPlease),
-            (steps.listener, FromInit::SeccompListener),
-            (true, FromInit::Ready),
-        ]);
+        let idmaps = std::iter::repeat_n((true, FromInit::IdmapPlease), steps.deferred_idmaps);
+        let sequence = Sequence::of(
+            [(steps.late_user, FromInit::MappingRequest), (steps.intermediate, FromInit::InitPid)]
+                .into_iter()
+                .chain(idmaps)
+                .chain([(steps.hooks, FromInit::HooksPlease), (steps.listener, FromInit::SeccompListener), (true, FromInit::Ready)]),
+        );
         ParentSide { sequence }
     }
 
@@ -142,6 +149,8 @@ pub enum FromRuntime {
     Proceed,
     /// `MappingWritten`.
     MappingWritten,
+    /// `Idmapped`.
+    Idmapped,
     /// `HooksDone`.
     HooksDone,
     /// `Committed`: the last one.
@@ -153,6 +162,7 @@ impl FromRuntime {
         match self {
             FromRuntime::Proceed => "Proceed",
             FromRuntime::MappingWritten => "MappingWritten",
+            FromRuntime::Idmapped => "Idmapped",
             FromRuntime::HooksDone => "HooksDone",
             FromRuntime::Committed => "Committed",
         }
@@ -162,6 +172,7 @@ impl FromRuntime {
         match message {
             ToInit::Proceed { .. } => FromRuntime::Proceed,
             ToInit::MappingWritten => FromRuntime::MappingWritten,
+            ToInit::Idmapped => FromRuntime::Idmapped,
             ToInit::HooksDone { .. } => FromRuntime::HooksDone,
             ToInit::Committed => FromRuntime::Committed,
         }
@@ -178,12 +189,13 @@ impl ChildSide {
     /// The sequence for a container with `steps` (an intermediate and a listener add no
     /// message from the runtime).
     pub fn new(steps: Steps) -> ChildSide {
-        let sequence = Sequence::of([
-            (true, FromRuntime::Proceed),
-            (steps.late_user, FromRuntime::MappingWritten),
-            (steps.hooks, FromRuntime::HooksDone),
-            (true, FromRuntime::Committed),
-        ]);
+        let idmaps = std::iter::repeat_n((true, FromRuntime::Idmapped), steps.deferred_idmaps);
+        let sequence = Sequence::of(
+            [(true, FromRuntime::Proceed), (steps.late_user, FromRuntime::MappingWritten)]
+                .into_iter()
+                .chain(idmaps)
+                .chain([(steps.hooks, FromRuntime::HooksDone), (true, FromRuntime::Committed)]),
+        );
         ChildSide { sequence }
     }
 
@@ -204,7 +216,15 @@ mod tests {
     use crate::process::message::WireError;
 
     fn all_steps() -> Vec<Steps> {
-        (0..16u8).map(|bits| Steps { late_user: bits & 1 != 0, intermediate: bits & 2 != 0, hooks: bits & 4 != 0, listener: bits & 8 != 0 }).collect()
+        (0..32u8)
+            .map(|bits| Steps {
+                late_user: bits & 1 != 0,
+                intermediate: bits & 2 != 0,
+                hooks: bits & 4 != 0,
+                listener: bits & 8 != 0,
+                deferred_idmaps: if bits & 16 != 0 { 2 } else { 0 },
+            })
+            .collect()
     }
 
     fn parent_messages(steps: Steps) -> Vec<ToParent> {
@@ -214,6 +234,9 @@ mod tests {
         }
         if steps.intermediate {
             messages.push(ToParent::InitPid(42));
+        }
+        for index in 0..steps.deferred_idmaps {
+            messages.push(ToParent::IdmapPlease(index));
         }
         if steps.hooks {
             messages.push(ToParent::HooksPlease);
@@ -237,6 +260,9 @@ mod tests {
             if steps.late_user {
                 child.accept(FromRuntime::MappingWritten, &ToInit::MappingWritten).unwrap();
             }
+            for _ in 0..steps.deferred_idmaps {
+                child.accept(FromRuntime::Idmapped, &ToInit::Idmapped).unwrap();
+            }
             if steps.hooks {
                 child.accept(FromRuntime::HooksDone, &ToInit::HooksDone { pid: 7 }).unwrap();
             }
@@ -246,7 +272,7 @@ mod tests {
 
     #[test]
     fn every_out_of_order_message_is_refused_with_what_was_expected() {
-        let candidates = [ToParent::MappingRequest, ToParent::InitPid(1), ToParent::HooksPlease, ToParent::SeccompListener, ToParent::Ready(Vec::new())];
+        let candidates = [ToParent::MappingRequest, ToParent::InitPid(1), ToParent::IdmapPlease(0), ToParent::HooksPlease, ToParent::SeccompListener, ToParent::Ready(Vec::new())];
         for steps in all_steps() {
             let legal = parent_messages(steps);
             // At each point of the sequence, every message but the expected one is refused.
