@@ -244,6 +244,7 @@ pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec,
     if let Some(reason) = value.pointer("/linux/memoryPolicy").and_then(memory_policy_refusal) {
         return Err(reason);
     }
+    let respelled = value.get_mut("process").is_some_and(respell_scheduler_flags);
     let mut skipped = std::collections::BTreeSet::new();
     if let Some(sets) = value.pointer_mut("/process/capabilities").and_then(serde_json::Value::as_object_mut) {
         for names in sets.values_mut().filter_map(serde_json::Value::as_array_mut) {
@@ -256,11 +257,30 @@ pub fn parse_config_skipping_unknown_capabilities(bytes: &[u8]) -> Result<(Spec,
             });
         }
     }
-    if skipped.is_empty() {
+    if skipped.is_empty() && !respelled {
         return Err(describe());
     }
     let spec = serde_json::from_value(value).map_err(|_| describe())?;
     Ok((spec, skipped.into_iter().collect()))
+}
+
+/// The runtime-spec's names of `scheduler.flags` that oci-spec 0.10 spells otherwise
+/// (`SCHED_FLAG_RESET_ON_FORK` as `SCHED_RESET_ON_FORK`, `SCHED_FLAG_DL_OVERRUN` as
+/// `SCHED_FLAG_D_L_OVERRUN`), respelled in `process` (a JSON process object) for its types.
+/// Returns whether any was.
+pub fn respell_scheduler_flags(process: &mut serde_json::Value) -> bool {
+    let Some(flags) = process.pointer_mut("/scheduler/flags").and_then(serde_json::Value::as_array_mut) else { return false };
+    let mut changed = false;
+    for flag in flags.iter_mut() {
+        let respelled = match flag.as_str() {
+            Some("SCHED_FLAG_RESET_ON_FORK") => "SCHED_RESET_ON_FORK",
+            Some("SCHED_FLAG_DL_OVERRUN") => "SCHED_FLAG_D_L_OVERRUN",
+            _ => continue,
+        };
+        *flag = respelled.into();
+        changed = true;
+    }
+    changed
 }
 
 /// runc 1.5's refusal of a `linux.memoryPolicy` whose mode or a flag is not a name it
@@ -338,8 +358,11 @@ fn validate_idmap(mount: &oci_spec::runtime::Mount, linux: &oci_spec::runtime::L
     let has = |own: &Option<Vec<LinuxIdMapping>>, container: &Option<Vec<LinuxIdMapping>>| {
         own.as_ref().is_some_and(|m| !m.is_empty()) || container.as_ref().is_some_and(|m| !m.is_empty())
     };
-    if !has(mount.uid_mappings(), linux.uid_mappings()) || !has(mount.gid_mappings(), linux.gid_mappings()) {
-        return Err(invalid("mounts.uidMappings", format!("{destination}: an idmapped mount needs uid and gid mappings (on the mount or the container)")));
+    // A user namespace joined by path brings its own maps, which the mount then takes (runc).
+    let joins_user_namespace = linux.namespaces().as_deref().unwrap_or_default().iter().any(|ns| ns.typ() == LinuxNamespaceType::User && ns.path().is_some());
+    let mapped = has(mount.uid_mappings(), linux.uid_mappings()) && has(mount.gid_mappings(), linux.gid_mappings());
+    if !mapped && !joins_user_namespace {
+        return Err(invalid("mounts.uidMappings", format!("{destination}: an idmapped mount needs uid and gid mappings (on the mount or the container, or a user namespace joined by path)")));
     }
     Ok(())
 }
@@ -449,6 +472,16 @@ mod tests {
         // runc 1.5: relative to "/" with a warning; a host path under the rootfs stripped of it
         assert_eq!(destinations, [Path::new("/tmp/mount-1"), Path::new("/mnt/x"), Path::new("/mnt/y")]);
         assert_eq!(bundle.warnings(), ["mount destination tmp/mount-1 is not absolute. Support for non-absolute mount destinations will be removed in a future release."]);
+    }
+
+    #[test]
+    fn scheduler_flags_in_the_runtime_specs_spelling_are_read() {
+        // oci-spec 0.10 spells two of them otherwise; runc 1.5's scheduler.bats uses the spec's
+        let mut c = minimal();
+        c["process"]["scheduler"] = json!({"policy": "SCHED_BATCH", "flags": ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_DL_OVERRUN"]});
+        let (_dir, bundle) = bundle_with(c);
+        let flags = bundle.unwrap().spec().process().as_ref().unwrap().scheduler().as_ref().unwrap().flags().clone().unwrap();
+        assert_eq!(flags, [oci_spec::runtime::LinuxSchedulerFlag::SchedResetOnFork, oci_spec::runtime::LinuxSchedulerFlag::SchedFlagDLOverrun]);
     }
 
     #[test]

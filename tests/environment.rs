@@ -786,3 +786,37 @@ fn an_idmapped_source_in_the_rootfs_is_cloned_after_the_mounts_before_it() {
         bundle.assert_nothing_left(&id);
     }
 }
+
+/// An idmapped mount with no maps of its own in a container that joins a user namespace by
+/// path (and has no maps either) takes that namespace's maps (runc 1.5's idmap.bats "idmap
+/// flag, implied mapping, userns join").
+#[test]
+fn an_idmapped_mount_takes_the_maps_of_a_joined_user_namespace() {
+    let mut owner = TestBundle::new(&["sleep", "1000"]);
+    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.write_config();
+    let owner_id = unique_id("userns-idmap");
+    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
+    let pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let host = tempfile::tempdir().unwrap();
+    // owned by host root, which the joined namespace does not map (65534 there without idmap)
+    std::fs::write(host.path().join("file"), "").unwrap();
+    std::fs::set_permissions(host.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut bundle = TestBundle::new(&["sh", "-c", "stat -c %u:%g /tmp/tree/file; grep -c ' /tmp/tree .*idmapped' /proc/self/mountinfo"]);
+    // (the mount point in the image: the container's root may not write the host-owned /tmp)
+    std::fs::create_dir_all(bundle.rootfs().join("tmp/tree")).unwrap();
+    bundle.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user", "path": format!("/proc/{pid}/ns/user")}));
+    push_mount(&mut bundle.config, json!({"destination": "/tmp/tree", "source": host.path(), "options": ["bind", "idmap"]}));
+    bundle.write_config();
+    let id = unique_id("idmap-implied");
+    let run = bundle.run(&id);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    bundle.assert_nothing_left(&id);
+    let out = run.stdout;
+    // the mount takes the joined namespace's maps (0 -> 100000): host root's file is its root's
+    assert_eq!(out, "0:0\n1\n");
+    assert_eq!(owner.skiff(&["delete", "-f", &owner_id]).code, 0);
+    owner.assert_nothing_left(&owner_id);
+}

@@ -449,3 +449,18 @@ fn a_container_without_a_mount_namespace_runs_in_a_chroot_and_leaves_no_mount() 
     assert_eq!(propagation_of_root(), before, "the host's / keeps its propagation");
     bundle.assert_nothing_left(&id);
 }
+
+/// createContainer hooks run with the rootfs as their working directory, as runc runs them
+/// (runc 1.5's hooks_so.bats: a hook copying libraries writes `./lib/...`).
+#[test]
+fn create_container_hooks_run_in_the_rootfs() {
+    let mut bundle = TestBundle::new(&["true"]);
+    let seen = bundle.dir.path().join("hook-cwd");
+    bundle.config["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", format!("pwd > {}", seen.display())]}]});
+    bundle.write_config();
+    let id = unique_id("hookcwd");
+    let out = bundle.run(&id);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), bundle.rootfs().canonicalize().unwrap().to_str().unwrap());
+    bundle.assert_nothing_left(&id);
+}

@@ -82,6 +82,7 @@ fn with_runcs_defaults(mut value: serde_json::Value) -> serde_json::Value {
         }
         process.entry("cwd").or_insert_with(|| "/".into());
     }
+    skiff::bundle::respell_scheduler_flags(&mut value);
     value
 }
 

@@ -286,8 +286,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
     }
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
-        // In the container's namespaces, before pivot_root: paths resolve on the host.
+        // In the container's namespaces, before pivot_root: paths resolve on the host, and
+        // relative ones from the rootfs, the hooks' working directory (runc's: hooks that
+        // copy libraries in write `./lib/...`).
         let state = hook_state(pid)?;
+        nix::unistd::chdir(plan.rootfs).on("chdir for the createContainer hooks", plan.rootfs.display())?;
         crate::hooks::run_hooks("createContainer", hooks.create_container().as_deref().unwrap_or_default(), &state)?;
     }
     clock.lap("hooks");

@@ -610,11 +610,24 @@ fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, Pro
     let deferred = deferred_idmaps(bundle);
     let mut trees = Vec::new();
     for request in idmap_requests(bundle)?.into_iter().filter(|r| !deferred.contains(&r.index)) {
-        let userns = crate::linux::idmap::user_namespace_with(request.uid, request.gid).map_err(|e| e.within(&request.entry))?;
+        let userns = idmap_user_namespace(bundle, &request)?;
         let tree = crate::linux::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
         trees.push((request.index, tree));
     }
     Ok(trees)
+}
+
+/// The user namespace whose maps an idmapped mount takes: one made with its maps (the
+/// mount's own, or the container's), or, with none given, the user namespace the container
+/// joins by path (runc's implied mapping).
+fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Result<OwnedFd, ProcessError> {
+    if idmap.uid.is_empty() && idmap.gid.is_empty() {
+        let joined = bundle.namespaces().join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::User).map(|(_, path)| path.clone());
+        if let Some(path) = joined {
+            return Ok(crate::linux::open_fd(&path, nix::fcntl::OFlag::O_RDONLY, "open the joined user namespace for").map_err(|e| e.within(&idmap.entry))?);
+        }
+    }
+    Ok(crate::linux::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?)
 }
 
 /// `IdmapPlease(index)`: make the idmapped tree of `mounts[index]` in init's mount namespace,
@@ -626,7 +639,7 @@ fn make_deferred_idmap(init: &InitProcess, request: &InitRequest, index: usize, 
     let Some(idmap) = requests.iter().find(|r| r.index == index).filter(|_| deferred_idmaps(request.bundle).contains(&index)) else {
         return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
     };
-    let userns = crate::linux::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?;
+    let userns = idmap_user_namespace(request.bundle, idmap)?;
     let mount_namespace = crate::linux::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
     let (ours, helpers) = std::os::unix::net::UnixStream::pair().map_err(|e| SysError::io("socketpair", "idmap helper", &e))?;
     match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
