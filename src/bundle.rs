@@ -164,6 +164,12 @@ impl Bundle {
         Ok(Bundle { dir, spec, rootfs, namespaces, rootfs_propagation, net_device_moves, warnings })
     }
 
+    /// Whether `path` (absolute, on the host) lies in the rootfs, lexically: a mount source
+    /// there may be under the container's own earlier mounts.
+    pub fn in_rootfs(&self, path: &Path) -> bool {
+        path.starts_with(&self.rootfs)
+    }
+
     /// The bundle directory (absolute).
     pub fn dir(&self) -> &Path {
         &self.dir

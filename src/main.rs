@@ -36,9 +36,6 @@ fn main() {
     // Before anything is opened here: the fds the container is to inherit must really be
     // the caller's, or an fd of skiff's own (the log file) would take their place.
     let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
-    if let Some(command @ (cli::Command::Create(_) | cli::Command::Run(_))) = cli.command.as_ref() {
-        skiff::linux::fds::note_stray_fds(inherited_fds(command));
-    }
     // Commands that start processes in a container run from a read-only mount of skiff's
     // binary (CVE-2019-5736): re-executed here, before anything is opened or created.
     let sealed = match &cli.command {
@@ -47,6 +44,11 @@ fn main() {
         }
         _ => Ok(()),
     };
+    // Once, in the process that goes on (a re-executing one never returns here), before the
+    // log file or anything else of skiff's is opened.
+    if let (Ok(()), Some(command @ (cli::Command::Create(_) | cli::Command::Run(_)))) = (&sealed, cli.command.as_ref()) {
+        skiff::linux::fds::note_stray_fds(inherited_fds(command));
+    }
     let format = match cli.log_format {
         LogFormatArg::Text => LogFormat::Text,
         LogFormatArg::Json => LogFormat::Json,

@@ -33,11 +33,9 @@ static STRAY_FDS: std::sync::OnceLock<Vec<std::os::fd::RawFd>> = std::sync::Once
 /// Note the fds open now from `3 + handed` up (the caller's, which a shell or a test harness
 /// leaves without close-on-exec), for [`stray_fds`]. Call before anything is opened.
 pub fn note_stray_fds(handed: u32) {
-    let listed: Vec<std::os::fd::RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|entries| entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
-        .unwrap_or_default();
+    let listed = open_fds_from(3 + handed).unwrap_or_default();
     // (the directory's own fd, listed too, is closed by now: F_GETFD drops it)
-    let strays = listed.into_iter().filter(|fd| *fd >= 3 + handed as i32 && fcntl(*fd, FcntlArg::F_GETFD).is_ok()).collect();
+    let strays = listed.into_iter().filter(|fd| fcntl(*fd, FcntlArg::F_GETFD).is_ok()).collect();
     let _ = STRAY_FDS.set(strays);
 }
 
@@ -49,15 +47,16 @@ pub fn stray_fds() -> &'static [std::os::fd::RawFd] {
     STRAY_FDS.get().map(Vec::as_slice).unwrap_or_default()
 }
 
+/// The fds open from `first` up, as /proc/self/fd lists them (the listing's own fd, closed
+/// by the time this returns, may be among them: callers tolerate EBADF).
+fn open_fds_from(first: u32) -> Result<Vec<std::os::fd::RawFd>, SysError> {
+    let entries = std::fs::read_dir("/proc/self/fd").map_err(|e| SysError::io("read", "/proc/self/fd", &e))?;
+    Ok(entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).filter(|fd: &i32| *fd >= first as i32).collect())
+}
+
 /// Fallback for kernels without close_range(CLOEXEC): walk /proc/self/fd.
 fn mark_cloexec_from_proc(first: u32) -> Result<(), SysError> {
-    let entries = std::fs::read_dir("/proc/self/fd")
-        .map_err(|e| SysError::io("read", "/proc/self/fd", &e))?;
-    let fds: Vec<i32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|fd: &i32| *fd >= first as i32)
-        .collect();
-    for fd in fds {
+    for fd in open_fds_from(first)? {
         match fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)) {
             Ok(_) | Err(Errno::EBADF) => {}
             Err(errno) => return Err(errno).on("set close-on-exec of fd", fd),

@@ -98,6 +98,8 @@ pub(super) struct Inherited<'a> {
     pub joins: &'a [NamespaceFile],
     /// Detached idmapped trees, by mount index.
     pub idmapped: &'a [(usize, OwnedFd)],
+    /// The idmapped mounts whose trees init asks for when it gets there (`IdmapPlease`).
+    pub late_idmaps: &'a [usize],
     /// Namespaces to unshare after joining (or creating) the user namespace.
     pub deferred: nix::sched::CloneFlags,
     /// Create the user namespace after joining the others (`MappingRequest` round trip).
@@ -117,7 +119,7 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
 }
 
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
-    let Inherited { channel, gate, joins, idmapped, deferred, late_user } = *inherited;
+    let Inherited { channel, gate, joins, idmapped, late_idmaps, deferred, late_user } = *inherited;
     for fd in &request.close_in_init {
         // The runtime's lock on the container directory must not outlive the runtime; the
         // caller's stray fds must not reach the container.
@@ -140,8 +142,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let namespaces = request.bundle.namespaces();
     let hooks_round_trip = super::hook_round_trip(request.bundle);
-    let late_idmaps = super::deferred_idmaps(request.bundle);
-    let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, deferred_idmaps: late_idmaps.len(), ..Steps::default() });
+    let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, late_idmaps: late_idmaps.len(), ..Steps::default() });
     let bind_sources = match await_runtime_with_fds(channel, &mut protocol, FromRuntime::Proceed)? {
         (ToInit::Proceed { bind_sources }, fds) => bind_sources.into_iter().zip(fds).collect(),
         _ => Vec::new(),

@@ -281,7 +281,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
         .iter()
         .map(|(kind, path)| NamespaceFile::open(*kind, path))
         .collect::<Result<Vec<_>, _>>()?;
-    let idmapped = prepare_idmapped_mounts(request.bundle)?;
+    let IdmappedMounts { trees: idmapped, late: late_idmaps } = prepare_idmapped_mounts(request.bundle)?;
     let (parent_end, init_end) = channel_pair()?;
     let gate = gate::create_gate(request.state_dir)?;
     // Joining a pid or time namespace only affects children: switch for the clone, then back.
@@ -343,7 +343,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, deferred, late_user };
+            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, deferred, late_user };
             init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
@@ -356,7 +356,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    let set_up = set_up_with_init(&mut init, request, late_user, intermediate, clock);
+    let set_up = set_up_with_init(&mut init, request, late_user, intermediate, &late_idmaps, clock);
     if adopting {
         // The real init is our child by now (or the setup failed): orphans of hooks and the
         // like must not be ours to reap for the rest of this command.
@@ -384,7 +384,8 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
 }
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, intermediate: bool, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+/// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, intermediate: bool, late_idmaps: &[usize], clock: &mut PhaseClock) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
     if namespaces.creates(LinuxNamespaceType::User) && !late_user {
@@ -413,7 +414,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         crate::linux::net_devices::move_devices(moves, &target)?;
         clock.lap("network devices");
     }
-    let mut protocol = ParentSide::new(Steps { late_user, intermediate, deferred_idmaps: deferred_idmaps(request.bundle).len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
+    let mut protocol = ParentSide::new(Steps { late_user, intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
     // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
     // sources in init's mount namespace (where init can clone them) and passes the fds.
@@ -439,7 +440,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
                 adopt_real_init(init, real);
                 watch.pid = real;
             }
-            ToParent::IdmapPlease(index) => make_deferred_idmap(init, request, index, clock)?,
+            ToParent::IdmapPlease(index) => make_late_idmap(init, request, index, clock)?,
             ToParent::HooksPlease => run_runtime_hooks(init, request, clock)?,
             ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), clock)?,
             ToParent::Ready(laps) => {
@@ -542,7 +543,7 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
         let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else { continue };
         // A source inside the rootfs may be under an earlier mount of the container's: init
         // opens it itself when it gets there (the rootfs is init's to reach anyway).
-        if source.starts_with(bundle.rootfs()) {
+        if bundle.in_rootfs(&source) {
             continue;
         }
         let relative = source.strip_prefix("/").unwrap_or(&source);
@@ -566,6 +567,9 @@ struct IdmapRequest<'a> {
     ridmap: bool,
     uid: &'a [oci_spec::runtime::LinuxIdMapping],
     gid: &'a [oci_spec::runtime::LinuxIdMapping],
+    /// The source lies in the rootfs: under the container's earlier mounts, it exists only in
+    /// init's mount namespace once those are made, so the tree is made when init gets there.
+    late: bool,
     entry: String,
 }
 
@@ -590,31 +594,33 @@ fn idmap_requests(bundle: &Bundle) -> Result<Vec<IdmapRequest<'_>>, ProcessError
         let rbind = options.flags.contains(nix::mount::MsFlags::MS_REC);
         // (mappings on the mount without idmap or ridmap: the top only, as runc)
         let ridmap = options.idmap.unwrap_or(false);
-        requests.push(IdmapRequest { index, source, rbind, ridmap, uid, gid, entry });
+        let late = bundle.in_rootfs(&source);
+        requests.push(IdmapRequest { index, source, rbind, ridmap, uid, gid, late, entry });
     }
     Ok(requests)
 }
 
-/// The idmapped mounts whose source lies in the rootfs: under the container's earlier mounts,
-/// it exists only in init's mount namespace once those are made, so the runtime makes the
-/// tree when init gets there (`IdmapPlease`), by `mounts` index.
-pub(super) fn deferred_idmaps(bundle: &Bundle) -> Vec<usize> {
-    let in_rootfs = |mount: &oci_spec::runtime::Mount| crate::linux::mount_plan::bind_source(mount, bundle.dir()).is_some_and(|s| s.starts_with(bundle.rootfs()));
-    let mounts = bundle.spec().mounts().as_deref().unwrap_or_default();
-    idmap_requests(bundle).map(|requests| requests.into_iter().filter(|r| in_rootfs(&mounts[r.index])).map(|r| r.index).collect()).unwrap_or_default()
+/// The idmapped mounts, prepared before the clone or left for init to ask for.
+struct IdmappedMounts {
+    /// Detached idmapped trees, by mount index: made here, as host root.
+    trees: Vec<(usize, OwnedFd)>,
+    /// The mounts whose source lies in the rootfs, by index ([`IdmapRequest::late`]).
+    late: Vec<usize>,
 }
 
-/// Detached idmapped trees for the idmapped mounts whose source is outside the rootfs, by
-/// mount index. Made here, as host root, before the clone.
-fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<Vec<(usize, OwnedFd)>, ProcessError> {
-    let deferred = deferred_idmaps(bundle);
-    let mut trees = Vec::new();
-    for request in idmap_requests(bundle)?.into_iter().filter(|r| !deferred.contains(&r.index)) {
+/// The idmapped mounts' trees, those whose source is outside the rootfs; the others' indexes.
+fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<IdmappedMounts, ProcessError> {
+    let mut prepared = IdmappedMounts { trees: Vec::new(), late: Vec::new() };
+    for request in idmap_requests(bundle)? {
+        if request.late {
+            prepared.late.push(request.index);
+            continue;
+        }
         let userns = idmap_user_namespace(bundle, &request)?;
         let tree = crate::linux::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
-        trees.push((request.index, tree));
+        prepared.trees.push((request.index, tree));
     }
-    Ok(trees)
+    Ok(prepared)
 }
 
 /// The user namespace whose maps an idmapped mount takes: one made with its maps (the
@@ -634,9 +640,9 @@ fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Result<OwnedFd
 /// where its source now lies under the container's earlier mounts, and pass it to init. A
 /// helper process joins that namespace (a detached tree can only be cloned from one's own),
 /// makes the tree and sends it back.
-fn make_deferred_idmap(init: &InitProcess, request: &InitRequest, index: usize, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: usize, clock: &mut PhaseClock) -> Result<(), ProcessError> {
     let requests = idmap_requests(request.bundle)?;
-    let Some(idmap) = requests.iter().find(|r| r.index == index).filter(|_| deferred_idmaps(request.bundle).contains(&index)) else {
+    let Some(idmap) = requests.iter().find(|r| r.index == index && r.late) else {
         return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
     };
     let userns = idmap_user_namespace(request.bundle, idmap)?;

@@ -22,7 +22,7 @@ pub struct Steps {
     pub listener: bool,
     /// Idmapped mounts whose source lies in the rootfs, made by the runtime when init gets to
     /// them (`IdmapPlease` / `Idmapped`, once each).
-    pub deferred_idmaps: usize,
+    pub late_idmaps: usize,
 }
 
 /// A message that is not the one the protocol expects now.
@@ -118,7 +118,7 @@ pub struct ParentSide {
 impl ParentSide {
     /// The sequence for a container with `steps` (after `Proceed` has been sent).
     pub fn new(steps: Steps) -> ParentSide {
-        let idmaps = std::iter::repeat_n((true, FromInit::IdmapPlease), steps.deferred_idmaps);
+        let idmaps = std::iter::repeat_n((true, FromInit::IdmapPlease), steps.late_idmaps);
         let sequence = Sequence::of(
             [(steps.late_user, FromInit::MappingRequest), (steps.intermediate, FromInit::InitPid)]
                 .into_iter()
@@ -189,7 +189,7 @@ impl ChildSide {
     /// The sequence for a container with `steps` (an intermediate and a listener add no
     /// message from the runtime).
     pub fn new(steps: Steps) -> ChildSide {
-        let idmaps = std::iter::repeat_n((true, FromRuntime::Idmapped), steps.deferred_idmaps);
+        let idmaps = std::iter::repeat_n((true, FromRuntime::Idmapped), steps.late_idmaps);
         let sequence = Sequence::of(
             [(true, FromRuntime::Proceed), (steps.late_user, FromRuntime::MappingWritten)]
                 .into_iter()
@@ -222,7 +222,7 @@ mod tests {
                 intermediate: bits & 2 != 0,
                 hooks: bits & 4 != 0,
                 listener: bits & 8 != 0,
-                deferred_idmaps: if bits & 16 != 0 { 2 } else { 0 },
+                late_idmaps: if bits & 16 != 0 { 2 } else { 0 },
             })
             .collect()
     }
@@ -235,7 +235,7 @@ mod tests {
         if steps.intermediate {
             messages.push(ToParent::InitPid(42));
         }
-        for index in 0..steps.deferred_idmaps {
+        for index in 0..steps.late_idmaps {
             messages.push(ToParent::IdmapPlease(index));
         }
         if steps.hooks {
@@ -260,7 +260,7 @@ mod tests {
             if steps.late_user {
                 child.accept(FromRuntime::MappingWritten, &ToInit::MappingWritten).unwrap();
             }
-            for _ in 0..steps.deferred_idmaps {
+            for _ in 0..steps.late_idmaps {
                 child.accept(FromRuntime::Idmapped, &ToInit::Idmapped).unwrap();
             }
             if steps.hooks {
