@@ -263,15 +263,7 @@ fn kill_all_reaches_every_process_of_a_shared_pid_namespace() {
     assert_eq!(pids.len(), 3);
     assert_eq!(bundle.skiff(&["kill", "--all", &id, "KILL"]).code, 0);
     wait_for_status(&bundle, &id, "stopped");
-    for _ in 0..100 {
-        if pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(*p)) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    for pid in &pids {
-        assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(*pid), "process {pid} survived kill --all");
-    }
+    assert_all_gone(&pids, "kill --all");
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }
@@ -299,18 +291,24 @@ fn kill_sigkill_reaches_every_process_without_a_pid_namespace_even_after_init() 
         }
         let out = bundle.skiff(&["kill", &id, "KILL"]);
         assert_eq!(out.code, 0, "init killed first: {kill_init_first}: {}", out.stderr);
-        for _ in 0..100 {
-            if pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(*p)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for pid in &pids {
-            assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(*pid), "process {pid} survived kill KILL (init killed first: {kill_init_first})");
-        }
+        assert_all_gone(&pids, &format!("kill KILL (init killed first: {kill_init_first})"));
         wait_for_status(&bundle, &id, "stopped");
         assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
         bundle.assert_nothing_left(&id);
+    }
+}
+
+/// Wait up to 2 s for every one of `pids` to be gone (or a zombie), then assert it: `after`
+/// says what should have ended them.
+fn assert_all_gone(pids: &[i32], after: &str) {
+    for _ in 0..100 {
+        if pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(*p)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in pids {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(*pid), "process {pid} survived {after}");
     }
 }
 

@@ -9,6 +9,40 @@ use std::path::Path;
 use common::*;
 use serde_json::{Value, json};
 
+/// Unmounts (lazily) the mount at its path when dropped: a host mount a test made.
+struct Unmount<'a>(&'a Path);
+
+impl Drop for Unmount<'_> {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// A running container with a user namespace of its own (0 -> host 100000, 65536 ids), for
+/// others to join by path: the bundle, its id and its init's pid.
+fn user_namespace_owner(prefix: &str) -> (TestBundle, String, i64) {
+    let mut owner = TestBundle::new(&["sleep", "1000"]);
+    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    owner.write_config();
+    let owner_id = unique_id(prefix);
+    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
+    let pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    (owner, owner_id, pid)
+}
+
+/// sysfs belongs to the network namespace: in one the container's user namespace does not
+/// own, bind the host's `/sys` instead (as rootless configs do), and leave out the cgroup mount.
+fn bind_host_sys(c: &mut Value) {
+    for mount in c["mounts"].as_array_mut().unwrap() {
+        if mount["destination"] == "/sys" {
+            *mount = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+        }
+    }
+    c["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/sys/fs/cgroup");
+}
+
 fn push_mount(config: &mut Value, mount: Value) {
     config["mounts"].as_array_mut().unwrap().push(mount);
 }
@@ -20,12 +54,6 @@ fn recursive_read_only_and_nosymfollow() {
     let sub = host.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     nix::mount::mount(Some("tmpfs"), &sub, Some("tmpfs"), nix::mount::MsFlags::empty(), Some("size=1m")).unwrap();
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
-        }
-    }
     let _unmount = Unmount(&sub);
     let source = host.path().to_str().unwrap().to_string();
     let out = inside(
@@ -49,12 +77,6 @@ fn options_after_a_mount_reach_that_mount() {
     let source = host.path().to_str().unwrap().to_string();
     let read_only = tempfile::tempdir().unwrap();
     nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOSUID, Some("size=1m")).unwrap();
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
-        }
-    }
     let _unmount = Unmount(read_only.path());
     let read_only_source = read_only.path().to_str().unwrap().to_string();
     let out = inside(
@@ -472,14 +494,7 @@ fn what_the_host_cannot_do_is_an_error() {
 fn joined_user_namespace_owns_the_new_namespaces() {
     // A pod-like pair: the first container makes the user namespace, the second joins it by
     // path and creates its own mount, uts, ipc, network and pid namespaces inside it.
-    let mut owner = TestBundle::new(&["sleep", "1000"]);
-    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
-    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.write_config();
-    let owner_id = unique_id("userns-owner");
-    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
-    let pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let (owner, owner_id, pid) = user_namespace_owner("userns-owner");
     let owner_userns = std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap();
     let out = inside(
         |c| {
@@ -500,14 +515,7 @@ fn joined_user_namespace_owns_the_new_namespaces() {
 /// privilege, as runc's nsexec orders them (runc 1.5's userns.bats "[wrong userns owner]").
 #[test]
 fn joined_user_namespace_with_a_network_namespace_it_does_not_own() {
-    let mut owner = TestBundle::new(&["sleep", "1000"]);
-    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
-    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.write_config();
-    let owner_id = unique_id("userns-owner2");
-    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
-    let user_pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let (owner, owner_id, user_pid) = user_namespace_owner("userns-owner2");
     let peer = TestBundle::new(&["sleep", "1000"]);
     let peer_id = unique_id("netns-peer");
     assert_eq!(peer.skiff(&["run", "-d", "--bundle", peer.path().to_str().unwrap(), &peer_id]).code, 0);
@@ -519,13 +527,7 @@ fn joined_user_namespace_with_a_network_namespace_it_does_not_own() {
             namespaces.retain(|ns| ns["type"] != "network");
             namespaces.push(json!({"type": "network", "path": format!("/proc/{net_pid}/ns/net")}));
             namespaces.push(json!({"type": "user", "path": format!("/proc/{user_pid}/ns/user")}));
-            // sysfs belongs to the network namespace, which the user namespace does not own
-            for mount in c["mounts"].as_array_mut().unwrap() {
-                if mount["destination"] == "/sys" {
-                    *mount = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
-                }
-            }
-            c["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/sys/fs/cgroup");
+            bind_host_sys(c);
         },
         "readlink /proc/self/ns/net; cat /proc/self/uid_map | tr -s ' '",
     );
@@ -555,13 +557,7 @@ fn new_user_namespace_while_joining_a_host_owned_one() {
             namespaces.push(json!({"type": "user"}));
             c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
             c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-            // sysfs belongs to the (host-owned) network namespace: bind it, as rootless configs do
-            for mount in c["mounts"].as_array_mut().unwrap() {
-                if mount["destination"] == "/sys" {
-                    *mount = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
-                }
-            }
-            c["mounts"].as_array_mut().unwrap().retain(|m| m["destination"] != "/sys/fs/cgroup");
+            bind_host_sys(c);
         },
         "readlink /proc/self/ns/net; cat /proc/self/uid_map | tr -s ' '; echo $$",
     );
@@ -710,12 +706,6 @@ fn a_bind_through_dangling_symlinks_lands_where_they_point_inside_the_rootfs() {
 fn a_bind_in_a_user_namespace_keeps_the_sources_locked_flags_and_cannot_clear_them() {
     let read_only = tempfile::tempdir().unwrap();
     nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::empty(), Some("size=1m")).unwrap();
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = nix::mount::umount2(self.0, nix::mount::MntFlags::MNT_DETACH);
-        }
-    }
     let _unmount = Unmount(read_only.path());
     // per-mount flags, as the test sets them (a superblock's ro could not be cleared at all)
     let flags = nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REMOUNT | nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOEXEC;
@@ -792,14 +782,7 @@ fn an_idmapped_source_in_the_rootfs_is_cloned_after_the_mounts_before_it() {
 /// flag, implied mapping, userns join").
 #[test]
 fn an_idmapped_mount_takes_the_maps_of_a_joined_user_namespace() {
-    let mut owner = TestBundle::new(&["sleep", "1000"]);
-    owner.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
-    owner.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    owner.write_config();
-    let owner_id = unique_id("userns-idmap");
-    assert_eq!(owner.skiff(&["run", "-d", "--bundle", owner.path().to_str().unwrap(), &owner_id]).code, 0);
-    let pid = owner.state(&owner_id)["pid"].as_i64().unwrap();
+    let (owner, owner_id, pid) = user_namespace_owner("userns-idmap");
     let host = tempfile::tempdir().unwrap();
     // owned by host root, which the joined namespace does not map (65534 there without idmap)
     std::fs::write(host.path().join("file"), "").unwrap();
