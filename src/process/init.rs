@@ -100,10 +100,8 @@ pub(super) struct Inherited<'a> {
     pub idmapped: &'a [(usize, OwnedFd)],
     /// The idmapped mounts whose trees init asks for when it gets there (`IdmapPlease`).
     pub late_idmaps: &'a [usize],
-    /// Namespaces to unshare after joining (or creating) the user namespace.
-    pub deferred: nix::sched::CloneFlags,
-    /// Create the user namespace after joining the others (`MappingRequest` round trip).
-    pub late_user: bool,
+    /// Who makes each namespace, and when.
+    pub schedule: &'a super::namespace_schedule::NamespaceSchedule,
 }
 
 pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
@@ -119,7 +117,8 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
 }
 
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
-    let Inherited { channel, gate, joins, idmapped, late_idmaps, deferred, late_user } = *inherited;
+    let Inherited { channel, gate, joins, idmapped, late_idmaps, schedule } = *inherited;
+    let late_user = schedule.late_user;
     for fd in &request.close_in_init {
         // The runtime's lock on the container directory must not outlive the runtime; the
         // caller's stray fds must not reach the container.
@@ -131,7 +130,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // /proc/<init>/exe (the host's skiff binary) or our memory meanwhile. A rootless runtime
     // writes our id maps and setgroups through /proc/<init>/, which only a dumpable process
     // lets its (unprivileged) owner open: then not before the maps are written (runc too).
-    let maps_by_rootless_runtime = request.rootless && request.bundle.namespaces().creates(LinuxNamespaceType::User);
+    let maps_by_rootless_runtime = schedule.dumpable_until_maps;
     if !maps_by_rootless_runtime {
         nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     }
@@ -180,10 +179,10 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
     }
     // (a new ipc namespace is made after setresuid below)
-    let deferred = deferred - nix::sched::CloneFlags::CLONE_NEWUSER - nix::sched::CloneFlags::CLONE_NEWIPC;
+    let deferred = schedule.deferred;
     if !deferred.is_empty() {
         nix::sched::unshare(deferred).on("unshare", format!("{deferred:?} in the container's user namespace"))?;
-        if deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID) {
+        if schedule.intermediate {
             // A new pid namespace takes effect for children: continue in one, as its pid 1.
             // The real init waits until its pid is on the channel, so that the runtime reads
             // InitPid before anything the real init sends (the protocol's order).
@@ -208,19 +207,19 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     }
     // In a user namespace our host uid (0) has no mapping; become the namespace's root so
     // that files we create are owned by the mapped root.
-    if namespaces.has(LinuxNamespaceType::User) {
+    if schedule.become_userns_root {
         let root_gid = nix::unistd::Gid::from_raw(0);
         let root_uid = nix::unistd::Uid::from_raw(0);
         nix::unistd::setresgid(root_gid, root_gid, root_gid).on("setresgid in user namespace", 0)?;
         nix::unistd::setresuid(root_uid, root_uid, root_uid).on("setresuid in user namespace", 0)?;
     }
     // As root of the user namespace: its mqueue filesystem is then root's (see spawn_init).
-    if namespaces.has(LinuxNamespaceType::User) && namespaces.creates(LinuxNamespaceType::Ipc) {
+    if schedule.ipc_by_init {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWIPC).on("unshare", "ipc namespace")?;
     }
     // Created only now, after the runtime moved us into the container's cgroup, so that
     // the namespace is rooted there (the clone left it out of its flags).
-    if namespaces.creates(LinuxNamespaceType::Cgroup) {
+    if schedule.cgroup_by_init {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP).on("unshare", "cgroup namespace")?;
     }
     if !late_user {

@@ -4,10 +4,14 @@
 
 pub mod channel;
 pub mod environment;
+mod error;
 pub mod exec;
 pub mod gate;
+mod id_maps;
 mod init;
+mod listener;
 pub mod message;
+pub mod namespace_schedule;
 pub mod protocol;
 pub mod watch;
 
@@ -15,145 +19,27 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{WaitStatus, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType};
+use oci_spec::runtime::LinuxNamespaceType;
 
 use crate::bundle::Bundle;
 use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
-use channel::{ChannelError, channel_pair};
+use channel::channel_pair;
 use crate::phases::PhaseClock;
 use protocol::{ParentSide, Steps};
 use crate::linux::clone::{Forked, clone_process};
-use message::{ToInit, ToParent, WireError};
+use message::{ToInit, ToParent};
+use namespace_schedule::NamespaceSchedule;
 
+pub use error::{ExitStatus, ProcessError};
 pub use init::InitError;
-
-/// Errors starting init.
-#[derive(Debug, thiserror::Error)]
-pub enum ProcessError {
-    /// A system call in the runtime failed.
-    #[error(transparent)]
-    Sys(#[from] SysError),
-    /// The channel to init failed.
-    #[error(transparent)]
-    Channel(#[from] ChannelError),
-    /// Init reported a failure (runc 1.5's words lead: callers match them).
-    #[error("unable to start container process: error during container init: {0}")]
-    Init(WireError),
-    /// An exec'd process reported a failure before its exec.
-    #[error("{0}")]
-    ExecSetup(WireError),
-    /// A prestart or createRuntime hook failed.
-    #[error(transparent)]
-    Hook(#[from] crate::hooks::HookError),
-    /// Placing init in its cgroup failed.
-    #[error(transparent)]
-    Cgroup(#[from] crate::cgroups::CgroupError),
-    /// Placing init in its Intel RDT group failed.
-    #[error(transparent)]
-    Resctrl(#[from] crate::resctrl::ResctrlError),
-    /// The process exited before it was ready, without saying why.
-    #[error("{who} exited before it was ready ({status})")]
-    Exited {
-        /// "container init" or "the exec'd process".
-        who: &'static str,
-        /// How it ended.
-        status: ExitStatus,
-    },
-    /// The channel closed: init died before it was ready (see `init_died`).
-    #[error("container init closed its channel before it was ready")]
-    Gone,
-    /// Init was OOM-killed during setup.
-    #[error(
-        "container init was OOM-killed during setup: linux.resources.memory.limit ({limit} bytes, {kept} in whole pages) is below what setting up the container needs (current usage: {usage}, peak usage: {peak}); raise the limit"
-    )]
-    OomKilled {
-        /// The memory limit asked for, in bytes.
-        limit: i64,
-        /// The limit the kernel keeps: rounded down to whole pages.
-        kept: u64,
-        /// The cgroup's usage once init is gone, in bytes.
-        usage: u64,
-        /// The highest usage the cgroup reached, in bytes.
-        peak: u64,
-    },
-    /// The process can no longer answer (stopped, or its cgroup frozen): waiting would never
-    /// end. It was killed.
-    #[error("{why} while the runtime waited for {who} to send {awaiting}; it was killed")]
-    Stuck {
-        /// "container init" or "the exec'd process".
-        who: &'static str,
-        /// The message that was due.
-        awaiting: &'static str,
-        /// Why it cannot answer.
-        why: watch::WaitError,
-    },
-    /// The process broke the setup protocol (message.rs).
-    #[error("{who} {what}")]
-    Protocol {
-        /// "container init" or "the exec'd process".
-        who: &'static str,
-        /// What it did.
-        what: String,
-    },
-}
-
-/// How a process that the runtime reaped ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// exit(code).
-    Code(i32),
-    /// Killed by a signal.
-    Signal(nix::sys::signal::Signal),
-    /// waitpid failed (the errno) or reported something else.
-    Unknown(Option<nix::errno::Errno>),
-}
-
-impl std::fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitStatus::Code(code) => write!(f, "exit status {code}"),
-            ExitStatus::Signal(signal) => write!(f, "killed by {signal}"),
-            ExitStatus::Unknown(Some(errno)) => write!(f, "wait failed: {errno}"),
-            ExitStatus::Unknown(None) => write!(f, "unknown status"),
-        }
-    }
-}
-
-/// Reap `pid` and say how it ended.
-fn reap(pid: i32) -> ExitStatus {
-    match waitpid(Pid::from_raw(pid), None) {
-        Ok(WaitStatus::Exited(_, code)) => ExitStatus::Code(code),
-        Ok(WaitStatus::Signaled(_, signal, _)) => ExitStatus::Signal(signal),
-        Ok(_) => ExitStatus::Unknown(None),
-        Err(errno) => ExitStatus::Unknown(Some(errno)),
-    }
-}
-
-impl ProcessError {
-    /// Whether this says the other end of the channel is gone (closed, reset, broken pipe).
-    fn init_is_gone(&self) -> bool {
-        let gone = |errno: &nix::errno::Errno| matches!(errno, nix::errno::Errno::ECONNRESET | nix::errno::Errno::EPIPE);
-        match self {
-            ProcessError::Gone => true,
-            ProcessError::Channel(ChannelError::Send { errno, .. } | ChannelError::Receive { errno, .. }) => gone(errno),
-            _ => false,
-        }
-    }
-
-    /// The errno behind the error, when there is one.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            ProcessError::Sys(e) => e.reported_errno(),
-            ProcessError::Init(wire) | ProcessError::ExecSetup(wire) => wire.errno,
-            ProcessError::Cgroup(e) => e.errno(),
-            _ => None,
-        }
-    }
-}
+pub use listener::ListenerTarget;
+use error::reap;
+use id_maps::{IdmappedMounts, make_late_idmap, prepare_idmapped_mounts, write_id_maps};
+use listener::forward_listener;
 
 /// What init needs, borrowed from the validated bundle and the command line.
 #[derive(Debug)]
@@ -189,44 +75,6 @@ pub struct InitRequest<'a> {
     pub timing: bool,
     /// The host's cgroups are the unified hierarchy alone (for `type: cgroup` mounts).
     pub cgroup_unified: bool,
-}
-
-/// Where a seccomp notification listener goes: `listenerPath`, with `listenerMetadata` and
-/// the container's state.
-#[derive(Debug)]
-pub struct ListenerTarget<'a> {
-    /// `linux.seccomp.listenerPath`.
-    pub path: &'a Path,
-    /// `linux.seccomp.listenerMetadata`.
-    pub metadata: Option<&'a str>,
-    /// The container's state JSON.
-    pub state: Vec<u8>,
-}
-
-impl<'a> ListenerTarget<'a> {
-    /// The target of `profile`, when it names a `listenerPath`; `state` makes the state JSON
-    /// (only then).
-    pub fn of(
-        profile: Option<&'a oci_spec::runtime::LinuxSeccomp>,
-        state: impl FnOnce() -> Result<Vec<u8>, crate::hooks::HookError>,
-    ) -> Result<Option<ListenerTarget<'a>>, crate::hooks::HookError> {
-        let Some((profile, path)) = profile.and_then(|p| Some((p, p.listener_path().as_deref()?))) else {
-            return Ok(None);
-        };
-        Ok(Some(ListenerTarget { path, metadata: profile.listener_metadata().as_deref(), state: state()? }))
-    }
-}
-
-/// Send the listener fd init (or an exec'd process) handed over to `target`, as the
-/// runtime-spec's container process state; `pid` is the process the filter is on.
-fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd>, pid: i32) -> Result<(), ProcessError> {
-    let Some(listener) = listener else {
-        return Err(ProcessError::Protocol { who: "the container's process", what: "announced a seccomp listener but sent no fd".into() });
-    };
-    let state: serde_json::Value = serde_json::from_slice(&target.state).unwrap_or(serde_json::Value::Null);
-    let message = crate::seccomp::listener_message(&state, pid, target.metadata);
-    crate::linux::fd_passing::send_fd_to_path_as(target.path, message.as_bytes(), listener.as_raw_fd(), "failed to connect with seccomp agent at", "send the seccomp listener to")?;
-    Ok(())
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills
@@ -276,6 +124,7 @@ impl Drop for InitProcess {
 /// start gate) or has failed.
 pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitProcess, ProcessError> {
     let namespaces = request.bundle.namespaces();
+    let schedule = NamespaceSchedule::of(namespaces, request.rootless);
     let joins = namespaces
         .join
         .iter()
@@ -295,8 +144,8 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     let cgroup_dir = clone_into(request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)))?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
-    let time_flag = nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
-    let _time_namespace = if namespaces.creates(LinuxNamespaceType::Time) {
+    let time_flag = crate::linux::namespaces::clone_flag(LinuxNamespaceType::Time);
+    let _time_namespace = if schedule.time_by_runtime {
         let saved = ChildrenNamespace::save(LinuxNamespaceType::Time)?;
         nix::sched::unshare(time_flag).map_err(|errno| SysError::new("unshare", "time namespace", errno))?;
         let offsets = request.bundle.spec().linux().as_ref().and_then(|l| l.time_offsets().as_ref());
@@ -308,42 +157,21 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     } else {
         None
     };
-    // Joining a user namespace by path: namespaces created at the clone would belong to the
-    // host's user namespace, and init would lose its privilege over them once it joins. So
-    // the clone creates none; init joins the user namespace and unshares them there. A new
-    // pid namespace then needs one more fork (the only case with an intermediate process):
-    // it reports the real init's pid and exits.
-    // The reverse, a new user namespace while joining others by path: those belong to the
-    // host's user namespace and can only be joined before it is created. Then init joins
-    // them first, unshares the user namespace, asks for its maps, and unshares the rest.
-    let joins_user = namespaces.join.iter().any(|(kind, _)| *kind == LinuxNamespaceType::User);
-    let late_user = namespaces.creates(LinuxNamespaceType::User)
-        && namespaces.join.iter().any(|(kind, _)| !matches!(kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
-    let deferred = if joins_user || late_user {
-        namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag
-    } else {
-        nix::sched::CloneFlags::empty()
-    };
-    // A new ipc namespace beside a user namespace is made by init once it is that
-    // namespace's root: the kernel gives the namespace's mqueue to its creator, and the
-    // runtime's host uid would show as the overflow id (runc makes it after setresuid too).
-    let ipc_by_init = if namespaces.has(LinuxNamespaceType::User) { nix::sched::CloneFlags::CLONE_NEWIPC } else { nix::sched::CloneFlags::empty() };
-    let flags = namespaces.create - nix::sched::CloneFlags::CLONE_NEWCGROUP - time_flag - deferred - ipc_by_init;
     // A pid namespace made after the clone needs an intermediate process, and the real init
     // is its child: as a child subreaper the runtime inherits it when the intermediate exits,
     // so that a failed setup can still reap it (and the guard kill it).
-    let intermediate = deferred.contains(nix::sched::CloneFlags::CLONE_NEWPID);
+    let intermediate = schedule.intermediate;
     // (cleared again once the real init is adopted, unless the caller had set it: `run`)
     let was_subreaper = nix::sys::prctl::get_child_subreaper().map_err(|errno| SysError::new("prctl PR_GET_CHILD_SUBREAPER", 0, errno))?;
     let adopting = intermediate && !was_subreaper;
     if adopting {
         nix::sys::prctl::set_child_subreaper(true).map_err(|errno| SysError::new("prctl PR_SET_CHILD_SUBREAPER", 1, errno))?;
     }
-    let forked = clone_process(flags, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
+    let forked = clone_process(schedule.clone, cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()))?;
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, deferred, late_user };
+            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, schedule: &schedule };
             init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
@@ -356,7 +184,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    let set_up = set_up_with_init(&mut init, request, late_user, intermediate, &late_idmaps, clock);
+    let set_up = set_up_with_init(&mut init, request, &schedule, &late_idmaps, clock);
     if adopting {
         // The real init is our child by now (or the setup failed): orphans of hooks and the
         // like must not be ours to reap for the rest of this command.
@@ -385,10 +213,10 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
 /// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bool, intermediate: bool, late_idmaps: &[usize], clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &NamespaceSchedule, late_idmaps: &[usize], clock: &mut PhaseClock) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
-    if namespaces.creates(LinuxNamespaceType::User) && !late_user {
+    if schedule.maps_after_clone {
         write_id_maps(request.bundle, pid, request.rootless)?;
         clock.lap("user namespace maps");
     }
@@ -414,11 +242,11 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, late_user: bo
         crate::linux::net_devices::move_devices(moves, &target)?;
         clock.lap("network devices");
     }
-    let mut protocol = ParentSide::new(Steps { late_user, intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
+    let mut protocol = ParentSide::new(Steps { late_user: schedule.late_user, intermediate: schedule.intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
     // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
     // sources in init's mount namespace (where init can clone them) and passes the fds.
-    let (bind_sources, fds) = if namespaces.creates(LinuxNamespaceType::User) && namespaces.creates(LinuxNamespaceType::Mount) && !late_user {
+    let (bind_sources, fds) = if schedule.maps_after_clone && namespaces.creates(LinuxNamespaceType::Mount) {
         bind_sources_for(request.bundle, pid)
     } else {
         (Vec::new(), Vec::new())
@@ -556,161 +384,11 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
     (indexes, fds)
 }
 
-/// An idmapped mount of the config (`idmap`, `ridmap`, or mappings on the mount): its
-/// source, whether recursive, and the id maps (its own or, as with runc, the container's).
-struct IdmapRequest<'a> {
-    index: usize,
-    source: std::path::PathBuf,
-    /// `rbind`: the subtree is cloned.
-    rbind: bool,
-    /// `ridmap`: every mount of the tree is mapped, not only its top.
-    ridmap: bool,
-    uid: &'a [oci_spec::runtime::LinuxIdMapping],
-    gid: &'a [oci_spec::runtime::LinuxIdMapping],
-    /// The source lies in the rootfs: under the container's earlier mounts, it exists only in
-    /// init's mount namespace once those are made, so the tree is made when init gets there.
-    late: bool,
-    entry: String,
-}
-
-/// The config's idmapped mounts, in order.
-fn idmap_requests(bundle: &Bundle) -> Result<Vec<IdmapRequest<'_>>, ProcessError> {
-    let linux = bundle.spec().linux().as_ref();
-    let mut requests = Vec::new();
-    for (index, mount) in bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate() {
-        let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
-        let own_uid = mount.uid_mappings().as_deref().unwrap_or_default();
-        let own_gid = mount.gid_mappings().as_deref().unwrap_or_default();
-        if options.idmap.is_none() && own_uid.is_empty() && own_gid.is_empty() {
-            continue;
-        }
-        // Validated by the bundle: a bind mount with mappings, its own or the container's.
-        let uid = if own_uid.is_empty() { linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default() } else { own_uid };
-        let gid = if own_gid.is_empty() { linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default() } else { own_gid };
-        let entry = format!("mounts[{index}] {}", mount.destination().display());
-        let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else {
-            return Err(SysError::refused("prepare", "an idmapped mount", "it has no source").within(entry).into());
-        };
-        let rbind = options.flags.contains(nix::mount::MsFlags::MS_REC);
-        // (mappings on the mount without idmap or ridmap: the top only, as runc)
-        let ridmap = options.idmap.unwrap_or(false);
-        let late = bundle.in_rootfs(&source);
-        requests.push(IdmapRequest { index, source, rbind, ridmap, uid, gid, late, entry });
-    }
-    Ok(requests)
-}
-
-/// The idmapped mounts, prepared before the clone or left for init to ask for.
-struct IdmappedMounts {
-    /// Detached idmapped trees, by mount index: made here, as host root.
-    trees: Vec<(usize, OwnedFd)>,
-    /// The mounts whose source lies in the rootfs, by index ([`IdmapRequest::late`]).
-    late: Vec<usize>,
-}
-
-/// The idmapped mounts' trees, those whose source is outside the rootfs; the others' indexes.
-fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<IdmappedMounts, ProcessError> {
-    let mut prepared = IdmappedMounts { trees: Vec::new(), late: Vec::new() };
-    for request in idmap_requests(bundle)? {
-        if request.late {
-            prepared.late.push(request.index);
-            continue;
-        }
-        let userns = idmap_user_namespace(bundle, &request)?;
-        let tree = crate::linux::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
-        prepared.trees.push((request.index, tree));
-    }
-    Ok(prepared)
-}
-
-/// The user namespace whose maps an idmapped mount takes: one made with its maps (the
-/// mount's own, or the container's), or, with none given, the user namespace the container
-/// joins by path (runc's implied mapping).
-fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Result<OwnedFd, ProcessError> {
-    if idmap.uid.is_empty() && idmap.gid.is_empty() {
-        let joined = bundle.namespaces().join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::User).map(|(_, path)| path.clone());
-        if let Some(path) = joined {
-            return Ok(crate::linux::open_fd(&path, nix::fcntl::OFlag::O_RDONLY, "open the joined user namespace for").map_err(|e| e.within(&idmap.entry))?);
-        }
-    }
-    Ok(crate::linux::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?)
-}
-
-/// `IdmapPlease(index)`: make the idmapped tree of `mounts[index]` in init's mount namespace,
-/// where its source now lies under the container's earlier mounts, and pass it to init. A
-/// helper process joins that namespace (a detached tree can only be cloned from one's own),
-/// makes the tree and sends it back.
-fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: usize, clock: &mut PhaseClock) -> Result<(), ProcessError> {
-    let requests = idmap_requests(request.bundle)?;
-    let Some(idmap) = requests.iter().find(|r| r.index == index && r.late) else {
-        return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
-    };
-    let userns = idmap_user_namespace(request.bundle, idmap)?;
-    let mount_namespace = crate::linux::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
-    let (ours, helpers) = std::os::unix::net::UnixStream::pair().map_err(|e| SysError::io("socketpair", "idmap helper", &e))?;
-    match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
-        crate::linux::clone::Forked::Child => {
-            drop(ours);
-            let made = nix::sched::setns(&mount_namespace, nix::sched::CloneFlags::CLONE_NEWNS)
-                .map_err(|errno| SysError::new("setns", "init's mount namespace", errno))
-                .and_then(|()| crate::linux::idmap::idmapped_tree(&idmap.source, idmap.rbind, idmap.ridmap, &userns));
-            let sent = match made {
-                Ok(tree) => crate::linux::fd_passing::send_fd(&helpers, b"tree", tree.as_raw_fd()).is_ok(),
-                Err(error) => {
-                    let _ = nix::unistd::write(&helpers, format!("{error}: {}", error.errno).as_bytes());
-                    false
-                }
-            };
-            crate::linux::exit_now(if sent { 0 } else { 1 })
-        }
-        crate::linux::clone::Forked::Parent(helper) => {
-            drop(helpers);
-            // The tree, or the helper's error as text.
-            let mut buffer = [0u8; 512];
-            let received = crate::linux::fd_passing::receive_packet(&ours, &mut buffer);
-            let _ = waitpid(Pid::from_raw(helper), None);
-            let tree = match received {
-                Ok((_, Some(tree))) => tree,
-                Ok((length, None)) => {
-                    let text = String::from_utf8_lossy(&buffer[..length.min(buffer.len())]).into_owned();
-                    let why = if text.is_empty() { "the helper in init's mount namespace made no tree".to_string() } else { text };
-                    return Err(SysError::refused("make the idmapped tree in init's mount namespace", idmap.source.display(), why).within(&idmap.entry).into());
-                }
-                Err(errno) => return Err(SysError::new("receive the idmapped tree of", &idmap.entry, errno).into()),
-            };
-            clock.lap("late idmapped mounts");
-            init.channel.send_with_fds(&ToInit::Idmapped, &[tree.as_raw_fd()], "idmapped tree")?;
-            Ok(())
-        }
-    }
-}
-
 /// The directory fd for `CLONE_INTO_CGROUP`, when the manager has a directory to clone
 /// into (cgroup v2): the kernel then starts the child inside its cgroup. Otherwise the
 /// manager moves the child after the clone, before it is let proceed.
 fn clone_into(dir: Option<&Path>) -> Result<Option<OwnedFd>, SysError> {
     dir.map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()
-}
-
-/// Write a new user namespace's maps. Rootless, as runc: a gid map of just the caller's
-/// own gid is written after denying `setgroups` (the kernel requires it of an unprivileged
-/// writer); a map the kernel refuses us goes through newuidmap/newgidmap.
-fn write_id_maps(bundle: &Bundle, pid: i32, rootless: bool) -> Result<(), SysError> {
-    let linux = bundle.spec().linux().as_ref();
-    let uid_mappings = linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default();
-    let gid_mappings = linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default();
-    write_id_map(pid, "uid_map", uid_mappings, rootless)?;
-    if rootless && crate::linux::idmap::is_own_single(gid_mappings, nix::unistd::getegid().as_raw()) {
-        write_proc_file(pid, "setgroups", "deny")?;
-    }
-    write_id_map(pid, "gid_map", gid_mappings, rootless)
-}
-
-fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping], rootless: bool) -> Result<(), SysError> {
-    match write_proc_file(pid, file, &crate::linux::idmap::map_text(mappings)) {
-        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => crate::linux::idmap::write_map_with_helper(pid, file, mappings),
-        other => other,
-    }
 }
 
 /// Write one of init's /proc files from the runtime (the host's procfs).
