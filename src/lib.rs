@@ -29,6 +29,7 @@ pub mod seccomp;
 pub mod seccomp_cache;
 pub mod state;
 pub mod timestamp;
+pub mod trace;
 
 /// The runtime-spec version skiff implements.
 pub const OCI_VERSION: &str = "1.3.0";

@@ -71,6 +71,12 @@ impl Logger {
     }
 
     /// Log one line at `level` (debug lines only with `--debug`).
+    /// Whether debug lines are written (`--debug`).
+    pub fn is_debug(&self) -> bool {
+        self.debug
+    }
+
+    /// Write `message` at `level` (debug lines only with `--debug`).
     pub fn log(&self, level: Level, message: &str) {
         if level == Level::Debug && !self.debug {
             return;

@@ -52,23 +52,21 @@ fn dir_for(host_root: bool, xdg_runtime_dir: Option<std::ffi::OsString>) -> Opti
     xdg_runtime_dir.filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("skiff-seccomp"))
 }
 
-/// Compile `profile`, or take its program from the cache in `dir`. `debug` receives the
+/// Compile `profile`, or take its program from the cache in `dir`. `trace` gets the debug
 /// lines compiling printed, on a hit too.
-pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<SeccompProgram, SeccompError> {
-    let (Some(dir), Some(compiler)) = (dir, compiler()) else { return crate::seccomp::compile(profile, debug) };
-    let Ok(profile_bytes) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, debug) };
+pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Result<SeccompProgram, SeccompError> {
+    let (Some(dir), Some(compiler)) = (dir, compiler()) else { return crate::seccomp::compile(profile, trace) };
+    let Ok(profile_bytes) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, trace) };
     let mut key = compiler.into_bytes();
     key.extend_from_slice(&profile_bytes);
     let path = dir.join(entry_name(&key));
     if let Some((program, lines)) = read_entry(dir, &path, &key) {
-        lines.into_iter().for_each(&mut *debug);
+        lines.iter().for_each(|line| trace.debug(format_args!("{line}")));
         return Ok(program);
     }
-    let mut lines = Vec::new();
-    let program = crate::seccomp::compile(profile, &mut |line| {
-        lines.push(line.clone());
-        debug(line);
-    })?;
+    let recorder = crate::trace::Recorder::new(trace);
+    let program = crate::seccomp::compile(profile, &recorder)?;
+    let lines = recorder.into_lines();
     // Best effort: a cache that cannot be written costs the next caller a compile.
     let _ = write_entry(dir, &path, &key, &program, &lines);
     Ok(program)
@@ -236,11 +234,13 @@ mod tests {
             r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read", "no_such_call"], "action": "SCMP_ACT_ALLOW"}]}"#,
         )
         .unwrap();
-        let mut first = Vec::new();
-        let compiled = compile(Some(&cache), &profile, &mut |line| first.push(line)).unwrap();
+        let recorder = crate::trace::Recorder::new(&crate::trace::Silent);
+        let compiled = compile(Some(&cache), &profile, &recorder).unwrap();
+        let first = recorder.into_lines();
         assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1, "one entry, no temporary file left");
-        let mut second = Vec::new();
-        let cached = compile(Some(&cache), &profile, &mut |line| second.push(line)).unwrap();
+        let recorder = crate::trace::Recorder::new(&crate::trace::Silent);
+        let cached = compile(Some(&cache), &profile, &recorder).unwrap();
+        let second = recorder.into_lines();
         assert_eq!(cached, compiled);
         assert_eq!(second, first);
         assert!(first.iter().any(|l| l.contains("no_such_call")), "{first:?}");
@@ -248,7 +248,7 @@ mod tests {
         std::fs::set_permissions(&cache, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
         let entry = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
         std::fs::write(&entry, b"skiffsc1 tampered").unwrap();
-        assert_eq!(compile(Some(&cache), &profile, &mut |_| {}).unwrap(), compiled);
+        assert_eq!(compile(Some(&cache), &profile, &crate::trace::Silent).unwrap(), compiled);
     }
 
     fn profile() -> LinuxSeccomp {
@@ -267,7 +267,7 @@ mod tests {
     fn cached() -> (tempfile::TempDir, PathBuf, PathBuf, SeccompProgram) {
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("cache");
-        let compiled = compile(Some(&cache), &profile(), &mut |_| {}).unwrap();
+        let compiled = compile(Some(&cache), &profile(), &crate::trace::Silent).unwrap();
         let entry = cache.join(entry_name(&key_of(&profile())));
         assert!(entry.is_file(), "the entry is where its key's name says");
         (dir, cache, entry, compiled)
@@ -276,7 +276,7 @@ mod tests {
     /// `compile` after a tampering: the program compiled (never the entry's), and the entry
     /// written anew, ours and whole.
     fn assert_miss_and_rewrite(cache: &Path, entry: &Path, compiled: &SeccompProgram, case: &str) {
-        let again = compile(Some(cache), &profile(), &mut |_| {}).unwrap_or_else(|e| panic!("{case}: a bad entry made compile fail: {e}"));
+        let again = compile(Some(cache), &profile(), &crate::trace::Silent).unwrap_or_else(|e| panic!("{case}: a bad entry made compile fail: {e}"));
         assert_eq!(&again, compiled, "{case}: a program other than the compiled one was loaded");
         let bytes = std::fs::read(entry).unwrap();
         let (rewritten, _) = decode(&bytes, &key_of(&profile())).unwrap_or_else(|| panic!("{case}: the entry was not written anew"));

@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(profile) = linux.seccomp() {
             // Compiled to BPF by libseccomp, not loaded.
-            let _ = skiff::seccomp::compile(profile, &mut |_| {});
+            let _ = skiff::seccomp::compile(profile, &skiff::trace::Silent);
         }
         if let Some(resources) = linux.resources() {
             common::resources(resources);

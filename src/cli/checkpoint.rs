@@ -162,7 +162,7 @@ pub fn run_checkpoint(args: CheckpointArgs, criu: Option<&str>, context: &Contex
         pre_dump: args.pre_dump,
         page_server: args.page_server.as_deref().map(parse_page_server).transpose()?,
     };
-    let warnings = container::checkpoint(&context.store, &args.id, &options, &mut |line| context.debug(&line))?;
+    let warnings = container::checkpoint(&context.store, &args.id, &options, context)?;
     context.warn_all(&warnings);
     Ok(0)
 }
@@ -180,29 +180,17 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
             systemd_cgroup: context.systemd_cgroup,
             rootless: context.rootless,
             console_socket: args.console_socket.clone(),
-            // In the foreground skiff keeps a terminal's master itself and relays it, as
-            // `run` does.
-            relay_terminal: !args.detach,
+            // (set by the core: in the foreground skiff relays a terminal itself, as `run`)
+            relay_terminal: false,
             pidfd_socket: None,
         },
         flags: args.criu.flags(criu, -1)?,
         lsm_profile: args.lsm_profile,
         lsm_mount_context: args.lsm_mount_context,
     };
-    if !args.detach {
-        container::block_signals()?;
+    let how = container::Foreground { detach: args.detach, keep: false, no_subreaper: args.no_subreaper };
+    match container::restore_and_run(&context.store, &options, how, context)? {
+        container::Ran::Detached(_) => Ok(0),
+        container::Ran::Exited(outcome) => Ok(outcome.exit_code()),
     }
-    if !args.no_subreaper {
-        // The restored init is this process's child; anything it leaves behind is reaped here.
-        nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
-    }
-    let container::Created { pid, master, warnings } = container::restore(&context.store, &options, &mut |line| context.debug(&line))?;
-    context.warn_all(&warnings);
-    context.debug(&format!("restore: container {} runs again (init pid {pid})", args.id));
-    if args.detach {
-        return Ok(0);
-    }
-    let outcome = container::wait_for_process(pid, master)?;
-    context.warn_all(&container::delete(&context.store, &args.id, true)?);
-    Ok(outcome.exit_code())
 }

@@ -39,8 +39,8 @@ pub struct CreateArgs {
 }
 
 impl CreateArgs {
-    /// The core's options.
-    pub fn options(&self) -> CreateOptions {
+    /// The core's options, with the global flags of `context` (cgroup driver, rootless).
+    pub fn options(&self, context: &Context) -> CreateOptions {
         CreateOptions {
             id: self.id.clone(),
             bundle: self.bundle.clone(),
@@ -49,8 +49,8 @@ impl CreateArgs {
             no_new_keyring: self.no_new_keyring,
             preserve_fds: self.preserve_fds,
             listen_fds: super::listen_fds(),
-            systemd_cgroup: false,
-            rootless: false,
+            systemd_cgroup: context.systemd_cgroup,
+            rootless: context.rootless,
             console_socket: self.console_socket.clone(),
             relay_terminal: false,
             pidfd_socket: self.pidfd_socket.clone(),
@@ -59,8 +59,7 @@ impl CreateArgs {
 }
 
 pub fn run(args: CreateArgs, context: &Context) -> anyhow::Result<i32> {
-    let options = CreateOptions { systemd_cgroup: context.systemd_cgroup, rootless: context.rootless, ..args.options() };
-    let created = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut()).map_err(super::init_failure_as_runc_words("create"))?;
+    let created = container::create(&context.store, &args.options(context), context).map_err(super::init_failure_as_runc_words("create"))?;
     context.warn_all(&created.warnings);
     Ok(0)
 }

@@ -121,7 +121,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         apparmor: args.apparmor,
         cgroup: args.cgroup,
     };
-    let outcome = container::exec(&context.store, &args.id, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut())?;
+    let outcome = container::exec(&context.store, &args.id, &options, context)?;
     match outcome {
         ExecOutcome::Detached(_) => Ok(0),
         ExecOutcome::Finished(outcome) => Ok(outcome.exit_code()),

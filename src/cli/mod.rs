@@ -184,6 +184,31 @@ impl Context {
     }
 }
 
+/// The core reports to the log and the phase clock through the context.
+impl skiff::trace::Trace for Context {
+    fn debug(&self, line: std::fmt::Arguments<'_>) {
+        if self.logger.is_debug() {
+            self.logger.log(Level::Debug, &line.to_string());
+        }
+    }
+
+    fn warn(&self, line: &str) {
+        self.logger.log(Level::Warning, line);
+    }
+
+    fn lap(&self, phase: &str) {
+        Context::lap(self, phase);
+    }
+
+    fn timing(&self) -> bool {
+        self.clock.borrow().is_on()
+    }
+
+    fn add_laps(&self, who: &str, laps: &[(String, u64)]) {
+        self.clock.borrow_mut().add_wire(who, laps);
+    }
+}
+
 /// Socket activation (sd_listen_fds): the number of fds from 3 handed to this process, when
 /// `LISTEN_PID` names it, as runc reads them.
 pub fn listen_fds() -> u32 {

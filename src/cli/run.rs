@@ -27,43 +27,9 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, context: &Context) -> anyhow::Result<i32> {
-    let mut options = args.create.options();
-    options.systemd_cgroup = context.systemd_cgroup;
-    options.rootless = context.rootless;
-    // A terminal in the foreground without a console socket of the caller's: skiff keeps
-    // the pty master and relays it to its stdio.
-    options.relay_terminal = !args.detach;
-    if !args.detach {
-        // Signals sent to skiff from now on queue up and are forwarded to the container.
-        container::block_signals()?;
-        // Init may be a grandchild (joined user namespace + new pid namespace): adopt it.
-        if !args.no_subreaper {
-            nix::sys::prctl::set_child_subreaper(true).map_err(|e| anyhow::anyhow!("prctl PR_SET_CHILD_SUBREAPER: {e}"))?;
-        }
+    let how = container::Foreground { detach: args.detach, keep: args.keep, no_subreaper: args.no_subreaper };
+    match container::run(&context.store, &args.create.options(context), how, context).map_err(super::init_failure_as_runc_words("run"))? {
+        container::Ran::Detached(_) => Ok(0),
+        container::Ran::Exited(outcome) => Ok(outcome.exit_code()),
     }
-    let container::Created { pid, master, warnings } = container::create(&context.store, &options, &mut |line| context.debug(&line), &mut context.clock.borrow_mut()).map_err(super::init_failure_as_runc_words("run"))?;
-    context.warn_all(&warnings);
-    context.debug(&format!("run: starting container {} (init pid {pid})", options.id));
-    match container::start(&context.store, &options.id, container::PoststartFailure::KillAndFail) {
-        Ok(warnings) => {
-            context.lap("start");
-            context.warn_all(&warnings);
-        }
-        Err(error) => {
-            // Do not leave a created container behind a failed run.
-            let _ = container::delete(&context.store, &options.id, true);
-            return Err(error.into());
-        }
-    }
-    if args.detach {
-        return Ok(0);
-    }
-    let outcome = container::wait_for_process(pid, master)?;
-    context.lap("the container's process runs");
-    context.debug(&format!("run: process exited pid={pid} status={}", outcome.exit_code()));
-    if !args.keep {
-        context.warn_all(&container::delete(&context.store, &options.id, true)?);
-        context.lap("delete");
-    }
-    Ok(outcome.exit_code())
 }

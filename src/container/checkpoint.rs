@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::trace::Trace;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -74,7 +75,7 @@ const CONFIG_ANNOTATION: &str = "org.criu.config";
 const DEFAULT_CONFIG_FILE: &str = "/etc/criu/runc.conf";
 
 /// Checkpoint container `id`. Returns warnings (from the removal that follows a dump).
-pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, debug: &mut dyn FnMut(String)) -> Result<Vec<String>, ContainerError> {
+pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, trace: &dyn Trace) -> Result<Vec<String>, ContainerError> {
     let loaded = Loaded::load(store, id)?;
     if !matches!(loaded.status, Status::Running | Status::Paused) {
         return Err(ContainerError::WrongState { message: format!("Container cannot be checkpointed in {} state", loaded.status), status: loaded.status });
@@ -85,7 +86,7 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
     }
     let criu = Criu::new(flags.criu.as_deref());
     let version = criu.require(criu::MINIMUM_VERSION, "checkpoint")?;
-    debug(format!("checkpoint: CRIU {version}"));
+    trace.debug(format_args!("checkpoint: CRIU {version}"));
     if options.pre_dump || options.parent_path.is_some() || options.flags.lazy_pages {
         criu.check_features(options.pre_dump || options.parent_path.is_some(), flags.lazy_pages)?;
     }
@@ -141,8 +142,8 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
     let mut request = rpc::Criu_req::new();
     request.set_type(kind);
     request.opts = protobuf::MessageField::some(opts);
-    debug(format!("checkpoint: {} of container {id} (init pid {}) into {}", if options.pre_dump { "pre-dump" } else { "dump" }, loaded.state.init_pid, flags.image_path.display()));
-    let mut notifications = DumpNotifications { status_fd: flags.status_fd, debug };
+    trace.debug(format_args!("checkpoint: {} of container {id} (init pid {}) into {}", if options.pre_dump { "pre-dump" } else { "dump" }, loaded.state.init_pid, flags.image_path.display()));
+    let mut notifications = DumpNotifications { status_fd: flags.status_fd, trace };
     let started = criu.start(CriuStdio::Null, &[])?;
     let result = criu::session::converse(started, request, &mut notifications);
     if let Err(error) = result {
@@ -163,12 +164,12 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, deb
 /// CRIU's notifications during a dump: none needs the runtime but lazy pages' readiness.
 struct DumpNotifications<'a> {
     status_fd: Option<RawFd>,
-    debug: &'a mut dyn FnMut(String),
+    trace: &'a dyn Trace,
 }
 
 impl Notifications for DumpNotifications<'_> {
     fn notify(&mut self, script: &str, _pid: i32, _fd: Option<OwnedFd>) -> Result<(), CriuError> {
-        (self.debug)(format!("checkpoint: criu notification {script}"));
+        self.trace.debug(format_args!("checkpoint: criu notification {script}"));
         if script == "status-ready" {
             crate::linux::fds::write_status_byte(self.status_fd.take());
         }

@@ -2,9 +2,8 @@
 
 #![forbid(unsafe_code)]
 
-use crate::phases::PhaseClock;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+use crate::trace::Trace;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -14,11 +13,13 @@ use crate::linux::namespaces::NamespacePlan;
 use crate::linux::proc_stat;
 use crate::linux::SysError;
 use crate::process::{InitRequest, spawn_init};
-use crate::state::{Claim, ContainerId, State, StateStore, write_atomically};
+use crate::state::{ContainerId, State, StateStore, write_atomically};
 use crate::timestamp::rfc3339_nanos;
 use oci_spec::runtime::LinuxNamespaceType;
 
 use super::ContainerError;
+use super::console_route::ConsoleRoute;
+use super::creation::Creation;
 
 /// The options of `create` (and the create half of `run`).
 #[derive(Debug, Clone)]
@@ -66,18 +67,18 @@ pub struct Created {
 
 /// Create the container; init is left parked at the start gate.
 ///
-/// On any failure everything claimed so far (state directory, init process) is released.
-/// `debug` receives lines for `--debug` (seccomp rules skipped); `clock` times the phases.
-pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut(String), clock: &mut PhaseClock) -> Result<Created, ContainerError> {
+/// On any failure everything claimed so far (state directory, cgroup, init process) is
+/// released. `trace` gets `--debug`'s lines (seccomp rules skipped) and phase laps.
+pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) -> Result<Created, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
     if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
-        debug(format!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
+        trace.debug(format_args!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
     }
     let pid_file = options.pid_file.as_deref().map(absolute).transpose()?;
     let console = ConsoleRoute::new(bundle.process().terminal() == Some(true), options.console_socket.as_deref(), options.relay_terminal)?;
     let linux = bundle.spec().linux().as_ref();
-    let PlannedCgroup { host: host_cgroups, cgroup, plan: cgroup_plan } = plan_cgroup(&bundle, &id, options, debug)?;
+    let PlannedCgroup { host: host_cgroups, cgroup, plan: cgroup_plan } = plan_cgroup(&bundle, &id, options, trace)?;
     let moves = bundle.net_device_moves();
     if !moves.is_empty() {
         if options.rootless {
@@ -86,42 +87,25 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
         crate::linux::net_devices::check_present(moves)?;
     }
     // Intel RDT: planned, and resctrl found, before anything exists.
-    let rdt = linux
-        .and_then(|l| l.intel_rdt().as_ref())
-        .map(|rdt| Ok::<_, crate::resctrl::ResctrlError>((crate::resctrl::plan(rdt, id.as_str())?, crate::resctrl::ResctrlRoot::find()?)))
-        .transpose()?;
-    clock.lap("parse and validate");
+    let rdt = plan_rdt(&bundle, &id)?;
+    trace.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let cache = crate::seccomp_cache::default_dir();
-    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, debug)).transpose()?;
-    clock.lap("seccomp compile");
+    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, trace)).transpose()?;
+    trace.lap("seccomp compile");
 
-    let claim = store.claim(&id)?;
-    // Held until create returns: a concurrent delete or start waits instead of acting on a
-    // half-made container.
-    let lock = store.lock(&id)?;
-    // A cgroup holding processes is refused before any cleanup guard could touch it; so is
-    // a frozen one (runc's check): init put into it could never run, nor report.
-    if let Some(cgroup) = &cgroup {
-        cgroup.check_usable()?;
+    let state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
+    let mut creation = Creation::begin(store, &id, state)?;
+    trace.lap("state write");
+    creation.prepare_cgroup(&cgroup_plan)?;
+    creation.prepare_rdt(rdt)?;
+    trace.lap("cgroup");
+    // Without a mount namespace of its own, a failed setup must not leave its mounts in the
+    // runtime's.
+    if !creation.state.own_mount_namespace {
+        creation.mounts_in_runtime_namespace(bundle.rootfs());
     }
-    let mut state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
-    // Saved before the cgroup exists: if this process is killed from here on, the next
-    // `delete --force` finds the cgroup to remove (init pid 0 reads as stopped).
-    store.save(claim.dir(), &state)?;
-    clock.lap("state write");
-    let cgroup_guard = CgroupGuard::new(cgroup.as_ref(), &claim);
-    if let Some(cgroup) = &cgroup {
-        cgroup.prepare(&cgroup_plan)?;
-    }
-    let rdt_group = rdt.map(|(plan, root)| root.prepare(&plan)).transpose()?;
-    let mut rdt_guard = RdtGuard { group: rdt_group.as_ref(), keep: false };
-    if rdt_group.is_some() {
-        state.resctrl = rdt_group.clone();
-        store.save(claim.dir(), &state)?;
-    }
-    clock.lap("cgroup");
-    debug(format!(
+    trace.debug(format_args!(
         "create: container {id} from bundle {}, cgroup {}",
         bundle.dir().display(),
         cgroup.as_ref().map(|c| c.location().display().to_string()).unwrap_or_else(|| "none".into())
@@ -129,36 +113,33 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
     let request = InitRequest {
         id: id.as_str(),
         bundle: &bundle,
-        state_dir: claim.dir(),
+        state_dir: creation.dir(),
         no_pivot: options.no_pivot,
         no_new_keyring: options.no_new_keyring,
         preserve_fds: options.listen_fds + options.preserve_fds,
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
-        resctrl: rdt_group.as_ref(),
-        close_in_init: [Some(lock.raw_fd()), console.caller_end()].into_iter().flatten().chain(crate::linux::fds::stray_fds().iter().copied()).collect(),
+        resctrl: creation.state.resctrl.as_ref(),
+        close_in_init: [Some(creation.lock_fd()), console.caller_end()].into_iter().flatten().chain(crate::linux::fds::stray_fds().iter().copied()).collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
-        timing: clock.is_on(),
+        timing: trace.timing(),
         cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
     };
-    // Without a mount namespace of its own, a failed setup must not leave its mounts in the
-    // runtime's.
-    let host_mounts = HostMountsGuard { rootfs: (!state.own_mount_namespace).then(|| bundle.rootfs()), keep: false };
-    let init = spawn_init(&request, clock)?;
+    let init = spawn_init(&request, trace)?;
     // Init sent the master before it parked at the gate; taken now, while a failure still
     // kills init and releases everything.
     let master = console.relayed_master()?;
     let stat = proc_stat::read_stat(init.pid())
         .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
-    state.init_pid = init.pid();
-    state.init_start_time = stat.start_time;
-    store.save(claim.dir(), &state)?;
+    creation.state.init_pid = init.pid();
+    creation.state.init_start_time = stat.start_time;
+    creation.save()?;
     if let Some(path) = &pid_file {
         write_atomically(path, init.pid().to_string().as_bytes(), 0o644)?;
     }
-    clock.lap("state write");
+    trace.lap("state write");
     let pid = match init.commit() {
         Ok(pid) => pid,
         Err(error) => {
@@ -169,38 +150,15 @@ pub fn create(store: &StateStore, options: &CreateOptions, debug: &mut dyn FnMut
             return Err(error.into());
         }
     };
-    clock.lap("commit");
-    debug(format!("create: init pid {pid} of container {id} waits at the start gate"));
-    cgroup_guard.keep();
-    rdt_guard.keep = true;
-    host_mounts.keep();
-    claim.keep();
+    trace.lap("commit");
+    trace.debug(format_args!("create: init pid {pid} of container {id} waits at the start gate"));
+    let start_time = creation.state.init_start_time;
+    creation.commit();
     if let Some(socket) = &options.pidfd_socket
-        && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, state.init_start_time)? {
+        && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, start_time)? {
             pidfd.send_to(socket)?;
         }
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
-}
-
-/// Takes down, when dropped without [`HostMountsGuard::keep`], the mounts a container
-/// without a mount namespace made in the runtime's.
-struct HostMountsGuard<'a> {
-    rootfs: Option<&'a Path>,
-    keep: bool,
-}
-
-impl HostMountsGuard<'_> {
-    fn keep(mut self) {
-        self.keep = true;
-    }
-}
-
-impl Drop for HostMountsGuard<'_> {
-    fn drop(&mut self) {
-        if let (false, Some(rootfs)) = (self.keep, self.rootfs) {
-            let _ = crate::linux::rootfs::unmount_host_rootfs(rootfs);
-        }
-    }
 }
 
 /// The container's cgroup and what is applied to it, checked before anything exists.
@@ -215,7 +173,7 @@ pub(super) struct PlannedCgroup {
 
 /// Locate the container's cgroup under the driver asked for and plan its resources: every
 /// value and device rule is refused here, before anything exists.
-pub(super) fn plan_cgroup(bundle: &Bundle, id: &ContainerId, options: &CreateOptions, debug: &mut dyn FnMut(String)) -> Result<PlannedCgroup, ContainerError> {
+pub(super) fn plan_cgroup(bundle: &Bundle, id: &ContainerId, options: &CreateOptions, trace: &dyn Trace) -> Result<PlannedCgroup, ContainerError> {
     let linux = bundle.spec().linux().as_ref();
     let resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
     let driver = if options.systemd_cgroup { Driver::Systemd } else { Driver::Cgroupfs };
@@ -225,8 +183,14 @@ pub(super) fn plan_cgroup(bundle: &Bundle, id: &ContainerId, options: &CreateOpt
     if options.rootless {
         plan = plan.without_devices();
     }
-    let cgroup = rootless_cgroup(cgroup, &plan, options.rootless, debug)?;
+    let cgroup = rootless_cgroup(cgroup, &plan, options.rootless, trace)?;
     Ok(PlannedCgroup { host, cgroup, plan })
+}
+
+/// `linux.intelRdt`: the group planned and resctrl found, before anything exists.
+pub(super) fn plan_rdt(bundle: &Bundle, id: &ContainerId) -> Result<Option<(crate::resctrl::RdtPlan, crate::resctrl::ResctrlRoot)>, ContainerError> {
+    let rdt = bundle.spec().linux().as_ref().and_then(|l| l.intel_rdt().as_ref());
+    Ok(rdt.map(|rdt| Ok::<_, crate::resctrl::ResctrlError>((crate::resctrl::plan(rdt, id.as_str())?, crate::resctrl::ResctrlRoot::find()?))).transpose()?)
 }
 
 /// The state a new container starts from: no init yet (pid 0 reads as stopped).
@@ -253,53 +217,10 @@ pub(super) fn initial_state(bundle: &Bundle, id: &ContainerId, cgroup: Option<Co
     }
 }
 
-/// Removes the container's cgroup when create fails (after init, declared later, is killed);
-/// if that fails, the claimed directory and its state.json stay so `delete --force` can.
-pub(super) struct CgroupGuard<'a> {
-    cgroup: Option<&'a ContainerCgroup>,
-    claim: &'a Claim,
-    keep: bool,
-}
-
-impl CgroupGuard<'_> {
-    /// Guard `cgroup`; `claim` is kept for `delete --force` if removing it fails.
-    pub(super) fn new<'a>(cgroup: Option<&'a ContainerCgroup>, claim: &'a Claim) -> CgroupGuard<'a> {
-        CgroupGuard { cgroup, claim, keep: false }
-    }
-
-    /// Create succeeded: the cgroup stays.
-    pub(super) fn keep(mut self) {
-        self.keep = true;
-    }
-}
-
-impl Drop for CgroupGuard<'_> {
-    fn drop(&mut self) {
-        if !self.keep && self.cgroup.is_some_and(|cgroup| cgroup.destroy().is_err()) {
-            self.claim.retain_for_cleanup();
-        }
-    }
-}
-
-/// Removes the container's Intel RDT group when create fails.
-struct RdtGuard<'a> {
-    group: Option<&'a crate::resctrl::RdtGroup>,
-    keep: bool,
-}
-
-impl Drop for RdtGuard<'_> {
-    fn drop(&mut self) {
-        if let (false, Some(group)) = (self.keep, self.group) {
-            // Best effort: the group is empty once init is gone; delete --force retries.
-            let _ = crate::resctrl::remove(group);
-        }
-    }
-}
-
 /// A rootless runtime outside a cgroup subtree delegated to its user runs the container
 /// without a cgroup, as runc does, unless resources were asked for: those are an error that
 /// says why they cannot be applied.
-fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, rootless: bool, debug: &mut dyn FnMut(String)) -> Result<Option<ContainerCgroup>, ContainerError> {
+fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, rootless: bool, trace: &dyn Trace) -> Result<Option<ContainerCgroup>, ContainerError> {
     if !rootless || cgroup.may_create() {
         return Ok(Some(cgroup));
     }
@@ -314,92 +235,8 @@ fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, r
         }
         .into());
     }
-    debug(format!("rootless: uid {uid} may not create the cgroup {}; the container runs without one (no resources were asked for)", cgroup.location().display()));
+    trace.debug(format_args!("rootless: uid {uid} may not create the cgroup {}; the container runs without one (no resources were asked for)", cgroup.location().display()));
     Ok(None)
-}
-
-/// Where a terminal's pty master goes. runc's rules: a terminal needs a console socket (or
-/// a caller that relays it), and a console socket without a terminal is a mistake.
-pub(super) enum ConsoleRoute {
-    /// No terminal.
-    None,
-    /// `--console-socket`, connected here on the host.
-    Socket(UnixStream),
-    /// A socket pair: init sends the master into one end, the caller's end receives it.
-    Relay { init: UnixStream, caller: UnixStream },
-}
-
-impl ConsoleRoute {
-    /// The route for a process whose `terminal` is set or not, given `--console-socket`
-    /// (`socket`) and whether the caller relays a terminal itself (`relay`).
-    pub(super) fn new(terminal: bool, socket: Option<&Path>, relay: bool) -> Result<ConsoleRoute, ContainerError> {
-        if relays_terminal(terminal, socket, relay) {
-            let (init, caller) = UnixStream::pair().map_err(|e| SysError::io("socketpair", "the pty master's relay", &e))?;
-            return Ok(ConsoleRoute::Relay { init, caller });
-        }
-        Ok(match connect_console(terminal, socket)? {
-            Some(socket) => ConsoleRoute::Socket(socket),
-            None => ConsoleRoute::None,
-        })
-    }
-
-    /// The socket init sends the master to.
-    pub(super) fn init_end(&self) -> Option<RawFd> {
-        match self {
-            ConsoleRoute::None => None,
-            ConsoleRoute::Socket(socket) | ConsoleRoute::Relay { init: socket, .. } => Some(socket.as_raw_fd()),
-        }
-    }
-
-    /// The socket init must not keep: the caller's end of a relay.
-    pub(super) fn caller_end(&self) -> Option<RawFd> {
-        match self {
-            ConsoleRoute::Relay { caller, .. } => Some(caller.as_raw_fd()),
-            _ => None,
-        }
-    }
-
-    /// The master init sent, when the caller relays it, with newline translation off (before
-    /// the process can write). Our copy of init's end is closed first, so an init that sent
-    /// nothing reads as end of file, never as a wait.
-    pub(super) fn relayed_master(self) -> Result<Option<OwnedFd>, SysError> {
-        match self {
-            ConsoleRoute::Relay { init, caller } => {
-                drop(init);
-                let master = crate::linux::fd_passing::receive_fd(&caller)?.0;
-                crate::linux::console::clear_output_newline_translation(&master)?;
-                Ok(Some(master))
-            }
-            _ => Ok(None),
-        }
-    }
-}
-
-/// Whether the caller keeps a terminal's master and relays it: a terminal, no console
-/// socket, and a caller that relays (`run`, `exec` and `restore` in the foreground).
-pub(super) fn relays_terminal(terminal: bool, socket: Option<&Path>, relay: bool) -> bool {
-    terminal && relay && socket.is_none()
-}
-
-/// Connect to `--console-socket`, which a terminal needs (unless the caller relays it) and
-/// only a terminal may have.
-pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<Option<UnixStream>, ContainerError> {
-    match (terminal, socket) {
-        (false, None) => Ok(None),
-        (true, None) => Err(ContainerError::InvalidOption {
-            option: "--console-socket",
-            reason: "process.terminal is set: a console socket is needed to receive the pty master (only `run`, `exec` and `restore` in the foreground relay it themselves)".into(),
-        }),
-        (false, Some(_)) => Err(ContainerError::InvalidOption {
-            option: "--console-socket",
-            reason: "process.terminal is not set: there is no terminal to send".into(),
-        }),
-        (true, Some(path)) => UnixStream::connect(path).map(Some).map_err(|source| ContainerError::OptionUnusable {
-            option: "--console-socket",
-            what: format!("connect to {}", path.display()),
-            source,
-        }),
-    }
 }
 
 /// The environment socket activation needs inside: the fds start at 3 and init is pid 1.

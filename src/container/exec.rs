@@ -1,6 +1,7 @@
 //! `exec`: run another process in a running container.
 
 
+use crate::trace::Trace;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -12,8 +13,8 @@ use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
 
-use super::create::ConsoleRoute;
-use super::run::{RunOutcome, block_signals, wait_for_process};
+use super::console_route::ConsoleRoute;
+use super::wait::{RunOutcome, block_signals, wait_for_process};
 use super::{ContainerError, Loaded, Status};
 
 /// What `exec` was asked for.
@@ -68,7 +69,7 @@ pub enum ExecOutcome {
 
 /// Run a process in container `id`.
 /// `debug` receives lines for `--debug` (seccomp rules skipped).
-pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn FnMut(String), clock: &mut crate::phases::PhaseClock) -> Result<ExecOutcome, ContainerError> {
+pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Trace) -> Result<ExecOutcome, ContainerError> {
     let container = Loaded::load(store, id)?;
     let allowed: &[Status] = if options.ignore_paused { &[Status::Created, Status::Running, Status::Paused] } else { &[Status::Created, Status::Running] };
     if container.status == Status::Paused && !options.ignore_paused {
@@ -101,10 +102,10 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
     };
     // The container's filter applies to every process in it (from the state: the bundle's
     // config.json may have changed since create).
-    clock.lap("load state and validate");
+    trace.lap("load state and validate");
     let cache = crate::seccomp_cache::default_dir();
-    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, debug)).transpose()?;
-    clock.lap("seccomp compile");
+    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, trace)).transpose()?;
+    trace.lap("seccomp compile");
     let listener = ListenerTarget::of(state.seccomp.as_ref(), || {
         crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)
     })?;
@@ -126,31 +127,31 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, debug: &mut dyn
         memory_policy: state.memory_policy.as_ref(),
         personality: state.personality.as_ref(),
         resctrl: state.resctrl.as_ref(),
-        timing: clock.is_on(),
+        timing: trace.timing(),
     };
-    debug(format!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
-    let child = spawn_exec(&request, clock)?;
+    trace.debug(format_args!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
+    let child = spawn_exec(&request, trace)?;
     // Sent before the process reported ready; a failure here kills it.
     let master = console.relayed_master()?;
     if let Some(path) = &options.pid_file {
         write_atomically(path, child.pid().to_string().as_bytes(), 0o644)?;
-        clock.lap("pid file");
+        trace.lap("pid file");
     }
     // (with --debug, up to the process's execve: the phase timing's last step)
-    let pid = if clock.is_on() { child.commit_and_wait_for_exec()? } else { child.commit()? };
-    clock.lap("commit and execve");
+    let pid = if trace.timing() { child.commit_and_wait_for_exec()? } else { child.commit()? };
+    trace.lap("commit and execve");
     if let Some(socket) = &options.pidfd_socket
         && let Some(start) = crate::linux::proc_stat::read_stat(pid)
             && let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
                 pidfd.send_to(socket)?;
             }
-    debug(format!("exec: process pid {pid} started"));
+    trace.debug(format_args!("exec: process pid {pid} started"));
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));
     }
     let outcome = wait_for_process(pid, master)?;
-    clock.lap("the process runs");
-    debug(format!("exec: process exited pid={pid} status={}", outcome.exit_code()));
+    trace.lap("the process runs");
+    trace.debug(format_args!("exec: process exited pid={pid} status={}", outcome.exit_code()));
     Ok(ExecOutcome::Finished(outcome))
 }
 

@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod checkpoint;
+mod console_route;
 mod create;
+mod creation;
 mod delete;
 mod events;
 mod exec;
@@ -15,6 +17,7 @@ mod restore;
 mod run;
 mod start;
 mod update;
+mod wait;
 
 pub use checkpoint::{CheckpointOptions, CriuFlags, checkpoint};
 pub use create::{CreateOptions, Created, create};
@@ -22,7 +25,8 @@ pub use restore::{RestoreOptions, restore};
 pub use delete::delete;
 pub use kill::kill;
 pub use query::{StateReport, list, state};
-pub use run::{RunOutcome, block_signals, wait_for_process};
+pub use run::{Foreground, Ran, restore_and_run, run};
+pub use wait::{RunOutcome, block_signals, wait_for_process};
 pub use events::{Event, events_stats, watch_events};
 pub use exec::{ExecOptions, ExecOutcome, exec};
 pub use pause::{pause, resume};

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::trace::Trace;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -19,10 +20,12 @@ use crate::criu::{self, Criu, CriuError, CriuStdio, JoinedNamespace, Notificatio
 use crate::linux::fs_in_root::{NodeKind, RootDir};
 use crate::linux::mountinfo::ProcessCgroup;
 use crate::linux::{SysContext, SysError, proc_stat};
-use crate::state::{ContainerId, State, StateStore, write_atomically};
+use crate::state::{ContainerId, StateStore, write_atomically};
 
 use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
-use super::create::{CgroupGuard, CreateOptions, Created, PlannedCgroup, absolute, connect_console, initial_state, plan_cgroup, relays_terminal};
+use super::create::{CreateOptions, Created, PlannedCgroup, absolute, initial_state, plan_cgroup, plan_rdt};
+use super::console_route::{connect_console, relays_terminal};
+use super::creation::Creation;
 use super::ContainerError;
 
 /// The options of `restore`.
@@ -44,7 +47,7 @@ const RESTORE_LOG: &str = "restore.log";
 /// Restore a container from `options.flags.image_path`. The restored init is a child of this
 /// process; with [`CreateOptions::relay_terminal`], the terminal's master is returned too.
 /// On failure nothing is left: no state, cgroup, mount or process.
-pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnMut(String)) -> Result<Created, ContainerError> {
+pub fn restore(store: &StateStore, options: &RestoreOptions, trace: &dyn Trace) -> Result<Created, ContainerError> {
     let create = &options.create;
     let flags = &options.flags;
     let id = ContainerId::parse(&create.id)?;
@@ -63,28 +66,22 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     if flags.lazy_pages {
         criu.check_features(false, true)?;
     }
-    let PlannedCgroup { host, cgroup, plan } = plan_cgroup(&bundle, &id, create, debug)?;
+    let PlannedCgroup { host, cgroup, plan } = plan_cgroup(&bundle, &id, create, trace)?;
+    let rdt = plan_rdt(&bundle, &id)?;
     let image_dir = open_dir(&flags.image_path, "--image-path")?;
     let work_dir = flags.work_path.as_deref().map(open_work_dir).transpose()?;
     let namespaces = RestoredNamespaces::open(&bundle, &criu)?;
 
-    let claim = store.claim(&id)?;
-    let _lock = store.lock(&id)?;
-    if let Some(cgroup) = &cgroup {
-        cgroup.check_usable()?;
-    }
-    let mut state = initial_state(&bundle, &id, cgroup.clone(), bundle.spec().linux().as_ref().and_then(|l| l.seccomp().clone()));
-    // As in create: saved before anything exists, for `delete --force` after a kill.
-    store.save(claim.dir(), &state)?;
-    let cgroup_guard = CgroupGuard::new(cgroup.as_ref(), &claim);
-    if let Some(cgroup) = &cgroup {
-        cgroup.prepare(&plan)?;
-    }
-    let root = CriuRoot::mount(claim.dir(), bundle.rootfs())?;
+    // As in create: the state saved before anything exists, for `delete --force` after a kill.
+    let state = initial_state(&bundle, &id, cgroup.clone(), bundle.spec().linux().as_ref().and_then(|l| l.seccomp().clone()));
+    let mut creation = Creation::begin(store, &id, state)?;
+    creation.prepare_cgroup(&plan)?;
+    creation.prepare_rdt(rdt)?;
+    let root = CriuRoot::mount(creation.dir(), bundle.rootfs())?;
     let rootfs = RootDir::open(bundle.rootfs())?;
     make_mount_points(&bundle, &rootfs)?;
 
-    let mut opts = common_opts(flags, &image_dir, work_dir.as_ref(), RESTORE_LOG, &state.annotations);
+    let mut opts = common_opts(flags, &image_dir, work_dir.as_ref(), RESTORE_LOG, &creation.state.annotations);
     opts.set_evasive_devices(true);
     opts.set_rst_sibling(true);
     opts.set_root(root.path.display().to_string());
@@ -104,10 +101,15 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
 
     let started = criu.start(CriuStdio::Inherit, &namespaces.files())?;
     let criu_pid = started.pid();
+    // The restored processes are CRIU's children: they are born in its cgroup and RDT group.
     let placed = match &cgroup {
         Some(cgroup) => cgroup.enter_criu(criu_pid, &plan).map_err(ContainerError::from).and_then(|()| cgroups_of(criu_pid)),
         None => Ok(Vec::new()),
     };
+    let placed = placed.and_then(|cgroups| match &creation.state.resctrl {
+        Some(group) => group.add_process(criu_pid).map(|()| cgroups).map_err(ContainerError::from),
+        None => Ok(cgroups),
+    });
     let cgroups = match placed {
         Ok(cgroups) => cgroups,
         Err(error) => {
@@ -127,19 +129,17 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     let mut request = rpc::Criu_req::new();
     request.set_type(rpc::Criu_req_type::RESTORE);
     request.opts = protobuf::MessageField::some(opts);
-    debug(format!("restore: container {id} from {} (CRIU {version}, criu pid {criu_pid})", flags.image_path.display()));
+    trace.debug(format_args!("restore: container {id} from {} (CRIU {version}, criu pid {criu_pid})", flags.image_path.display()));
 
     let mut notifications = RestoreNotifications {
-        store,
-        dir: claim.dir(),
-        state: &mut state,
+        creation: &mut creation,
         bundle: &bundle,
         console: console.as_ref(),
         master: None,
         pid_file: pid_file.as_deref(),
         status_fd: flags.status_fd,
         pid: None,
-        debug,
+        trace,
     };
     let result = criu::session::converse(started, request, &mut notifications);
     let restored = notifications.pid;
@@ -157,14 +157,13 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, debug: &mut dyn FnM
     };
     if restored != Some(pid) {
         // CRIU skipped post-restore (an old CRIU): record the pid from its answer.
-        if let Err(error) = record_init(store, claim.dir(), &mut state, pid, pid_file.as_deref()) {
+        if let Err(error) = record_init(&mut creation, pid, pid_file.as_deref()) {
             kill_restored(Some(pid));
             return Err(error);
         }
     }
     drop(root);
-    cgroup_guard.keep();
-    claim.keep();
+    creation.commit();
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
 }
 
@@ -187,11 +186,11 @@ fn kill_restored(pid: Option<i32>) {
 }
 
 /// Save the restored init's pid and start time, and write `--pid-file`.
-fn record_init(store: &StateStore, dir: &Path, state: &mut State, pid: i32, pid_file: Option<&Path>) -> Result<(), ContainerError> {
+fn record_init(creation: &mut Creation, pid: i32, pid_file: Option<&Path>) -> Result<(), ContainerError> {
     let stat = proc_stat::read_stat(pid).ok_or_else(|| SysError::new("read stat of restored init", pid, nix::errno::Errno::ESRCH))?;
-    state.init_pid = pid;
-    state.init_start_time = stat.start_time;
-    store.save(dir, state)?;
+    creation.state.init_pid = pid;
+    creation.state.init_start_time = stat.start_time;
+    creation.save()?;
     if let Some(path) = pid_file {
         write_atomically(path, pid.to_string().as_bytes(), 0o644)?;
     }
@@ -199,35 +198,33 @@ fn record_init(store: &StateStore, dir: &Path, state: &mut State, pid: i32, pid_
 }
 
 /// What CRIU's notifications during a restore act on.
-struct RestoreNotifications<'a> {
-    store: &'a StateStore,
-    dir: &'a Path,
-    state: &'a mut State,
+struct RestoreNotifications<'a, 's> {
+    creation: &'a mut Creation<'s>,
     bundle: &'a Bundle,
     console: Option<&'a UnixStream>,
     master: Option<OwnedFd>,
     pid_file: Option<&'a Path>,
     status_fd: Option<RawFd>,
     pid: Option<i32>,
-    debug: &'a mut dyn FnMut(String),
+    trace: &'a dyn Trace,
 }
 
-impl Notifications for RestoreNotifications<'_> {
+impl Notifications for RestoreNotifications<'_, '_> {
     fn notify(&mut self, script: &str, pid: i32, fd: Option<OwnedFd>) -> Result<(), CriuError> {
-        (self.debug)(format!("restore: criu notification {script} (pid {pid})"));
+        self.trace.debug(format_args!("restore: criu notification {script} (pid {pid})"));
         let failed = |reason: String| CriuError::Notification { script: script.to_string(), reason };
         match script {
             // The namespaces exist, nothing runs yet: the hooks that run at create's point.
             "setup-namespaces" => {
                 let hooks = self.bundle.spec().hooks().clone().unwrap_or_default();
-                let state = crate::hooks::state_json(&self.state.id, ContainerState::Creating, Some(pid), self.bundle.dir(), &self.state.annotations)
+                let state = crate::hooks::state_json(&self.creation.state.id, ContainerState::Creating, Some(pid), self.bundle.dir(), &self.creation.state.annotations)
                     .map_err(|e| failed(e.to_string()))?;
                 crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
                 crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
             }
             "post-restore" => {
                 self.pid = Some(pid);
-                record_init(self.store, self.dir, self.state, pid, self.pid_file).map_err(|e| failed(format!("{e:#}")))?;
+                record_init(self.creation, pid, self.pid_file).map_err(|e| failed(format!("{e:#}")))?;
             }
             // The restored terminal's master, which only the console socket's owner keeps.
             "orphan-pts-master" => {

@@ -57,7 +57,7 @@ pub struct ExecRequest<'a> {
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
-pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) -> Result<InitProcess, ProcessError> {
+pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
     let cgroup_dir = super::clone_into(request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)))?;
@@ -110,7 +110,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
         }
         Forked::Parent(pid) => pid,
     };
-    clock.lap("clone");
+    trace.lap("clone");
     if let Some(mask) = &own_mask {
         crate::linux::placement::restore_own_cpu_mask(mask)?;
     }
@@ -131,7 +131,7 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
         (None, None) => crate::linux::placement::reset_cpu_affinity(pid)?,
         (Some(_), None) => {}
     }
-    clock.lap("cgroup");
+    trace.lap("cgroup");
     let mut protocol = ParentSide::new(Steps { intermediate: late_pid, listener: request.seccomp.is_some_and(|s| s.notify), ..Steps::default() });
     process.channel.send(&ToInit::Proceed { bind_sources: Vec::new() }, "proceed")?;
     let mut fd = None;
@@ -156,8 +156,8 @@ pub fn spawn_exec(request: &ExecRequest, clock: &mut crate::phases::PhaseClock) 
                 }
             }
             ToParent::Ready(laps) => {
-                clock.lap("waiting for the process");
-                clock.add_wire("process", &laps);
+                trace.lap("waiting for the process");
+                trace.add_laps("process", &laps);
                 return Ok(process);
             }
             ToParent::Failed(wire) => return Err(ProcessError::ExecSetup(wire)),

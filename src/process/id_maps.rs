@@ -14,7 +14,7 @@ use super::message::ToInit;
 use super::{InitProcess, InitRequest, ProcessError, write_proc_file};
 use crate::bundle::Bundle;
 use crate::linux::SysError;
-use crate::phases::PhaseClock;
+use crate::trace::Trace;
 
 /// An idmapped mount of the config (`idmap`, `ridmap`, or mappings on the mount): its
 /// source, whether recursive, and the id maps (its own or, as with runc, the container's).
@@ -100,7 +100,7 @@ pub(super) fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Res
 /// where its source now lies under the container's earlier mounts, and pass it to init. A
 /// helper process joins that namespace (a detached tree can only be cloned from one's own),
 /// makes the tree and sends it back.
-pub(super) fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: usize, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+pub(super) fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: usize, trace: &dyn Trace) -> Result<(), ProcessError> {
     let requests = idmap_requests(request.bundle)?;
     let Some(idmap) = requests.iter().find(|r| r.index == index && r.late) else {
         return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
@@ -138,7 +138,7 @@ pub(super) fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: 
                 }
                 Err(errno) => return Err(SysError::new("receive the idmapped tree of", &idmap.entry, errno).into()),
             };
-            clock.lap("late idmapped mounts");
+            trace.lap("late idmapped mounts");
             init.channel.send_with_fds(&ToInit::Idmapped, &[tree.as_raw_fd()], "idmapped tree")?;
             Ok(())
         }

@@ -28,7 +28,7 @@ use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::linux::SysError;
 use crate::linux::process_attrs::timens_offsets;
 use channel::channel_pair;
-use crate::phases::PhaseClock;
+use crate::trace::Trace;
 use protocol::{ParentSide, Steps};
 use crate::linux::clone::{Forked, clone_process};
 use message::{ToInit, ToParent};
@@ -122,7 +122,7 @@ impl Drop for InitProcess {
 
 /// Clone init into the container's namespaces and wait until it is ready (parked before the
 /// start gate) or has failed.
-pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitProcess, ProcessError> {
+pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProcess, ProcessError> {
     let namespaces = request.bundle.namespaces();
     let schedule = NamespaceSchedule::of(namespaces, request.rootless);
     let joins = namespaces
@@ -176,7 +176,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
         }
         Forked::Parent(pid) => pid,
     };
-    clock.lap("clone");
+    trace.lap("clone");
     drop(children_namespaces);
     drop(_time_namespace);
     drop(init_end);
@@ -184,7 +184,7 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    let set_up = set_up_with_init(&mut init, request, &schedule, &late_idmaps, clock);
+    let set_up = set_up_with_init(&mut init, request, &schedule, &late_idmaps, trace);
     if adopting {
         // The real init is our child by now (or the setup failed): orphans of hooks and the
         // like must not be ours to reap for the rest of this command.
@@ -213,12 +213,12 @@ pub fn spawn_init(request: &InitRequest, clock: &mut PhaseClock) -> Result<InitP
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
 /// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &NamespaceSchedule, late_idmaps: &[usize], clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &NamespaceSchedule, late_idmaps: &[usize], trace: &dyn Trace) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
     if schedule.maps_after_clone {
         write_id_maps(request.bundle, pid, request.rootless)?;
-        clock.lap("user namespace maps");
+        trace.lap("user namespace maps");
     }
     if let Some((cgroup, plan)) = request.cgroup {
         cgroup.enter_init(pid, plan)?;
@@ -232,7 +232,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_oom_score_adj(pid, score)?;
     }
-    clock.lap("cgroup");
+    trace.lap("cgroup");
     // Before init goes on, so hooks and the container find them in place.
     // A joined network namespace is init's only once init has joined it: use its path.
     let moves = request.bundle.net_device_moves();
@@ -240,7 +240,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
         let joined = namespaces.join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::Network).map(|(_, path)| path.clone());
         let target = joined.unwrap_or_else(|| std::path::PathBuf::from(format!("/proc/{pid}/ns/net")));
         crate::linux::net_devices::move_devices(moves, &target)?;
-        clock.lap("network devices");
+        trace.lap("network devices");
     }
     let mut protocol = ParentSide::new(Steps { late_user: schedule.late_user, intermediate: schedule.intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
@@ -260,19 +260,19 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
     loop {
         let Some(message) = receive(&init.channel, &mut fd, &watch, protocol.awaiting(), "container init")? else { return Err(ProcessError::Gone) };
         protocol.accept(&message).map_err(|error| ProcessError::Protocol { who: "container init", what: error.to_string() })?;
-        clock.lap("waiting for init");
+        trace.lap("waiting for init");
         match message {
             ToParent::Failed(wire) => return Err(ProcessError::Init(wire)),
-            ToParent::MappingRequest => write_late_maps(init, request, clock)?,
+            ToParent::MappingRequest => write_late_maps(init, request, trace)?,
             ToParent::InitPid(real) => {
                 adopt_real_init(init, real);
                 watch.pid = real;
             }
-            ToParent::IdmapPlease(index) => make_late_idmap(init, request, index, clock)?,
-            ToParent::HooksPlease => run_runtime_hooks(init, request, clock)?,
-            ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), clock)?,
+            ToParent::IdmapPlease(index) => make_late_idmap(init, request, index, trace)?,
+            ToParent::HooksPlease => run_runtime_hooks(init, request, trace)?,
+            ToParent::SeccompListener => pass_on_listener(init, request, fd.take(), trace)?,
             ToParent::Ready(laps) => {
-                clock.add_wire("init", &laps);
+                trace.add_laps("init", &laps);
                 return Ok(());
             }
         }
@@ -287,9 +287,9 @@ pub(super) fn hook_round_trip(bundle: &Bundle) -> bool {
 }
 
 /// `MappingRequest`: init has unshared its user namespace late; write its maps.
-fn write_late_maps(init: &InitProcess, request: &InitRequest, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn write_late_maps(init: &InitProcess, request: &InitRequest, trace: &dyn Trace) -> Result<(), ProcessError> {
     write_id_maps(request.bundle, init.pid, request.rootless)?;
-    clock.lap("user namespace maps");
+    trace.lap("user namespace maps");
     init.channel.send(&ToInit::MappingWritten, "mapping written")?;
     Ok(())
 }
@@ -303,26 +303,26 @@ fn adopt_real_init(init: &mut InitProcess, real: i32) {
 
 /// `HooksPlease`: prestart (deprecated) and createRuntime, in the runtime's namespaces, now
 /// that the container's exist and before pivot_root.
-fn run_runtime_hooks(init: &InitProcess, request: &InitRequest, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn run_runtime_hooks(init: &InitProcess, request: &InitRequest, trace: &dyn Trace) -> Result<(), ProcessError> {
     if let Some(hooks) = request.bundle.spec().hooks() {
         let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())?;
         crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
         crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
     }
-    clock.lap("hooks");
+    trace.lap("hooks");
     init.channel.send(&ToInit::HooksDone { pid: init.pid }, "hooks done")?;
     Ok(())
 }
 
 /// `SeccompListener`: the listener must hold the fd before the container's process can make
 /// a NOTIFY call, so before Ready, so before start.
-fn pass_on_listener(init: &InitProcess, request: &InitRequest, fd: Option<OwnedFd>, clock: &mut PhaseClock) -> Result<(), ProcessError> {
+fn pass_on_listener(init: &InitProcess, request: &InitRequest, fd: Option<OwnedFd>, trace: &dyn Trace) -> Result<(), ProcessError> {
     let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
     if let Some(target) = ListenerTarget::of(profile, state)? {
         forward_listener(&target, fd, init.pid)?;
     }
-    clock.lap("seccomp listener");
+    trace.lap("seccomp listener");
     Ok(())
 }
 

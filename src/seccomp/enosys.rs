@@ -233,7 +233,7 @@ mod tests {
 
     fn compiled(json: &str) -> (Vec<u8>, Vec<u8>) {
         let profile = profile(json);
-        let program = crate::seccomp::compile(&profile, &mut |_| {}).unwrap().bpf;
+        let program = crate::seccomp::compile(&profile, &crate::trace::Silent).unwrap().bpf;
         let prelude = prelude(&profile);
         assert!(program.starts_with(&prelude));
         (program[prelude.len()..].to_vec(), program)

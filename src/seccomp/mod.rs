@@ -69,8 +69,8 @@ pub struct SeccompProgram {
     pub notify: bool,
 }
 
-/// Compile `profile`; `debug` receives a line per skipped rule (runc logs these at debug).
-pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<SeccompProgram, SeccompError> {
+/// Compile `profile`; `trace` gets a debug line per skipped rule (runc logs these at debug).
+pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Result<SeccompProgram, SeccompError> {
     let default = action(profile.default_action(), profile.default_errno_ret(), "defaultAction")?;
     if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
         // Every syscall, the runtime's own up to the exec included, would wait on a listener
@@ -93,7 +93,7 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
         let conditions = conditions(rule, index)?;
         let rule_action = action(rule.action(), rule.errno_ret(), &format!("syscalls[{index}].action"))?;
         if rule.action() == profile.default_action() && rule.errno_ret().unwrap_or(libc::EPERM as u32) == profile.default_errno_ret().unwrap_or(libc::EPERM as u32) {
-            debug(format!("seccomp: syscalls[{index}] {:?}: the default action already, skipped", rule.names()));
+            trace.debug(format_args!("seccomp: syscalls[{index}] {:?}: the default action already, skipped", rule.names()));
             continue;
         }
         notify |= rule.action() == LinuxSeccompAction::ScmpActNotify;
@@ -109,7 +109,7 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
             let syscall = match ScmpSyscall::from_name(name) {
                 Ok(syscall) => syscall,
                 Err(_) => {
-                    debug(format!("seccomp: unknown syscall {name:?} skipped"));
+                    trace.debug(format_args!("seccomp: unknown syscall {name:?} skipped"));
                     continue;
                 }
             };
@@ -140,7 +140,7 @@ pub fn compile(profile: &LinuxSeccomp, debug: &mut dyn FnMut(String)) -> Result<
         return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY needs listenerPath".into()));
     }
     // runc's debug line, which callers check the flags by (runc 1.5's seccomp.bats).
-    debug(format!("seccomp filter flags: {flags}"));
+    trace.debug(format_args!("seccomp filter flags: {flags}"));
     let mut bpf = enosys::prelude(profile);
     bpf.extend(export(&context)?);
     Ok(SeccompProgram { bpf, flags, notify })
@@ -234,9 +234,9 @@ mod tests {
     }
 
     fn compiles(json: &str) -> (SeccompProgram, Vec<String>) {
-        let mut lines = Vec::new();
-        let program = compile(&profile(json), &mut |line| lines.push(line)).unwrap();
-        (program, lines)
+        let recorder = crate::trace::Recorder::new(&crate::trace::Silent);
+        let program = compile(&profile(json), &recorder).unwrap();
+        (program, recorder.into_lines())
     }
 
     #[test]
@@ -275,7 +275,7 @@ mod tests {
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_TRACE","errnoRet":70000}]}"#, "TRACE"),
         ];
         for (json, expected) in cases {
-            let error = compile(&profile(json), &mut |_| {}).unwrap_err().to_string();
+            let error = compile(&profile(json), &crate::trace::Silent).unwrap_err().to_string();
             assert!(error.contains(expected), "{json}: {error}");
         }
     }
