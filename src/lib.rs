@@ -33,14 +33,3 @@ pub mod trace;
 
 /// The runtime-spec version skiff implements.
 pub const OCI_VERSION: &str = "1.3.0";
-
-/// Any error the core returns.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// From a lifecycle operation.
-    #[error(transparent)]
-    Container(#[from] container::ContainerError),
-    /// From the state store directly.
-    #[error(transparent)]
-    State(#[from] state::StateError),
-}

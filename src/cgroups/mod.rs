@@ -19,7 +19,6 @@ pub mod systemd;
 pub mod v1;
 pub mod v2;
 
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxResources, Spec};
@@ -186,8 +185,8 @@ pub struct CgroupPlan {
     pub writes: Vec<Write>,
     /// The device rules.
     pub device_rules: Vec<devices::DeviceRule>,
-    /// The systemd unit's properties (systemd driver only).
-    pub properties: Vec<(String, crate::dbus::Value)>,
+    /// The systemd unit's plan (systemd driver only), opaque to the other drivers.
+    pub unit: Option<systemd::UnitPlan>,
     /// Apply no device rules at all (rootless).
     pub skip_devices: bool,
 }
@@ -308,16 +307,74 @@ impl<'de> Deserialize<'de> for ContainerCgroup {
     }
 }
 
-/// Calls go to the manager of the variant: `cgroup.pids()` whatever the driver.
-impl Deref for ContainerCgroup {
-    type Target = dyn Manager;
-
-    fn deref(&self) -> &(dyn Manager + 'static) {
+impl ContainerCgroup {
+    /// The manager of the variant: every [`Manager`] call of a container's cgroup goes to it.
+    fn manager(&self) -> &dyn Manager {
         match self {
             ContainerCgroup::V1(manager) => manager,
             ContainerCgroup::V2(manager) => manager,
             ContainerCgroup::Systemd(manager) => manager,
         }
+    }
+}
+
+impl Manager for ContainerCgroup {
+    fn check_unused(&self) -> Result<(), CgroupError> {
+        self.manager().check_unused()
+    }
+    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+        self.manager().plan(resources, spec)
+    }
+    fn location(&self) -> &Path {
+        self.manager().location()
+    }
+    fn may_create(&self) -> bool {
+        self.manager().may_create()
+    }
+    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().prepare(plan)
+    }
+    fn clone_dir(&self, init: bool) -> Option<&Path> {
+        self.manager().clone_dir(init)
+    }
+    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().enter_init(pid, plan)
+    }
+    fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().enter_criu(pid, plan)
+    }
+    fn freezer_dir(&self) -> Option<&Path> {
+        self.manager().freezer_dir()
+    }
+    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
+        self.manager().enter_exec(pid, cloned_into)
+    }
+    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+        self.manager().update(resources)
+    }
+    fn is_frozen(&self) -> bool {
+        self.manager().is_frozen()
+    }
+    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
+        self.manager().set_frozen(frozen)
+    }
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        self.manager().pids()
+    }
+    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
+        self.manager().signal_all(signal)
+    }
+    fn stats(&self) -> Result<stats::Stats, CgroupError> {
+        self.manager().stats()
+    }
+    fn oom_kills(&self) -> u64 {
+        self.manager().oom_kills()
+    }
+    fn destroy(&self) -> Result<(), CgroupError> {
+        self.manager().destroy()
+    }
+    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+        self.manager().sub_cgroup(requests)
     }
 }
 
@@ -331,14 +388,73 @@ pub enum FsCgroup {
     V2(v2::V2Cgroup),
 }
 
-impl Deref for FsCgroup {
-    type Target = dyn Manager;
-
-    fn deref(&self) -> &(dyn Manager + 'static) {
+impl FsCgroup {
+    /// The manager of the variant: every [`Manager`] call goes to it.
+    fn manager(&self) -> &dyn Manager {
         match self {
             FsCgroup::V1(manager) => manager,
             FsCgroup::V2(manager) => manager,
         }
+    }
+}
+
+impl Manager for FsCgroup {
+    fn check_unused(&self) -> Result<(), CgroupError> {
+        self.manager().check_unused()
+    }
+    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+        self.manager().plan(resources, spec)
+    }
+    fn location(&self) -> &Path {
+        self.manager().location()
+    }
+    fn may_create(&self) -> bool {
+        self.manager().may_create()
+    }
+    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().prepare(plan)
+    }
+    fn clone_dir(&self, init: bool) -> Option<&Path> {
+        self.manager().clone_dir(init)
+    }
+    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().enter_init(pid, plan)
+    }
+    fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+        self.manager().enter_criu(pid, plan)
+    }
+    fn freezer_dir(&self) -> Option<&Path> {
+        self.manager().freezer_dir()
+    }
+    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
+        self.manager().enter_exec(pid, cloned_into)
+    }
+    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+        self.manager().update(resources)
+    }
+    fn is_frozen(&self) -> bool {
+        self.manager().is_frozen()
+    }
+    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
+        self.manager().set_frozen(frozen)
+    }
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        self.manager().pids()
+    }
+    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
+        self.manager().signal_all(signal)
+    }
+    fn stats(&self) -> Result<stats::Stats, CgroupError> {
+        self.manager().stats()
+    }
+    fn oom_kills(&self) -> u64 {
+        self.manager().oom_kills()
+    }
+    fn destroy(&self) -> Result<(), CgroupError> {
+        self.manager().destroy()
+    }
+    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+        self.manager().sub_cgroup(requests)
     }
 }
 

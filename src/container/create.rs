@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 

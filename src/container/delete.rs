@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use std::time::Duration;
 
 use crate::linux::pidfd::PidFd;

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! `exec`: run another process in a running container.
 
 
+use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::collections::HashSet;
 use std::path::PathBuf;

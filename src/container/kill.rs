@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use crate::linux::pidfd::PidFd;
 use crate::linux::signal::parse_signal;
 use crate::state::StateStore;

@@ -34,6 +34,7 @@ pub use ps::processes;
 pub use start::{PoststartFailure, start};
 pub use update::update;
 
+use crate::cgroups::Manager;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -115,18 +116,6 @@ impl ContainerError {
     /// Whether the container's init reported the failure (its setup failed).
     pub fn is_init_failure(&self) -> bool {
         matches!(self, ContainerError::Process(crate::process::ProcessError::Init(_)))
-    }
-
-    /// The errno behind the error, when one is known.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            ContainerError::Sys(e) => e.reported_errno(),
-            ContainerError::Process(e) => e.errno(),
-            ContainerError::Cgroup(e) => e.errno(),
-            ContainerError::OptionUnusable { source, .. } => source.raw_os_error(),
-            ContainerError::Criu(crate::criu::CriuError::Sys(e)) => e.reported_errno(),
-            _ => None,
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use crate::state::{ContainerId, StateStore};
 
 use super::{ContainerError, Loaded, Status};

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use oci_spec::runtime::LinuxResources;
 
 use crate::state::{ContainerId, StateStore};

@@ -709,6 +709,21 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzz_seeds_are_messages_of_each_kind() {
+        let seeds: [(&[u8], MessageKind); 4] = [
+            (include_bytes!("../../fuzz/corpus/dbus_message/call"), MessageKind::Call),
+            (include_bytes!("../../fuzz/corpus/dbus_message/return"), MessageKind::Return),
+            (include_bytes!("../../fuzz/corpus/dbus_message/error"), MessageKind::Error),
+            (include_bytes!("../../fuzz/corpus/dbus_message/signal"), MessageKind::Signal),
+        ];
+        for (bytes, kind) in seeds {
+            let message = Message::decode(bytes).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert_eq!(message.kind, kind);
+            assert_eq!(Message::decode(&message.encode(message.serial).unwrap()).unwrap(), message);
+        }
+    }
+
+    #[test]
     fn message_round_trip_and_header_length() {
         let mut call = Message::call("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "GetUnit", vec![Value::Str("x.scope".into())]);
         let bytes = call.encode(7).unwrap();

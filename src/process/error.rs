@@ -122,15 +122,5 @@ impl ProcessError {
             _ => false,
         }
     }
-
-    /// The errno behind the error, when there is one.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            ProcessError::Sys(e) => e.reported_errno(),
-            ProcessError::Init(wire) | ProcessError::ExecSetup(wire) => wire.errno,
-            ProcessError::Cgroup(e) => e.errno(),
-            _ => None,
-        }
-    }
 }
 

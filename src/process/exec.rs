@@ -11,6 +11,7 @@
 //! is in the pid namespace; the intermediate reports its pid (`InitPid`) and exits, and the
 //! runtime, a subreaper, can still wait for it.
 
+use crate::cgroups::Manager;
 use std::convert::Infallible;
 use std::os::fd::AsRawFd;
 

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::cgroups::Manager;
 use crate::phases::PhaseClock;
 use super::protocol::{ChildSide, FromRuntime, Steps};
 use std::convert::Infallible;

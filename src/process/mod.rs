@@ -15,6 +15,7 @@ pub mod namespace_schedule;
 pub mod protocol;
 pub mod watch;
 
+use crate::cgroups::Manager;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 

@@ -9,6 +9,7 @@
 //! example one running a long createContainer hook: its time has no bound but the hook's
 //! own timeout.
 
+use crate::cgroups::Manager;
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bus;
 pub mod gvariant;
 pub mod properties;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::path::SystemdUnit;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, FsCgroup, Layout, Manager, stats};
 use crate::dbus::{Connection, DbusError, Message, Type, Value};
+use bus::SystemdBus;
 
 const DESTINATION: &str = "org.freedesktop.systemd1";
 const PATH: &str = "/org/freedesktop/systemd1";
@@ -47,6 +49,21 @@ pub struct SystemdCgroup {
     foreign: Foreign,
 }
 
+/// What the unit is started with: its properties (the unit's own, the resources systemd
+/// expresses, device rules, annotations), in the order systemd gets them. Made by
+/// [`Manager::plan`], before anything exists; init's pid joins them at the start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitPlan {
+    properties: Vec<properties::Property>,
+}
+
+impl UnitPlan {
+    /// The properties' names, in order (what `--debug` and the tests look at).
+    pub fn property_names(&self) -> impl Iterator<Item = &str> {
+        self.properties.iter().map(|(name, _)| name.as_str())
+    }
+}
+
 /// The unit's names, as saved in state.json.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemdUnitState {
@@ -70,8 +87,19 @@ impl From<&SystemdUnitState> for SystemdUnit {
 struct Foreign(std::cell::Cell<bool>);
 
 /// The connection, if made. Not saved, not compared, and not shared by clones.
-#[derive(Debug, Default)]
-struct BusSlot(RefCell<Option<Connection>>);
+#[derive(Default)]
+struct BusSlot {
+    bus: RefCell<Option<Box<dyn SystemdBus>>>,
+    /// Tests: makes the connection instead of the system or user bus.
+    #[cfg(test)]
+    connect: Option<std::rc::Rc<dyn Fn() -> Box<dyn SystemdBus>>>,
+}
+
+impl std::fmt::Debug for BusSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.bus.borrow().is_some() { "BusSlot(connected)" } else { "BusSlot(none)" })
+    }
+}
 
 impl Clone for BusSlot {
     fn clone(&self) -> BusSlot {
@@ -99,14 +127,22 @@ impl SystemdCgroup {
     }
 
     /// Run `f` on the bus connection, connecting on first use.
-    fn with_bus<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, DbusError>) -> Result<T, DbusError> {
-        let mut slot = self.bus.0.borrow_mut();
+    fn with_bus<T>(&self, f: impl FnOnce(&mut dyn SystemdBus) -> Result<T, DbusError>) -> Result<T, DbusError> {
+        let mut slot = self.bus.bus.borrow_mut();
         let connection = match slot.take() {
             Some(connection) => connection,
-            None if self.user => Connection::session()?,
-            None => Connection::system()?,
+            None => self.connect()?,
         };
-        f(slot.insert(connection))
+        f(slot.insert(connection).as_mut())
+    }
+
+    /// A new connection: the user's bus (rootless) or the system's.
+    fn connect(&self) -> Result<Box<dyn SystemdBus>, DbusError> {
+        #[cfg(test)]
+        if let Some(connect) = &self.bus.connect {
+            return Ok(connect());
+        }
+        Ok(Box::new(if self.user { Connection::session()? } else { Connection::system()? }))
     }
 
     fn call(&self, op: &'static str, member: &str, body: Vec<Value>) -> Result<Vec<Value>, CgroupError> {
@@ -162,7 +198,7 @@ impl SystemdCgroup {
                 && (sender.is_none() || m.sender == sender)
         };
         let what = format!("{member} job {job}");
-        let signal = self.with_bus(|bus| bus.wait_for_signal(JOB_TIMEOUT, &what, is_ours)).map_err(self.error(op))?;
+        let signal = self.with_bus(|bus| bus.wait_for_signal(JOB_TIMEOUT, &what, &is_ours)).map_err(self.error(op))?;
         let result = signal.body.get(3).and_then(Value::as_str).unwrap_or_default().to_string();
         if result != "done" {
             return Err(CgroupError::SystemdJob { unit: self.unit.unit.clone(), op, result });
@@ -260,7 +296,7 @@ impl Manager for SystemdCgroup {
         let active = self.is_active();
         // Not kept: the connection would be inherited by init, cloned next. enter_init,
         // after the clone, connects again.
-        *self.bus.0.borrow_mut() = None;
+        *self.bus.bus.borrow_mut() = None;
         if active? {
             return Err(CgroupError::Invalid {
                 field: "linux.cgroupsPath",
@@ -274,7 +310,7 @@ impl Manager for SystemdCgroup {
         // The files get the CPU quota systemd will hold, so both agree (runc does the same).
         let resources = properties::round_cpu_quota(resources);
         let mut plan = self.fs.plan(&resources, spec)?;
-        plan.properties = self.properties_for(&resources, spec, &plan.device_rules)?;
+        plan.unit = Some(UnitPlan { properties: self.properties_for(&resources, spec, &plan.device_rules)? });
         Ok(plan)
     }
 
@@ -297,7 +333,7 @@ impl Manager for SystemdCgroup {
     }
 
     fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        let mut unit_properties = plan.properties.clone();
+        let mut unit_properties = plan.unit.as_ref().map(|unit| unit.properties.clone()).unwrap_or_default();
         // After the unit's own properties, before the resources (runc's order).
         let at = unit_properties.iter().position(|(name, _)| name == "DefaultDependencies").map_or(0, |i| i + 1);
         unit_properties.insert(at, properties::pids_property(pid));
@@ -379,7 +415,7 @@ impl Manager for SystemdCgroup {
         if self.foreign.0.get() {
             return Ok(());
         }
-        super::fs::kill_what_is_left(&*self.fs)?;
+        super::fs::kill_what_is_left(&self.fs)?;
         let stopped = match self.stop() {
             // No bus now (a delete from an environment without the user's bus, say) and
             // nothing of the unit left: systemd stopped it when it emptied.
@@ -407,6 +443,165 @@ fn name_owner(reply: &[Value]) -> Result<String, DbusError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bus::fake::{Answer, FakeBus, Script};
+    use std::rc::Rc;
+
+    const EXISTS: &str = "org.freedesktop.systemd1.UnitExists";
+    const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
+    const SYSTEMD: &str = ":1.1";
+
+    /// A manager of `test.scope` whose bus is the fake `script`, and whose cgroupfs side is
+    /// a directory under `dir` (never made: only a failed create's cleanup would look).
+    fn manager(dir: &Path, script: &Rc<RefCell<Script>>) -> SystemdCgroup {
+        let unit = SystemdUnit { slice: "system.slice".into(), unit: "test.scope".into(), name: "test".into() };
+        let fs = FsCgroup::V2(super::super::v2::V2Cgroup { root: dir.to_path_buf(), path: dir.join("system.slice/test.scope"), made_from: None });
+        let mut cgroup = SystemdCgroup::new(unit, Layout::Unified, fs, false);
+        let shared = script.clone();
+        cgroup.bus.connect = Some(Rc::new(move || Box::new(FakeBus(shared.clone())) as Box<dyn SystemdBus>));
+        cgroup
+    }
+
+    fn script() -> Rc<RefCell<Script>> {
+        let defaults = vec![("GetNameOwner", vec![Value::Str(SYSTEMD.into())]), ("Get", vec![Value::Variant(Box::new(Value::Str("252.38-1~deb12u1".into())))])];
+        Rc::new(RefCell::new(Script { daemon: true, defaults, ..Script::default() }))
+    }
+
+    /// The next StartTransientUnit (or StopUnit) makes job `job`, which ends with `result`.
+    fn job(script: &Rc<RefCell<Script>>, member: &'static str, job: &str, result: &str) {
+        let mut script = script.borrow_mut();
+        script.answer(member, Answer::Reply(vec![Value::Str(job.into())]));
+        script.job_removed(job, result, Some(SYSTEMD));
+    }
+
+    fn calls(script: &Rc<RefCell<Script>>) -> Vec<String> {
+        script.borrow().calls.iter().filter(|m| !matches!(m.as_str(), "Get" | "GetNameOwner")).cloned().collect()
+    }
+
+    #[test]
+    fn a_leftover_unit_is_reset_and_the_start_tried_once_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("StartTransientUnit", Answer::Error(EXISTS));
+        job(&script, "StartTransientUnit", "/job/2", "done");
+        let cgroup = manager(dir.path(), &script);
+        cgroup.start(vec![]).unwrap();
+        assert_eq!(calls(&script), ["StartTransientUnit", "ResetFailedUnit", "StartTransientUnit"]);
+        assert!(!cgroup.foreign.0.get());
+    }
+
+    #[test]
+    fn an_active_unit_of_someone_else_s_is_left_alone_by_the_cleanup() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("StartTransientUnit", Answer::Error(EXISTS));
+        script.borrow_mut().answer("StartTransientUnit", Answer::Error(EXISTS));
+        let cgroup = manager(dir.path(), &script);
+        let error = cgroup.start(vec![]).unwrap_err();
+        assert!(matches!(&error, CgroupError::Systemd { source, .. } if source.remote_name() == Some(EXISTS)), "{error:?}");
+        assert!(cgroup.foreign.0.get());
+        script.borrow_mut().calls.clear();
+        cgroup.destroy().unwrap();
+        assert!(calls(&script).is_empty(), "a failed create must not stop another's unit: {:?}", calls(&script));
+    }
+
+    #[test]
+    fn a_failed_start_job_is_an_error_and_the_unit_is_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        job(&script, "StartTransientUnit", "/job/1", "failed");
+        let error = manager(dir.path(), &script).start(vec![]).unwrap_err();
+        assert!(matches!(&error, CgroupError::SystemdJob { result, .. } if result == "failed"), "{error}");
+        assert_eq!(calls(&script), ["StartTransientUnit", "ResetFailedUnit"]);
+    }
+
+    #[test]
+    fn a_job_end_from_another_sender_is_not_systemd_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        {
+            let mut script = script.borrow_mut();
+            script.answer("GetNameOwner", Answer::Reply(vec![Value::Str(SYSTEMD.into())]));
+            script.answer("StartTransientUnit", Answer::Reply(vec![Value::Str("/job/1".into())]));
+            // A client faking the job's end first, then systemd's own (failed) end.
+            script.job_removed("/job/1", "done", Some(":1.99"));
+            script.job_removed("/job/1", "failed", Some(SYSTEMD));
+        }
+        let error = manager(dir.path(), &script).start(vec![]).unwrap_err();
+        assert!(matches!(&error, CgroupError::SystemdJob { result, .. } if result == "failed"), "the faked `done` was taken: {error}");
+    }
+
+    #[test]
+    fn a_job_end_of_another_job_is_not_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        {
+            let mut script = script.borrow_mut();
+            script.answer("GetNameOwner", Answer::Reply(vec![Value::Str(SYSTEMD.into())]));
+            script.answer("StartTransientUnit", Answer::Reply(vec![Value::Str("/job/1".into())]));
+            script.job_removed("/job/7", "done", Some(SYSTEMD));
+        }
+        let error = manager(dir.path(), &script).start(vec![]).unwrap_err();
+        assert!(matches!(&error, CgroupError::Systemd { source: DbusError::Timeout { .. }, .. }), "{error}");
+    }
+
+    #[test]
+    fn an_empty_name_owner_fails_the_job_rather_than_accept_any_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("GetNameOwner", Answer::Reply(vec![Value::Str(String::new())]));
+        let error = manager(dir.path(), &script).start(vec![]).unwrap_err();
+        assert!(matches!(&error, CgroupError::Systemd { source: DbusError::Reply { method, .. }, .. } if method.contains("GetNameOwner")), "{error:?}");
+        assert!(!calls(&script).contains(&"StartTransientUnit".to_string()));
+    }
+
+    #[test]
+    fn a_stop_that_finds_no_unit_or_a_job_that_did_not_finish_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("GetNameOwner", Answer::Reply(vec![Value::Str(SYSTEMD.into())]));
+        script.borrow_mut().answer("StopUnit", Answer::Error(NO_SUCH_UNIT));
+        let cgroup = manager(dir.path(), &script);
+        cgroup.stop().unwrap();
+        assert_eq!(calls(&script), ["StopUnit", "ResetFailedUnit"]);
+        job(&script, "StopUnit", "/job/3", "canceled");
+        cgroup.stop().unwrap();
+        // Any other failure of the call is an error.
+        script.borrow_mut().answer("GetNameOwner", Answer::Reply(vec![Value::Str(SYSTEMD.into())]));
+        script.borrow_mut().answer("StopUnit", Answer::Error("org.freedesktop.DBus.Error.AccessDenied"));
+        assert!(cgroup.stop().is_err());
+    }
+
+    #[test]
+    fn a_unit_in_use_is_refused_and_a_missing_or_inactive_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("GetUnit", Answer::Error(NO_SUCH_UNIT));
+        let cgroup = manager(dir.path(), &script);
+        assert!(!cgroup.is_active().unwrap());
+        for (state, active) in [("active", true), ("activating", true), ("inactive", false), ("failed", false)] {
+            let mut s = script.borrow_mut();
+            s.answer("GetUnit", Answer::Reply(vec![Value::Str("/org/freedesktop/systemd1/unit/test_2escope".into())]));
+            s.answers.retain(|(m, _)| *m != "Get");
+            s.answer("Get", Answer::Reply(vec![Value::Variant(Box::new(Value::Str(state.into())))]));
+            drop(s);
+            assert_eq!(cgroup.is_active().unwrap(), active, "{state}");
+        }
+        script.borrow_mut().answer("GetUnit", Answer::Reply(vec![Value::Str("/unit".into())]));
+        script.borrow_mut().answer("Get", Answer::Reply(vec![Value::Variant(Box::new(Value::Str("active".into())))]));
+        let error = cgroup.check_unused().unwrap_err();
+        assert!(error.to_string().contains("systemd unit test.scope already exists"), "{error}");
+    }
+
+    #[test]
+    fn the_plan_carries_the_unit_s_own_properties() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        let cgroup = manager(dir.path(), &script);
+        let spec = oci_spec::runtime::Spec::default();
+        let plan = cgroup.plan(&LinuxResources::default(), &spec).unwrap();
+        let names: Vec<&str> = plan.unit.as_ref().unwrap().property_names().collect();
+        assert!(names.contains(&"Delegate") && names.contains(&"DefaultDependencies"), "{names:?}");
+    }
 
     #[test]
     fn an_empty_name_owner_is_an_error_not_any_sender() {
