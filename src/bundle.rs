@@ -1,18 +1,19 @@
 //! Loading a bundle: `config.json` into the oci-spec types, the rootfs resolved, and every
 //! check that can be made before anything on the system is touched.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType, Process, Spec};
 
-use crate::linux::lsm::Lsm;
-use crate::linux::mount_options::parse_propagation;
-use crate::linux::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
-use crate::linux::process_attrs::timens_offsets;
-use crate::linux::sysctl::validate_sysctls;
+use crate::sys::lsm::Lsm;
+use crate::rootfs::mount_options::parse_propagation;
+use crate::sys::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
+use crate::sys::process_attrs::timens_offsets;
+use crate::sys::sysctl::validate_sysctls;
+
+/// The runtime-spec version skiff implements.
+pub const OCI_VERSION: &str = "1.3.0";
 
 /// The name of the configuration file inside a bundle.
 pub const CONFIG_FILE: &str = "config.json";
@@ -131,7 +132,7 @@ impl Bundle {
         }
         let net_device_moves = plan_net_devices(linux, &namespaces)?;
         if let Some(policy) = linux.memory_policy() {
-            crate::linux::placement::memory_policy_arguments(policy).map_err(|reason| invalid("linux.memoryPolicy", reason))?;
+            crate::sys::placement::memory_policy_arguments(policy).map_err(|reason| invalid("linux.memoryPolicy", reason))?;
         }
         if let Some(sysctls) = linux.sysctl() {
             validate_sysctls(sysctls, &namespaces).map_err(|reason| invalid("linux.sysctl", reason))?;
@@ -157,7 +158,7 @@ impl Bundle {
         for mount in spec.mounts().as_deref().unwrap_or_default() {
             validate_idmap(mount, linux)?;
         }
-        let mut warnings = crate::linux::capabilities::ambient_warnings(process.capabilities().as_ref());
+        let mut warnings = crate::sys::capabilities::ambient_warnings(process.capabilities().as_ref());
         if let Some(mounts) = spec.mounts_mut() {
             warnings.extend(mounts.iter_mut().filter_map(|mount| normalize_destination(mount, &rootfs_config, &rootfs)));
         }
@@ -352,7 +353,7 @@ fn normalize_destination(mount: &mut oci_spec::runtime::Mount, rootfs_config: &P
 }
 
 fn validate_idmap(mount: &oci_spec::runtime::Mount, linux: &oci_spec::runtime::Linux) -> Result<(), BundleError> {
-    let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
+    let options = crate::rootfs::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
     let own = mount.uid_mappings().as_ref().is_some_and(|m| !m.is_empty()) || mount.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
     if options.idmap.is_none() && !own {
         return Ok(());
@@ -380,7 +381,7 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
     match (major, minor) {
         (Some(1), Some(_)) => Ok(()),
         _ if version.is_empty() => Err(invalid("ociVersion", "is required")),
-        _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version (skiff implements {})", crate::OCI_VERSION))),
+        _ => Err(invalid("ociVersion", format!("{version:?} is not a supported 1.x version (skiff implements {})", OCI_VERSION))),
     }
 }
 
@@ -388,7 +389,7 @@ fn validate_version(version: &str) -> Result<(), BundleError> {
 /// identity is settled when init is cloned (the runtime moves them before init proceeds).
 fn plan_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &NamespacePlan) -> Result<Vec<(String, String)>, BundleError> {
     let Some(devices) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) else { return Ok(Vec::new()) };
-    let moves = crate::linux::net_devices::plan_moves(devices).map_err(|reason| invalid("linux.netDevices", reason))?;
+    let moves = crate::sys::net_devices::plan_moves(devices).map_err(|reason| invalid("linux.netDevices", reason))?;
     if !namespaces.has(LinuxNamespaceType::Network) {
         return Err(invalid("linux.netDevices", "moving network devices needs a network namespace: add {\"type\": \"network\"} to linux.namespaces"));
     }
@@ -406,7 +407,7 @@ pub fn validate_cpu_affinity(process: &Process) -> Result<(), BundleError> {
     let Some(affinity) = process.exec_cpu_affinity() else { return Ok(()) };
     for (field, list) in [("process.execCPUAffinity.initial", affinity.initial()), ("process.execCPUAffinity.final", affinity.cpu_affinity_final())] {
         if let Some(list) = list.as_deref().filter(|l| !l.is_empty()) {
-            crate::linux::placement::parse_id_list(list).map_err(|reason| invalid(field, reason))?;
+            crate::sys::placement::parse_id_list(list).map_err(|reason| invalid(field, reason))?;
         }
     }
     Ok(())

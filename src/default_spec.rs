@@ -1,13 +1,11 @@
 //! The configuration `spec` writes: the same as `runc spec` (and `runc spec --rootless`).
 
-#![forbid(unsafe_code)]
-
 use serde_json::{Value, json};
 
 /// The default config.json for a bundle with `rootfs/`.
 pub fn default_spec() -> Value {
     json!({
-        "ociVersion": crate::OCI_VERSION,
+        "ociVersion": crate::bundle::OCI_VERSION,
         "process": {
             "terminal": true,
             "user": {"uid": 0, "gid": 0},

@@ -2,13 +2,11 @@
 //! what each missing piece means for the user, with the fix. Each check has a stable name,
 //! so `--format json` gives tools the same facts.
 
-#![forbid(unsafe_code)]
-
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::linux::probe;
+use crate::sys::probe;
 
 /// One fact about the host.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -91,8 +89,8 @@ pub fn examine(state_root: &Path) -> Report {
             format!("controllers: {available}; enabled for children of the root: {delegated}")
         }
         Some(_) => {
-            let mounts = crate::linux::mountinfo::parse_mountinfo(&read("/proc/self/mountinfo").unwrap_or_default());
-            let mut v1: Vec<String> = crate::linux::mountinfo::cgroup_hierarchies(&mounts).into_iter().filter(|h| !h.unified).flat_map(|h| h.controllers).collect();
+            let mounts = crate::sys::mountinfo::parse_mountinfo(&read("/proc/self/mountinfo").unwrap_or_default());
+            let mut v1: Vec<String> = crate::sys::mountinfo::cgroup_hierarchies(&mounts).into_iter().filter(|h| !h.unified).flat_map(|h| h.controllers).collect();
             v1.sort();
             v1.dedup();
             format!("v1 controllers: {}", v1.join(" "))

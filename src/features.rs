@@ -1,8 +1,6 @@
 //! What `features` reports: the runtime-spec features document, true to what this build
 //! does.
 
-#![forbid(unsafe_code)]
-
 use std::collections::HashMap;
 
 use oci_spec::runtime::{
@@ -10,7 +8,7 @@ use oci_spec::runtime::{
     LinuxNamespaceType, MemoryPolicyBuilder, MountExtensionsBuilder, NetDevicesBuilder, SeccompBuilder, SelinuxBuilder,
 };
 
-use crate::linux::mount_options::KNOWN_OPTIONS;
+use crate::rootfs::mount_options::KNOWN_OPTIONS;
 
 /// seccomp: every action, operator and architecture the compiler maps, the flags it knows,
 /// and those this kernel takes.
@@ -29,7 +27,7 @@ fn seccomp() -> Result<oci_spec::runtime::Seccomp, oci_spec::OciSpecError> {
     ];
     let supported: Vec<String> = known
         .iter()
-        .filter(|(_, bit)| bit.is_none_or(crate::linux::seccomp::flag_supported))
+        .filter(|(_, bit)| bit.is_none_or(crate::sys::seccomp::flag_supported))
         .map(|(name, _)| name.to_string())
         .collect();
     SeccompBuilder::default()
@@ -109,7 +107,7 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
     .collect();
     FeaturesBuilder::default()
         .oci_version_min(OCI_VERSION_MIN)
-        .oci_version_max(crate::OCI_VERSION)
+        .oci_version_max(crate::bundle::OCI_VERSION)
         .hooks(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec())
         .mount_options(KNOWN_OPTIONS.iter().map(|o| o.to_string()).collect::<Vec<_>>())
         .linux(linux)
@@ -126,7 +124,7 @@ mod tests {
     #[test]
     fn document_is_true_to_the_build() {
         let json = serde_json::to_value(features().unwrap()).unwrap();
-        assert_eq!(json["ociVersionMax"], crate::OCI_VERSION);
+        assert_eq!(json["ociVersionMax"], crate::bundle::OCI_VERSION);
         assert_eq!(json["hooks"].as_array().unwrap().len(), 6);
         assert_eq!(json["linux"]["seccomp"]["enabled"], true);
         assert!(json["linux"]["seccomp"]["actions"].as_array().unwrap().contains(&serde_json::json!("SCMP_ACT_NOTIFY")));

@@ -2,8 +2,6 @@
 //! stdin, its own args and env, and an optional timeout in seconds. The caller decides where
 //! (runtime or container namespace) and whether a failure is fatal.
 
-#![forbid(unsafe_code)]
-
 use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -65,7 +63,7 @@ fn describe_status(status: std::process::ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => {
-            let text = crate::linux::signal::description(signal).to_lowercase();
+            let text = crate::sys::signal::description(signal).to_lowercase();
             let core = if status.core_dumped() { " (core dumped)" } else { "" };
             format!("signal: {text}{core}")
         }
@@ -76,7 +74,7 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 /// The state JSON a hook reads on stdin (the runtime-spec's state, with `status`).
 pub fn state_json(id: &str, status: ContainerState, pid: Option<i32>, bundle: &Path, annotations: &HashMap<String, String>) -> Result<Vec<u8>, HookError> {
     let mut builder = StateBuilder::default()
-        .version(crate::OCI_VERSION)
+        .version(crate::bundle::OCI_VERSION)
         .id(id)
         .status(status)
         .bundle(bundle.to_path_buf())
@@ -128,7 +126,7 @@ fn run_hook(point: &'static str, index: usize, hook: &Hook, state: &[u8], defaul
         let at = Instant::now() + Duration::from_secs(seconds as u64);
         // Woken by the exit itself (the pidfd polls readable), not by a sleep loop. Our own
         // child, not yet reaped: its pid cannot have been reused.
-        let waited = crate::linux::pidfd::PidFd::of_child(child.id() as i32).and_then(|pidfd| {
+        let waited = crate::sys::pidfd::PidFd::of_child(child.id() as i32).and_then(|pidfd| {
             loop {
                 let left = at.saturating_duration_since(Instant::now());
                 if left.is_zero() || pidfd.wait_exit(left)? {

@@ -6,8 +6,6 @@
 //! of peak RSS on every `create`, measured. This scanner runs only after an error: it walks
 //! the text to the reported position and names the innermost value holding it.
 
-#![forbid(unsafe_code)]
-
 /// serde_json's message for `error`, decoding `text`, led by the field's path when it is a
 /// type error (`linux.resources.memory.limit: invalid type: ...`).
 pub fn describe(text: &[u8], error: &serde_json::Error) -> String {

@@ -1,6 +1,7 @@
 //! The `skiff` binary: parse the command line, set up logging, dispatch, and turn an error
 //! into runc's exit status and log line.
 
+// No unsafe code in the binary: the system calls are the library's `sys`.
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -40,14 +41,14 @@ fn main() {
     // binary (CVE-2019-5736): re-executed here, before anything is opened or created.
     let sealed = match &cli.command {
         Some(cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_)) => {
-            skiff::linux::exe_seal::reexec_sealed(std::env::args_os().collect(), std::env::vars_os().collect())
+            skiff::sys::exe_seal::reexec_sealed(std::env::args_os().collect(), std::env::vars_os().collect())
         }
         _ => Ok(()),
     };
     // Once, in the process that goes on (a re-executing one never returns here), before the
     // log file or anything else of skiff's is opened.
     if let (Ok(()), Some(command @ (cli::Command::Create(_) | cli::Command::Run(_)))) = (&sealed, cli.command.as_ref()) {
-        skiff::linux::fds::note_stray_fds(inherited_fds(command));
+        skiff::sys::fds::note_stray_fds(inherited_fds(command));
     }
     let format = match cli.log_format {
         LogFormatArg::Text => LogFormat::Text,

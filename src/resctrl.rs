@@ -4,8 +4,6 @@
 //! The plan is pure (unit-tested); the group operations take the resctrl root, so tests run
 //! them on a temporary directory. Only [`ResctrlRoot::find`] needs the real filesystem.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::LinuxIntelRdt;

@@ -1,8 +1,6 @@
 //! Whether skiff runs rootless, as runc decides it for `--rootless auto|true|false`, and where
 //! a rootless runtime keeps its state.
 
-#![forbid(unsafe_code)]
-
 use std::path::PathBuf;
 
 /// The `--rootless` value is not one runc accepts.

@@ -1,7 +1,5 @@
 //! The state store: `<root>/<id>/state.json`, written atomically, and container ids.
 
-#![forbid(unsafe_code)]
-
 use std::collections::HashMap;
 use std::fs;
 use std::io::{ErrorKind, Write};
@@ -319,7 +317,7 @@ impl StateStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(StateError::NotFound(id.to_string())),
             Err(source) => return Err(StateError::Io { op: "open", path: dir, source }),
         };
-        match crate::linux::flock_exclusive(&file) {
+        match crate::sys::flock_exclusive(&file) {
             Ok(()) => Ok(DirLock { _file: file }),
             Err(source) => Err(StateError::Io { op: "lock", path: dir, source }),
         }

@@ -1,7 +1,5 @@
 //! RFC 3339 UTC timestamps, as Go's time package prints them (state `created`, log `time`).
 
-#![forbid(unsafe_code)]
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `2026-11-28T00:15:13.123456789Z` (nanoseconds, trailing zeros trimmed like Go's RFC3339Nano).

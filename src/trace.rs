@@ -2,8 +2,6 @@
 //! clock's laps. One handle, passed as `&dyn Trace`, in place of a debug callback and a clock
 //! threaded side by side; the binary's context implements it, tests use [`Silent`].
 
-#![forbid(unsafe_code)]
-
 use std::cell::RefCell;
 use std::fmt;
 

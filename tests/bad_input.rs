@@ -218,7 +218,7 @@ fn interrupted_create_leftovers_are_removed_by_delete_force() {
 
 #[test]
 fn lsm_labels_are_refused_on_a_host_without_the_module() {
-    use skiff::linux::lsm::Lsm;
+    use skiff::sys::lsm::Lsm;
     assert!(
         !Lsm::AppArmor.enabled() && !Lsm::SELinux.enabled(),
         "this test expects a host without AppArmor and SELinux (as the test machines are): here the labels would be applied"

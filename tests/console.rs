@@ -14,7 +14,7 @@ use serde_json::json;
 /// A recvtty-like receiver: accept one connection and take the fd it carries.
 fn receive_master(listener: &UnixListener) -> (OwnedFd, String) {
     let (stream, _) = listener.accept().expect("the runtime connects to the console socket");
-    skiff::linux::fd_passing::receive_fd(&stream).expect("an fd arrives with SCM_RIGHTS")
+    skiff::sys::fd_passing::receive_fd(&stream).expect("an fd arrives with SCM_RIGHTS")
 }
 
 /// Read from `source` until `marker` has been seen, it ends, or `within` passes.

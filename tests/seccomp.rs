@@ -201,7 +201,7 @@ fn the_listener_receives_the_notify_fd_and_answers_for_the_container() {
     let id = unique_id("seccomp-notify");
     let agent = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let (fd, data) = skiff::linux::fd_passing::receive_fd(&stream).unwrap();
+        let (fd, data) = skiff::sys::fd_passing::receive_fd(&stream).unwrap();
         let state: Value = serde_json::from_str(&data).unwrap();
         // Answer one notification: the mkdir fails with EXDEV.
         let request = libseccomp::ScmpNotifReq::receive(fd.as_raw_fd()).unwrap();
@@ -243,7 +243,7 @@ fn notify_on_syscalls_init_still_makes_is_answered_not_a_hang() {
         let id = unique_id("seccomp-important");
         let agent = std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
-            let (fd, _) = skiff::linux::fd_passing::receive_fd(&stream).unwrap();
+            let (fd, _) = skiff::sys::fd_passing::receive_fd(&stream).unwrap();
             // Let every notified call go on until the container is gone (receive fails).
             let mut answered = 0;
             while let Ok(request) = libseccomp::ScmpNotifReq::receive(fd.as_raw_fd()) {

@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 use caps::CapsHashSet;
 use libfuzzer_sys::fuzz_target;
 use skiff::bundle::{Bundle, parse_config};
-use skiff::linux::{capabilities, devices, idmap, mount_options, process_attrs, rootfs, sysctl};
+use skiff::rootfs::{self, devices, mount_options};
+use skiff::sys::{capabilities, idmap, process_attrs, sysctl};
 
 /// A bundle directory for this process, made once: `rootfs/`, empty. config.json is never
 /// written: `Bundle::from_spec` takes the parsed spec (what `Bundle::load` does after

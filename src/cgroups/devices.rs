@@ -16,14 +16,12 @@
 //! "emulator" (`libcontainer/cgroups/devices/devices_emulator.go`) before rendering it, for
 //! both v1 and v2; our `Emulator` is the equivalent.
 
-#![forbid(unsafe_code)]
-
 use std::collections::BTreeMap;
 use std::fmt;
 
 use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType, Spec};
 
-pub use crate::linux::bpf::{BpfInsn, DeviceFilterError, attach_program};
+pub use crate::sys::bpf::{BpfInsn, DeviceFilterError, attach_program};
 
 /// The device types a cgroup rule can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -586,7 +584,7 @@ pub fn build_program(rules: &[DeviceRule]) -> Vec<BpfInsn> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux::bpf::{attach, load_program, query_attached};
+    use crate::sys::bpf::{attach, load_program, query_attached};
     use nix::errno::Errno;
     use nix::fcntl::OFlag;
     use std::path::PathBuf;
@@ -1032,7 +1030,7 @@ mod tests {
         let dir = root.join(format!("skiff-devices-test-{}", std::process::id()));
         std::fs::create_dir(&dir).expect("create scratch cgroup");
         let scratch = ScratchCgroup(dir);
-        let dir_fd = crate::linux::open_fd(&scratch.0, OFlag::O_DIRECTORY | OFlag::O_RDONLY, "open scratch cgroup").expect("open scratch cgroup");
+        let dir_fd = crate::sys::open_fd(&scratch.0, OFlag::O_DIRECTORY | OFlag::O_RDONLY, "open scratch cgroup").expect("open scratch cgroup");
 
         // First an allow-all filter, then the runc default: one replaces the other.
         attach_program(&scratch.0, &build_program(&[allow_all()])).expect("attach allow-all");

@@ -1,8 +1,6 @@
 //! File operations on a cgroup filesystem, shared by the v1 and v2 managers: each failure
 //! names the file (and the value written).
 
-#![forbid(unsafe_code)]
-
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -186,7 +184,7 @@ pub(super) fn signal_each(cgroup: &dyn super::Manager, signal: i32, freeze: bool
     if freeze {
         cgroup.set_frozen(true)?;
     }
-    let result = cgroup.pids().map(|pids| crate::linux::pidfd::kill_each(&pids, signal));
+    let result = cgroup.pids().map(|pids| crate::sys::pidfd::kill_each(&pids, signal));
     if freeze {
         cgroup.set_frozen(false)?;
     }
@@ -231,6 +229,32 @@ pub(super) fn wait_until(dir: &Path, wanted: &'static str, mut done: impl FnMut(
             return Err(CgroupError::FreezeTimeout { path: dir.to_path_buf(), wanted, seconds: FREEZE_TIMEOUT.as_secs() });
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// Enable every available controller in each ancestor's `cgroup.subtree_control`, from the
+/// mount `root` down to the container's parent, so the container's directory has them.
+pub(super) fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupError> {
+    let Ok(relative) = dir.strip_prefix(root) else { return Ok(()) };
+    let mut current = root.to_path_buf();
+    for component in relative.components() {
+        let available = read_file(&current.join("cgroup.controllers"))?;
+        let enabled = read_file(&current.join("cgroup.subtree_control"))?;
+        let missing: Vec<String> = available
+            .split_whitespace()
+            .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        // Usually one write per level, and none once the tree is set up. If the kernel
+        // refuses the batch, try each: one it will not enable here (a busy threaded domain,
+        // say) is reported when the container asks for one of its files.
+        if !missing.is_empty() && std::fs::write(current.join("cgroup.subtree_control"), missing.join(" ")).is_err() {
+            for controller in &missing {
+                let _ = std::fs::write(current.join("cgroup.subtree_control"), controller);
+            }
+        }
+        current.push(component);
     }
     Ok(())
 }

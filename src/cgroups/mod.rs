@@ -8,8 +8,6 @@
 //! and passed in, so each manager is tested on fixtures. Resource mapping is pure
 //! (`resources.rs`, `devices.rs`, `systemd/properties.rs`).
 
-#![forbid(unsafe_code)]
-
 pub mod devices;
 pub mod fs;
 pub mod path;
@@ -28,8 +26,7 @@ pub use fs::{is_missing, read_file, write_file};
 pub use path::ExecCgroups;
 use resources::Write;
 
-/// Where cgroup filesystems are mounted.
-pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+pub use crate::sys::mountinfo::CGROUP_ROOT;
 
 /// Errors of cgroup handling.
 #[derive(Debug, thiserror::Error)]

@@ -2,8 +2,6 @@
 //! cgroupfs driver (a path) and for the systemd driver (`slice:prefix:name`), and the
 //! `exec --cgroup` requests. Pure functions.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Component, Path, PathBuf};
 
 use super::CgroupError;

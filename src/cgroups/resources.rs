@@ -2,8 +2,6 @@
 //! compute `(controller, file, value)` lists for cgroup v2 and v1, unit-tested without a
 //! cgroup filesystem. The device rules are in `devices.rs`.
 
-#![forbid(unsafe_code)]
-
 use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources, LinuxThrottleDevice};
 
 use super::CgroupError;

@@ -1,14 +1,11 @@
 //! Statistics for `events`, in runc's JSON shape (`{"type":"stats","id":..,"data":{..}}`),
 //! read from the container's cgroup on v2 or v1.
 
-#![forbid(unsafe_code)]
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::v1::V1Cgroup;
 use super::{CgroupError, is_missing, read_file};
 
 fn zero(v: &u64) -> bool {
@@ -158,10 +155,11 @@ pub fn v2_stats(dir: &Path) -> Result<Stats, CgroupError> {
     Ok(stats)
 }
 
-/// The statistics of a v1 cgroup, from each controller's hierarchy.
-pub fn v1_stats(cgroup: &V1Cgroup) -> Result<Stats, CgroupError> {
+/// The statistics of a v1 cgroup, from each controller's hierarchy (`dir_of`: the cgroup's
+/// directory in a controller's hierarchy, if it has one).
+pub fn v1_stats<'a>(dir_of: impl Fn(&str) -> Option<&'a Path>) -> Result<Stats, CgroupError> {
     let mut stats = Stats::default();
-    if let Some(dir) = cgroup.dir_of("cpuacct") {
+    if let Some(dir) = dir_of("cpuacct") {
         stats.cpu.usage.total = read_number(&dir.join("cpuacct.usage"))?;
         stats.cpu.usage.percpu = read_file(&dir.join("cpuacct.usage_percpu"))
             .map(|t| t.split_whitespace().map(number).collect())
@@ -172,13 +170,13 @@ pub fn v1_stats(cgroup: &V1Cgroup) -> Result<Stats, CgroupError> {
         stats.cpu.usage.user = ticks.get("user").copied().unwrap_or(0) * 1_000_000_000 / hz;
         stats.cpu.usage.kernel = ticks.get("system").copied().unwrap_or(0) * 1_000_000_000 / hz;
     }
-    if let Some(dir) = cgroup.dir_of("cpu") {
+    if let Some(dir) = dir_of("cpu") {
         let cpu = read_keyed(&dir.join("cpu.stat"))?;
         stats.cpu.throttling.periods = cpu.get("nr_periods").copied().unwrap_or(0);
         stats.cpu.throttling.throttled_periods = cpu.get("nr_throttled").copied().unwrap_or(0);
         stats.cpu.throttling.throttled_time = cpu.get("throttled_time").copied().unwrap_or(0);
     }
-    if let Some(dir) = cgroup.dir_of("memory") {
+    if let Some(dir) = dir_of("memory") {
         stats.memory.raw = read_keyed(&dir.join("memory.stat"))?;
         stats.memory.cache = stats.memory.raw.get("cache").copied().unwrap_or(0);
         stats.memory.usage = MemoryEntry {
@@ -194,7 +192,7 @@ pub fn v1_stats(cgroup: &V1Cgroup) -> Result<Stats, CgroupError> {
             failcnt: read_number(&dir.join("memory.memsw.failcnt"))?,
         };
     }
-    if let Some(dir) = cgroup.dir_of("pids") {
+    if let Some(dir) = dir_of("pids") {
         stats.pids.current = read_number(&dir.join("pids.current"))?;
         stats.pids.limit = unlimited_as_zero(read_number(&dir.join("pids.max"))?);
     }

@@ -2,8 +2,6 @@
 //! (and the cgroup2 tree's too on a hybrid host, as runc does), the devices controller's
 //! allow/deny lists, and the freezer.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::fs::{FREEZE_TIMEOUT, check_unused, collect_pids, create_dir_chain, read_file, write_file};
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Layout, Manager, devices, stats};
-use crate::linux::mountinfo::{CgroupHierarchy, ProcessCgroup, cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
+use crate::sys::mountinfo::{CgroupHierarchy, ProcessCgroup, cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
 
 /// One directory of a container's cgroup: a v1 hierarchy's, or the cgroup2 one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +150,7 @@ impl V1Cgroup {
         }
         // On hybrid hosts controllers may live in the unified tree too (hugetlb here).
         if let (Some(dir), Some(root)) = (self.unified_dir(), self.unified_root.as_deref()) {
-            super::v2::enable_controllers(root, dir)?;
+            super::fs::enable_controllers(root, dir)?;
         }
         Ok(())
     }
@@ -256,7 +254,7 @@ impl Manager for V1Cgroup {
     }
 
     fn stats(&self) -> Result<stats::Stats, CgroupError> {
-        stats::v1_stats(self)
+        stats::v1_stats(|controller| self.dir_of(controller))
     }
 
     fn oom_kills(&self) -> u64 {

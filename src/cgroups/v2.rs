@@ -2,8 +2,6 @@
 //! the parents' `cgroup.subtree_control`, the eBPF device filter, `cgroup.freeze` and
 //! `cgroup.kill`.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxResources, Spec};
@@ -12,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::fs::{check_unused, collect_pids, create_dir_chain, read_file, wait_until, write_file};
 use super::resources::Write;
 use super::{CgroupError, CgroupPlan, ContainerCgroup, ExecCgroups, HostCgroups, Manager, devices, stats};
-use crate::linux::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
+use crate::sys::mountinfo::{cgroup_hierarchies, cgroup_path_in, parse_mountinfo, parse_proc_cgroup};
 
 /// A container's cgroup on a v2 host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +64,7 @@ impl V2Cgroup {
     /// Make the directory, with every available controller enabled above it.
     pub fn make_dir(&self) -> Result<(), CgroupError> {
         create_dir_chain(&self.path, false)?;
-        enable_controllers(&self.root, &self.path)
+        super::fs::enable_controllers(&self.root, &self.path)
     }
 
     /// Write `pid` into the cgroup.
@@ -174,32 +172,6 @@ impl Manager for V2Cgroup {
         }
         Ok(ContainerCgroup::V2(sub))
     }
-}
-
-/// Enable every available controller in each ancestor's `cgroup.subtree_control`, from the
-/// mount `root` down to the container's parent, so the container's directory has them.
-pub(super) fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupError> {
-    let Ok(relative) = dir.strip_prefix(root) else { return Ok(()) };
-    let mut current = root.to_path_buf();
-    for component in relative.components() {
-        let available = read_file(&current.join("cgroup.controllers"))?;
-        let enabled = read_file(&current.join("cgroup.subtree_control"))?;
-        let missing: Vec<String> = available
-            .split_whitespace()
-            .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
-            .map(|c| format!("+{c}"))
-            .collect();
-        // Usually one write per level, and none once the tree is set up. If the kernel
-        // refuses the batch, try each: one it will not enable here (a busy threaded domain,
-        // say) is reported when the container asks for one of its files.
-        if !missing.is_empty() && std::fs::write(current.join("cgroup.subtree_control"), missing.join(" ")).is_err() {
-            for controller in &missing {
-                let _ = std::fs::write(current.join("cgroup.subtree_control"), controller);
-            }
-        }
-        current.push(component);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

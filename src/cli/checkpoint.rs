@@ -1,7 +1,5 @@
 //! `skiff checkpoint` and `skiff restore`, with runc's flags, through CRIU.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;

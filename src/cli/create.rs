@@ -1,7 +1,5 @@
 //! `skiff create`.
 
-#![forbid(unsafe_code)]
-
 use std::path::PathBuf;
 
 use clap::Args;

@@ -1,7 +1,5 @@
 //! `skiff events`: container statistics and OOM notices as JSON lines.
 
-#![forbid(unsafe_code)]
-
 use std::time::Duration;
 
 use clap::Args;

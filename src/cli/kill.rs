@@ -1,7 +1,5 @@
 //! `skiff kill`.
 
-#![forbid(unsafe_code)]
-
 use clap::Args;
 
 use super::Context;

@@ -1,7 +1,5 @@
 //! `skiff list`.
 
-#![forbid(unsafe_code)]
-
 use clap::{Args, ValueEnum};
 use skiff::container::StateReport;
 

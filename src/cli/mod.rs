@@ -1,8 +1,6 @@
 //! The command line, mirroring runc's flags and defaults. Each command file holds its clap
 //! arguments and a handler that makes one call into the core.
 
-#![forbid(unsafe_code)]
-
 mod checkpoint;
 mod create;
 mod delete;

@@ -1,7 +1,5 @@
 //! `skiff pause` and `skiff resume`.
 
-#![forbid(unsafe_code)]
-
 use clap::Args;
 
 use super::Context;

@@ -1,7 +1,5 @@
 //! `skiff ps`: the container's processes, as a `ps` table or a JSON array of pids.
 
-#![forbid(unsafe_code)]
-
 use clap::{Args, ValueEnum};
 
 use super::Context;

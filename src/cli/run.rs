@@ -1,7 +1,5 @@
 //! `skiff run`: create, start, and (unless detached) wait, returning the process's status.
 
-#![forbid(unsafe_code)]
-
 use clap::Args;
 use skiff::container;
 

@@ -1,7 +1,5 @@
 //! `skiff spec`: write the default config.json, like `runc spec`.
 
-#![forbid(unsafe_code)]
-
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -1,7 +1,5 @@
 //! `skiff start`.
 
-#![forbid(unsafe_code)]
-
 use clap::Args;
 
 use super::Context;

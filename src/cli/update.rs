@@ -1,7 +1,5 @@
 //! `skiff update`: new resource limits, from `--resources` JSON or runc's flags.
 
-#![forbid(unsafe_code)]
-
 use std::io::Read;
 use std::path::PathBuf;
 

@@ -1,8 +1,6 @@
 //! `checkpoint`: dump a running container's processes into CRIU images, as runc does (then
 //! remove the container, unless it is left running or this was a pre-dump).
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -135,7 +133,7 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, tra
         // dumps itself; without one they are binds of the host's hierarchies.
         let binds = if bundle.namespaces().creates(LinuxNamespaceType::Cgroup) { Vec::new() } else { v1_cgroup_binds(loaded.state.init_pid) };
         let masked = masked_files(spec, loaded.state.init_pid);
-        let root = crate::linux::fs_in_root::RootDir::open(&loaded.state.rootfs)?;
+        let root = crate::sys::fs_in_root::RootDir::open(&loaded.state.rootfs)?;
         let resolve = |destination: &Path| resolved_destination(&root, destination);
         add_external_mounts(&mut opts, &criu::external_mounts(spec, bundle.dir(), Side::Dump, &binds, &masked, &resolve));
         write_descriptors(&flags.image_path, loaded.state.init_pid)?;
@@ -172,7 +170,7 @@ impl Notifications for DumpNotifications<'_> {
     fn notify(&mut self, script: &str, _pid: i32, _fd: Option<OwnedFd>) -> Result<(), CriuError> {
         self.trace.debug(format_args!("checkpoint: criu notification {script}"));
         if script == "status-ready" {
-            crate::linux::fds::write_status_byte(self.status_fd.take());
+            crate::sys::fds::write_status_byte(self.status_fd.take());
         }
         Ok(())
     }
@@ -274,7 +272,6 @@ pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, Con
     Ok(dir.into())
 }
 
-
 /// runc's rules for `--parent-path`: relative to the image directory, and a directory there.
 fn check_parent(image_path: &Path, parent: &Path) -> Result<(), ContainerError> {
     if parent.is_absolute() {
@@ -312,11 +309,11 @@ fn write_descriptors(image_path: &Path, pid: i32) -> Result<(), ContainerError> 
 /// Where a mount's destination really is in the rootfs, as CRIU will see the mount point:
 /// symlinks in the image followed inside the root (`/var/run` -> `/run`), as the mount was
 /// made. A destination that does not resolve is taken as written.
-pub(super) fn resolved_destination(root: &crate::linux::fs_in_root::RootDir, destination: &Path) -> String {
+pub(super) fn resolved_destination(root: &crate::sys::fs_in_root::RootDir, destination: &Path) -> String {
     let relative = destination.strip_prefix("/").unwrap_or(destination);
     let written = || criu::clean(destination);
     let Ok(fd) = root.resolve(relative) else { return written() };
-    let Ok(target) = std::fs::read_link(crate::linux::fs_in_root::fd_path(&fd)) else { return written() };
+    let Ok(target) = std::fs::read_link(crate::sys::fs_in_root::fd_path(&fd)) else { return written() };
     match target.strip_prefix(root.path()) {
         Ok(inside) => criu::clean(&Path::new("/").join(inside)),
         Err(_) => written(),
@@ -335,7 +332,7 @@ fn v1_cgroup_binds(pid: i32) -> Vec<(String, String)> {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")) else {
         return Vec::new();
     };
-    crate::linux::mountinfo::parse_mountinfo(&text)
+    crate::sys::mountinfo::parse_mountinfo(&text)
         .into_iter()
         .filter(|m| m.fs_type == "cgroup")
         .map(|m| (m.mount_point.clone(), m.mount_point))

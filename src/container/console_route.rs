@@ -1,13 +1,11 @@
 //! Where a terminal's pty master goes: runc's rules for `process.terminal`, `--console-socket`
 //! and a caller that relays the terminal itself.
 
-#![forbid(unsafe_code)]
-
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-use crate::linux::SysError;
+use crate::sys::SysError;
 
 use super::ContainerError;
 
@@ -59,8 +57,8 @@ impl ConsoleRoute {
         match self {
             ConsoleRoute::Relay { init, caller } => {
                 drop(init);
-                let master = crate::linux::fd_passing::receive_fd(&caller)?.0;
-                crate::linux::console::clear_output_newline_translation(&master)?;
+                let master = crate::sys::fd_passing::receive_fd(&caller)?.0;
+                crate::sys::pty::clear_output_newline_translation(&master)?;
                 Ok(Some(master))
             }
             _ => Ok(None),

@@ -1,7 +1,5 @@
 //! `create`: claim the id, clone init into its namespaces, record the state.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::os::fd::OwnedFd;
@@ -10,9 +8,9 @@ use std::time::SystemTime;
 
 use crate::bundle::Bundle;
 use crate::cgroups::{ContainerCgroup, Driver, HostCgroups};
-use crate::linux::namespaces::NamespacePlan;
-use crate::linux::proc_stat;
-use crate::linux::SysError;
+use crate::sys::namespaces::NamespacePlan;
+use crate::sys::proc_stat;
+use crate::sys::SysError;
 use crate::process::{InitRequest, spawn_init};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
 use crate::timestamp::rfc3339_nanos;
@@ -85,14 +83,14 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
         if options.rootless {
             return Err(crate::bundle::BundleError::Invalid { field: "linux.netDevices", reason: "moving host network devices needs root; rootless containers cannot".into() }.into());
         }
-        crate::linux::net_devices::check_present(moves)?;
+        crate::sys::net_devices::check_present(moves)?;
     }
     // Intel RDT: planned, and resctrl found, before anything exists.
     let rdt = plan_rdt(&bundle, &id)?;
     trace.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
-    let cache = crate::seccomp_cache::default_dir();
-    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, trace)).transpose()?;
+    let cache = crate::seccomp::cache::default_dir();
+    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::cache::compile(cache.as_deref(), profile, trace)).transpose()?;
     trace.lap("seccomp compile");
 
     let state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
@@ -121,7 +119,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         resctrl: creation.state.resctrl.as_ref(),
-        close_in_init: [Some(creation.lock_fd()), console.caller_end()].into_iter().flatten().chain(crate::linux::fds::stray_fds().iter().copied()).collect(),
+        close_in_init: [Some(creation.lock_fd()), console.caller_end()].into_iter().flatten().chain(crate::sys::fds::stray_fds().iter().copied()).collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
@@ -156,7 +154,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let start_time = creation.state.init_start_time;
     creation.commit();
     if let Some(socket) = &options.pidfd_socket
-        && let Some(pidfd) = crate::linux::pidfd::PidFd::open_verified(pid, start_time)? {
+        && let Some(pidfd) = crate::sys::pidfd::PidFd::open_verified(pid, start_time)? {
             pidfd.send_to(socket)?;
         }
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })

@@ -5,8 +5,6 @@
 //! lock and removes the directory; something that cannot be taken down keeps the directory, so
 //! that `delete --force` finds it in the state.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
@@ -43,7 +41,7 @@ struct HostRootfsMounts(PathBuf);
 
 impl Made for HostRootfsMounts {
     fn take_down(&self) -> bool {
-        let _ = crate::linux::rootfs::unmount_host_rootfs(&self.0);
+        let _ = crate::rootfs::unmount_host_rootfs(&self.0);
         true
     }
 }

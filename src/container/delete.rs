@@ -1,11 +1,9 @@
 //! `delete`: remove a stopped container (`--force`: kill it first).
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use std::time::Duration;
 
-use crate::linux::pidfd::PidFd;
+use crate::sys::pidfd::PidFd;
 use crate::state::{ContainerId, StateError, StateStore};
 
 use super::{ContainerError, Status, derive_status};
@@ -59,7 +57,7 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<Vec<String>, 
         crate::resctrl::remove(group)?;
     }
     if !state.own_mount_namespace {
-        crate::linux::rootfs::unmount_host_rootfs(&state.rootfs)?;
+        crate::rootfs::unmount_host_rootfs(&state.rootfs)?;
     }
     let warnings = poststop(&state);
     store.remove(&id)?;

@@ -1,7 +1,5 @@
 //! `events`: statistics once (`--stats`) or as a stream, with OOM notices, in runc's shape.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use std::time::{Duration, Instant};
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use oci_spec::runtime::{Capability, Process};
 
 use crate::bundle::{BundleError, CONFIG_FILE, parse_config_skipping_unknown_capabilities};
-use crate::linux::pidfd::PidFd;
+use crate::sys::pidfd::PidFd;
 use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
@@ -88,8 +88,8 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
         process.set_apparmor_profile(Some(profile.clone()));
     }
     let asked = |value: &Option<String>| value.as_ref().is_some_and(|v| !v.is_empty());
-    crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::linux::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
-    crate::bundle::check_lsm(asked(process.selinux_label()), crate::linux::lsm::Lsm::SELinux, "process.selinuxLabel")?;
+    crate::bundle::check_lsm(asked(process.apparmor_profile()), crate::sys::lsm::Lsm::AppArmor, "process.apparmorProfile")?;
+    crate::bundle::check_lsm(asked(process.selinux_label()), crate::sys::lsm::Lsm::SELinux, "process.selinuxLabel")?;
     crate::bundle::validate_cpu_affinity(&process)?;
     // In the foreground without a console socket, a terminal is relayed to skiff's stdio,
     // as runc does for `exec -t`.
@@ -104,8 +104,8 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
     // The container's filter applies to every process in it (from the state: the bundle's
     // config.json may have changed since create).
     trace.lap("load state and validate");
-    let cache = crate::seccomp_cache::default_dir();
-    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp_cache::compile(cache.as_deref(), profile, trace)).transpose()?;
+    let cache = crate::seccomp::cache::default_dir();
+    let seccomp = state.seccomp.as_ref().map(|profile| crate::seccomp::cache::compile(cache.as_deref(), profile, trace)).transpose()?;
     trace.lap("seccomp compile");
     let listener = ListenerTarget::of(state.seccomp.as_ref(), || {
         crate::hooks::state_json(&state.id, oci_spec::runtime::ContainerState::Running, Some(state.init_pid), &state.bundle, &state.annotations)
@@ -142,7 +142,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
     let pid = if trace.timing() { child.commit_and_wait_for_exec()? } else { child.commit()? };
     trace.lap("commit and execve");
     if let Some(socket) = &options.pidfd_socket
-        && let Some(start) = crate::linux::proc_stat::read_stat(pid)
+        && let Some(start) = crate::sys::proc_stat::read_stat(pid)
             && let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
                 pidfd.send_to(socket)?;
             }

@@ -1,10 +1,8 @@
 //! `kill`: signal init (or, with `--all`, every process of the container).
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
-use crate::linux::pidfd::PidFd;
-use crate::linux::signal::parse_signal;
+use crate::sys::pidfd::PidFd;
+use crate::sys::signal::parse_signal;
 use crate::state::StateStore;
 
 use super::{ContainerError, LIVE, Loaded, Status};
@@ -30,7 +28,7 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
                 result => Ok(result?),
             };
         }
-        crate::linux::pidfd::kill_each(&container.pids()?, signal);
+        crate::sys::pidfd::kill_each(&container.pids()?, signal);
         return Ok(());
     }
     // Without a pid namespace of its own, init's death does not take the other processes

@@ -1,7 +1,5 @@
 //! The container lifecycle: each operation checks the derived status and acts.
 
-#![forbid(unsafe_code)]
-
 mod checkpoint;
 mod console_route;
 mod create;
@@ -40,9 +38,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::BundleError;
-use crate::linux::SysError;
-use crate::linux::proc_stat;
-use crate::linux::signal::SignalError;
+use crate::sys::SysError;
+use crate::sys::proc_stat;
+use crate::sys::signal::SignalError;
 use crate::process::ProcessError;
 use crate::process::gate::{GateError, gate_path};
 use crate::state::{State, StateError};

@@ -1,7 +1,5 @@
 //! `pause` and `resume`: freeze and thaw the container's cgroup.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use crate::state::{ContainerId, StateStore};
 

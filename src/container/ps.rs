@@ -1,7 +1,5 @@
 //! `ps`: the processes of a container.
 
-#![forbid(unsafe_code)]
-
 use crate::state::StateStore;
 
 use super::{ContainerError, Loaded};

@@ -1,7 +1,5 @@
 //! `state` and `list`: what the runtime reports about containers, in runc's shape.
 
-#![forbid(unsafe_code)]
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -67,7 +65,7 @@ pub fn list(store: &StateStore) -> Result<Vec<StateReport>, ContainerError> {
         let owner_uid = state.owner_uid;
         let status = derive_status(&state, &store.container_dir(&id));
         let mut entry = report(state, status);
-        entry.owner = crate::linux::user::name_from_passwd(&passwd, owner_uid).unwrap_or_else(|| format!("#{owner_uid}"));
+        entry.owner = crate::sys::user::name_from_passwd(&passwd, owner_uid).unwrap_or_else(|| format!("#{owner_uid}"));
         reports.push(entry);
     }
     Ok(reports)

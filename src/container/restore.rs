@@ -3,8 +3,6 @@
 //! there; CRIU restores them as the runtime's children (`rst_sibling`), and its notifications
 //! run the hooks, record init's pid and hand a terminal's master to the console socket.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -18,9 +16,9 @@ use rust_criu::rust_criu_protobuf::rpc;
 use crate::bundle::Bundle;
 use crate::cgroups::{HostCgroups, Layout};
 use crate::criu::{self, Criu, CriuError, CriuStdio, JoinedNamespace, Notifications, Side};
-use crate::linux::fs_in_root::{NodeKind, RootDir};
-use crate::linux::mountinfo::ProcessCgroup;
-use crate::linux::{SysContext, SysError, proc_stat};
+use crate::sys::fs_in_root::{NodeKind, RootDir};
+use crate::sys::mountinfo::ProcessCgroup;
+use crate::sys::{SysContext, SysError, proc_stat};
 use crate::state::{ContainerId, StateStore, write_atomically};
 
 use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
@@ -233,12 +231,12 @@ impl Notifications for RestoreNotifications<'_, '_> {
                     return Err(failed("CRIU sent no pty master".into()));
                 };
                 match self.console {
-                    Some(console) => crate::linux::fd_passing::send_fd(console, b"/dev/ptmx", master.as_raw_fd())
+                    Some(console) => crate::sys::fd_passing::send_fd(console, b"/dev/ptmx", master.as_raw_fd())
                         .map_err(|e| failed(format!("send the pty master to the console socket: {e}")))?,
                     None => self.master = Some(master),
                 }
             }
-            "status-ready" => crate::linux::fds::write_status_byte(self.status_fd.take()),
+            "status-ready" => crate::sys::fds::write_status_byte(self.status_fd.take()),
             // network-lock and network-unlock: skiff, like runc for an OCI config, configures
             // no network of its own to detach; CRIU locks the namespace itself.
             _ => {}
@@ -334,12 +332,12 @@ impl Drop for CriuRoot {
 fn make_mount_points(bundle: &Bundle, root: &RootDir) -> Result<(), SysError> {
     let mounts = bundle.spec().mounts().clone().unwrap_or_default();
     let tmpfs: Vec<&Path> = mounts.iter().filter(|m| m.typ().as_deref() == Some("tmpfs")).map(|m| m.destination().as_path()).collect();
-    for mount in mounts.iter().filter(|m| crate::linux::mount_plan::is_bind(m)) {
+    for mount in mounts.iter().filter(|m| crate::rootfs::plan::is_bind(m)) {
         let destination = mount.destination();
         if tmpfs.iter().any(|t| destination.starts_with(t) && destination != *t) {
             continue;
         }
-        let kind = match crate::linux::mount_plan::bind_source(mount, bundle.dir()) {
+        let kind = match crate::rootfs::plan::bind_source(mount, bundle.dir()) {
             Some(source) if !source.is_dir() => NodeKind::File,
             _ => NodeKind::Dir,
         };
@@ -353,7 +351,7 @@ fn make_mount_points(bundle: &Bundle, root: &RootDir) -> Result<(), SysError> {
 fn cgroups_of(pid: i32) -> Result<Vec<ProcessCgroup>, ContainerError> {
     let path = format!("/proc/{pid}/cgroup");
     let text = std::fs::read_to_string(&path).map_err(|e| SysError::io("read", &path, &e))?;
-    Ok(crate::linux::mountinfo::parse_proc_cgroup(&text))
+    Ok(crate::sys::mountinfo::parse_proc_cgroup(&text))
 }
 
 /// On a v1 host, a `cgroup` mount in the container is a bind of each hierarchy's container
@@ -366,7 +364,7 @@ fn v1_cgroup_binds(bundle: &Bundle, host: &HostCgroups, cgroups: &[ProcessCgroup
     let Some(destination) = bundle.spec().mounts().iter().flatten().find(|m| m.typ().as_deref() == Some("cgroup")).map(|m| m.destination().clone()) else {
         return Vec::new();
     };
-    crate::linux::mountinfo::v1_cgroup_dirs(&host.mountinfo, cgroups)
+    crate::sys::mountinfo::v1_cgroup_dirs(&host.mountinfo, cgroups)
         .into_iter()
         .map(|d| (destination.join(&d.name).display().to_string(), d.dir.display().to_string()))
         .collect()

@@ -1,9 +1,7 @@
 //! `run`: create, start and, in the foreground, wait and delete, as one core call (crun's
 //! `libcrun_container_run`); `restore` in the foreground ends the same way.
 
-#![forbid(unsafe_code)]
-
-use crate::linux::{SysError, SysContext};
+use crate::sys::{SysError, SysContext};
 use crate::state::StateStore;
 use crate::trace::Trace;
 

@@ -3,7 +3,7 @@
 use oci_spec::runtime::ContainerState;
 
 use crate::hooks::state_json;
-use crate::linux::pidfd::PidFd;
+use crate::sys::pidfd::PidFd;
 use crate::process::gate::open_gate;
 use crate::state::{ContainerId, StateStore};
 

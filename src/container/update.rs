@@ -1,7 +1,5 @@
 //! `update`: change the resources of a container's cgroup.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use oci_spec::runtime::LinuxResources;
 

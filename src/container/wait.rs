@@ -1,15 +1,13 @@
 //! `run` in the foreground: wait for init while forwarding signals to it, like runc.
 
-#![forbid(unsafe_code)]
-
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::linux::pidfd::kill_pid;
-use crate::linux::signal::wait_for_signal;
-use crate::linux::{SysContext, SysError};
+use crate::sys::pidfd::kill_pid;
+use crate::sys::signal::wait_for_signal;
+use crate::sys::{SysContext, SysError};
 
 /// How the container's process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +97,7 @@ fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunO
         let mut raw = saved.clone();
         termios::cfmakeraw(&mut raw);
         let _ = termios::tcsetattr(stdin.as_fd(), termios::SetArg::TCSANOW, &raw);
-        crate::linux::console::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
+        crate::sys::pty::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
     }
     let restore = |saved: &Option<termios::Termios>| {
         if let Some(saved) = saved {
@@ -146,7 +144,7 @@ fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunO
             && let Ok(Some(info)) = signals.read_signal() {
                 let signal = info.ssi_signo as i32;
                 if signal == libc::SIGWINCH {
-                    crate::linux::console::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
+                    crate::sys::pty::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
                 } else if signal != libc::SIGCHLD {
                     kill_pid(init_pid, signal)?;
                 }

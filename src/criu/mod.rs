@@ -1,8 +1,6 @@
 //! Checkpoint and restore through CRIU: what CRIU is told about a container (pure functions of
 //! its config, unit-tested here), and the RPC conversation itself (`session`).
 
-#![forbid(unsafe_code)]
-
 pub mod session;
 
 use std::path::{Path, PathBuf};
@@ -71,7 +69,7 @@ pub enum CriuError {
     Protocol(String),
     /// A system call of the runtime's failed.
     #[error(transparent)]
-    Sys(#[from] crate::linux::SysError),
+    Sys(#[from] crate::sys::SysError),
     /// A notification could not be acted on.
     #[error("{script} notification: {reason}")]
     Notification {
@@ -212,8 +210,8 @@ pub fn external_mounts(spec: &Spec, bundle: &Path, side: Side, v1_cgroup_binds: 
         }
     };
     // The mounts create bound (mount_plan decides which), with their sources as it took them.
-    for mount in spec.mounts().iter().flatten().filter(|m| crate::linux::mount_plan::is_bind(m)) {
-        if let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle) {
+    for mount in spec.mounts().iter().flatten().filter(|m| crate::rootfs::plan::is_bind(m)) {
+        if let Some(source) = crate::rootfs::plan::bind_source(mount, bundle) {
             let destination = resolve(mount.destination());
             let value = if side == Side::Dump { destination.clone() } else { source.display().to_string() };
             add(destination, value);
@@ -224,7 +222,7 @@ pub fn external_mounts(spec: &Spec, bundle: &Path, side: Side, v1_cgroup_binds: 
     }
     let linux = spec.linux().as_ref();
     let configured = linux.and_then(|l| l.devices().clone()).unwrap_or_default();
-    let defaults = crate::linux::devices::default_devices();
+    let defaults = crate::rootfs::devices::default_devices();
     for path in configured.iter().map(|d| d.path().clone()).chain(defaults.iter().map(|d| d.path.clone())) {
         let path = path.display().to_string();
         add(path.clone(), path);

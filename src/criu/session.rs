@@ -7,8 +7,6 @@
 //! container being restored (hooks, state, console socket). So only its generated messages
 //! (`rust_criu::rust_criu_protobuf::rpc`, CRIU's rpc.proto) are used, and the client is this.
 
-#![forbid(unsafe_code)]
-
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +17,7 @@ use protobuf::Message;
 use rust_criu::rust_criu_protobuf::rpc;
 
 use super::CriuError;
-use crate::linux::fd_passing::{peek_packet_length, receive_packet};
+use crate::sys::fd_passing::{peek_packet_length, receive_packet};
 
 /// What the caller does when CRIU calls back (`notify_scripts`): `script` is the hook's name
 /// (`post-restore`, `orphan-pts-master`, ...), `pid` the pid CRIU names, `fd` what CRIU
@@ -84,7 +82,7 @@ impl Criu {
     /// `inherit_fd`, by their numbers in this process).
     pub fn start(&self, stdio: CriuStdio, inherited: &[&OwnedFd]) -> Result<Started, CriuError> {
         let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-            .map_err(|errno| CriuError::Sys(crate::linux::SysError::new("socketpair for", "criu swrk", errno)))?;
+            .map_err(|errno| CriuError::Sys(crate::sys::SysError::new("socketpair for", "criu swrk", errno)))?;
         // criu takes the socket by number: it (and the inherited fds) must survive the exec.
         // This process is single-threaded, so no other fork sees them uncloexec'd.
         let cloexec_back = || {
@@ -95,7 +93,7 @@ impl Criu {
         for fd in std::iter::once(&theirs).chain(inherited.iter().copied()) {
             if let Err(errno) = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty())) {
                 cloexec_back();
-                return Err(CriuError::Sys(crate::linux::SysError::new("clear FD_CLOEXEC for criu on fd", fd.as_raw_fd(), errno)));
+                return Err(CriuError::Sys(crate::sys::SysError::new("clear FD_CLOEXEC for criu on fd", fd.as_raw_fd(), errno)));
             }
         }
         let mut command = Command::new(&self.path);
@@ -221,7 +219,7 @@ fn exchange(socket: &OwnedFd, request: &rpc::Criu_req, notifications: &mut dyn N
 
 fn send(socket: &OwnedFd, message: &rpc::Criu_req) -> Result<(), CriuError> {
     let bytes = message.write_to_bytes().map_err(|e| CriuError::Protocol(format!("encode request: {e}")))?;
-    let written = nix::unistd::write(socket.as_fd(), &bytes).map_err(|errno| CriuError::Sys(crate::linux::SysError::new("send to", "criu swrk", errno)))?;
+    let written = nix::unistd::write(socket.as_fd(), &bytes).map_err(|errno| CriuError::Sys(crate::sys::SysError::new("send to", "criu swrk", errno)))?;
     if written != bytes.len() {
         return Err(CriuError::Protocol(format!("sent {written} of {} bytes", bytes.len())));
     }
@@ -229,7 +227,7 @@ fn send(socket: &OwnedFd, message: &rpc::Criu_req) -> Result<(), CriuError> {
 }
 
 fn receive(socket: &OwnedFd) -> Result<(rpc::Criu_resp, Option<OwnedFd>), CriuError> {
-    let sys = |errno| CriuError::Sys(crate::linux::SysError::new("receive from", "criu swrk", errno));
+    let sys = |errno| CriuError::Sys(crate::sys::SysError::new("receive from", "criu swrk", errno));
     let length = peek_packet_length(socket).map_err(sys)?;
     if length == 0 {
         return Err(CriuError::Protocol("criu closed the connection without an answer (see its log)".into()));

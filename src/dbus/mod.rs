@@ -8,8 +8,6 @@
 //! libdbus, which a static skiff cannot link without loading it (and libsystemd's
 //! dependencies) on every start. See docs/architecture.md for the figures.
 
-#![forbid(unsafe_code)]
-
 pub mod wire;
 
 use std::collections::VecDeque;

@@ -5,8 +5,6 @@
 //! Only what a runtime needs: every basic type but Unix fds, arrays, structs, dict entries
 //! and variants, and the method call, reply, error and signal messages.
 
-#![forbid(unsafe_code)]
-
 use std::fmt;
 
 /// A message that does not follow the wire format.

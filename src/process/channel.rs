@@ -1,7 +1,5 @@
 //! The socketpair between the runtime and init: one SEQPACKET packet per message.
 
-#![forbid(unsafe_code)]
-
 use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
@@ -107,15 +105,15 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
     pub fn send_with_fd(&self, message: &Out, fd: RawFd, what: &'static str) -> Result<(), ChannelError> {
         let bytes = serde_json::to_vec(message)
             .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
-        crate::linux::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
+        crate::sys::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
     }
 
     /// Send one message with `fds` beside it (SCM_RIGHTS), at most
-    /// [`crate::linux::fd_passing::MAX_FDS`].
+    /// [`crate::sys::fd_passing::MAX_FDS`].
     pub fn send_with_fds(&self, message: &Out, fds: &[RawFd], what: &'static str) -> Result<(), ChannelError> {
         let bytes = serde_json::to_vec(message)
             .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
-        crate::linux::fd_passing::send_fds(&self.fd, &bytes, fds).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
+        crate::sys::fd_passing::send_fds(&self.fd, &bytes, fds).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
     }
 
     /// Receive one message; `Ok(None)` when the peer closed its end (or exited). An fd sent
@@ -132,9 +130,9 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
     /// Receive one message and the fds sent with it, in order.
     pub fn recv_with_fds(&self) -> Result<Option<(In, Vec<OwnedFd>)>, ChannelError> {
         // Sized to the packet: a fixed 64 KiB buffer was 16 pages touched per process.
-        let waiting = crate::linux::fd_passing::peek_packet_length(&self.fd).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
+        let waiting = crate::sys::fd_passing::peek_packet_length(&self.fd).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         let mut buffer = vec![0u8; waiting.clamp(1, MAX_MESSAGE)];
-        let (length, fd) = crate::linux::fd_passing::receive_packet_fds(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
+        let (length, fd) = crate::sys::fd_passing::receive_packet_fds(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         if length == 0 {
             return Ok(None);
         }

@@ -2,8 +2,6 @@
 //! winning (at its place), and `HOME` from the user's passwd entry when the config leaves
 //! it unset or empty.
 
-#![forbid(unsafe_code)]
-
 /// `env` deduplicated (the last `KEY=` wins, where it stands) with `HOME` supplied by
 /// `home` when missing or empty. Entries without `=` are kept as they are.
 pub fn process_environment(env: &[String], home: impl FnOnce() -> String) -> Vec<String> {

@@ -1,14 +1,12 @@
 //! How starting a container's process fails, and how a reaped process ended.
 
-#![forbid(unsafe_code)]
-
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use super::channel::ChannelError;
 use super::message::WireError;
 use super::watch;
-use crate::linux::SysError;
+use crate::sys::SysError;
 
 /// Errors starting init.
 #[derive(Debug, thiserror::Error)]

@@ -25,10 +25,10 @@ use super::protocol::{ChildSide, FromRuntime, ParentSide, Steps};
 use super::message::{ToInit, ToParent, WireError};
 use super::{InitProcess, ProcessError};
 use crate::cgroups::ContainerCgroup;
-use crate::linux::clone::{Forked, clone_process};
-use crate::linux::namespaces::ChildrenNamespace;
-use crate::linux::pidfd::{PidFd, namespaces_differing};
-use crate::linux::{SysContext, exit_now};
+use crate::sys::clone::{Forked, clone_process};
+use crate::sys::namespaces::ChildrenNamespace;
+use crate::sys::pidfd::{PidFd, namespaces_differing};
+use crate::sys::{SysContext, exit_now};
 
 /// What an exec needs.
 #[derive(Debug)]
@@ -85,9 +85,9 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.trim().is_empty());
     let (initial, last) = (affinity.and_then(|a| nonempty(a.initial())), affinity.and_then(|a| nonempty(a.cpu_affinity_final())));
     // (the runtime's own mask is put back once the child exists: it only inherits `initial`)
-    let own_mask = initial.as_ref().map(|_| crate::linux::placement::own_cpu_mask()).transpose()?;
+    let own_mask = initial.as_ref().map(|_| crate::sys::placement::own_cpu_mask()).transpose()?;
     if let Some(cpus) = &initial {
-        crate::linux::placement::set_cpu_affinity(0, cpus)?;
+        crate::sys::placement::set_cpu_affinity(0, cpus)?;
     }
     // Moving into a cgroup needs write access to the common ancestor of ours and it: a
     // rootless runtime outside its systemd instance lacks it; then the manager places the
@@ -113,7 +113,7 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     };
     trace.lap("clone");
     if let Some(mask) = &own_mask {
-        crate::linux::placement::restore_own_cpu_mask(mask)?;
+        crate::sys::placement::restore_own_cpu_mask(mask)?;
     }
     drop(saved_pid_namespace);
     drop(child_end);
@@ -128,8 +128,8 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     // In the cgroup now: execCPUAffinity.final, or, when neither list is given, every CPU
     // of the cpuset, so the runtime's own affinity does not leak in (runc's rule).
     match (&initial, &last) {
-        (_, Some(cpus)) => crate::linux::placement::set_cpu_affinity(pid, cpus)?,
-        (None, None) => crate::linux::placement::reset_cpu_affinity(pid)?,
+        (_, Some(cpus)) => crate::sys::placement::set_cpu_affinity(pid, cpus)?,
+        (None, None) => crate::sys::placement::reset_cpu_affinity(pid)?,
         (Some(_), None) => {}
     }
     trace.lap("cgroup");
@@ -205,14 +205,14 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
     clock.lap("namespaces");
     if let Some(socket) = request.console_socket {
         let size = request.process.console_size().map(|b| (b.height() as u16, b.width() as u16));
-        let slave = crate::linux::console::create_console(socket, size, false)?;
-        crate::linux::console::attach_console(&slave)?;
+        let slave = crate::rootfs::console::create_console(socket, size, false)?;
+        crate::rootfs::console::attach_console(&slave)?;
     }
     if let Some(policy) = request.memory_policy {
-        crate::linux::placement::set_memory_policy(policy)?;
+        crate::sys::placement::set_memory_policy(policy)?;
     }
     if let Some(personality) = request.personality {
-        crate::linux::process_attrs::set_personality(personality)?;
+        crate::sys::process_attrs::set_personality(personality)?;
     }
     label_next_exec(request.process)?;
     // Before the filter (see init.rs): nothing but the listener's sendmsg between the load

@@ -7,8 +7,6 @@
 //! ENXIO when no reader exists: a dead init is an error, never a hang. The fifo existing is
 //! what makes the status `created`.
 
-#![forbid(unsafe_code)]
-
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -17,7 +15,7 @@ use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
 
-use crate::linux::{SysContext, SysError};
+use crate::sys::{SysContext, SysError};
 
 /// The gate's file name inside the container directory: runc's name, which callers that
 /// audit init's fds allow (runc 1.5's fd-leak test among them).
@@ -32,7 +30,7 @@ pub fn gate_path(dir: &Path) -> PathBuf {
 pub fn create_gate(dir: &Path) -> Result<OwnedFd, SysError> {
     let path = gate_path(dir);
     nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).on("mkfifo", path.display())?;
-    crate::linux::open_fd(&path, OFlag::O_RDONLY | OFlag::O_NONBLOCK, "open start gate")
+    crate::sys::open_fd(&path, OFlag::O_RDONLY | OFlag::O_NONBLOCK, "open start gate")
 }
 
 /// In init: sleep until `start` writes to the gate, and consume its byte.
@@ -67,7 +65,7 @@ pub enum GateError {
 /// From `start`: let init go, then remove the gate (the container is no longer `created`).
 pub fn open_gate(dir: &Path) -> Result<(), GateError> {
     let path = gate_path(dir);
-    let fd = match crate::linux::open_fd(&path, OFlag::O_WRONLY | OFlag::O_NONBLOCK, "open start gate") {
+    let fd = match crate::sys::open_fd(&path, OFlag::O_WRONLY | OFlag::O_NONBLOCK, "open start gate") {
         Ok(fd) => fd,
         Err(e) if e.errno == Errno::ENXIO => return Err(GateError::NoInit(path)),
         Err(e) => return Err(e.into()),

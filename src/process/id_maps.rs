@@ -1,8 +1,6 @@
 //! The runtime's side of user-namespace ids: a new user namespace's maps, and the idmapped
 //! bind mounts' trees (made before the clone, or late, in init's mount namespace).
 
-#![forbid(unsafe_code)]
-
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
@@ -13,7 +11,7 @@ use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType};
 use super::message::ToInit;
 use super::{InitProcess, InitRequest, ProcessError, write_proc_file};
 use crate::bundle::Bundle;
-use crate::linux::SysError;
+use crate::sys::SysError;
 use crate::trace::Trace;
 
 /// An idmapped mount of the config (`idmap`, `ridmap`, or mappings on the mount): its
@@ -38,7 +36,7 @@ pub(super) fn idmap_requests(bundle: &Bundle) -> Result<Vec<IdmapRequest<'_>>, P
     let linux = bundle.spec().linux().as_ref();
     let mut requests = Vec::new();
     for (index, mount) in bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate() {
-        let options = crate::linux::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
+        let options = crate::rootfs::mount_options::parse_mount_options(mount.options().as_deref().unwrap_or_default());
         let own_uid = mount.uid_mappings().as_deref().unwrap_or_default();
         let own_gid = mount.gid_mappings().as_deref().unwrap_or_default();
         if options.idmap.is_none() && own_uid.is_empty() && own_gid.is_empty() {
@@ -48,7 +46,7 @@ pub(super) fn idmap_requests(bundle: &Bundle) -> Result<Vec<IdmapRequest<'_>>, P
         let uid = if own_uid.is_empty() { linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default() } else { own_uid };
         let gid = if own_gid.is_empty() { linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default() } else { own_gid };
         let entry = format!("mounts[{index}] {}", mount.destination().display());
-        let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else {
+        let Some(source) = crate::rootfs::plan::bind_source(mount, bundle.dir()) else {
             return Err(SysError::refused("prepare", "an idmapped mount", "it has no source").within(entry).into());
         };
         let rbind = options.flags.contains(nix::mount::MsFlags::MS_REC);
@@ -77,7 +75,7 @@ pub(super) fn prepare_idmapped_mounts(bundle: &Bundle) -> Result<IdmappedMounts,
             continue;
         }
         let userns = idmap_user_namespace(bundle, &request)?;
-        let tree = crate::linux::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
+        let tree = crate::sys::idmap::idmapped_tree(&request.source, request.rbind, request.ridmap, &userns).map_err(|e| e.within(&request.entry))?;
         prepared.trees.push((request.index, tree));
     }
     Ok(prepared)
@@ -90,10 +88,10 @@ pub(super) fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Res
     if idmap.uid.is_empty() && idmap.gid.is_empty() {
         let joined = bundle.namespaces().join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::User).map(|(_, path)| path.clone());
         if let Some(path) = joined {
-            return Ok(crate::linux::open_fd(&path, nix::fcntl::OFlag::O_RDONLY, "open the joined user namespace for").map_err(|e| e.within(&idmap.entry))?);
+            return Ok(crate::sys::open_fd(&path, nix::fcntl::OFlag::O_RDONLY, "open the joined user namespace for").map_err(|e| e.within(&idmap.entry))?);
         }
     }
-    Ok(crate::linux::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?)
+    Ok(crate::sys::idmap::user_namespace_with(idmap.uid, idmap.gid).map_err(|e| e.within(&idmap.entry))?)
 }
 
 /// `IdmapPlease(index)`: make the idmapped tree of `mounts[index]` in init's mount namespace,
@@ -106,28 +104,28 @@ pub(super) fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: 
         return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
     };
     let userns = idmap_user_namespace(request.bundle, idmap)?;
-    let mount_namespace = crate::linux::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
+    let mount_namespace = crate::sys::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
     let (ours, helpers) = std::os::unix::net::UnixStream::pair().map_err(|e| SysError::io("socketpair", "idmap helper", &e))?;
-    match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
-        crate::linux::clone::Forked::Child => {
+    match crate::sys::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
+        crate::sys::clone::Forked::Child => {
             drop(ours);
             let made = nix::sched::setns(&mount_namespace, nix::sched::CloneFlags::CLONE_NEWNS)
                 .map_err(|errno| SysError::new("setns", "init's mount namespace", errno))
-                .and_then(|()| crate::linux::idmap::idmapped_tree(&idmap.source, idmap.rbind, idmap.ridmap, &userns));
+                .and_then(|()| crate::sys::idmap::idmapped_tree(&idmap.source, idmap.rbind, idmap.ridmap, &userns));
             let sent = match made {
-                Ok(tree) => crate::linux::fd_passing::send_fd(&helpers, b"tree", tree.as_raw_fd()).is_ok(),
+                Ok(tree) => crate::sys::fd_passing::send_fd(&helpers, b"tree", tree.as_raw_fd()).is_ok(),
                 Err(error) => {
                     let _ = nix::unistd::write(&helpers, format!("{error}: {}", error.errno).as_bytes());
                     false
                 }
             };
-            crate::linux::exit_now(if sent { 0 } else { 1 })
+            crate::sys::exit_now(if sent { 0 } else { 1 })
         }
-        crate::linux::clone::Forked::Parent(helper) => {
+        crate::sys::clone::Forked::Parent(helper) => {
             drop(helpers);
             // The tree, or the helper's error as text.
             let mut buffer = [0u8; 512];
-            let received = crate::linux::fd_passing::receive_packet(&ours, &mut buffer);
+            let received = crate::sys::fd_passing::receive_packet(&ours, &mut buffer);
             let _ = waitpid(Pid::from_raw(helper), None);
             let tree = match received {
                 Ok((_, Some(tree))) => tree,
@@ -153,15 +151,15 @@ pub(super) fn write_id_maps(bundle: &Bundle, pid: i32, rootless: bool) -> Result
     let uid_mappings = linux.and_then(|l| l.uid_mappings().as_deref()).unwrap_or_default();
     let gid_mappings = linux.and_then(|l| l.gid_mappings().as_deref()).unwrap_or_default();
     write_id_map(pid, "uid_map", uid_mappings, rootless)?;
-    if rootless && crate::linux::idmap::is_own_single(gid_mappings, nix::unistd::getegid().as_raw()) {
+    if rootless && crate::sys::idmap::is_own_single(gid_mappings, nix::unistd::getegid().as_raw()) {
         write_proc_file(pid, "setgroups", "deny")?;
     }
     write_id_map(pid, "gid_map", gid_mappings, rootless)
 }
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping], rootless: bool) -> Result<(), SysError> {
-    match write_proc_file(pid, file, &crate::linux::idmap::map_text(mappings)) {
-        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => crate::linux::idmap::write_map_with_helper(pid, file, mappings),
+    match write_proc_file(pid, file, &crate::sys::idmap::map_text(mappings)) {
+        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => crate::sys::idmap::write_map_with_helper(pid, file, mappings),
         other => other,
     }
 }

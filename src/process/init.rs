@@ -1,8 +1,6 @@
 //! The container's init, from the clone to the exec of the user's process. Runs in the child:
 //! it never returns; failures go to the runtime as data, then `_exit`.
 
-#![forbid(unsafe_code)]
-
 use crate::cgroups::Manager;
 use crate::phases::PhaseClock;
 use super::protocol::{ChildSide, FromRuntime, Steps};
@@ -20,13 +18,13 @@ use super::channel::{ChannelError, ChildEnd};
 use super::gate::wait_at_gate;
 use super::message::{ToInit, ToParent, WireError};
 use super::InitRequest;
-use crate::linux::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
-use crate::linux::namespaces::NamespaceFile;
-use crate::linux::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
-use crate::linux::procfs::ProcFs;
-use crate::linux::seccomp::load_filter;
+use crate::sys::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
+use crate::sys::namespaces::NamespaceFile;
+use crate::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
+use crate::sys::procfs::ProcFs;
+use crate::seccomp::load_filter;
 use crate::seccomp::SeccompProgram;
-use crate::linux::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
+use crate::sys::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
 
 /// PATH used to find the executable when the process environment has none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -65,14 +63,14 @@ pub enum InitError {
     Hook(#[from] crate::hooks::HookError),
     /// The config's mounts cannot be planned.
     #[error(transparent)]
-    MountPlan(#[from] crate::linux::mount_plan::PlanError),
+    MountPlan(#[from] crate::rootfs::plan::PlanError),
 }
 
-impl From<crate::linux::rootfs::SetupError> for InitError {
-    fn from(error: crate::linux::rootfs::SetupError) -> InitError {
+impl From<crate::rootfs::SetupError> for InitError {
+    fn from(error: crate::rootfs::SetupError) -> InitError {
         match error {
-            crate::linux::rootfs::SetupError::Plan(plan) => InitError::MountPlan(plan),
-            crate::linux::rootfs::SetupError::Sys(sys) => InitError::Sys(sys),
+            crate::rootfs::SetupError::Plan(plan) => InitError::MountPlan(plan),
+            crate::rootfs::SetupError::Sys(sys) => InitError::Sys(sys),
         }
     }
 }
@@ -114,7 +112,7 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
     let wire = WireError::capture(&error, error.errno());
     // If the runtime is already gone there is nobody to tell; the exit status says it.
     let _ = channel.send(&ToParent::Failed(wire), "failure");
-    crate::linux::exit_now(1)
+    crate::sys::exit_now(1)
 }
 
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
@@ -188,20 +186,20 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
             // The real init waits until its pid is on the channel, so that the runtime reads
             // InitPid before anything the real init sends (the protocol's order).
             let (reported, report) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).on("pipe", "init pid report")?;
-            match crate::linux::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
-                crate::linux::clone::Forked::Child => {
+            match crate::sys::clone::clone_process(nix::sched::CloneFlags::empty(), None)? {
+                crate::sys::clone::Forked::Child => {
                     drop(report);
                     let mut byte = [0u8; 1];
                     if !matches!(nix::unistd::read(reported.as_raw_fd(), &mut byte), Ok(1)) {
                         // The intermediate could not report us: the runtime would not know us.
-                        crate::linux::exit_now(1)
+                        crate::sys::exit_now(1)
                     }
                 }
-                crate::linux::clone::Forked::Parent(real_init) => {
+                crate::sys::clone::Forked::Parent(real_init) => {
                     if channel.send(&ToParent::InitPid(real_init), "init pid").is_ok() {
                         let _ = nix::unistd::write(&report, b"1");
                     }
-                    crate::linux::exit_now(0)
+                    crate::sys::exit_now(0)
                 }
             }
         }
@@ -235,7 +233,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // A network namespace made for the container gets its loopback up, as runc does; one
     // joined by path is its owner's to configure.
     if namespaces.creates(LinuxNamespaceType::Network) {
-        crate::linux::netlink::bring_loopback_up()?;
+        crate::sys::netlink::bring_loopback_up()?;
     }
     clock.lap("namespaces");
     let linux = spec.linux().as_ref();
@@ -296,20 +294,20 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     }
     clock.lap("hooks");
     enter_rootfs(&plan)?;
-    if !crate::linux::mount_plan::dev_is_bound(plan.mounts) {
-        crate::linux::devices::reopen_dev_null()?;
+    if !crate::rootfs::plan::dev_is_bound(plan.mounts) {
+        crate::rootfs::devices::reopen_dev_null()?;
     }
     clock.lap("pivot_root");
     if let Some(socket) = request.console_socket {
         let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
-        let slave = crate::linux::console::create_console(socket, size, true)?;
-        crate::linux::console::attach_console(&slave)?;
+        let slave = crate::rootfs::console::create_console(socket, size, true)?;
+        crate::rootfs::console::attach_console(&slave)?;
     }
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).on("sethostname", hostname)?;
     }
     if let Some(domainname) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
-        crate::linux::set_domainname(domainname)?;
+        crate::sys::set_domainname(domainname)?;
     }
     if let Some(sysctls) = linux.and_then(|l| l.sysctl().as_ref()).filter(|s| !s.is_empty()) {
         let proc = ProcFs::open(Path::new("/proc"))?;
@@ -327,7 +325,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     }
     // Kept across the exec; set before a seccomp filter could deny set_mempolicy.
     if let Some(policy) = linux.and_then(|l| l.memory_policy().as_ref()) {
-        crate::linux::placement::set_memory_policy(policy)?;
+        crate::sys::placement::set_memory_policy(policy)?;
     }
     label_next_exec(process)?;
     // Before the filter: under no_new_privs it is loaded last, and a NOTIFY rule on fcntl
@@ -345,7 +343,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         let env: Vec<String> = prepared.env.iter().map(|e| e.to_string_lossy().into_owned()).collect();
         if let Err(error) = crate::hooks::run_hooks_with_default_env("startContainer", hooks.start_container().as_deref().unwrap_or_default(), &state, &env) {
             let _ = nix::unistd::write(std::io::stderr(), format!("skiff: {error}\n").as_bytes());
-            crate::linux::exit_now(1);
+            crate::sys::exit_now(1);
         }
     }
     exec_prepared(prepared)
@@ -356,7 +354,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
 pub(super) fn label_next_exec(process: &Process) -> Result<(), InitError> {
     let label = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
     let (apparmor, selinux) = (label(process.apparmor_profile()), label(process.selinux_label()));
-    crate::linux::lsm::label_next_exec(nix::unistd::getpid().as_raw(), apparmor.as_deref(), selinux.as_deref())?;
+    crate::sys::lsm::label_next_exec(nix::unistd::getpid().as_raw(), apparmor.as_deref(), selinux.as_deref())?;
     Ok(())
 }
 
@@ -474,7 +472,7 @@ fn join_where_permitted(namespaces: Vec<&NamespaceFile>) -> Result<Vec<&Namespac
 /// `/proc/self/fd/N` naming an fd from outside (CVE-2024-21626) is refused rather than
 /// followed out of the container.
 fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
-    let root = crate::linux::fs_in_root::RootDir::open(Path::new("/"))?;
+    let root = crate::sys::fs_in_root::RootDir::open(Path::new("/"))?;
     Ok(root
         .open_in(cwd, libc::O_PATH | libc::O_DIRECTORY)
         .on("resolve process.cwd in the container's root", cwd.display())?)
@@ -503,7 +501,7 @@ fn await_runtime_with_fds(channel: &ChildEnd, protocol: &mut ChildSide, step: Fr
 pub(super) fn exec_prepared(prepared: Prepared) -> ! {
     drop(prepared.listener);
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
-    let _ = crate::linux::signal::reset_sigpipe();
+    let _ = crate::sys::signal::reset_sigpipe();
     let errno = match nix::unistd::execve(&prepared.executable, &prepared.args, &prepared.env) {
         Ok(never) => match never {},
         Err(errno) => errno,
@@ -511,7 +509,7 @@ pub(super) fn exec_prepared(prepared: Prepared) -> ! {
     // runc's line, word for word (Go's lowercase errno texts): callers compare it whole.
     let message = format!("exec {}: {}\n", prepared.executable.to_string_lossy(), errno.desc().to_lowercase());
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
-    crate::linux::exit_now(127)
+    crate::sys::exit_now(127)
 }
 
 /// The environment as runc 1.5 builds it ([`super::environment::process_environment`]):
@@ -530,7 +528,7 @@ fn with_home(env: &[String], uid: u32) -> Vec<String> {
 /// The exec resets these handlers to the default.
 fn end_on_termination_signals() -> Result<(), SysError> {
     use Signal::*;
-    crate::linux::signal::exit_on(&[SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]).on("sigaction", "termination signals")
+    crate::sys::signal::exit_on(&[SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]).on("sigaction", "termination signals")
 }
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {

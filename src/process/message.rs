@@ -49,8 +49,6 @@
 //! sequence without the maps, the hooks and the gate: Proceed, [InitPid], [SeccompListener],
 //! Ready, Committed, execve.
 
-#![forbid(unsafe_code)]
-
 use serde::{Deserialize, Serialize};
 
 /// Messages init sends to the runtime.
@@ -134,7 +132,7 @@ mod tests {
 
     #[test]
     fn captures_the_chain() {
-        let inner = crate::linux::SysError::new("mount", "proc on /x", nix::errno::Errno::EPERM);
+        let inner = crate::sys::SysError::new("mount", "proc on /x", nix::errno::Errno::EPERM);
         let wire = WireError::capture(&inner, Some(libc::EPERM));
         assert_eq!(wire.to_string(), "mount proc on /x: EPERM: Operation not permitted");
         let json = serde_json::to_vec(&ToParent::Failed(wire.clone())).unwrap();

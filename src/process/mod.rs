@@ -1,7 +1,5 @@
 //! Starting the container's init: the clone, the channel to it, and the start gate.
 
-#![forbid(unsafe_code)]
-
 pub mod channel;
 pub mod environment;
 mod error;
@@ -25,13 +23,13 @@ use nix::unistd::Pid;
 use oci_spec::runtime::LinuxNamespaceType;
 
 use crate::bundle::Bundle;
-use crate::linux::namespaces::{ChildrenNamespace, NamespaceFile};
-use crate::linux::SysError;
-use crate::linux::process_attrs::timens_offsets;
+use crate::sys::namespaces::{ChildrenNamespace, NamespaceFile};
+use crate::sys::SysError;
+use crate::sys::process_attrs::timens_offsets;
 use channel::channel_pair;
 use crate::trace::Trace;
 use protocol::{ParentSide, Steps};
-use crate::linux::clone::{Forked, clone_process};
+use crate::sys::clone::{Forked, clone_process};
 use message::{ToInit, ToParent};
 use namespace_schedule::NamespaceSchedule;
 
@@ -64,7 +62,7 @@ pub struct InitRequest<'a> {
     /// The container's Intel RDT group, made by the runtime; init is put in it.
     pub resctrl: Option<&'a crate::resctrl::RdtGroup>,
     /// Fds of the runtime that init closes first: the create lock, the console relay's
-    /// caller end, and the caller's stray fds ([`crate::linux::fds::stray_fds`]).
+    /// caller end, and the caller's stray fds ([`crate::sys::fds::stray_fds`]).
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
     pub console_socket: Option<std::os::fd::RawFd>,
@@ -145,7 +143,7 @@ pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProces
     let cgroup_dir = clone_into(request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)))?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
-    let time_flag = crate::linux::namespaces::clone_flag(LinuxNamespaceType::Time);
+    let time_flag = crate::sys::namespaces::clone_flag(LinuxNamespaceType::Time);
     let _time_namespace = if schedule.time_by_runtime {
         let saved = ChildrenNamespace::save(LinuxNamespaceType::Time)?;
         nix::sched::unshare(time_flag).map_err(|errno| SysError::new("unshare", "time namespace", errno))?;
@@ -229,7 +227,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
     }
     // The runtime's own affinity must not leak into the container: init may use every CPU of
     // its cpuset (execCPUAffinity is for exec'd processes only, by the spec).
-    crate::linux::placement::reset_cpu_affinity(pid)?;
+    crate::sys::placement::reset_cpu_affinity(pid)?;
     if let Some(score) = request.bundle.process().oom_score_adj() {
         write_oom_score_adj(pid, score)?;
     }
@@ -240,7 +238,7 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
     if !moves.is_empty() {
         let joined = namespaces.join.iter().find(|(kind, _)| *kind == LinuxNamespaceType::Network).map(|(_, path)| path.clone());
         let target = joined.unwrap_or_else(|| std::path::PathBuf::from(format!("/proc/{pid}/ns/net")));
-        crate::linux::net_devices::move_devices(moves, &target)?;
+        crate::sys::net_devices::move_devices(moves, &target)?;
         trace.lap("network devices");
     }
     let mut protocol = ParentSide::new(Steps { late_user: schedule.late_user, intermediate: schedule.intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
@@ -357,19 +355,19 @@ fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>, watch: &watc
 /// O_PATH fds of the bind mounts' sources, opened as the runtime through init's root (so in
 /// init's mount namespace, where init may clone them), with their `mounts` indexes. A
 /// source the runtime cannot open is left out: init tries its path and reports what fails.
-/// At most [`crate::linux::fd_passing::MAX_FDS`]; the rest are bound by path.
+/// At most [`crate::sys::fd_passing::MAX_FDS`]; the rest are bound by path.
 fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
     let (mut indexes, mut fds) = (Vec::new(), Vec::new());
-    let binds = bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate().filter(|(_, mount)| crate::linux::mount_plan::is_bind(mount));
+    let binds = bundle.spec().mounts().as_deref().unwrap_or_default().iter().enumerate().filter(|(_, mount)| crate::rootfs::plan::is_bind(mount));
     let mut binds = binds.peekable();
     if binds.peek().is_none() {
         return (indexes, fds);
     }
-    let Ok(root) = crate::linux::open_fd(Path::new(&format!("/proc/{pid}/root")), nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open init's root") else {
+    let Ok(root) = crate::sys::open_fd(Path::new(&format!("/proc/{pid}/root")), nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open init's root") else {
         return (indexes, fds);
     };
-    for (index, mount) in binds.take(crate::linux::fd_passing::MAX_FDS) {
-        let Some(source) = crate::linux::mount_plan::bind_source(mount, bundle.dir()) else { continue };
+    for (index, mount) in binds.take(crate::sys::fd_passing::MAX_FDS) {
+        let Some(source) = crate::rootfs::plan::bind_source(mount, bundle.dir()) else { continue };
         // A source inside the rootfs may be under an earlier mount of the container's: init
         // opens it itself when it gets there (the rootfs is init's to reach anyway).
         if bundle.in_rootfs(&source) {
@@ -377,7 +375,7 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
         }
         let relative = source.strip_prefix("/").unwrap_or(&source);
         // In init's root: an absolute symlink in the source stays in init's mount namespace.
-        if let Ok(fd) = crate::linux::openat2(&root, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS) {
+        if let Ok(fd) = crate::sys::openat2(&root, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS) {
             indexes.push(index);
             fds.push(fd);
         }
@@ -389,7 +387,7 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
 /// into (cgroup v2): the kernel then starts the child inside its cgroup. Otherwise the
 /// manager moves the child after the clone, before it is let proceed.
 fn clone_into(dir: Option<&Path>) -> Result<Option<OwnedFd>, SysError> {
-    dir.map(|dir| crate::linux::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()
+    dir.map(|dir| crate::sys::open_fd(dir, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open cgroup")).transpose()
 }
 
 /// Write one of init's /proc files from the runtime (the host's procfs).

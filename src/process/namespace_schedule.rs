@@ -2,12 +2,10 @@
 //! config's namespace list and the runtime's privilege, before anything is cloned. The
 //! runtime (`spawn_init`) and init (`init_main`) both follow it; neither decides again.
 
-#![forbid(unsafe_code)]
-
 use nix::sched::CloneFlags;
 use oci_spec::runtime::LinuxNamespaceType;
 
-use crate::linux::namespaces::{NamespacePlan, clone_flag};
+use crate::sys::namespaces::{NamespacePlan, clone_flag};
 
 /// The order of namespace operations around init's clone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +76,7 @@ impl NamespaceSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux::namespaces::plan_namespaces;
+    use crate::sys::namespaces::plan_namespaces;
     use oci_spec::runtime::LinuxNamespaceBuilder;
 
     const KINDS: [LinuxNamespaceType; 4] = [LinuxNamespaceType::User, LinuxNamespaceType::Pid, LinuxNamespaceType::Mount, LinuxNamespaceType::Cgroup];

@@ -4,8 +4,6 @@
 //! listener), so the sequence is exact: any other message, early, late, repeated or missing,
 //! is refused with what was expected and what came. No I/O here: tested without forking.
 
-#![forbid(unsafe_code)]
-
 use super::message::{ToInit, ToParent};
 
 /// Which optional steps this container's setup has.

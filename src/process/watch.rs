@@ -79,7 +79,7 @@ impl Watch<'_> {
         if self.cgroup.is_some_and(|cgroup| cgroup.is_frozen()) {
             return Some(Stuck::Frozen);
         }
-        match crate::linux::proc_stat::read_stat(self.pid) {
+        match crate::sys::proc_stat::read_stat(self.pid) {
             Some(stat) if stat.state == 'T' => Some(Stuck::Stopped),
             _ => None,
         }

@@ -3,7 +3,7 @@
 //! libseccomp builds and exports the program here, where a bad profile is an ordinary error
 //! and nothing has been created yet. The container's init (or an exec'd process) inherits
 //! the bytes and only makes the one `seccomp(2)` call that loads them
-//! ([`crate::linux::seccomp::load_filter`]), with the spec's flags: no allocation and no
+//! ([`load_filter`]), with the spec's flags: no allocation and no
 //! libseccomp state in the child, and flags libseccomp 2.5 does not know
 //! (`SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`) still reach the kernel.
 //!
@@ -14,8 +14,7 @@
 //! them), otherwise the conditions of a rule are ANDed. Syscalls newer than the profile get
 //! ENOSYS from a prelude ([`enosys`]), as runc's patched filter gives them.
 
-#![forbid(unsafe_code)]
-
+pub mod cache;
 mod enosys;
 
 use std::io::{Read, Seek};
@@ -216,13 +215,19 @@ fn export(context: &ScmpFilterContext) -> Result<Vec<u8>, SeccompError> {
 /// What `listenerPath` receives with the notify fd: the spec's container process state.
 pub fn listener_message(state: &serde_json::Value, pid: i32, metadata: Option<&str>) -> String {
     serde_json::json!({
-        "ociVersion": crate::OCI_VERSION,
+        "ociVersion": crate::bundle::OCI_VERSION,
         "fds": ["seccompFd"],
         "pid": pid,
         "metadata": metadata.unwrap_or_default(),
         "state": state,
     })
     .to_string()
+}
+
+/// Load `program` into the calling thread (no_new_privs or CAP_SYS_ADMIN needed). Returns the
+/// notification listener when the program was compiled with NOTIFY rules.
+pub fn load_filter(program: &SeccompProgram) -> Result<Option<std::os::fd::OwnedFd>, crate::sys::SysError> {
+    crate::sys::seccomp::set_mode_filter(&program.bpf, program.flags, program.notify)
 }
 
 #[cfg(test)]

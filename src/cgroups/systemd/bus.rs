@@ -4,8 +4,6 @@
 //! that is another's, a stop that finds no unit, the `JobRemoved` sender check) are tested
 //! without systemd.
 
-#![forbid(unsafe_code)]
-
 use std::time::Duration;
 
 use crate::dbus::{Connection, DbusError, Message, Value};

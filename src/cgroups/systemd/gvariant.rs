@@ -7,8 +7,6 @@
 //! - strings in single or double quotes, with `\` escaping the next character;
 //! - arrays `[a, b]` of one type; an empty one needs its type: `@as []`.
 
-#![forbid(unsafe_code)]
-
 use crate::dbus::{Type, Value};
 
 /// Parse one value.

@@ -4,8 +4,6 @@
 //! host's layout, pointed at the unit's cgroup, writes the rest, as runc's systemd manager
 //! wraps its fs manager. Everything after create (freeze, stats, pids, signals) is cgroupfs.
 
-#![forbid(unsafe_code)]
-
 pub mod bus;
 pub mod gvariant;
 pub mod properties;

@@ -2,8 +2,6 @@
 //! (slice, delegation, accounting), the resources systemd can express, the device allow
 //! list, and `org.systemd.property.*` annotations. Pure functions, as runc computes them.
 
-#![forbid(unsafe_code)]
-
 use oci_spec::runtime::LinuxResources;
 
 use super::super::devices::{self, Access, DeviceKind, DeviceRule};

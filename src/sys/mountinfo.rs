@@ -1,6 +1,9 @@
 //! `/proc/self/mountinfo` and `/proc/self/cgroup`, parsed: which cgroup hierarchies are mounted
 //! where, and which cgroup a process is in on each. Pure parsers over the file contents.
 
+/// Where cgroup filesystems are mounted.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
 /// One line of mountinfo, reduced to what the runtime uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountEntry {
@@ -136,7 +139,7 @@ pub struct V1CgroupDir {
 /// the process: what a container's `cgroup` mount binds on a v1 or hybrid host. The cgroup2
 /// tree of a hybrid host is left out, as runc leaves it out.
 pub fn v1_cgroup_dirs(mountinfo: &str, cgroups: &[ProcessCgroup]) -> Vec<V1CgroupDir> {
-    let root = std::path::Path::new(crate::cgroups::CGROUP_ROOT);
+    let root = std::path::Path::new(CGROUP_ROOT);
     cgroup_hierarchies(&parse_mountinfo(mountinfo))
         .into_iter()
         .filter(|h| !h.unified && std::path::Path::new(&h.mount_point).starts_with(root))

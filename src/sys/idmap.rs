@@ -55,15 +55,15 @@ pub fn write_map_with_helper(pid: i32, file: &str, mappings: &[LinuxIdMapping]) 
 /// child is let go.
 pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[LinuxIdMapping]) -> Result<OwnedFd, SysError> {
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).on("pipe", "idmap helper")?;
-    match crate::linux::clone::clone_process(CloneFlags::CLONE_NEWUSER, None)? {
-        crate::linux::clone::Forked::Child => {
+    match crate::sys::clone::clone_process(CloneFlags::CLONE_NEWUSER, None)? {
+        crate::sys::clone::Forked::Child => {
             drop(write_end);
             let mut byte = [0u8; 1];
             // Wait until the runtime has what it needs (EOF when it closes its end).
             let _ = nix::unistd::read(read_end.as_raw_fd(), &mut byte);
             super::exit_now(0)
         }
-        crate::linux::clone::Forked::Parent(pid) => {
+        crate::sys::clone::Forked::Parent(pid) => {
             drop(read_end);
             let result = (|| {
                 std::fs::write(format!("/proc/{pid}/uid_map"), map_text(uid_mappings))

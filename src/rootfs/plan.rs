@@ -4,8 +4,6 @@
 //! `rootfs.rs` is the executor that makes them ([`MountExecutor`]); the tests here use a
 //! recording fake.
 
-#![forbid(unsafe_code)]
-
 use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;
@@ -108,7 +106,7 @@ pub enum MountOp {
         /// them on a bind, so they are set on the detached tree before it is attached.
         flags: MsFlags,
         /// The flags the options clear by name (`rw`, `dev`, ...): with any flag named, the
-        /// bind gets exactly what is named ([`super::mount_fd::bind_attributes`]).
+        /// bind gets exactly what is named ([`crate::sys::mount_fd::bind_attributes`]).
         cleared: MsFlags,
     },
     /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE).
@@ -206,7 +204,7 @@ pub struct PlanError {
 /// What performs the operations: the kernel in init (`rootfs.rs`), a recording fake in tests.
 pub trait MountExecutor {
     /// Perform one operation.
-    fn execute(&mut self, op: &MountOp) -> Result<(), super::SysError>;
+    fn execute(&mut self, op: &MountOp) -> Result<(), crate::sys::SysError>;
 }
 
 /// The data of a tmpfs mounted over a directory whose mode is `covered_mode` (None: the
@@ -304,7 +302,7 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
     } else {
         let source = mount.source().clone().unwrap_or_else(|| PathBuf::from(fs_type));
         let data = match config.mount_label {
-            Some(label) if super::lsm::takes_mount_label(fs_type, false) => Some(super::lsm::with_mount_label(options.data_string().as_deref(), label)),
+            Some(label) if crate::sys::lsm::takes_mount_label(fs_type, false) => Some(crate::sys::lsm::with_mount_label(options.data_string().as_deref(), label)),
             _ => options.data_string(),
         };
         // MS_REMOUNT is meaningless on a fresh mount.
@@ -350,7 +348,7 @@ pub fn plan_finish(config: &RootfsConfig) -> Vec<MountOp> {
 }
 
 /// Perform `ops` in order; a failure names the `mounts` entry it came from.
-pub fn execute_all(executor: &mut dyn MountExecutor, ops: &[MountOp]) -> Result<(), super::SysError> {
+pub fn execute_all(executor: &mut dyn MountExecutor, ops: &[MountOp]) -> Result<(), crate::sys::SysError> {
     for op in ops {
         executor.execute(op).map_err(|error| match op.entry() {
             // runc's words, which callers match, then the entry
@@ -404,11 +402,11 @@ mod tests {
     struct Recording(Vec<MountOp>);
 
     impl MountExecutor for Recording {
-        fn execute(&mut self, op: &MountOp) -> Result<(), crate::linux::SysError> {
+        fn execute(&mut self, op: &MountOp) -> Result<(), crate::sys::SysError> {
             if let MountOp::Bind { source, .. } = op
                 && source == Path::new("/refused")
             {
-                return Err(crate::linux::SysError::new("mount", "bind", nix::errno::Errno::EACCES));
+                return Err(crate::sys::SysError::new("mount", "bind", nix::errno::Errno::EACCES));
             }
             self.0.push(op.clone());
             Ok(())

@@ -16,8 +16,6 @@
 //! amiss (a torn, corrupt or foreign entry, another owner's file) is a miss: the profile is
 //! compiled as before, and the entry is written anew. docs/security.md gives the trust model.
 
-#![forbid(unsafe_code)]
-
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
@@ -75,7 +73,7 @@ pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, trace: &dyn crate::tr
 /// What compiles the programs, and for which kernel: an entry made by another build or
 /// under another kernel is a miss. `None` (no cache) for a binary without a build id.
 fn compiler() -> Option<String> {
-    let build = crate::linux::build_id::own_build_id()?;
+    let build = crate::sys::build_id::own_build_id()?;
     let library = libseccomp::ScmpVersion::current().map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro)).unwrap_or_default();
     let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
     Some(format!(

@@ -26,27 +26,8 @@ pub struct MountOptions {
     pub copy_up: bool,
 }
 
-/// mount_setattr(2) attribute bits.
-pub mod attr {
-    /// Read-only.
-    pub const RDONLY: u64 = 0x1;
-    /// No setuid.
-    pub const NOSUID: u64 = 0x2;
-    /// No devices.
-    pub const NODEV: u64 = 0x4;
-    /// No exec.
-    pub const NOEXEC: u64 = 0x8;
-    /// The atime field (relatime is 0 in it).
-    pub const ATIME_MASK: u64 = 0x70;
-    /// noatime.
-    pub const NOATIME: u64 = 0x10;
-    /// strictatime.
-    pub const STRICTATIME: u64 = 0x20;
-    /// nodiratime.
-    pub const NODIRATIME: u64 = 0x80;
-    /// nosymfollow.
-    pub const NOSYMFOLLOW: u64 = 0x20_0000;
-}
+pub use crate::sys::mount_fd::attr;
+
 
 impl MountOptions {
     /// Whether this is a bind mount (`bind` or `rbind`).

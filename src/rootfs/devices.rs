@@ -1,7 +1,7 @@
 //! Device nodes in the container's `/dev`: the defaults every container gets, the ones
 //! `linux.devices` asks for, and the standard symlinks.
 
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -10,8 +10,8 @@ use nix::sys::stat::{Mode, SFlag, makedev, mknodat};
 use nix::unistd::{Gid, Uid};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
 
-use super::fs_in_root::{NodeKind, RootDir, fd_path};
-use super::{SysContext, SysError};
+use crate::sys::fs_in_root::{NodeKind, RootDir, fd_path};
+use crate::sys::{SysContext, SysError};
 
 /// A device node to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn reopen_dev_null() -> Result<(), SysError> {
     if null_fds.is_empty() {
         return Ok(());
     }
-    let null = super::open_fd(Path::new("/dev/null"), nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC, "reopen")?;
+    let null = crate::sys::open_fd(Path::new("/dev/null"), nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC, "reopen")?;
     if !nix::sys::stat::fstat(null.as_raw_fd()).is_ok_and(|st| is_null(&st)) {
         return Err(SysError::refused("reopen", "/dev/null", "the container's /dev/null is not the null device (1:3)"));
     }
@@ -107,9 +107,9 @@ pub fn create_device(root: &RootDir, device: &DeviceNode, bind: bool) -> Result<
     let rdev = makedev(device.major, device.minor);
     if bind {
         let target = root.ensure(&device.path, NodeKind::File)?;
-        let tree = super::open_tree_clone(&device.path, false)?;
+        let tree = crate::sys::open_tree_clone(&device.path, false)?;
         check_node(&tree, device.kind, rdev, &device.path.display().to_string())?;
-        return super::mount_fd::attach(&tree, &target, &display);
+        return crate::sys::mount_fd::attach(&tree, &target, &display);
     }
     let (parent, name) = split_parent(&device.path);
     let parent_fd = root.ensure(parent, NodeKind::Dir)?;
@@ -120,10 +120,7 @@ pub fn create_device(root: &RootDir, device: &DeviceNode, bind: bool) -> Result<
         Err(Errno::EEXIST) => return Ok(()),
         Err(errno) => return Err(SysError::new("mknod", &display, errno)),
     }
-    let node = nix::fcntl::openat(Some(parent_fd.as_raw_fd()), name, OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty())
-        .on("open the new device node", &display)?;
-    // SAFETY: openat just returned this fd; nothing else owns it.
-    let node = unsafe { std::os::fd::OwnedFd::from_raw_fd(node) };
+    let node = crate::sys::openat_owned(Some(parent_fd.as_raw_fd()), Path::new(name), OFlag::O_PATH | OFlag::O_NOFOLLOW, Mode::empty()).on("open the new device node", &display)?;
     check_node(&node, device.kind, rdev, &display)?;
     // mknod applies the umask; set the mode the spec asks for explicitly, on the node's
     // inode (the /proc/self/fd link of an O_PATH fd reaches it, not a name).

@@ -2,13 +2,12 @@
 //! `--console-socket` (SCM_RIGHTS, with the pty's name as data, as runc sends it), its slave
 //! made the process's controlling terminal and stdio, and bound over `/dev/console`.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
-use super::fs_in_root::{NodeKind, RootDir, fd_path};
-use super::{SysContext, SysError};
-
-nix::ioctl_write_ptr_bad!(set_window_size, libc::TIOCSWINSZ, libc::winsize);
+use crate::sys::fs_in_root::{NodeKind, RootDir, fd_path};
+use crate::sys::pty;
+use crate::sys::{SysContext, SysError};
 
 /// The inode number devpts gives its `ptmx` (the root is 1, ptys from 3).
 const DEVPTS_PTMX_INO: u64 = 2;
@@ -24,29 +23,12 @@ const DEVPTS_PTMX_INO: u64 = 2;
 pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console: bool) -> Result<OwnedFd, SysError> {
     let root = RootDir::open(Path::new("/"))?;
     let master = open_ptmx(&root)?;
-    let mut unlock: libc::c_int = 0;
-    // SAFETY: TIOCSPTLCK reads an int through the pointer; `master` is a pty master.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &mut unlock) } != 0 {
-        return Err(SysError::new("unlock the pty (TIOCSPTLCK)", PTMX, nix::errno::Errno::last()));
-    }
-    let mut number: libc::c_uint = 0;
-    // SAFETY: TIOCGPTN writes an unsigned int through the pointer.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) } != 0 {
-        return Err(SysError::new("read the pty number (TIOCGPTN)", PTMX, nix::errno::Errno::last()));
-    }
+    pty::unlock(&master, PTMX)?;
     // The name runc sends with the master; only a label for the engine, never opened.
-    let name = format!("/dev/pts/{number}");
-    // SAFETY: TIOCGPTPEER takes open flags as its integer argument and returns a new fd.
-    let slave = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
-    if slave < 0 {
-        return Err(SysError::new("open the pty slave (TIOCGPTPEER) of", &name, nix::errno::Errno::last()));
-    }
-    // SAFETY: the ioctl just returned this fd; nothing else owns it.
-    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let name = format!("/dev/pts/{}", pty::number(&master, PTMX)?);
+    let slave = pty::peer(&master, &name)?;
     if let Some((height, width)) = size {
-        let size = libc::winsize { ws_row: height, ws_col: width, ws_xpixel: 0, ws_ypixel: 0 };
-        // SAFETY: a valid pty fd and a pointer to a winsize that outlives the call.
-        unsafe { set_window_size(master.as_raw_fd(), &size) }.on("set window size of", &name)?;
+        pty::set_window_size(&master, height, width, &name)?;
     }
     if bind_dev_console {
         // The container's /dev/console is its init's pty too (runc binds it the same way).
@@ -54,10 +36,10 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console:
         // land on a file the link chose (CVE-2025-52565).
         let console = root.ensure_no_symlinks(Path::new("/dev/console"), NodeKind::File)?;
         check_console_target(&console)?;
-        let tree = super::open_tree_clone(Path::new(&fd_path(&slave)), false).map_err(|error| error.within(format_args!("bind the pty {name} over /dev/console")))?;
-        super::mount_fd::attach(&tree, &console, "/dev/console")?;
+        let tree = crate::sys::open_tree_clone(Path::new(&fd_path(&slave)), false).map_err(|error| error.within(format_args!("bind the pty {name} over /dev/console")))?;
+        crate::sys::mount_fd::attach(&tree, &console, "/dev/console")?;
     }
-    super::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "the console socket")?;
+    crate::sys::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "the console socket")?;
     Ok(slave)
 }
 
@@ -80,39 +62,11 @@ fn open_ptmx(root: &RootDir) -> Result<OwnedFd, SysError> {
 
 /// Make `slave` the controlling terminal (after setsid) and stdin, stdout and stderr.
 pub fn attach_console(slave: &OwnedFd) -> Result<(), SysError> {
-    // SAFETY: TIOCSCTTY takes an integer argument; `slave` is a valid tty fd.
-    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } != 0 {
-        return Err(SysError::new("ioctl TIOCSCTTY", "pty slave", nix::errno::Errno::last()));
-    }
+    pty::make_controlling(slave)?;
     for target in 0..3 {
         nix::unistd::dup2(slave.as_raw_fd(), target).on("dup2 pty slave to", target)?;
     }
     Ok(())
-}
-
-/// Turn off the pty's newline translation (`ONLCR`) through its master: a terminal the
-/// runtime relays to its own stdout passes the process's output through unchanged, "\n"
-/// not "\r\n", as runc's foreground terminal does (scripts that read `run`'s output
-/// compare lines).
-pub fn clear_output_newline_translation(master: &OwnedFd) -> Result<(), SysError> {
-    use nix::sys::termios;
-    let mut attributes = termios::tcgetattr(master).on("tcgetattr", "pty master")?;
-    attributes.output_flags.remove(termios::OutputFlags::ONLCR);
-    termios::tcsetattr(master, termios::SetArg::TCSANOW, &attributes).on("tcsetattr (clear ONLCR)", "pty master")
-}
-
-nix::ioctl_read_bad!(get_window_size, libc::TIOCGWINSZ, libc::winsize);
-
-/// Copy the window size of terminal `from` to `to` (SIGWINCH on the user's terminal).
-/// Does nothing when `from` is not a terminal.
-pub fn copy_window_size(from: RawFd, to: RawFd) {
-    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: valid fds and a pointer to a winsize that outlives the calls.
-    unsafe {
-        if get_window_size(from, &mut size).is_ok() {
-            let _ = set_window_size(to, &size);
-        }
-    }
 }
 
 /// `/dev/console` as resolved must be a regular file or a character device, not on procfs or

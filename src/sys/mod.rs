@@ -7,9 +7,6 @@ pub mod bpf;
 pub mod build_id;
 pub mod capabilities;
 pub mod clone;
-pub mod console;
-pub mod copy_up;
-pub mod devices;
 pub mod exe_seal;
 pub mod fd_passing;
 pub mod fds;
@@ -18,9 +15,8 @@ pub mod idmap;
 pub mod keyring;
 pub mod lsm;
 pub mod mount_fd;
-pub mod mount_options;
-pub mod mount_plan;
 pub mod probe;
+pub mod pty;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod net_devices;
@@ -31,7 +27,6 @@ pub mod proc_stat;
 pub mod procfs;
 pub mod process_attrs;
 pub mod rlimits;
-pub mod rootfs;
 pub mod seccomp;
 pub mod signal;
 pub mod sysctl;
@@ -234,6 +229,14 @@ pub(crate) fn check(ret: libc::c_long) -> nix::Result<libc::c_long> {
 pub fn open_fd(path: &std::path::Path, flags: nix::fcntl::OFlag, op: &'static str) -> Result<std::os::fd::OwnedFd, SysError> {
     let raw = nix::fcntl::open(path, flags | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).on(op, path.display())?;
     // SAFETY: `open` just returned this fd; nothing else owns it.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw) })
+}
+
+/// `openat(2)` relative to `dir` (`None`: the working directory), `O_CLOEXEC` added: the
+/// new fd, owned.
+pub fn openat_owned(dir: Option<std::os::fd::RawFd>, path: &std::path::Path, flags: nix::fcntl::OFlag, mode: nix::sys::stat::Mode) -> nix::Result<std::os::fd::OwnedFd> {
+    let raw = nix::fcntl::openat(dir, path, flags | nix::fcntl::OFlag::O_CLOEXEC, mode)?;
+    // SAFETY: `openat` just returned this fd; nothing else owns it.
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw) })
 }
 

@@ -52,7 +52,7 @@ pub fn proc_path(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux::namespaces::plan_namespaces;
+    use crate::sys::namespaces::plan_namespaces;
 
     #[test]
     fn namespaced_sysctls_only() {

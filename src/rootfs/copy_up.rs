@@ -8,15 +8,15 @@
 //! name in it while the copy runs. Owners, modes, symlinks, device nodes, fifos and sockets
 //! are copied; extended attributes and times are not (runc copies neither).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, openat};
+use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{FchmodatFlags, Mode, SFlag, fstatat, mkdirat, mknodat};
 use nix::unistd::{FchownatFlags, Gid, Uid, fchownat};
 
-use super::{SysContext, SysError};
+use crate::sys::{SysContext, SysError};
 
 /// Copy every entry of the directory `from` (an fd opened for reading) into the directory
 /// `to` (any fd of it, `O_PATH` too), recursively. `display` names `from` in errors. The
@@ -82,7 +82,5 @@ fn open_dir_at(parent: &OwnedFd, name: &Path, display: &Path) -> Result<OwnedFd,
 }
 
 fn open_at(parent: &OwnedFd, name: &Path, flags: OFlag, mode: Mode, op: &'static str, shown: &impl std::fmt::Display) -> Result<OwnedFd, SysError> {
-    let fd = openat(Some(parent.as_raw_fd()), name, flags | OFlag::O_CLOEXEC, mode).map_err(|errno: Errno| SysError::new(op, shown, errno))?;
-    // SAFETY: openat just returned this fd; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    crate::sys::openat_owned(Some(parent.as_raw_fd()), name, flags, mode).map_err(|errno: Errno| SysError::new(op, shown, errno))
 }

@@ -1,7 +1,17 @@
 //! The container's root filesystem, set up by init inside its new mount namespace: the
-//! executor of `mount_plan.rs`'s operations (propagation, the rootfs bind, the config's
+//! executor of `plan.rs`'s operations (propagation, the rootfs bind, the config's
 //! mounts in order, `/dev`), then `pivot_root` (or `MS_MOVE` + `chroot` with `--no-pivot`),
 //! masked and read-only paths, read-only root.
+//!
+//! `plan.rs` decides (pure: the config to a list of mount operations); this module executes
+//! the list with the kernel; `devices.rs`, `console.rs` and `copy_up.rs` are the steps with
+//! more to them than a mount. The system calls themselves are `crate::sys`'s.
+
+pub mod console;
+pub mod copy_up;
+pub mod devices;
+pub mod mount_options;
+pub mod plan;
 
 use std::fs;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -13,13 +23,13 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::Mode;
 use nix::sys::statvfs::{FsFlags, statvfs};
 
-use super::devices::{create_dev_symlinks, create_device};
-use super::fs_in_root::{NodeKind, RootDir, fd_path};
-use super::mount_fd::{self, NewMountWitness};
-pub use super::mount_plan::RootfsConfig;
-use super::mount_plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
-use super::mountinfo::{V1CgroupDir, parse_mountinfo, parse_proc_cgroup, v1_cgroup_dirs};
-use super::{MountFields, SysContext, SysError};
+use self::devices::{create_dev_symlinks, create_device};
+use crate::sys::fs_in_root::{NodeKind, RootDir, fd_path};
+use crate::sys::mount_fd::{self, NewMountWitness};
+pub use self::plan::RootfsConfig;
+use self::plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
+use crate::sys::mountinfo::{V1CgroupDir, parse_mountinfo, parse_proc_cgroup, v1_cgroup_dirs};
+use crate::sys::{MountFields, SysContext, SysError};
 
 /// Mount everything into the rootfs, as [`plan_mounts`] decided (the switch into it is
 /// [`enter_rootfs`], after the createRuntime and createContainer hooks). Runs in init, in
@@ -138,7 +148,7 @@ impl MountExecutor for KernelMounts<'_> {
                 // runc: a tmpfs over a directory of the image starts with that directory's
                 // mode; over one made for it, with the kernel's default (1777).
                 let covered_mode = if fs_type == "tmpfs" { root.resolve(destination).ok().and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok()).map(|st| st.st_mode & 0o7777) } else { None };
-                let data = super::mount_plan::tmpfs_data(covered_mode, data.as_deref());
+                let data = self::plan::tmpfs_data(covered_mode, data.as_deref());
                 let target = if *no_symlinks {
                     // runc's words, which callers look for, before ours.
                     root.ensure_no_symlinks(destination, NodeKind::Dir).map_err(|error| match error.errno {
@@ -150,7 +160,7 @@ impl MountExecutor for KernelMounts<'_> {
                 };
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
                 // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
-                let hidden = if *copy_up { Some(super::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
+                let hidden = if *copy_up { Some(crate::sys::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
                 // A read-only tmpfs (to copy into, or to make mount points in) is mounted
                 // writable and made read-only through its fd at the end.
                 let mount_flags = if *read_only_later { *flags - MsFlags::MS_RDONLY } else { *flags };
@@ -167,7 +177,7 @@ impl MountExecutor for KernelMounts<'_> {
                     },
                 };
                 if let (Some(hidden), Some(mounted)) = (&hidden, &made) {
-                    super::copy_up::copy_directory(hidden, mounted, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
+                    self::copy_up::copy_directory(hidden, mounted, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
                 }
                 if let (true, Some(mounted)) = (*read_only_later, &made) {
                     let kept = mounted.try_clone().map_err(|e| SysError::new("keep the mount at", root.display(destination), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
@@ -218,7 +228,7 @@ impl MountExecutor for KernelMounts<'_> {
             MountOp::SealReadonly => self
                 .read_only_later
                 .drain(..)
-                .try_for_each(|(destination, mounted)| super::mount_fd::set_flags(&mounted, MsFlags::MS_RDONLY, destination.display())),
+                .try_for_each(|(destination, mounted)| crate::sys::mount_fd::set_flags(&mounted, MsFlags::MS_RDONLY, destination.display())),
             MountOp::ReadonlyPath(path) => make_readonly(self.root()?, path),
             MountOp::MaskPath(path) => {
                 let mut shared = self.mask_tmpfs.take();
@@ -264,8 +274,8 @@ fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool
     let tree = match tree {
         Some(idmapped) => idmapped.try_clone().map_err(|e| SysError::io("duplicate the idmapped tree of", &display, &e))?,
         None => match opened {
-            Some(fd) => super::open_tree_clone_of(fd, source, recursive)?,
-            None => super::open_tree_clone(source, recursive)?,
+            Some(fd) => crate::sys::open_tree_clone_of(fd, source, recursive)?,
+            None => crate::sys::open_tree_clone(source, recursive)?,
         },
     };
     mount_fd::set_bind_flags(&tree, flags, cleared, &display)?;
@@ -316,7 +326,7 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(errno) => return Err(SysError::new("mkdir", &sub, errno)),
         }
-        let open_sub = || super::openat2(&tmpfs, Path::new(&name), libc::O_PATH | libc::O_DIRECTORY, libc::RESOLVE_NO_SYMLINKS).on("open", &sub);
+        let open_sub = || crate::sys::openat2(&tmpfs, Path::new(&name), libc::O_PATH | libc::O_DIRECTORY, libc::RESOLVE_NO_SYMLINKS).on("open", &sub);
         let sub_fd = open_sub()?;
         if cgroup_namespace {
             // In its own cgroup namespace a fresh mount of the hierarchy shows the container's
@@ -364,9 +374,7 @@ fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, source: Option
 /// `pivot_root(".", ".")`: the old root ends up stacked on the new one and is detached, so no
 /// temporary directory is needed inside the image.
 fn pivot_root(rootfs: &Path) -> Result<(), SysError> {
-    let old_root = nix::fcntl::open("/", OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-        .on("open", "/")?;
-    let old_root = owned(old_root);
+    let old_root = crate::sys::openat_owned(None, Path::new("/"), OFlag::O_DIRECTORY | OFlag::O_RDONLY, Mode::empty()).on("open", "/")?;
     nix::unistd::chdir(rootfs).on("chdir", rootfs.display())?;
     nix::unistd::pivot_root(".", ".").on("pivot_root", rootfs.display())?;
     nix::unistd::fchdir(old_root.as_raw_fd()).on("fchdir", "old root")?;
@@ -394,7 +402,7 @@ fn move_root(rootfs: &Path) -> Result<(), SysError> {
 /// reach the host. Where it cannot be unmounted, it is covered with an empty tmpfs.
 fn hide_full_proc_and_sys(rootfs: &Path) -> Result<(), SysError> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| SysError::io("read", "/proc/self/mountinfo", &e))?;
-    let mut exposed: Vec<_> = super::mountinfo::parse_mountinfo(&text)
+    let mut exposed: Vec<_> = crate::sys::mountinfo::parse_mountinfo(&text)
         .into_iter()
         .filter(|entry| entry.root == "/" && matches!(entry.fs_type.as_str(), "proc" | "sysfs") && !Path::new(&entry.mount_point).starts_with(rootfs))
         .map(|entry| entry.mount_point)
@@ -444,7 +452,7 @@ fn mask_path(root: &RootDir, path: &Path, shared: &mut Option<OwnedFd>) -> Resul
         .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
     if is_dir {
         let tree = match shared {
-            Some(first) => super::open_tree_clone_of(first, path, false)?,
+            Some(first) => crate::sys::open_tree_clone_of(first, path, false)?,
             None => mount_fd::detached_tmpfs("1777", MsFlags::MS_RDONLY).map_err(|e| e.within(format_args!("mask directory {}", path.display())))?,
         };
         mount_fd::attach(&tree, &target, path.display())?;
@@ -491,11 +499,6 @@ fn flags_from_statvfs(flags: FsFlags) -> MsFlags {
     pairs.iter().filter(|(st, _)| flags.contains(*st)).fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms)
 }
 
-fn owned(fd: i32) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: only called with an fd `open` just returned.
-    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
-}
 
 /// The rootfs path as the spec gives it, made absolute against the bundle.
 pub fn absolute_rootfs(bundle: &Path, root_path: &Path) -> PathBuf {
