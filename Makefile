@@ -80,6 +80,7 @@ test-lint: deps
 # The dev profile: the release profile's LTO would be re-run for every test binary.
 test-host: build deps
 	$(CARGO) test --locked
+	CARGO="$(CARGO)" sh integration/unprivileged-tests.sh
 
 test-engines: build deps
 	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)

@@ -1,4 +1,7 @@
 //! Bad input gets a clear error, a non-zero exit, and leaves nothing behind.
+//!
+//! The config and id cases need neither root nor busybox (`TestBundle::unprivileged`): `make
+//! test-host` runs them as an unprivileged user too, with the library's unit tests.
 
 mod common;
 
@@ -15,7 +18,7 @@ fn create_fails(bundle: &TestBundle, id: &str) -> String {
 
 #[test]
 fn malformed_and_truncated_config() {
-    let bundle = TestBundle::new(&["true"]);
+    let bundle = TestBundle::unprivileged(&["true"]);
     let config = bundle.path().join("config.json");
     let full = std::fs::read_to_string(&config).unwrap();
     for broken in [&full[..full.len() / 2], "{", "not json", "", "{\"ociVersion\": 1}"] {
@@ -40,7 +43,7 @@ fn config_type_errors_name_the_field_path() {
         (json!({"mounts": [{"destination": "/proc", "type": "proc"}, {"destination": ["/x"]}]}), "mounts[1].destination: invalid type: sequence"),
     ];
     for (patch, expected) in cases {
-        let mut bundle = TestBundle::new(&["true"]);
+        let mut bundle = TestBundle::unprivileged(&["true"]);
         merge(&mut bundle.config, &patch);
         bundle.write_config();
         let id = unique_id("typeerr");
@@ -63,7 +66,7 @@ fn intel_rdt_without_resctrl_is_a_clear_error() {
 
 #[test]
 fn missing_rootfs_and_empty_args() {
-    let mut bundle = TestBundle::new(&["true"]);
+    let mut bundle = TestBundle::unprivileged(&["true"]);
     bundle.config["root"]["path"] = json!("no-such-rootfs");
     bundle.write_config();
     let id = unique_id("norootfs");
@@ -71,7 +74,7 @@ fn missing_rootfs_and_empty_args() {
     assert!(stderr.contains("root.path") && stderr.contains("no-such-rootfs"), "{stderr}");
     bundle.assert_nothing_left(&id);
 
-    let mut bundle = TestBundle::new(&["true"]);
+    let mut bundle = TestBundle::unprivileged(&["true"]);
     bundle.config["process"]["args"] = json!([]);
     bundle.write_config();
     let id = unique_id("noargs");
@@ -82,7 +85,7 @@ fn missing_rootfs_and_empty_args() {
 
 #[test]
 fn bad_container_ids() {
-    let bundle = TestBundle::new(&["true"]);
+    let bundle = TestBundle::unprivileged(&["true"]);
     let long = "x".repeat(1025);
     for id in ["../x", "a/b", ".", "..", "", long.as_str(), "with space"] {
         let stderr = create_fails(&bundle, id);

@@ -979,7 +979,7 @@ mod tests {
     }
 
     #[test]
-    fn verifier_accepts_generated_programs() {
+    fn as_root_the_verifier_accepts_generated_programs() {
         assert!(is_root(), "loading bpf programs needs root: run the tests as root (make test does)");
         let programs = [
             build_program(&effective_rules(&default_spec()).expect("valid")),
@@ -994,7 +994,7 @@ mod tests {
     }
 
     #[test]
-    fn verifier_rejection_is_reported_with_its_log() {
+    fn as_root_a_verifier_rejection_is_reported_with_its_log() {
         assert!(is_root(), "loading bpf programs needs root: run the tests as root (make test does)");
         // Exit without setting r0.
         let err = load_program(&[BpfInsn::new(JMP_EXIT, 0, 0, 0, 0)]).unwrap_err();
@@ -1024,7 +1024,7 @@ mod tests {
 
     /// Needs root and a cgroup2 mount (hybrid here, unified in the VM): makes a scratch cgroup.
     #[test]
-    fn attach_replaces_the_old_filter_and_enforces_the_rules() {
+    fn as_root_attach_replaces_the_old_filter_and_enforces_the_rules() {
         assert!(nix::unistd::geteuid().is_root(), "this test attaches BPF programs and must run as root (make test does)");
         let root = cgroup2_mount().expect("a cgroup2 mount is needed for the BPF device filter test");
         let dir = root.join(format!("skiff-devices-test-{}", std::process::id()));
@@ -1073,7 +1073,7 @@ mod tests {
     /// Needs root and the v1 devices hierarchy (this host; not in the cgroup v2 VM, where the
     /// v2 test above covers the rules): makes a scratch cgroup.
     #[test]
-    fn v1_writes_give_the_expected_devices_list() {
+    fn as_root_v1_writes_give_the_expected_devices_list() {
         assert!(nix::unistd::geteuid().is_root(), "this test writes cgroup files and must run as root (make test does)");
         let root = devices_v1_mount().expect("the cgroup v1 devices hierarchy is needed for this test");
         let dir = root.join(format!("skiff-devices-test-{}", std::process::id()));

@@ -316,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn another_owners_entry_is_never_loaded_and_is_replaced() {
+    fn as_root_another_owners_entry_is_never_loaded_and_is_replaced() {
         assert!(nix::unistd::geteuid().is_root(), "this test chowns a file: run it as root (make test does)");
         let (_guard, cache, entry, compiled) = cached();
         let planted = SeccompProgram { bpf: vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f], flags: 0, notify: false };

@@ -61,6 +61,20 @@ impl TestBundle {
         bundle
     }
 
+    /// A bundle for tests that need neither root nor busybox (the config is refused before
+    /// anything runs): skiff's default spec with `args`, over an empty rootfs directory.
+    pub fn unprivileged(args: &[&str]) -> TestBundle {
+        let dir = tempfile::Builder::new().prefix("skiff-test-").tempdir().expect("tempdir");
+        fs::create_dir_all(dir.path().join("bundle/rootfs")).unwrap();
+        fs::create_dir_all(dir.path().join("root")).unwrap();
+        let mut config = skiff::default_spec::default_spec();
+        config["process"]["terminal"] = json!(false);
+        config["process"]["args"] = json!(args);
+        let bundle = TestBundle { dir, config };
+        bundle.write_config();
+        bundle
+    }
+
     /// The bundle directory.
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("bundle")
