@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use nix::mount::MsFlags;
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType, Process, Spec};
 
-use crate::sys::lsm::Lsm;
 use crate::rootfs::mount_options::parse_propagation;
+use crate::sys::lsm::Lsm;
 use crate::sys::namespaces::{NamespaceError, NamespacePlan, plan_namespaces};
 use crate::sys::process_attrs::timens_offsets;
 use crate::sys::sysctl::validate_sysctls;
@@ -101,8 +101,7 @@ impl Bundle {
             return Err(invalid("root.path", "is required"));
         }
         let rootfs_config = if root.path().is_absolute() { root.path().clone() } else { dir.join(root.path()) };
-        let rootfs = std::fs::canonicalize(&rootfs_config)
-            .map_err(|source| BundleError::Rootfs { path: rootfs_config.clone(), source })?;
+        let rootfs = std::fs::canonicalize(&rootfs_config).map_err(|source| BundleError::Rootfs { path: rootfs_config.clone(), source })?;
         if !rootfs.is_dir() {
             return Err(invalid("root.path", format!("rootfs {} is not a directory", rootfs.display())));
         }
@@ -121,14 +120,23 @@ impl Bundle {
             ));
         }
         if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
-            return Err(invalid("hostname", "cannot set a hostname without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove hostname"));
+            return Err(invalid(
+                "hostname",
+                "cannot set a hostname without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove hostname",
+            ));
         }
         let has_mappings = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty());
         if namespaces.creates(LinuxNamespaceType::User) && !has_mappings {
-            return Err(invalid("linux.uidMappings", "a new user namespace needs uid and gid mappings: add linux.uidMappings and linux.gidMappings, or join a user namespace by path"));
+            return Err(invalid(
+                "linux.uidMappings",
+                "a new user namespace needs uid and gid mappings: add linux.uidMappings and linux.gidMappings, or join a user namespace by path",
+            ));
         }
         if has_mappings && !namespaces.has(LinuxNamespaceType::User) {
-            return Err(invalid("linux.uidMappings", "mappings are given but there is no user namespace: add {\"type\": \"user\"} to linux.namespaces, or remove the mappings"));
+            return Err(invalid(
+                "linux.uidMappings",
+                "mappings are given but there is no user namespace: add {\"type\": \"user\"} to linux.namespaces, or remove the mappings",
+            ));
         }
         let net_device_moves = plan_net_devices(linux, &namespaces)?;
         if let Some(policy) = linux.memory_policy() {
@@ -144,16 +152,19 @@ impl Bundle {
             timens_offsets(offsets).map_err(|reason| invalid("linux.timeOffsets", reason))?;
         }
         if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) && !namespaces.has(LinuxNamespaceType::Uts) {
-            return Err(invalid("domainname", "cannot set a domain name without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove domainname"));
+            return Err(invalid(
+                "domainname",
+                "cannot set a domain name without a private uts namespace: add {\"type\": \"uts\"} to linux.namespaces, or remove domainname",
+            ));
         }
         if let Some(score) = process.oom_score_adj()
-            && !(-1000..=1000).contains(&score) {
-                return Err(invalid("process.oomScoreAdj", format!("{score} is outside -1000..1000")));
-            }
+            && !(-1000..=1000).contains(&score)
+        {
+            return Err(invalid("process.oomScoreAdj", format!("{score} is outside -1000..1000")));
+        }
         let rootfs_propagation = match linux.rootfs_propagation().as_deref() {
             None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-            Some(name) => parse_propagation(name)
-                .ok_or_else(|| invalid("linux.rootfsPropagation", format!("unknown propagation {name:?}")))?,
+            Some(name) => parse_propagation(name).ok_or_else(|| invalid("linux.rootfsPropagation", format!("unknown propagation {name:?}")))?,
         };
         for mount in spec.mounts().as_deref().unwrap_or_default() {
             validate_idmap(mount, linux)?;
@@ -369,7 +380,10 @@ fn validate_idmap(mount: &oci_spec::runtime::Mount, linux: &oci_spec::runtime::L
     let joins_user_namespace = linux.namespaces().as_deref().unwrap_or_default().iter().any(|ns| ns.typ() == LinuxNamespaceType::User && ns.path().is_some());
     let mapped = has(mount.uid_mappings(), linux.uid_mappings()) && has(mount.gid_mappings(), linux.gid_mappings());
     if !mapped && !joins_user_namespace {
-        return Err(invalid("mounts.uidMappings", format!("{destination}: an idmapped mount needs uid and gid mappings (on the mount or the container, or a user namespace joined by path)")));
+        return Err(invalid(
+            "mounts.uidMappings",
+            format!("{destination}: an idmapped mount needs uid and gid mappings (on the mount or the container, or a user namespace joined by path)"),
+        ));
     }
     Ok(())
 }
@@ -396,7 +410,10 @@ fn plan_net_devices(linux: &oci_spec::runtime::Linux, namespaces: &NamespacePlan
     let joins_user = namespaces.join.iter().any(|(kind, _)| *kind == LinuxNamespaceType::User);
     let joins_other = namespaces.join.iter().any(|(kind, _)| !matches!(kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
     if namespaces.creates(LinuxNamespaceType::Network) && (joins_user || (namespaces.creates(LinuxNamespaceType::User) && joins_other)) {
-        return Err(invalid("linux.netDevices", "not supported when the new network namespace is made after joining namespaces by path; create the namespaces instead of joining them, or join the network namespace too"));
+        return Err(invalid(
+            "linux.netDevices",
+            "not supported when the new network namespace is made after joining namespaces by path; create the namespaces instead of joining them, or join the network namespace too",
+        ));
     }
     Ok(moves)
 }
@@ -478,7 +495,10 @@ mod tests {
         let destinations: Vec<_> = bundle.spec().mounts().as_ref().unwrap().iter().map(|m| m.destination().clone()).collect();
         // runc 1.5: relative to "/" with a warning; a host path under the rootfs stripped of it
         assert_eq!(destinations, [Path::new("/tmp/mount-1"), Path::new("/mnt/x"), Path::new("/mnt/y")]);
-        assert_eq!(bundle.warnings(), ["mount destination tmp/mount-1 is not absolute. Support for non-absolute mount destinations will be removed in a future release."]);
+        assert_eq!(
+            bundle.warnings(),
+            ["mount destination tmp/mount-1 is not absolute. Support for non-absolute mount destinations will be removed in a future release."]
+        );
     }
 
     #[test]
@@ -514,10 +534,13 @@ mod tests {
             "permitted": ["CAP_KILL", "CAP_CHOWN"], "ambient": ["CAP_KILL", "CAP_CHOWN", "CAP_NOPE"]});
         let (_dir, bundle) = bundle_with(c.clone());
         let bundle = bundle.unwrap();
-        assert_eq!(bundle.warnings(), [
-            "ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_UNKNOWN UNKNOWN_CAP]",
-            "can't raise ambient capability CAP_CHOWN: operation not permitted"
-        ]);
+        assert_eq!(
+            bundle.warnings(),
+            [
+                "ignoring unknown or unavailable capabilities: [CAP_NOPE CAP_UNKNOWN UNKNOWN_CAP]",
+                "can't raise ambient capability CAP_CHOWN: operation not permitted"
+            ]
+        );
         let bounding = bundle.spec().process().as_ref().unwrap().capabilities().as_ref().unwrap().bounding().clone().unwrap();
         assert_eq!(bounding.len(), 1);
         // Other type errors still fail, naming the field.

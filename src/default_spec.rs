@@ -67,9 +67,10 @@ pub fn rootless_spec(uid: u32, gid: u32) -> Value {
     if let Some(mounts) = spec["mounts"].as_array_mut() {
         for mount in mounts.iter_mut() {
             if mount["destination"] == "/dev/pts"
-                && let Some(options) = mount["options"].as_array_mut() {
-                    options.retain(|o| o != "gid=5");
-                }
+                && let Some(options) = mount["options"].as_array_mut()
+            {
+                options.retain(|o| o != "gid=5");
+            }
             if mount["destination"] == "/sys" {
                 *mount = json!({"destination": "/sys", "type": "none", "source": "/sys",
                                 "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});

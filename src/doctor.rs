@@ -90,7 +90,8 @@ pub fn examine(state_root: &Path) -> Report {
         }
         Some(_) => {
             let mounts = crate::sys::mountinfo::parse_mountinfo(&read("/proc/self/mountinfo").unwrap_or_default());
-            let mut v1: Vec<String> = crate::sys::mountinfo::cgroup_hierarchies(&mounts).into_iter().filter(|h| !h.unified).flat_map(|h| h.controllers).collect();
+            let mut v1: Vec<String> =
+                crate::sys::mountinfo::cgroup_hierarchies(&mounts).into_iter().filter(|h| !h.unified).flat_map(|h| h.controllers).collect();
             v1.sort();
             v1.dedup();
             format!("v1 controllers: {}", v1.join(" "))
@@ -106,7 +107,9 @@ pub fn examine(state_root: &Path) -> Report {
     ));
 
     let systemd = Path::new(crate::cgroups::SYSTEMD_RUNNING).is_dir();
-    let bus = std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").is_some() || Path::new("/run/dbus/system_bus_socket").exists() || Path::new("/run/systemd/private").exists();
+    let bus = std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").is_some()
+        || Path::new("/run/dbus/system_bus_socket").exists()
+        || Path::new("/run/systemd/private").exists();
     checks.push(check(
         "systemd",
         systemd && bus,
@@ -144,13 +147,37 @@ pub fn examine(state_root: &Path) -> Report {
         "a kernel of 5.12 or later",
     ));
     let openat2 = probe::has_openat2();
-    checks.push(check("openat2", openat2, format!("openat2: {}", yes(openat2)), "skiff resolves paths in the container with openat2: containers cannot be created", "a kernel of 5.6 or later"));
+    checks.push(check(
+        "openat2",
+        openat2,
+        format!("openat2: {}", yes(openat2)),
+        "skiff resolves paths in the container with openat2: containers cannot be created",
+        "a kernel of 5.6 or later",
+    ));
     let clone3 = probe::has_clone3();
-    checks.push(check("clone3", clone3, format!("clone3: {}", yes(clone3)), "init is cloned with the older clone(2); cgroup v2's CLONE_INTO_CGROUP is not used", "a kernel of 5.3 or later (5.7 for CLONE_INTO_CGROUP)"));
+    checks.push(check(
+        "clone3",
+        clone3,
+        format!("clone3: {}", yes(clone3)),
+        "init is cloned with the older clone(2); cgroup v2's CLONE_INTO_CGROUP is not used",
+        "a kernel of 5.3 or later (5.7 for CLONE_INTO_CGROUP)",
+    ));
     let pidfd = probe::has_pidfd();
-    checks.push(check("pidfd", pidfd, format!("pidfd_open: {}", yes(pidfd)), "signals cannot be sent race-free: kill, exec and delete are refused", "a kernel of 5.3 or later"));
+    checks.push(check(
+        "pidfd",
+        pidfd,
+        format!("pidfd_open: {}", yes(pidfd)),
+        "signals cannot be sent race-free: kill, exec and delete are refused",
+        "a kernel of 5.3 or later",
+    ));
     let timens = Path::new("/proc/self/ns/time").exists();
-    checks.push(check("time-namespace", timens, format!("/proc/self/ns/time: {}", yes(timens)), "configs with a time namespace (linux.timeOffsets) are refused", "a kernel of 5.6 or later with CONFIG_TIME_NS"));
+    checks.push(check(
+        "time-namespace",
+        timens,
+        format!("/proc/self/ns/time: {}", yes(timens)),
+        "configs with a time namespace (linux.timeOffsets) are refused",
+        "a kernel of 5.6 or later with CONFIG_TIME_NS",
+    ));
 
     // Filters (CONFIG_SECCOMP_FILTER), not only strict mode: the kernel lists its actions.
     let seccomp = Path::new("/proc/sys/kernel/seccomp/actions_avail").exists();
@@ -164,11 +191,17 @@ pub fn examine(state_root: &Path) -> Report {
         .join(", ");
     // (wait_killable_recv is only accepted together with new_listener)
     use crate::seccomp::flag;
-    let flags = [("tsync", 1), ("log", flag::LOG), ("spec_allow", flag::SPEC_ALLOW), ("new_listener", flag::NEW_LISTENER), ("wait_killable_recv", flag::WAIT_KILLABLE_RECV | flag::NEW_LISTENER)]
-        .iter()
-        .map(|(name, bit)| format!("flag {name}: {}", yes(probe::seccomp_filter_flag_known(*bit))))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let flags = [
+        ("tsync", 1),
+        ("log", flag::LOG),
+        ("spec_allow", flag::SPEC_ALLOW),
+        ("new_listener", flag::NEW_LISTENER),
+        ("wait_killable_recv", flag::WAIT_KILLABLE_RECV | flag::NEW_LISTENER),
+    ]
+    .iter()
+    .map(|(name, bit)| format!("flag {name}: {}", yes(probe::seccomp_filter_flag_known(*bit))))
+    .collect::<Vec<_>>()
+    .join(", ");
     checks.push(check(
         "seccomp",
         seccomp,
@@ -178,9 +211,21 @@ pub fn examine(state_root: &Path) -> Report {
     ));
 
     let apparmor = read("/sys/module/apparmor/parameters/enabled").is_some_and(|v| v == "Y");
-    checks.push(check("apparmor", apparmor, format!("enabled: {}", yes(apparmor)), "process.apparmorProfile is refused with a clear error", "boot with AppArmor enabled (apparmor=1 security=apparmor)"));
+    checks.push(check(
+        "apparmor",
+        apparmor,
+        format!("enabled: {}", yes(apparmor)),
+        "process.apparmorProfile is refused with a clear error",
+        "boot with AppArmor enabled (apparmor=1 security=apparmor)",
+    ));
     let selinux = Path::new("/sys/fs/selinux/enforce").exists();
-    checks.push(check("selinux", selinux, format!("selinuxfs mounted: {}", yes(selinux)), "process.selinuxLabel is refused; linux.mountLabel is ignored", "boot with SELinux enabled"));
+    checks.push(check(
+        "selinux",
+        selinux,
+        format!("selinuxfs mounted: {}", yes(selinux)),
+        "process.selinuxLabel is refused; linux.mountLabel is ignored",
+        "boot with SELinux enabled",
+    ));
 
     let (criu_ok, criu_detail) = criu_report(command_in_path("criu").as_deref(), root);
     checks.push(check(
@@ -235,7 +280,11 @@ impl Report {
                 out.push_str(&format!("     {:<16} means: {impact}\n     {:<16} fix: {fix}\n", "", ""));
             }
         }
-        out.push_str(if self.can_run_containers { "skiff can run containers on this host\n" } else { "skiff cannot run containers on this host (see the misses above)\n" });
+        out.push_str(if self.can_run_containers {
+            "skiff can run containers on this host\n"
+        } else {
+            "skiff cannot run containers on this host (see the misses above)\n"
+        });
         out
     }
 }

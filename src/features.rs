@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use oci_spec::runtime::{
-    ApparmorBuilder, CgroupBuilder, Features, FeaturesBuilder, IDMapBuilder, IntelRdtBuilder, LinuxFeatureBuilder,
-    LinuxNamespaceType, MemoryPolicyBuilder, MountExtensionsBuilder, NetDevicesBuilder, SeccompBuilder, SelinuxBuilder,
+    ApparmorBuilder, CgroupBuilder, Features, FeaturesBuilder, IDMapBuilder, IntelRdtBuilder, LinuxFeatureBuilder, LinuxNamespaceType, MemoryPolicyBuilder,
+    MountExtensionsBuilder, NetDevicesBuilder, SeccompBuilder, SelinuxBuilder,
 };
 
 use crate::rootfs::mount_options::KNOWN_OPTIONS;
@@ -25,26 +25,46 @@ fn seccomp() -> Result<oci_spec::runtime::Seccomp, oci_spec::OciSpecError> {
         ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", Some(flag::SPEC_ALLOW)),
         ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", Some(flag::WAIT_KILLABLE_RECV)),
     ];
-    let supported: Vec<String> = known
-        .iter()
-        .filter(|(_, bit)| bit.is_none_or(crate::sys::seccomp::flag_supported))
-        .map(|(name, _)| name.to_string())
-        .collect();
+    let supported: Vec<String> =
+        known.iter().filter(|(_, bit)| bit.is_none_or(crate::sys::seccomp::flag_supported)).map(|(name, _)| name.to_string()).collect();
     SeccompBuilder::default()
         .enabled(true)
         .actions(parsed::<oci_spec::runtime::LinuxSeccompAction>(&[
-            "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-            "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+            "SCMP_ACT_ALLOW",
+            "SCMP_ACT_ERRNO",
+            "SCMP_ACT_KILL",
+            "SCMP_ACT_KILL_PROCESS",
+            "SCMP_ACT_KILL_THREAD",
+            "SCMP_ACT_LOG",
+            "SCMP_ACT_NOTIFY",
+            "SCMP_ACT_TRACE",
+            "SCMP_ACT_TRAP",
         ]))
-        .operators(strings(&[
-            "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
-        ]))
+        .operators(strings(&["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]))
         .archs(parsed::<oci_spec::runtime::Arch>(&[
-            "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_MIPS",
-            "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-            "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE",
-            "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB", "SCMP_ARCH_X32",
-            "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+            "SCMP_ARCH_AARCH64",
+            "SCMP_ARCH_ARM",
+            "SCMP_ARCH_LOONGARCH64",
+            "SCMP_ARCH_M68K",
+            "SCMP_ARCH_MIPS",
+            "SCMP_ARCH_MIPS64",
+            "SCMP_ARCH_MIPS64N32",
+            "SCMP_ARCH_MIPSEL",
+            "SCMP_ARCH_MIPSEL64",
+            "SCMP_ARCH_MIPSEL64N32",
+            "SCMP_ARCH_PARISC",
+            "SCMP_ARCH_PARISC64",
+            "SCMP_ARCH_PPC",
+            "SCMP_ARCH_PPC64",
+            "SCMP_ARCH_PPC64LE",
+            "SCMP_ARCH_RISCV64",
+            "SCMP_ARCH_S390",
+            "SCMP_ARCH_S390X",
+            "SCMP_ARCH_SH",
+            "SCMP_ARCH_SHEB",
+            "SCMP_ARCH_X32",
+            "SCMP_ARCH_X86",
+            "SCMP_ARCH_X86_64",
         ]))
         .known_flags(known.iter().map(|(name, _)| name.to_string()).collect::<Vec<_>>())
         .supported_flags(supported)
@@ -88,8 +108,13 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .memory_policy(
             MemoryPolicyBuilder::default()
                 .modes(sorted(&[
-                    "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
-                    "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
+                    "MPOL_DEFAULT",
+                    "MPOL_BIND",
+                    "MPOL_INTERLEAVE",
+                    "MPOL_WEIGHTED_INTERLEAVE",
+                    "MPOL_PREFERRED",
+                    "MPOL_PREFERRED_MANY",
+                    "MPOL_LOCAL",
                 ]))
                 .flags(sorted(&["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]))
                 .build()?,
@@ -98,13 +123,10 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .mount_extensions(MountExtensionsBuilder::default().idmap(IDMapBuilder::default().enabled(true).build()?).build()?)
         .build()?;
     // runc announces checkpoint/restore (CRIU) by this annotation; skiff has both.
-    let annotations: HashMap<String, String> = [
-        ("io.github.skiff.version", env!("CARGO_PKG_VERSION")),
-        ("org.opencontainers.runc.checkpoint.enabled", "true"),
-    ]
-    .into_iter()
-    .map(|(key, value)| (key.to_string(), value.to_string()))
-    .collect();
+    let annotations: HashMap<String, String> = [("io.github.skiff.version", env!("CARGO_PKG_VERSION")), ("org.opencontainers.runc.checkpoint.enabled", "true")]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
     FeaturesBuilder::default()
         .oci_version_min(OCI_VERSION_MIN)
         .oci_version_max(crate::bundle::OCI_VERSION)

@@ -73,12 +73,8 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 
 /// The state JSON a hook reads on stdin (the runtime-spec's state, with `status`).
 pub fn state_json(id: &str, status: ContainerState, pid: Option<i32>, bundle: &Path, annotations: &HashMap<String, String>) -> Result<Vec<u8>, HookError> {
-    let mut builder = StateBuilder::default()
-        .version(crate::bundle::OCI_VERSION)
-        .id(id)
-        .status(status)
-        .bundle(bundle.to_path_buf())
-        .annotations(annotations.clone());
+    let mut builder =
+        StateBuilder::default().version(crate::bundle::OCI_VERSION).id(id).status(status).bundle(bundle.to_path_buf()).annotations(annotations.clone());
     if let Some(pid) = pid {
         builder = builder.pid(pid);
     }

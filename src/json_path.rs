@@ -41,11 +41,7 @@ fn path_at(text: &[u8], line: usize, column: usize) -> Option<String> {
 
 /// The byte offset of a 1-based line and column.
 fn offset_of(text: &[u8], line: usize, column: usize) -> Option<usize> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(line - 2).map(|(i, _)| i + 1)?
-    };
+    let line_start = if line <= 1 { 0 } else { text.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(line - 2).map(|(i, _)| i + 1)? };
     (line_start + column).checked_sub(1)
 }
 

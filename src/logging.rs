@@ -103,8 +103,7 @@ pub fn format_line(format: LogFormat, level: Level, message: &str, time: SystemT
 
 /// logrus quotes a value unless it is made only of `[A-Za-z0-9-._/@^+]`.
 fn logrus_quote(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/' | '@' | '^' | '+'));
+    let plain = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/' | '@' | '^' | '+'));
     if plain {
         return value.to_string();
     }

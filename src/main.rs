@@ -87,7 +87,8 @@ fn main() {
         None => default_root,
     };
     let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
-    let context = Context { store: StateStore::new(root), root_given: cli.root.is_some(), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
+    let context =
+        Context { store: StateStore::new(root), root_given: cli.root.is_some(), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
     context.lap("command line");
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
@@ -161,7 +162,8 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
 fn flag_source(args: &[std::ffi::OsString]) -> clap::Command {
     let mut source = <Cli as clap::CommandFactory>::command();
     if let Some(name) = subcommand_name(args, &flag_names(&source))
-        && let Some(subcommand) = source.find_subcommand_mut(name) {
+        && let Some(subcommand) = source.find_subcommand_mut(name)
+    {
         subcommand.build();
     }
     source
@@ -237,9 +239,7 @@ fn usage_error(error: clap::Error, args: &[std::ffi::OsString]) -> ! {
         // runc's (Go's) wording, which podman's probe for pod checkpoint/restore looks for.
         .map(|flag| format!("flag needs an argument: -{flag}"))
         .unwrap_or_else(|| rendered.lines().next().unwrap_or("invalid command line").trim_start_matches("error: ").to_string());
-    let value_of = |flag: &str| {
-        args.iter().position(|a| a.to_str() == Some(flag)).and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from)
-    };
+    let value_of = |flag: &str| args.iter().position(|a| a.to_str() == Some(flag)).and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
     let format = if value_of("--log-format").is_some_and(|f| f.as_os_str() == "json") { LogFormat::Json } else { LogFormat::Text };
     let log = value_of("--log");
     if let Ok(logger) = Logger::open(log.as_deref(), format, false) {
@@ -312,7 +312,20 @@ mod tests {
         let mut command = <Cli as clap::CommandFactory>::command();
         command.build();
         let names = flag_names(&command);
-        for long in ["root", "log-format", "systemd-cgroup", "bundle", "pid-file", "console-socket", "preserve-fds", "cpu-share", "l3-cache-schema", "pidfd-socket", "help", "version"] {
+        for long in [
+            "root",
+            "log-format",
+            "systemd-cgroup",
+            "bundle",
+            "pid-file",
+            "console-socket",
+            "preserve-fds",
+            "cpu-share",
+            "l3-cache-schema",
+            "pidfd-socket",
+            "help",
+            "version",
+        ] {
             assert!(names.long.contains(&long), "{long} in {:?}", names.long);
         }
         for valued in ["root", "log", "bundle", "pid-file", "process", "cwd", "env", "user", "cap", "b", "e", "u", "p"] {

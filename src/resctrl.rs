@@ -234,7 +234,15 @@ mod tests {
     #[test]
     fn plans_follow_the_spec() {
         let p = plan(&rdt(r#"{"l3CacheSchema": "L3:0=f", "memBwSchema": "MB:0=50", "schemata": ["L2:0=3"], "enableMonitoring": true}"#), "c1").unwrap();
-        assert_eq!(p, RdtPlan { clos: "c1".into(), owned: true, schemata: vec!["L3:0=f".into(), "MB:0=50".into(), "L2:0=3".into()], monitor: Some("c1/mon_groups/c1".into()) });
+        assert_eq!(
+            p,
+            RdtPlan {
+                clos: "c1".into(),
+                owned: true,
+                schemata: vec!["L3:0=f".into(), "MB:0=50".into(), "L2:0=3".into()],
+                monitor: Some("c1/mon_groups/c1".into())
+            }
+        );
         let p = plan(&rdt(r#"{"closID": "/"}"#), "c1").unwrap();
         assert_eq!((p.clos, p.owned, p.monitor), (PathBuf::new(), false, None));
         let p = plan(&rdt(r#"{"closID": "gold", "enableMonitoring": true}"#), "c1").unwrap();
@@ -279,7 +287,11 @@ mod tests {
         assert!(!group.owned);
         group.add_process(7).unwrap();
         assert_eq!(std::fs::read_to_string(root.path().join("gold/mon_groups/c1/tasks")).unwrap(), "7");
-        assert_eq!(std::fs::read_to_string(root.path().join("gold/schemata")).unwrap(), "L3:0=00f;1=fff\nMB:0=100;1=100\n", "an existing group's schema is not rewritten");
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("gold/schemata")).unwrap(),
+            "L3:0=00f;1=fff\nMB:0=100;1=100\n",
+            "an existing group's schema is not rewritten"
+        );
         clean(group.monitor.as_ref().unwrap());
         remove(&group).unwrap();
         assert!(!root.path().join("gold/mon_groups/c1").exists());

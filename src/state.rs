@@ -349,11 +349,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Stat
     // One left by a crashed process that had our pid would make create_new fail forever.
     let _ = fs::remove_file(&tmp);
     let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(io_error("create", &tmp))?;
+        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_error("create", &tmp))?;
         file.set_permissions(fs::Permissions::from_mode(mode)).map_err(io_error("chmod", &tmp))?;
         file.write_all(bytes).map_err(io_error("write", &tmp))?;
         file.sync_all().map_err(io_error("sync", &tmp))?;

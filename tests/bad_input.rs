@@ -119,9 +119,7 @@ fn parallel_creates_of_one_id_exactly_one_wins() {
     let bundle = TestBundle::new(&["sleep", "1000"]);
     let id = unique_id("race");
     let results: Vec<Outcome> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| scope.spawn(|| bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id])))
-            .collect();
+        let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let winners = results.iter().filter(|o| o.code == 0).count();
@@ -166,15 +164,27 @@ fn failures_inside_init_are_reported_and_cleaned_up() {
         // A failing mount says so in runc's words ("skiff create failed: unable to start
         // container process: error during container init: error mounting ...") and names its
         // index in `mounts`.
-        (json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}), "create failed: unable to start container process: error during container init: error mounting \\\"/no/such/source\\\" to rootfs at \\\"/x\\\" (mounts[1]): stat bind source /no/such/source"),
-        (json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}), "error mounting \\\"x\\\" to rootfs at \\\"/x\\\" (mounts[0]): mount no-such-fs on"),
+        (
+            json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/x", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]}),
+            "create failed: unable to start container process: error during container init: error mounting \\\"/no/such/source\\\" to rootfs at \\\"/x\\\" (mounts[1]): stat bind source /no/such/source",
+        ),
+        (
+            json!({"mounts": [{"destination": "/x", "type": "no-such-fs", "source": "x"}]}),
+            "error mounting \\\"x\\\" to rootfs at \\\"/x\\\" (mounts[0]): mount no-such-fs on",
+        ),
         // this host's hard RLIMIT_NOFILE is 20000 and CAP_SYS_RESOURCE is not in the bounding set
         (json!({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1048576, "hard": 1048576}]}}), "setrlimit RlimitNofile"),
         (json!({"process": {"cwd": "/etc/passwd"}}), "/etc/passwd"),
         // Init dies during setup: say why, not "receive from init: ECONNRESET".
-        (json!({"linux": {"resources": {"memory": {"limit": 8192}}}}), "container init was OOM-killed during setup: linux.resources.memory.limit (8192 bytes, 8192 in whole pages) is below what setting up the container needs"),
+        (
+            json!({"linux": {"resources": {"memory": {"limit": 8192}}}}),
+            "container init was OOM-killed during setup: linux.resources.memory.limit (8192 bytes, 8192 in whole pages) is below what setting up the container needs",
+        ),
         // runc's "memory limit too low": below a page, the kernel keeps 0 (runc's suite).
-        (json!({"linux": {"resources": {"memory": {"limit": 1000}}}}), "linux.resources.memory.limit (1000 bytes, 0 in whole pages) is below what setting up the container needs (current usage: 0, peak usage: 0)"),
+        (
+            json!({"linux": {"resources": {"memory": {"limit": 1000}}}}),
+            "linux.resources.memory.limit (1000 bytes, 0 in whole pages) is below what setting up the container needs (current usage: 0, peak usage: 0)",
+        ),
     ];
     for (patch, expected) in cases {
         assert_create_refused(&patch, expected);
@@ -228,7 +238,10 @@ fn lsm_labels_are_refused_on_a_host_without_the_module() {
     );
     let cases: Vec<(serde_json::Value, &str)> = vec![
         (json!({"process": {"apparmorProfile": "docker-default"}}), "process.apparmorProfile: a label is set but AppArmor is not enabled on this host"),
-        (json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}), "process.selinuxLabel: a label is set but SELinux is not enabled on this host"),
+        (
+            json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}),
+            "process.selinuxLabel: a label is set but SELinux is not enabled on this host",
+        ),
     ];
     for (patch, expected) in cases {
         assert_create_refused(&patch, expected);

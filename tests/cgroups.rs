@@ -31,7 +31,11 @@ fn with_resources(args: &[&str], resources: Value) -> TestBundle {
 #[test]
 fn limits_are_written_and_seen_inside() {
     let bundle = with_resources(
-        &["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpuset/cpuset.cpus; sleep 1000"],
+        &[
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpuset/cpuset.cpus; sleep 1000",
+        ],
         json!({
             "devices": [{"allow": false, "access": "rwm"}],
             "memory": {"limit": 67108864, "reservation": 33554432},
@@ -86,7 +90,11 @@ fn fork_past_pids_max_fails() {
     // The forking happens in a subshell (a failed fork ends it); `read` and `echo` are
     // builtins, so reporting needs no fork.
     let bundle = with_resources(
-        &["sh", "-c", "(for i in $(seq 1 20); do sleep 30 & done) 2>/dev/null; read n < /sys/fs/cgroup/pids/pids.current; echo $n; read e < /sys/fs/cgroup/pids/pids.events; echo $e"],
+        &[
+            "sh",
+            "-c",
+            "(for i in $(seq 1 20); do sleep 30 & done) 2>/dev/null; read n < /sys/fs/cgroup/pids/pids.current; echo $n; read e < /sys/fs/cgroup/pids/pids.events; echo $e",
+        ],
         json!({"pids": {"limit": 8}}),
     );
     let id = unique_id("pids");
@@ -102,10 +110,8 @@ fn fork_past_pids_max_fails() {
 #[test]
 fn memory_past_the_limit_is_oom_killed() {
     // no swap either: the memsw limit equals the memory limit
-    let bundle = with_resources(
-        &["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"],
-        json!({"memory": {"limit": 16777216, "swap": 16777216}}),
-    );
+    let bundle =
+        with_resources(&["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"], json!({"memory": {"limit": 16777216, "swap": 16777216}}));
     let id = unique_id("oom");
     let out = bundle.run(&id);
     assert_eq!(out.code, 128 + 9, "the container's shell is OOM-killed: {out:?}");
@@ -139,7 +145,24 @@ fn update_with_flags_and_resources_json() {
     let bundle = with_resources(&["sleep", "1000"], json!({"memory": {"limit": 67108864}, "pids": {"limit": 32}}));
     let id = unique_id("update");
     detached(&bundle, &id);
-    let out = bundle.skiff(&["update", "--memory", "128m", "--memory-swap", "256m", "--pids-limit", "20", "--cpu-shares", "256", "--cpu-quota", "20000", "--cpu-period", "100000", "--cpuset-cpus", "0", &id]);
+    let out = bundle.skiff(&[
+        "update",
+        "--memory",
+        "128m",
+        "--memory-swap",
+        "256m",
+        "--pids-limit",
+        "20",
+        "--cpu-shares",
+        "256",
+        "--cpu-quota",
+        "20000",
+        "--cpu-period",
+        "100000",
+        "--cpuset-cpus",
+        "0",
+        &id,
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(v1("memory", &id, "memory.limit_in_bytes"), (128 << 20).to_string());
     assert_eq!(v1("memory", &id, "memory.memsw.limit_in_bytes"), (256 << 20).to_string());
@@ -441,11 +464,7 @@ fn events_stream_reports_oom_kills() {
     let root = bundle.state_root();
     let out = run_skiff(&["--root", root.to_str().unwrap(), "events", "--interval", "10s", &id], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let types: Vec<String> = out
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string())
-        .collect();
+    let types: Vec<String> = out.stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string()).collect();
     assert!(types.contains(&"oom".to_string()), "no oom event in {:?}", out.stdout);
     assert_eq!(types[0], "stats", "stats come first, then at each interval");
     assert_eq!(bundle.skiff(&["delete", &id]).code, 0);
@@ -494,10 +513,7 @@ fn kill_all_and_delete_succeed_when_the_cgroup_is_already_gone() {
 /// systemd VM tier) the driver is a clear error. Nothing is left either way.
 #[test]
 fn systemd_driver_refusals() {
-    assert!(
-        !std::path::Path::new("/run/systemd/system").exists(),
-        "this test needs a host where systemd is not PID 1 (/run/systemd/system exists here)"
-    );
+    assert!(!std::path::Path::new("/run/systemd/system").exists(), "this test needs a host where systemd is not PID 1 (/run/systemd/system exists here)");
     for (cgroups_path, expected) in [
         (None, "systemd is not running on this host"),
         (Some("system.slice:skiff:ok"), "systemd is not running on this host"),
@@ -560,7 +576,8 @@ fn a_second_container_in_a_cgroup_in_use_is_refused_in_runcs_words() {
     assert_eq!(bundle.skiff(&["run", "-d", "--bundle", path.to_str().unwrap(), &first]).code, 0);
     for command in ["run", "create"] {
         let second = unique_id("shared-cg2");
-        let out = bundle.skiff(&[command, "-d", "--bundle", path.to_str().unwrap(), &second].into_iter().filter(|a| command == "run" || *a != "-d").collect::<Vec<_>>());
+        let out = bundle
+            .skiff(&[command, "-d", "--bundle", path.to_str().unwrap(), &second].into_iter().filter(|a| command == "run" || *a != "-d").collect::<Vec<_>>());
         assert_eq!(out.code, 1, "{command}: {}", out.stderr);
         assert!(out.stderr.contains("container's cgroup is not empty: 1 process(es) found"), "{command}: {}", out.stderr);
         assert!(bundle.skiff(&["state", &second]).code != 0, "{command} left state behind");
@@ -636,7 +653,9 @@ fn a_shorter_period_under_a_pods_quota_is_written_after_the_new_quota() {
     let read = |file: &str| std::fs::read_to_string(cpu.join(&id).join(file)).unwrap_or_default();
     let (period, quota) = (read("cpu.cfs_period_us"), read("cpu.cfs_quota_us"));
     bundle.skiff(&["delete", "--force", &id]);
-    for controller in ["cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "systemd", "unified"] {
+    for controller in
+        ["cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "systemd", "unified"]
+    {
         let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(controller).join(&pod));
     }
     assert_eq!(over.code, 1, "60% under a 50% pod: {}", over.stderr);

@@ -51,12 +51,41 @@ fn the_probes_engines_make_succeed() {
     // podman runs `checkpoint --help` to learn whether the runtime can checkpoint
     let out = run_skiff(&["checkpoint", "--help"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for flag in ["--image-path", "--work-path", "--parent-path", "--leave-running", "--tcp-established", "--tcp-skip-in-flight", "--link-remap", "--ext-unix-sk", "--shell-job", "--file-locks", "--pre-dump", "--manage-cgroups-mode", "--empty-ns", "--auto-dedup", "--lazy-pages", "--status-fd", "--page-server"] {
+    for flag in [
+        "--image-path",
+        "--work-path",
+        "--parent-path",
+        "--leave-running",
+        "--tcp-established",
+        "--tcp-skip-in-flight",
+        "--link-remap",
+        "--ext-unix-sk",
+        "--shell-job",
+        "--file-locks",
+        "--pre-dump",
+        "--manage-cgroups-mode",
+        "--empty-ns",
+        "--auto-dedup",
+        "--lazy-pages",
+        "--status-fd",
+        "--page-server",
+    ] {
         assert!(out.stdout.contains(flag), "checkpoint --help lacks {flag}:\n{}", out.stdout);
     }
     let out = run_skiff(&["restore", "--help"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for flag in ["--bundle", "--detach", "--pid-file", "--console-socket", "--no-subreaper", "--no-pivot", "--lsm-profile", "--lsm-mount-context", "--image-path", "--manage-cgroups-mode"] {
+    for flag in [
+        "--bundle",
+        "--detach",
+        "--pid-file",
+        "--console-socket",
+        "--no-subreaper",
+        "--no-pivot",
+        "--lsm-profile",
+        "--lsm-mount-context",
+        "--image-path",
+        "--manage-cgroups-mode",
+    ] {
         assert!(out.stdout.contains(flag), "restore --help lacks {flag}:\n{}", out.stdout);
     }
     // podman's probe for restoring into a pod: runc's (Go's) wording for a flag without its
@@ -111,7 +140,11 @@ fn checkpoint_refuses_bad_options_and_leaves_the_container_running() {
     fs::write(foreign.join("notes.txt"), b"mine").unwrap();
     let out = bundle.skiff(&["checkpoint", "--image-path", foreign.to_str().unwrap(), &id]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("is not empty and holds") && out.stderr.contains("notes.txt") && out.stderr.contains("give an empty directory"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not empty and holds") && out.stderr.contains("notes.txt") && out.stderr.contains("give an empty directory"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(fs::read_dir(&foreign).unwrap().count(), 1, "the refused directory was written to");
     let earlier = bundle.dir.path().join("earlier");
     fs::create_dir(&earlier).unwrap();
@@ -163,7 +196,11 @@ fn criu_failing_on_this_kernel_is_a_clear_error_and_the_container_runs_on() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     // CRIU's own words from its log, with where the log is
     let log = images.join("dump.log");
-    assert!(out.stderr.contains("criu dump failed") && out.stderr.contains(&format!("see {}", log.display())) && out.stderr.contains("Error ("), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("criu dump failed") && out.stderr.contains(&format!("see {}", log.display())) && out.stderr.contains("Error ("),
+        "{}",
+        out.stderr
+    );
     assert_still_counting(&bundle, &id);
     // a --work-path that is a link to a private directory is used, as containerd's task
     // directory gives it (`work` links to containerd's state)

@@ -5,10 +5,7 @@ mod common;
 use common::*;
 
 fn require_runc() {
-    assert!(
-        std::path::Path::new("/usr/sbin/runc").is_file(),
-        "Debian's runc is missing (/usr/sbin/runc): install package runc (make deps does)"
-    );
+    assert!(std::path::Path::new("/usr/sbin/runc").is_file(), "Debian's runc is missing (/usr/sbin/runc): install package runc (make deps does)");
 }
 
 #[test]
@@ -204,9 +201,20 @@ fn debug_prints_phase_timings() {
     };
     let run = phases("run");
     for phase in [
-        "command line", "parse and validate", "seccomp compile", "state write", "cgroup", "clone", "waiting for init",
-        "init: namespaces", "init: mounts", "init: pivot_root", "init: masked and read-only paths", "init: process attributes",
-        "commit", "start",
+        "command line",
+        "parse and validate",
+        "seccomp compile",
+        "state write",
+        "cgroup",
+        "clone",
+        "waiting for init",
+        "init: namespaces",
+        "init: mounts",
+        "init: pivot_root",
+        "init: masked and read-only paths",
+        "init: process attributes",
+        "commit",
+        "start",
     ] {
         let timed = run.split(", ").any(|p| p.starts_with(&format!("{phase} ")) && p.contains(" ms"));
         assert!(timed, "run's phases name {phase:?} with a time: {run}");

@@ -154,11 +154,8 @@ fn run_with_a_terminal_and_no_socket_relays_skiffs_own_terminal() {
     bundle.config["process"]["terminal"] = json!(true);
     bundle.write_config();
     let id = unique_id("ttyrun");
-    let command = format!(
-        "stty rows 30 cols 100; {SKIFF} --root {} run --bundle {} {id}; echo exit=$?",
-        bundle.state_root().display(),
-        bundle.path().display()
-    );
+    let command =
+        format!("stty rows 30 cols 100; {SKIFF} --root {} run --bundle {} {id}; echo exit=$?", bundle.state_root().display(), bundle.path().display());
     let mut child = std::process::Command::new("/usr/bin/script")
         .args(["-qec", &command, "/dev/null"])
         .stdin(std::process::Stdio::piped())
@@ -205,7 +202,20 @@ fn the_terminal_belongs_to_the_process_user() {
     let exec_listener = UnixListener::bind(&exec_socket).unwrap();
     let root = bundle.state_root();
     let mut child = std::process::Command::new(SKIFF)
-        .args(["--root", root.to_str().unwrap(), "exec", "--tty", "--user", "2000:2000", "--console-socket", exec_socket.to_str().unwrap(), &id, "sh", "-c", "tty; stat -c owner:%u $(tty); echo done"])
+        .args([
+            "--root",
+            root.to_str().unwrap(),
+            "exec",
+            "--tty",
+            "--user",
+            "2000:2000",
+            "--console-socket",
+            exec_socket.to_str().unwrap(),
+            &id,
+            "sh",
+            "-c",
+            "tty; stat -c owner:%u $(tty); echo done",
+        ])
         .stdin(std::process::Stdio::null())
         .spawn()
         .unwrap();

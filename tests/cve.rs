@@ -25,9 +25,10 @@ fn wait_for(path: &Path, within: Duration) -> String {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Ok(text) = fs::read_to_string(path)
-            && text.ends_with('\n') {
-                return text;
-            }
+            && text.ends_with('\n')
+        {
+            return text;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("{} never appeared", path.display());
@@ -184,7 +185,11 @@ fn cve_2021_30465_swapping_a_destination_for_a_symlink_never_mounts_outside() {
     for round in 0..30 {
         let id = unique_id(&format!("cve-30465-{round}"));
         let out = bundle.run(&id);
-        if out.code == 0 { outcomes.0 += 1 } else { outcomes.1 += 1 }
+        if out.code == 0 {
+            outcomes.0 += 1
+        } else {
+            outcomes.1 += 1
+        }
         bundle.assert_nothing_left(&id);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -294,7 +299,9 @@ fn cve_2025_31133_masking_only_uses_the_real_null_device() {
 fn cve_2025_52565_dev_console_cannot_redirect_the_pty_bind() {
     let mut bundle = TestBundle::new(&["true"]);
     without_dev_tmpfs(&mut bundle.config);
-    bundle.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}));
+    bundle.config["mounts"].as_array_mut().unwrap().push(
+        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}),
+    );
     bundle.config["process"]["terminal"] = json!(true);
     bundle.write_config();
     symlink("/proc/sysrq-trigger", bundle.rootfs().join("dev/console")).unwrap();
@@ -358,7 +365,11 @@ fn a_read_only_bind_stays_read_only_while_its_destination_is_swapped() {
     let (mut ran, mut refused, mut written) = (0, 0, 0);
     for round in 0..ATTEMPTS {
         let id = unique_id(&format!("ro-swap-{round}"));
-        if bundle.run(&id).code == 0 { ran += 1 } else { refused += 1 }
+        if bundle.run(&id).code == 0 {
+            ran += 1
+        } else {
+            refused += 1
+        }
         bundle.assert_nothing_left(&id);
         if fs::remove_file(read_only.join("written")).is_ok() {
             written += 1;
@@ -415,7 +426,23 @@ fn a_device_node_swapped_for_a_symlink_never_changes_a_host_file() {
         let root = bundle.state_root();
         let out = run_program(
             "/usr/bin/strace",
-            &["-f", "-qq", "-o", "/dev/null", "-e", "trace=mknodat", "-e", "inject=mknodat:delay_exit=300000", SKIFF, "--root", root.to_str().unwrap(), "run", "--bundle", bundle.path().to_str().unwrap(), &id],
+            &[
+                "-f",
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=mknodat",
+                "-e",
+                "inject=mknodat:delay_exit=300000",
+                SKIFF,
+                "--root",
+                root.to_str().unwrap(),
+                "run",
+                "--bundle",
+                bundle.path().to_str().unwrap(),
+                &id,
+            ],
             Some(&bundle.path()),
         );
         assert!(attacker.join().unwrap(), "round {round}: /dev/null never appeared ({})", out.stderr);

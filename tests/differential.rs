@@ -102,10 +102,8 @@ fn every_variant_agrees_with_runc() {
             }
             continue;
         }
-        let known: Vec<String> = variant["x-known-differences"]["prefixes"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect())
-            .unwrap_or_default();
+        let known: Vec<String> =
+            variant["x-known-differences"]["prefixes"].as_array().map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect()).unwrap_or_default();
         let normalize = |text: &str| -> Vec<String> {
             text.lines()
                 .filter(|line| !known.iter().any(|prefix| line.starts_with(prefix.as_str())))
@@ -187,18 +185,47 @@ fn exit_statuses_agree_with_runc() {
     let bundle = TestBundle::new(&["sleep", "1000"]);
     let b = bundle.path().to_str().unwrap().to_string();
     let steps: Vec<Vec<&str>> = vec![
-        vec!["create", "--bundle", &b, "ID"], vec!["create", "--bundle", &b, "ID"], vec!["exec", "ID", "true"],
-        vec!["start", "ID"], vec!["start", "ID"], vec!["pause", "ID"], vec!["pause", "ID"], vec!["exec", "ID", "true"],
-        vec!["resume", "ID"], vec!["resume", "ID"], vec!["update", "--pids-limit", "10", "ID"], vec!["ps", "ID"],
-        vec!["events", "--stats", "ID"], vec!["exec", "ID", "sh", "-c", "exit 3"], vec!["exec", "ID", "no-such-program"],
-        vec!["kill", "ID", "NOSIG"], vec!["kill", "ID", "0"], vec!["delete", "ID"], vec!["kill", "ID", "KILL"],
+        vec!["create", "--bundle", &b, "ID"],
+        vec!["create", "--bundle", &b, "ID"],
+        vec!["exec", "ID", "true"],
+        vec!["start", "ID"],
+        vec!["start", "ID"],
+        vec!["pause", "ID"],
+        vec!["pause", "ID"],
+        vec!["exec", "ID", "true"],
+        vec!["resume", "ID"],
+        vec!["resume", "ID"],
+        vec!["update", "--pids-limit", "10", "ID"],
+        vec!["ps", "ID"],
+        vec!["events", "--stats", "ID"],
+        vec!["exec", "ID", "sh", "-c", "exit 3"],
+        vec!["exec", "ID", "no-such-program"],
+        vec!["kill", "ID", "NOSIG"],
+        vec!["kill", "ID", "0"],
+        vec!["delete", "ID"],
+        vec!["kill", "ID", "KILL"],
     ];
     let after_stop: Vec<Vec<&str>> = vec![
-        vec!["kill", "ID", "KILL"], vec!["kill", "ID", "0"], vec!["kill", "--all", "ID", "KILL"], vec!["pause", "ID"],
-        vec!["resume", "ID"], vec!["exec", "ID", "true"], vec!["update", "--pids-limit", "10", "ID"], vec!["ps", "ID"],
-        vec!["events", "--stats", "ID"], vec!["start", "ID"], vec!["state", "ID"], vec!["delete", "ID"], vec!["delete", "ID"],
-        vec!["delete", "-f", "ID"], vec!["state", "ID"], vec!["kill", "ID"], vec!["create", "--bundle", "/no/such/bundle", "ID2"],
-        vec!["run", "--bundle", &b, "../x"], vec!["list"], vec!["features"],
+        vec!["kill", "ID", "KILL"],
+        vec!["kill", "ID", "0"],
+        vec!["kill", "--all", "ID", "KILL"],
+        vec!["pause", "ID"],
+        vec!["resume", "ID"],
+        vec!["exec", "ID", "true"],
+        vec!["update", "--pids-limit", "10", "ID"],
+        vec!["ps", "ID"],
+        vec!["events", "--stats", "ID"],
+        vec!["start", "ID"],
+        vec!["state", "ID"],
+        vec!["delete", "ID"],
+        vec!["delete", "ID"],
+        vec!["delete", "-f", "ID"],
+        vec!["state", "ID"],
+        vec!["kill", "ID"],
+        vec!["create", "--bundle", "/no/such/bundle", "ID2"],
+        vec!["run", "--bundle", &b, "../x"],
+        vec!["list"],
+        vec!["features"],
     ];
     let codes = |runtime: &str| -> Vec<String> {
         let root = bundle.dir.path().join(format!("root-{}", Path::new(runtime).file_name().unwrap().to_string_lossy()));

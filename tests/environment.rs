@@ -76,7 +76,8 @@ fn options_after_a_mount_reach_that_mount() {
     let host = tempfile::tempdir().unwrap();
     let source = host.path().to_str().unwrap().to_string();
     let read_only = tempfile::tempdir().unwrap();
-    nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOSUID, Some("size=1m")).unwrap();
+    nix::mount::mount(Some("tmpfs"), read_only.path(), Some("tmpfs"), nix::mount::MsFlags::MS_RDONLY | nix::mount::MsFlags::MS_NOSUID, Some("size=1m"))
+        .unwrap();
     let _unmount = Unmount(read_only.path());
     let read_only_source = read_only.path().to_str().unwrap().to_string();
     let out = inside(
@@ -127,7 +128,11 @@ fn stdio_belongs_to_the_process_user() {
 /// the directory it covers, owners, modes, links and nodes included.
 #[test]
 fn tmpcopyup_copies_what_the_tmpfs_covers() {
-    let mut bundle = TestBundle::new(&["sh", "-c", "cd /data && find . | sort | while read p; do stat -c '%n %F %a %u:%g' \"$p\"; done; readlink link; cat sub/file; echo new > new && echo writable; ls /empty | wc -l; cat /rocopy/f; touch /rocopy/x 2>/dev/null && echo wrote || echo read-only; stat -c '%n %a' /kept /fresh /given"]);
+    let mut bundle = TestBundle::new(&[
+        "sh",
+        "-c",
+        "cd /data && find . | sort | while read p; do stat -c '%n %F %a %u:%g' \"$p\"; done; readlink link; cat sub/file; echo new > new && echo writable; ls /empty | wc -l; cat /rocopy/f; touch /rocopy/x 2>/dev/null && echo wrote || echo read-only; stat -c '%n %a' /kept /fresh /given",
+    ]);
     let data = bundle.rootfs().join("data");
     std::fs::create_dir_all(data.join("sub")).unwrap();
     std::fs::write(data.join("sub/file"), "image content\n").unwrap();
@@ -273,7 +278,13 @@ fn bind_sources_only_host_root_may_reach_are_bound_in_a_user_namespace() {
     let id = unique_id("userns-private");
     let out = bundle.skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let out = bundle.skiff(&["exec", &id, "sh", "-c", "cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt /tmp/mount-3/foo.txt; grep -E ' /tmp/mount-[0-9] ' /proc/mounts | cut -d' ' -f2,4 | cut -d, -f1"]);
+    let out = bundle.skiff(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt /tmp/mount-3/foo.txt; grep -E ' /tmp/mount-[0-9] ' /proc/mounts | cut -d' ' -f2,4 | cut -d, -f1",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "inaccessible-1\ninaccessible-2\ninaccessible-2\n/tmp/mount-1 rw\n/tmp/mount-2 ro\n/tmp/mount-3 rw\n");
     assert_eq!(bundle.skiff(&["delete", "--force", &id]).code, 0);
@@ -358,14 +369,8 @@ fn socket_activation_fds_and_environment() {
     std::fs::write(&passed, "activated\n").unwrap();
     let root = bundle.state_root();
     // LISTEN_PID must be skiff's own pid: the shell's $$ before it execs skiff
-    let script = format!(
-        "LISTEN_PID=$$ LISTEN_FDS=1 exec {} --root {} run --bundle {} {} 3<{}",
-        SKIFF,
-        root.display(),
-        bundle.path().display(),
-        id,
-        passed.display()
-    );
+    let script =
+        format!("LISTEN_PID=$$ LISTEN_FDS=1 exec {} --root {} run --bundle {} {} 3<{}", SKIFF, root.display(), bundle.path().display(), id, passed.display());
     let out = run_program("/bin/sh", &["-c", &script], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "activated\n1 1\n");
@@ -419,7 +424,10 @@ fn host_environment_is_not_inherited() {
 fn refused_environment_settings() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({"linux": {"sysctl": {"kernel.pid_max": "100000"}}}), "linux.sysctl: kernel.pid_max is not in a separate kernel namespace"),
-        (json!({"linux": {"sysctl": {"kernel.domainname": "x"}, "namespaces": [{"type": "mount"}, {"type": "pid"}]}, "hostname": null}), "linux.sysctl: kernel.domainname needs a uts namespace"),
+        (
+            json!({"linux": {"sysctl": {"kernel.domainname": "x"}, "namespaces": [{"type": "mount"}, {"type": "pid"}]}, "hostname": null}),
+            "linux.sysctl: kernel.domainname needs a uts namespace",
+        ),
         (json!({"linux": {"timeOffsets": {"monotonic": {"secs": 1}}}}), "linux.timeOffsets: needs a new time namespace: add"),
         (json!({"process": {"oomScoreAdj": 5000}}), "process.oomScoreAdj"),
         (json!({"domainname": "x", "hostname": null, "linux": {"namespaces": [{"type": "mount"}]}}), "domainname: cannot set a domain name"),
@@ -454,8 +462,11 @@ fn idmapped_bind_mount() {
 #[test]
 fn idmap_on_a_non_bind_mount_is_refused() {
     let mut bundle = TestBundle::new(&["true"]);
-    push_mount(&mut bundle.config, json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
-        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}));
+    push_mount(
+        &mut bundle.config,
+        json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}),
+    );
     bundle.write_config();
     let id = unique_id("idmapbad");
     let out = bundle.skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
@@ -676,7 +687,11 @@ fn a_deadline_scheduler_with_a_cpuset_is_refused_saying_why() {
 #[test]
 fn a_bind_through_dangling_symlinks_lands_where_they_point_inside_the_rootfs() {
     use std::os::unix::fs::{MetadataExt, symlink};
-    let mut bundle = TestBundle::new(&["sh", "-c", "stat -c '%d:%i' /tmp/foo/bar/baz/hosts /tmp/hosts; grep -c -e ' /tmp/foo/bar/baz/hosts ' -e ' /tmp/hosts ' /proc/self/mounts"]);
+    let mut bundle = TestBundle::new(&[
+        "sh",
+        "-c",
+        "stat -c '%d:%i' /tmp/foo/bar/baz/hosts /tmp/hosts; grep -c -e ' /tmp/foo/bar/baz/hosts ' -e ' /tmp/hosts ' /proc/self/mounts",
+    ]);
     let rootfs = bundle.rootfs();
     let _ = std::fs::remove_file(rootfs.join("etc/hosts"));
     std::fs::create_dir_all(rootfs.join("etc")).unwrap();

@@ -73,8 +73,12 @@ fn capabilities_as_runc_1_5_treats_them() {
 #[test]
 fn masked_directories_share_one_read_only_tmpfs_and_each_path_is_masked_once() {
     // runc 1.5's mask.bats: "[duplicate paths]" and "[directories share tmpfs]".
-    let mut bundle = TestBundle::new(&["sh", "-c", "grep -c ' /testdir ' /proc/self/mountinfo; grep -c ' /testfile ' /proc/self/mountinfo; \
-        stat -c %d /testdir /testdir2 /testdir3 | uniq | wc -l; touch /testdir2/x 2>&1; cat /testfile; ls /testdir | wc -l"]);
+    let mut bundle = TestBundle::new(&[
+        "sh",
+        "-c",
+        "grep -c ' /testdir ' /proc/self/mountinfo; grep -c ' /testfile ' /proc/self/mountinfo; \
+        stat -c %d /testdir /testdir2 /testdir3 | uniq | wc -l; touch /testdir2/x 2>&1; cat /testfile; ls /testdir | wc -l",
+    ]);
     for dir in ["testdir", "testdir2", "testdir3"] {
         std::fs::create_dir(bundle.rootfs().join(dir)).unwrap();
         std::fs::write(bundle.rootfs().join(dir).join("secret"), "s").unwrap();
@@ -92,10 +96,7 @@ fn masked_directories_share_one_read_only_tmpfs_and_each_path_is_masked_once() {
 
 #[test]
 fn user_group_and_supplementary_groups() {
-    let out = inside(
-        |c| c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}),
-        "cat /proc/self/status",
-    );
+    let out = inside(|c| c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}), "cat /proc/self/status");
     let status = status_fields(&out);
     assert_eq!(status["Uid"].split_whitespace().collect::<Vec<_>>(), ["1000"; 4]);
     assert_eq!(status["Gid"].split_whitespace().collect::<Vec<_>>(), ["1001"; 4]);
@@ -144,10 +145,7 @@ fn namespaces_are_new() {
 
 #[test]
 fn cgroup_namespace_when_asked() {
-    let out = inside(
-        |c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"})),
-        "readlink /proc/self/ns/cgroup",
-    );
+    let out = inside(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"})), "readlink /proc/self/ns/cgroup");
     let host = std::fs::read_link("/proc/self/ns/cgroup").unwrap();
     assert!(out.starts_with("cgroup:["), "{out}");
     assert_ne!(out.trim(), host.to_str().unwrap());

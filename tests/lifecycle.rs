@@ -242,7 +242,10 @@ fn hooks_run_at_their_points_with_the_state() {
     let script = bundle.dir.path().join("hook.sh");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nstate=$(cat)\nstatus=$(echo \"$state\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/')\necho \"$1 $status $HOOK_ENV\" >> {}\n", log.display()),
+        format!(
+            "#!/bin/sh\nstate=$(cat)\nstatus=$(echo \"$state\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/')\necho \"$1 $status $HOOK_ENV\" >> {}\n",
+            log.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -267,16 +270,7 @@ fn hooks_run_at_their_points_with_the_state() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "startContainer in-container\n", "startContainer ran inside, before the process");
     let lines: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(String::from).collect();
-    assert_eq!(
-        lines,
-        [
-            "prestart creating set",
-            "createRuntime creating set",
-            "createContainer creating set",
-            "poststart running set",
-            "poststop stopped set"
-        ]
-    );
+    assert_eq!(lines, ["prestart creating set", "createRuntime creating set", "createContainer creating set", "poststart running set", "poststop stopped set"]);
     bundle.assert_nothing_left(&id);
 }
 
@@ -314,7 +308,8 @@ fn each_hook_runs_in_the_namespaces_the_spec_gives_with_the_containers_state() {
     let line = "echo \"$1|$(readlink /proc/self/ns/mnt)|$(readlink /proc/self/ns/uts)|$(cat)\"";
     let host_hook = |name: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("{line} >> {}", log.display()), "sh", name]});
     bundle.config["root"]["readonly"] = json!(false);
-    bundle.config["process"]["args"] = json!(["sh", "-c", "cat /tmp/start-hook; echo \"process|$(readlink /proc/self/ns/mnt)|$(readlink /proc/self/ns/uts)|\""]);
+    bundle.config["process"]["args"] =
+        json!(["sh", "-c", "cat /tmp/start-hook; echo \"process|$(readlink /proc/self/ns/mnt)|$(readlink /proc/self/ns/uts)|\""]);
     bundle.config["hooks"] = json!({
         "prestart": [host_hook("prestart")],
         "createRuntime": [host_hook("createRuntime")],
@@ -428,7 +423,14 @@ fn a_start_container_hook_without_env_gets_the_processs_environment() {
 /// mounts down again (runc leaves them), and the host's `/` keeps its propagation.
 #[test]
 fn a_container_without_a_mount_namespace_runs_in_a_chroot_and_leaves_no_mount() {
-    let propagation_of_root = || std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().find(|l| l.split(' ').nth(4) == Some("/")).map(|l| l.split(" - ").next().unwrap().split(' ').skip(6).collect::<Vec<_>>().join(" ")).unwrap();
+    let propagation_of_root = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some("/"))
+            .map(|l| l.split(" - ").next().unwrap().split(' ').skip(6).collect::<Vec<_>>().join(" "))
+            .unwrap()
+    };
     let before = propagation_of_root();
     let mut bundle = TestBundle::new(&["sh", "-c", "ls /bin/busybox && readlink /proc/self/ns/mnt"]);
     let log = bundle.dir.path().join("hook.log");
@@ -445,7 +447,10 @@ fn a_container_without_a_mount_namespace_runs_in_a_chroot_and_leaves_no_mount() 
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
     let rootfs = bundle.rootfs().canonicalize().unwrap();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!mountinfo.lines().any(|l| l.split(' ').nth(4).is_some_and(|point| std::path::Path::new(point).starts_with(&rootfs))), "mounts under the rootfs are gone");
+    assert!(
+        !mountinfo.lines().any(|l| l.split(' ').nth(4).is_some_and(|point| std::path::Path::new(point).starts_with(&rootfs))),
+        "mounts under the rootfs are gone"
+    );
     assert_eq!(propagation_of_root(), before, "the host's / keeps its propagation");
     bundle.assert_nothing_left(&id);
 }

@@ -83,7 +83,8 @@ fn net_device_refusals() {
     // No network namespace to move it to.
     let mut bundle = TestBundle::new(&["true"]);
     bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {} });
-    let namespaces: Vec<serde_json::Value> = bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
+    let namespaces: Vec<serde_json::Value> =
+        bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
     bundle.config["linux"]["namespaces"] = json!(namespaces);
     bundle.write_config();
     let id = unique_id("netdev-nonet");
@@ -109,7 +110,8 @@ fn a_joined_network_namespace_gets_the_device() {
     let _netns = Netns(netns.clone());
     let mut bundle = TestBundle::new(&["true"]);
     bundle.config["linux"]["netDevices"] = json!({ veth.host.clone(): {"name": "joined0"} });
-    let mut namespaces: Vec<serde_json::Value> = bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
+    let mut namespaces: Vec<serde_json::Value> =
+        bundle.config["linux"]["namespaces"].as_array().unwrap().iter().filter(|n| n["type"] != "network").cloned().collect();
     namespaces.push(json!({"type": "network", "path": format!("/run/netns/{netns}")}));
     bundle.config["linux"]["namespaces"] = json!(namespaces);
     bundle.write_config();

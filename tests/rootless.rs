@@ -298,7 +298,10 @@ fn rootless_podman_runs_containers_with_skiff_like_runc() {
     fs::create_dir_all(&pd).unwrap();
     fs::write(
         pd.join("containers.conf"),
-        format!("[containers]\nnetns = \"none\"\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"{0}/events.log\"\n", pd.display()),
+        format!(
+            "[containers]\nnetns = \"none\"\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"{0}/events.log\"\n",
+            pd.display()
+        ),
     )
     .unwrap();
     // vfs: no overlay mounts to leave behind; the run root in the user's runtime dir.
@@ -382,11 +385,7 @@ fn rootless_resources_in_a_cgroup_subtree_delegated_to_the_user() {
     // delegation puts a user's session there.
     let unified = hierarchies.iter().find(|h| h.ends_with("unified")).map(|h| h.join(&delegated));
     let enter = unified.map(|dir| format!("echo $$ > {}/cgroup.procs && ", dir.display())).unwrap_or_default();
-    let run = format!(
-        "{enter}exec runuser -u {USER} -- env XDG_RUNTIME_DIR={} {} run {id}",
-        bundle.runtime_dir().display(),
-        bundle.skiff.display()
-    );
+    let run = format!("{enter}exec runuser -u {USER} -- env XDG_RUNTIME_DIR={} {} run {id}", bundle.runtime_dir().display(), bundle.skiff.display());
     let out = run_program("/bin/sh", &["-c", &run], Some(&bundle.path()));
     let cleanup = || {
         for hierarchy in &hierarchies {

@@ -86,24 +86,37 @@ const RESOURCES: Shape = Object(&[
 ]);
 
 const STRINGS: &[&str] = &[
-    "", "0", "0-1", "0,1", "2MB", "1GB", "64KB", "max", "-1", "..", "/", "a/b", "mlx5_1", "eth0", "memory.high",
-    "memory.max", "cpu.weight", "io.max", "pids.max", "cgroup.procs", "cgroup.type", "misc.max", "8:0 rbps=1048576",
+    "",
+    "0",
+    "0-1",
+    "0,1",
+    "2MB",
+    "1GB",
+    "64KB",
+    "max",
+    "-1",
+    "..",
+    "/",
+    "a/b",
+    "mlx5_1",
+    "eth0",
+    "memory.high",
+    "memory.max",
+    "cpu.weight",
+    "io.max",
+    "pids.max",
+    "cgroup.procs",
+    "cgroup.type",
+    "misc.max",
+    "8:0 rbps=1048576",
 ];
 
 fn signed(u: &mut Unstructured) -> Result<i64> {
-    if u.arbitrary()? {
-        u.choose(&[-2, -1, 0, 1, 2, 10, 1000, 1024, 262_144, i64::from(u32::MAX), i64::MAX, i64::MIN]).copied()
-    } else {
-        u.arbitrary()
-    }
+    if u.arbitrary()? { u.choose(&[-2, -1, 0, 1, 2, 10, 1000, 1024, 262_144, i64::from(u32::MAX), i64::MAX, i64::MIN]).copied() } else { u.arbitrary() }
 }
 
 fn unsigned(u: &mut Unstructured) -> Result<u64> {
-    if u.arbitrary()? {
-        u.choose(&[0, 1, 2, 10, 1000, 1024, 262_144, 262_145, u64::from(u32::MAX), i64::MAX as u64, u64::MAX]).copied()
-    } else {
-        u.arbitrary()
-    }
+    if u.arbitrary()? { u.choose(&[0, 1, 2, 10, 1000, 1024, 262_144, 262_145, u64::from(u32::MAX), i64::MAX as u64, u64::MAX]).copied() } else { u.arbitrary() }
 }
 
 fn string(u: &mut Unstructured) -> Result<String> {
@@ -118,7 +131,9 @@ fn value(u: &mut Unstructured, shape: &Shape) -> Result<Value> {
         U32 => json!(u.arbitrary::<u32>()?),
         Bool => json!(u.arbitrary::<bool>()?),
         Str => json!(string(u)?),
-        Access => json!(if u.arbitrary()? { u.choose(&["", "r", "w", "m", "rw", "rm", "wm", "rwm", "mwr", "rwmx"])?.to_string() } else { u.arbitrary::<String>()? }),
+        Access => {
+            json!(if u.arbitrary()? { u.choose(&["", "r", "w", "m", "rw", "rm", "wm", "rwm", "mwr", "rwmx"])?.to_string() } else { u.arbitrary::<String>()? })
+        }
         DeviceType => json!(u.choose(&["a", "b", "c", "u", "p"])?),
         Object(fields) => {
             let mut object = Map::new();

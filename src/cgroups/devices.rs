@@ -238,17 +238,11 @@ pub fn effective_rules(spec: &Spec) -> Result<Vec<DeviceRule>, DeviceRuleError> 
 
     let spec_nodes = linux.and_then(|l| l.devices().as_ref());
     let replaced = |path: &str| spec_nodes.into_iter().flatten().any(|d| d.path().as_os_str() == path);
-    rules.extend(
-        RUNC_ALLOWED_DEVICES.iter().filter(|(path, _)| !path.is_some_and(replaced)).map(|(_, rule)| rule.clone()),
-    );
+    rules.extend(RUNC_ALLOWED_DEVICES.iter().filter(|(path, _)| !path.is_some_and(replaced)).map(|(_, rule)| rule.clone()));
 
     let mut emulator = Emulator::new();
     for (index, rule) in rules.iter().enumerate() {
-        emulator.apply(rule).map_err(|hole| DeviceRuleError::WildcardHole {
-            index,
-            rule: rule.to_string(),
-            wildcard: hole.to_string(),
-        })?;
+        emulator.apply(rule).map_err(|hole| DeviceRuleError::WildcardHole { index, rule: rule.to_string(), wildcard: hole.to_string() })?;
     }
     Ok(rules)
 }
@@ -273,13 +267,7 @@ fn convert_spec_rule(index: usize, rule: &LinuxDeviceCgroup) -> Result<DeviceRul
         Some(n) if (0..i64::from(u32::MAX)).contains(&n) => Ok(Some(n)),
         Some(value) => Err(DeviceRuleError::InvalidNumber { index, field, value }),
     };
-    Ok(DeviceRule {
-        allow: rule.allow(),
-        kind,
-        major: number("major", rule.major())?,
-        minor: number("minor", rule.minor())?,
-        access,
-    })
+    Ok(DeviceRule { allow: rule.allow(), kind, major: number("major", rule.major())?, minor: number("minor", rule.minor())?, access })
 }
 
 /// The device a concrete (non-`a`) exception is about. Field order gives runc's sort order:
@@ -382,17 +370,13 @@ impl Emulator {
     /// Take `access` away from the exception for `target` (the kernel matches exactly), and
     /// report if a broader wildcard exception still grants part of it.
     fn remove_access(&mut self, target: Target, access: Access) -> Result<(), Hole> {
-        let hole = [
-            Target { major: None, ..target },
-            Target { minor: None, ..target },
-            Target { major: None, minor: None, ..target },
-        ]
-        .into_iter()
-        .filter(|wildcard| *wildcard != target)
-        .find_map(|wildcard| {
-            let granted = self.exceptions.get(&wildcard).copied().unwrap_or_default();
-            (!granted.intersection(access).is_empty()).then_some(Hole { wildcard, access: granted })
-        });
+        let hole = [Target { major: None, ..target }, Target { minor: None, ..target }, Target { major: None, minor: None, ..target }]
+            .into_iter()
+            .filter(|wildcard| *wildcard != target)
+            .find_map(|wildcard| {
+                let granted = self.exceptions.get(&wildcard).copied().unwrap_or_default();
+                (!granted.intersection(access).is_empty()).then_some(Hole { wildcard, access: granted })
+            });
 
         if let Some(existing) = self.exceptions.get_mut(&target) {
             *existing = existing.difference(access);
@@ -542,8 +526,7 @@ pub fn build_program(rules: &[DeviceRule]) -> Vec<BpfInsn> {
         BpfInsn::new(LDX_MEM_W, R4, R1, 4, 0),
         BpfInsn::new(LDX_MEM_W, R5, R1, 8, 0),
     ];
-    let verdict =
-        |allow: bool| [BpfInsn::new(ALU32_MOV_K, R0, 0, 0, i32::from(allow)), BpfInsn::new(JMP_EXIT, 0, 0, 0, 0)];
+    let verdict = |allow: bool| [BpfInsn::new(ALU32_MOV_K, R0, 0, 0, i32::from(allow)), BpfInsn::new(JMP_EXIT, 0, 0, 0, 0)];
 
     for (target, access) in &emulator.exceptions {
         // An exception for numbers no device can have never matches, so it needs no block.
@@ -677,10 +660,7 @@ mod tests {
 
     #[test]
     fn spec_rule_conversion_follows_runc() {
-        let spec = with_devices(
-            serde_json::json!([{"allow": true, "type": "c", "major": -1, "minor": 7, "access": "rw"}]),
-            serde_json::json!([]),
-        );
+        let spec = with_devices(serde_json::json!([{"allow": true, "type": "c", "major": -1, "minor": 7, "access": "rw"}]), serde_json::json!([]));
         assert_eq!(effective_rules(&spec).expect("valid")[0], rule(true, DeviceKind::Char, None, Some(7), "rw"));
 
         let bad = |resources| effective_rules(&with_devices(resources, serde_json::json!([]))).unwrap_err();
@@ -704,15 +684,9 @@ mod tests {
     fn wildcard_hole_is_refused_like_runc() {
         // Allow-all, deny reads on every char device, then runc's default "allow c 1:3 rwm"
         // would have to punch a hole in the wildcard deny.
-        let spec = with_devices(
-            serde_json::json!([{"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "access": "r"}]),
-            serde_json::json!([]),
-        );
+        let spec = with_devices(serde_json::json!([{"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "access": "r"}]), serde_json::json!([]));
         let err = effective_rules(&spec).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "apply device rule 4 (allow c 1:3 rwm): cannot punch a hole in wildcard rule c *:* r"
-        );
+        assert_eq!(err.to_string(), "apply device rule 4 (allow c 1:3 rwm): cannot punch a hole in wildcard rule c *:* r");
     }
 
     #[test]
@@ -771,10 +745,7 @@ mod tests {
         );
         // Allow-all mode: exceptions go to devices.deny; a later "a" rule resets everything.
         let rules = [allow_all(), char_rule(false, Some(4), None, "w")];
-        assert_eq!(
-            v1_writes(&rules),
-            [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned())]
-        );
+        assert_eq!(v1_writes(&rules), [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned())]);
         let rules = [allow_all(), char_rule(false, Some(4), None, "w"), deny_all()];
         assert_eq!(
             v1_writes(&rules),
@@ -784,10 +755,7 @@ mod tests {
         let partial_reset = [rule(true, DeviceKind::All, None, None, "r"), char_rule(false, Some(4), None, "w")];
         assert_eq!(v1_writes(&partial_reset), [("devices.allow", "a *:* rwm".to_owned()), ("devices.deny", "c 4:* w".to_owned())]);
         // Rules that do not start with a reset get one: the emulator starts from deny-all.
-        assert_eq!(
-            v1_writes(&[char_rule(true, Some(4), Some(1), "r")]),
-            [("devices.deny", "a *:* rwm".to_owned()), ("devices.allow", "c 4:1 r".to_owned())]
-        );
+        assert_eq!(v1_writes(&[char_rule(true, Some(4), Some(1), "r")]), [("devices.deny", "a *:* rwm".to_owned()), ("devices.allow", "c 4:1 r".to_owned())]);
         // No rules at all: runc's emulator starts from deny-all.
         assert_eq!(v1_writes(&[]), [("devices.deny", "a *:* rwm".to_owned())]);
     }
@@ -889,12 +857,10 @@ mod tests {
 
     /// What the emulated v1 state says about a request.
     fn expected(emulator: &Emulator, kind: NodeKind, access: Access, major: i64, minor: i64) -> bool {
-        let covered = emulator.exceptions.iter().any(|(t, granted)| {
-            t.kind == kind
-                && t.major.is_none_or(|m| m == major)
-                && t.minor.is_none_or(|m| m == minor)
-                && granted.contains(access)
-        });
+        let covered = emulator
+            .exceptions
+            .iter()
+            .any(|(t, granted)| t.kind == kind && t.major.is_none_or(|m| m == major) && t.minor.is_none_or(|m| m == minor) && granted.contains(access));
         covered != emulator.default_allow
     }
 
@@ -959,10 +925,7 @@ mod tests {
         emulator.apply(&char_rule(true, Some(1), Some(3), "rw")).expect("add");
         let hole = emulator.apply(&char_rule(false, Some(1), Some(3), "r")).unwrap_err();
         assert_eq!(hole.to_string(), "c 1:* r");
-        assert_eq!(
-            emulator.exceptions.get(&Target { major: Some(1), minor: Some(3), kind: NodeKind::Char }),
-            Some(&Access::WRITE)
-        );
+        assert_eq!(emulator.exceptions.get(&Target { major: Some(1), minor: Some(3), kind: NodeKind::Char }), Some(&Access::WRITE));
     }
 
     #[test]
@@ -1051,10 +1014,7 @@ mod tests {
 
         // A shell in the cgroup may open /dev/null but not /dev/kmsg (c 1:11).
         let procs = scratch.0.join("cgroup.procs");
-        let script = format!(
-            "echo $$ > {} || exit 9; head -c0 /dev/null || exit 10; head -c0 /dev/kmsg 2>&- && exit 11; exit 0",
-            procs.display()
-        );
+        let script = format!("echo $$ > {} || exit 9; head -c0 /dev/null || exit 10; head -c0 /dev/kmsg 2>&- && exit 11; exit 0", procs.display());
         let status = std::process::Command::new("/bin/sh").arg("-c").arg(script).status().expect("run sh");
         assert_eq!(status.code(), Some(0), "10: /dev/null denied, 11: /dev/kmsg allowed");
     }
@@ -1065,8 +1025,7 @@ mod tests {
         mounts.lines().find_map(|line| {
             let fields: Vec<&str> = line.split(' ').collect();
             let options = fields.get(3)?;
-            (fields.get(2) == Some(&"cgroup") && options.split(',').any(|o| o == "devices"))
-                .then(|| PathBuf::from(fields[1]))
+            (fields.get(2) == Some(&"cgroup") && options.split(',').any(|o| o == "devices")).then(|| PathBuf::from(fields[1]))
         })
     }
 

@@ -51,7 +51,11 @@ pub(super) fn check_unused(dir: &Path) -> Result<(), CgroupError> {
         collect_pids(dir, &mut pids)?;
         return Err(CgroupError::Invalid {
             field: "linux.cgroupsPath",
-            reason: format!("container's cgroup is not empty: {} process(es) found in {}; a container needs a cgroup of its own", pids.len().max(1), dir.display()),
+            reason: format!(
+                "container's cgroup is not empty: {} process(es) found in {}; a container needs a cgroup of its own",
+                pids.len().max(1),
+                dir.display()
+            ),
         });
     }
     Ok(())
@@ -241,11 +245,7 @@ pub(super) fn enable_controllers(root: &Path, dir: &Path) -> Result<(), CgroupEr
     for component in relative.components() {
         let available = read_file(&current.join("cgroup.controllers"))?;
         let enabled = read_file(&current.join("cgroup.subtree_control"))?;
-        let missing: Vec<String> = available
-            .split_whitespace()
-            .filter(|c| !enabled.split_whitespace().any(|e| e == *c))
-            .map(|c| format!("+{c}"))
-            .collect();
+        let missing: Vec<String> = available.split_whitespace().filter(|c| !enabled.split_whitespace().any(|e| e == *c)).map(|c| format!("+{c}")).collect();
         // Usually one write per level, and none once the tree is set up. If the kernel
         // refuses the batch, try each: one it will not enable here (a busy threaded domain,
         // say) is reported when the container asks for one of its files.

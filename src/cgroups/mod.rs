@@ -296,10 +296,9 @@ impl<'de> Deserialize<'de> for ContainerCgroup {
                 path: dirs.into_iter().next().map(|d| d.path).unwrap_or_else(|| PathBuf::from(CGROUP_ROOT)),
                 made_from: None,
             }),
-            Saved::Legacy(Legacy { layout, dirs }) => ContainerCgroup::V1(v1::V1Cgroup {
-                dirs,
-                unified_root: (layout == Layout::Hybrid).then(|| Path::new(CGROUP_ROOT).join("unified")),
-            }),
+            Saved::Legacy(Legacy { layout, dirs }) => {
+                ContainerCgroup::V1(v1::V1Cgroup { dirs, unified_root: (layout == Layout::Hybrid).then(|| Path::new(CGROUP_ROOT).join("unified")) })
+            }
         })
     }
 }
@@ -473,7 +472,10 @@ impl ContainerCgroup {
         if self.is_frozen() {
             return Err(CgroupError::Invalid {
                 field: "linux.cgroupsPath",
-                reason: format!("container's cgroup unexpectedly frozen ({}): thaw it, or give another cgroup", self.freezer_dir().unwrap_or(self.location()).display()),
+                reason: format!(
+                    "container's cgroup unexpectedly frozen ({}): thaw it, or give another cgroup",
+                    self.freezer_dir().unwrap_or(self.location()).display()
+                ),
             });
         }
         Ok(())

@@ -102,10 +102,7 @@ pub fn systemd_unit(cgroups_path: Option<&Path>, id: &str, default_slice: &str) 
     expand_slice(&slice)?;
     let valid_part = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b":-_.\\@".contains(&b));
     if !valid_part(&name) || name.contains(':') || (!prefix.is_empty() && !valid_part(&prefix)) {
-        return Err(invalid(
-            "linux.cgroupsPath",
-            format!("{raw:?}: the prefix and name must be non-empty unit name characters (letters, digits, - _ . \\ @)"),
-        ));
+        return Err(invalid("linux.cgroupsPath", format!("{raw:?}: the prefix and name must be non-empty unit name characters (letters, digits, - _ . \\ @)")));
     }
     let unit = if name.ends_with(".slice") {
         expand_slice(&name)?;
@@ -167,7 +164,10 @@ impl ExecCgroups {
             let path: PathBuf = given.components().skip_while(|c| matches!(c, Component::RootDir)).collect();
             let below = path.components().all(|c| matches!(c, Component::Normal(_)));
             if (path.as_os_str().is_empty() && !given.has_root()) || !below {
-                return Err(invalid("exec --cgroup", format!("bad sub cgroup path: {0}: {0} is not a sub cgroup path: it must stay below the container's cgroup", path.display())));
+                return Err(invalid(
+                    "exec --cgroup",
+                    format!("bad sub cgroup path: {0}: {0} is not a sub cgroup path: it must stay below the container's cgroup", path.display()),
+                ));
             }
             if controllers.is_empty() {
                 parsed.default = Some(path.to_path_buf());
@@ -187,7 +187,10 @@ impl ExecCgroups {
         let path = dir.join(sub);
         if !path.is_dir() {
             // runc's words (its write of the pid fails), checked before any process exists.
-            return Err(invalid("exec --cgroup", format!("not adding pid to {}: no such file or directory (exec --cgroup joins an existing sub-cgroup)", path.join("cgroup.procs").display())));
+            return Err(invalid(
+                "exec --cgroup",
+                format!("not adding pid to {}: no such file or directory (exec --cgroup joins an existing sub-cgroup)", path.join("cgroup.procs").display()),
+            ));
         }
         Ok(path)
     }
@@ -205,11 +208,7 @@ impl ExecCgroups {
 
     /// The sub-path for a hierarchy with `controllers` (v1), or for v2 (no controllers).
     pub fn for_hierarchy(&self, controllers: &[String]) -> Option<&Path> {
-        self.by_controller
-            .iter()
-            .find(|(names, _)| names.iter().any(|n| controllers.contains(n)))
-            .map(|(_, path)| path.as_path())
-            .or(self.default.as_deref())
+        self.by_controller.iter().find(|(names, _)| names.iter().any(|n| controllers.contains(n))).map(|(_, path)| path.as_path()).or(self.default.as_deref())
     }
 }
 
@@ -257,7 +256,9 @@ mod tests {
         assert_eq!(pod.unit, "kubepods-besteffort-pod1.slice");
         assert_eq!(pod.cgroup_path().unwrap(), PathBuf::from("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice"));
         assert_eq!(unit("machine.slice::c2").unwrap().unit, "c2.scope");
-        for bad in ["a:b", "a:b:c:d", "/abs/path", "system.slice:skiff:", "nonslice:skiff:x", "system.slice:sk/iff:x", "system.slice:skiff:x/../y", "a--b.slice:p:n"] {
+        for bad in
+            ["a:b", "a:b:c:d", "/abs/path", "system.slice:skiff:", "nonslice:skiff:x", "system.slice:sk/iff:x", "system.slice:skiff:x/../y", "a--b.slice:p:n"]
+        {
             let error = unit(bad);
             assert!(error.is_err(), "{bad} gave {error:?}");
         }

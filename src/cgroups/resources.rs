@@ -47,7 +47,12 @@ pub fn v2_swap(swap: i64, limit: i64) -> Result<i64, CgroupError> {
         return Err(invalid("linux.resources.memory.limit", format!("invalid memory limit {limit}")));
     }
     if swap < limit {
-        return Err(invalid("linux.resources.memory.swap", format!("memory+swap limit {swap} is below the memory limit {limit}: swap counts memory and swap together, so give at least the limit, or -1 for no swap limit")));
+        return Err(invalid(
+            "linux.resources.memory.swap",
+            format!(
+                "memory+swap limit {swap} is below the memory limit {limit}: swap counts memory and swap together, so give at least the limit, or -1 for no swap limit"
+            ),
+        ));
     }
     Ok(swap - limit)
 }
@@ -55,10 +60,8 @@ pub fn v2_swap(swap: i64, limit: i64) -> Result<i64, CgroupError> {
 /// A hugepage size as the kernel names its hugetlb files (`2MB`, `1GB`, `64KB`): it becomes
 /// part of a file name, so anything else (a `/`, a `..`) is refused (found by fuzzing).
 fn page_size(size: &str) -> Result<&str, CgroupError> {
-    let valid = size
-        .strip_suffix("B")
-        .and_then(|n| n.strip_suffix(['K', 'M', 'G', 'T', 'P']))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let valid =
+        size.strip_suffix("B").and_then(|n| n.strip_suffix(['K', 'M', 'G', 'T', 'P'])).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     if valid { Ok(size) } else { Err(invalid("linux.resources.hugepageLimits.pageSize", format!("{size:?} is not a page size such as 2MB or 1GB"))) }
 }
 
@@ -125,9 +128,13 @@ pub fn v2_writes(resources: &LinuxResources, has_bfq: bool) -> Result<Vec<Write>
         }
     }
     if let Some(network) = resources.network()
-        && (network.class_id().is_some() || network.priorities().is_some()) {
-            return Err(invalid("linux.resources.network", "net_cls and net_prio do not exist on cgroup v2; remove it (classify traffic by cgroup path instead, e.g. an nftables `socket cgroupv2` rule)"));
-        }
+        && (network.class_id().is_some() || network.priorities().is_some())
+    {
+        return Err(invalid(
+            "linux.resources.network",
+            "net_cls and net_prio do not exist on cgroup v2; remove it (classify traffic by cgroup path instead, e.g. an nftables `socket cgroupv2` rule)",
+        ));
+    }
     if let Some(unified) = resources.unified() {
         let mut entries: Vec<_> = unified.iter().collect();
         entries.sort();
@@ -162,10 +169,16 @@ fn static_controller(name: &str) -> Option<&'static str> {
 
 fn v2_memory(memory: &LinuxMemory, writes: &mut Vec<Write>) -> Result<(), CgroupError> {
     if memory.disable_oom_killer() == Some(true) {
-        return Err(invalid("linux.resources.memory.disableOOMKiller", "cannot disable the OOM killer on cgroup v2; remove it (process.oomScoreAdj -1000 protects a process instead)"));
+        return Err(invalid(
+            "linux.resources.memory.disableOOMKiller",
+            "cannot disable the OOM killer on cgroup v2; remove it (process.oomScoreAdj -1000 protects a process instead)",
+        ));
     }
     if memory.swappiness().is_some_and(|s| s <= 100) {
-        return Err(invalid("linux.resources.memory.swappiness", "cgroup v2 has no per-cgroup swappiness; remove it (linux.resources.memory.swap limits swap use)"));
+        return Err(invalid(
+            "linux.resources.memory.swappiness",
+            "cgroup v2 has no per-cgroup swappiness; remove it (linux.resources.memory.swap limits swap use)",
+        ));
     }
     let limit = memory.limit().unwrap_or(0);
     let swap = v2_swap(memory.swap().unwrap_or(0), limit)?;
@@ -184,7 +197,10 @@ fn v2_memory(memory: &LinuxMemory, writes: &mut Vec<Write>) -> Result<(), Cgroup
 
 fn v2_cpu(cpu: &LinuxCpu, writes: &mut Vec<Write>) -> Result<(), CgroupError> {
     if cpu.realtime_runtime().is_some_and(|r| r != 0) || cpu.realtime_period().is_some_and(|p| p != 0) {
-        return Err(invalid("linux.resources.cpu.realtimeRuntime", "realtime scheduling limits do not exist on cgroup v2; remove realtimeRuntime and realtimePeriod"));
+        return Err(invalid(
+            "linux.resources.cpu.realtimeRuntime",
+            "realtime scheduling limits do not exist on cgroup v2; remove realtimeRuntime and realtimePeriod",
+        ));
     }
     if let Some(shares) = cpu.shares().filter(|s| *s != 0) {
         writes.push(write("cpu", "cpu.weight", shares_to_weight(shares).to_string()));
@@ -310,7 +326,10 @@ pub fn v1_writes(resources: &LinuxResources) -> Result<Vec<Write>, CgroupError> 
         }
     }
     if resources.unified().as_ref().is_some_and(|u| !u.is_empty()) {
-        return Err(invalid("linux.resources.unified", "invalid configuration: needs cgroup v2; this host's controllers are on cgroup v1: use the v1 fields of linux.resources instead"));
+        return Err(invalid(
+            "linux.resources.unified",
+            "invalid configuration: needs cgroup v2; this host's controllers are on cgroup v1: use the v1 fields of linux.resources instead",
+        ));
     }
     Ok(writes)
 }
@@ -319,7 +338,12 @@ fn v1_memory(memory: &LinuxMemory, writes: &mut Vec<Write>) -> Result<(), Cgroup
     let limit = memory.limit().unwrap_or(0);
     let swap = memory.swap().unwrap_or(0);
     if swap != 0 && limit != 0 && swap != -1 && limit != -1 && swap < limit {
-        return Err(invalid("linux.resources.memory.swap", format!("memory+swap limit {swap} is below the memory limit {limit}: swap counts memory and swap together, so give at least the limit, or -1 for no swap limit")));
+        return Err(invalid(
+            "linux.resources.memory.swap",
+            format!(
+                "memory+swap limit {swap} is below the memory limit {limit}: swap counts memory and swap together, so give at least the limit, or -1 for no swap limit"
+            ),
+        ));
     }
     // The order of these two depends on the current limit: see `order_v1_memory`.
     if limit != 0 {
@@ -470,7 +494,9 @@ mod tests {
 
     #[test]
     fn v1_maps_and_orders_memory() {
-        let r = resources(r#"{"memory": {"limit": 100, "swap": 200, "disableOOMKiller": true, "swappiness": 10}, "cpu": {"shares": 512, "quota": 20000, "period": 50000}, "pids": {"limit": 10}, "network": {"classID": 7}}"#);
+        let r = resources(
+            r#"{"memory": {"limit": 100, "swap": 200, "disableOOMKiller": true, "swappiness": 10}, "cpu": {"shares": 512, "quota": 20000, "period": 50000}, "pids": {"limit": 10}, "network": {"classID": 7}}"#,
+        );
         assert_eq!(
             pairs(&v1_writes(&r).unwrap()),
             [

@@ -124,11 +124,7 @@ fn read_keyed(path: &Path) -> Result<BTreeMap<String, u64>, CgroupError> {
         Err(e) if is_missing(&e) => return Ok(BTreeMap::new()),
         Err(e) => return Err(e),
     };
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(k, v)| (k.to_string(), number(v)))
-        .collect())
+    Ok(text.lines().filter_map(|l| l.split_once(' ')).map(|(k, v)| (k.to_string(), number(v))).collect())
 }
 
 /// The statistics of a v2 cgroup directory.
@@ -161,9 +157,7 @@ pub fn v1_stats<'a>(dir_of: impl Fn(&str) -> Option<&'a Path>) -> Result<Stats, 
     let mut stats = Stats::default();
     if let Some(dir) = dir_of("cpuacct") {
         stats.cpu.usage.total = read_number(&dir.join("cpuacct.usage"))?;
-        stats.cpu.usage.percpu = read_file(&dir.join("cpuacct.usage_percpu"))
-            .map(|t| t.split_whitespace().map(number).collect())
-            .unwrap_or_default();
+        stats.cpu.usage.percpu = read_file(&dir.join("cpuacct.usage_percpu")).map(|t| t.split_whitespace().map(number).collect()).unwrap_or_default();
         // cpuacct.stat is in clock ticks
         let ticks = read_keyed(&dir.join("cpuacct.stat"))?;
         let hz = 100;

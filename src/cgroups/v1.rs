@@ -78,10 +78,11 @@ impl V1Cgroup {
             super::resources::lift_swap_with_memory(&mut writes, dir.join("memory.memsw.limit_in_bytes").exists());
         }
         if let Some(dir) = self.dir_of("memory")
-            && writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes") {
-                let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
-                super::resources::order_v1_memory(&mut writes, current);
-            }
+            && writes.iter().any(|w| w.file == "memory.memsw.limit_in_bytes")
+        {
+            let current = read_file(&dir.join("memory.limit_in_bytes"))?.trim().parse().unwrap_or(u64::MAX);
+            super::resources::order_v1_memory(&mut writes, current);
+        }
         // A shorter period with the old quota can exceed a parent's quota (a pod's), and a
         // realtime period shorter than the old runtime is below it: the kernel refuses
         // either (EINVAL). As runc does, retry the period once its partner is in.
@@ -93,10 +94,7 @@ impl V1Cgroup {
         let mut refused_periods = Vec::new();
         for w in &writes {
             match self.write_one(w) {
-                Err(error)
-                    if partner_of(&w.file).is_some_and(|partner| writes.iter().any(|p| p.file == partner))
-                        && super::fs::is_invalid_argument(&error) =>
-                {
+                Err(error) if partner_of(&w.file).is_some_and(|partner| writes.iter().any(|p| p.file == partner)) && super::fs::is_invalid_argument(&error) => {
                     refused_periods.push(w);
                 }
                 result => result?,
@@ -173,11 +171,7 @@ impl Manager for V1Cgroup {
     }
 
     fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
-        Ok(CgroupPlan {
-            writes: super::resources::v1_writes(resources)?,
-            device_rules: devices::effective_rules(spec)?,
-            ..CgroupPlan::default()
-        })
+        Ok(CgroupPlan { writes: super::resources::v1_writes(resources)?, device_rules: devices::effective_rules(spec)?, ..CgroupPlan::default() })
     }
 
     fn location(&self) -> &Path {
@@ -339,7 +333,9 @@ mod tests {
             unified_root: None,
         };
         cgroup.make_dirs().unwrap();
-        for file in ["memory/c1/cgroup.procs", "memory/c1/memory.limit_in_bytes", "devices/c1/cgroup.procs", "devices/c1/devices.allow", "devices/c1/devices.deny"] {
+        for file in
+            ["memory/c1/cgroup.procs", "memory/c1/memory.limit_in_bytes", "devices/c1/cgroup.procs", "devices/c1/devices.allow", "devices/c1/devices.deny"]
+        {
             std::fs::write(root.path().join(file), "").unwrap();
         }
         let resources: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": 1048576}}"#).unwrap();

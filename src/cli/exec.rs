@@ -90,8 +90,8 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
     let process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("read --process {}", path.display()))?;
-            let value: serde_json::Value = serde_json::from_slice(&text)
-                .map_err(|e| anyhow::anyhow!("decode --process {}: {}", path.display(), skiff::json_path::describe(&text, &e)))?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&text).map_err(|e| anyhow::anyhow!("decode --process {}: {}", path.display(), skiff::json_path::describe(&text, &e)))?;
             // Decoded from text again, so that a type error still names the field's path.
             let filled = serde_json::to_vec(&with_runcs_defaults(value))?;
             let process = serde_json::from_slice(&filled)

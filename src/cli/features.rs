@@ -1,6 +1,5 @@
 //! `skiff features`: the runtime-spec features document.
 
-
 use clap::Args;
 
 // Arguments of `features` (none). (A plain comment: clap would show a doc comment as the

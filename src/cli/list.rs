@@ -53,19 +53,10 @@ pub fn run(args: ListArgs, context: &Context) -> anyhow::Result<i32> {
 fn table(reports: &[StateReport]) -> String {
     let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from).to_vec()];
     for r in reports {
-        rows.push(vec![
-            r.id.clone(),
-            r.pid.to_string(),
-            r.status.to_string(),
-            r.bundle.display().to_string(),
-            r.created.clone(),
-            r.owner.clone(),
-        ]);
+        rows.push(vec![r.id.clone(), r.pid.to_string(), r.status.to_string(), r.bundle.display().to_string(), r.created.clone(), r.owner.clone()]);
     }
     let columns = rows[0].len();
-    let widths: Vec<usize> = (0..columns - 1)
-        .map(|c| rows.iter().map(|row| row[c].chars().count() + 3).max().unwrap_or(0).max(12))
-        .collect();
+    let widths: Vec<usize> = (0..columns - 1).map(|c| rows.iter().map(|row| row[c].chars().count() + 3).max().unwrap_or(0).max(12)).collect();
     let mut out = String::new();
     for row in &rows {
         for (c, cell) in row.iter().enumerate() {

@@ -37,8 +37,7 @@ pub fn run(args: PsArgs, context: &Context) -> anyhow::Result<i32> {
         }
         PsFormat::Table => {
             let ps_args = if args.ps_args.is_empty() { vec!["-ef".to_string()] } else { args.ps_args };
-            let output = std::process::Command::new("ps").args(&ps_args).output()
-                .map_err(|e| anyhow::anyhow!("run ps {}: {e}", ps_args.join(" ")))?;
+            let output = std::process::Command::new("ps").args(&ps_args).output().map_err(|e| anyhow::anyhow!("run ps {}: {e}", ps_args.join(" ")))?;
             if !output.status.success() {
                 anyhow::bail!("ps {}: {}", ps_args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
             }
@@ -52,10 +51,7 @@ pub fn run(args: PsArgs, context: &Context) -> anyhow::Result<i32> {
 fn filter_ps_output(text: &str, pids: &[i32]) -> anyhow::Result<String> {
     let mut lines = text.lines();
     let header = lines.next().unwrap_or_default();
-    let column = header
-        .split_whitespace()
-        .position(|h| h == "PID")
-        .ok_or_else(|| anyhow::anyhow!("ps output has no PID column: {header:?}"))?;
+    let column = header.split_whitespace().position(|h| h == "PID").ok_or_else(|| anyhow::anyhow!("ps output has no PID column: {header:?}"))?;
     let mut out = format!("{header}\n");
     for line in lines {
         let pid = line.split_whitespace().nth(column).and_then(|p| p.parse::<i32>().ok());

@@ -20,11 +20,7 @@ pub struct SpecArgs {
 }
 
 pub fn run(args: SpecArgs) -> anyhow::Result<i32> {
-    let spec = if args.rootless {
-        rootless_spec(nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw())
-    } else {
-        default_spec()
-    };
+    let spec = if args.rootless { rootless_spec(nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()) } else { default_spec() };
     let path = args.bundle.join(skiff::bundle::CONFIG_FILE);
     // Tab-indented, like runc's output.
     let mut bytes = Vec::new();

@@ -141,7 +141,12 @@ pub fn checkpoint(store: &StateStore, id: &str, options: &CheckpointOptions, tra
     let mut request = rpc::Criu_req::new();
     request.set_type(kind);
     request.opts = protobuf::MessageField::some(opts);
-    trace.debug(format_args!("checkpoint: {} of container {id} (init pid {}) into {}", if options.pre_dump { "pre-dump" } else { "dump" }, loaded.state.init_pid, flags.image_path.display()));
+    trace.debug(format_args!(
+        "checkpoint: {} of container {id} (init pid {}) into {}",
+        if options.pre_dump { "pre-dump" } else { "dump" },
+        loaded.state.init_pid,
+        flags.image_path.display()
+    ));
     let mut notifications = DumpNotifications { status_fd: flags.status_fd, trace };
     let started = criu.start(CriuStdio::Null, &[])?;
     let result = criu::session::converse(started, request, &mut notifications);
@@ -177,7 +182,13 @@ impl Notifications for DumpNotifications<'_> {
 }
 
 /// The options every CRIU request of skiff's carries (runc's set).
-pub(super) fn common_opts(flags: &CriuFlags, image_dir: &OwnedFd, work_dir: Option<&OwnedFd>, log_file: &str, annotations: &std::collections::HashMap<String, String>) -> rpc::Criu_opts {
+pub(super) fn common_opts(
+    flags: &CriuFlags,
+    image_dir: &OwnedFd,
+    work_dir: Option<&OwnedFd>,
+    log_file: &str,
+    annotations: &std::collections::HashMap<String, String>,
+) -> rpc::Criu_opts {
     let mut opts = rpc::Criu_opts::new();
     // CRIU opens these through /proc/<our pid>/fd/N: they stay ours.
     opts.set_images_dir_fd(image_dir.as_raw_fd());
@@ -228,12 +239,19 @@ pub(super) fn namespace_path(spec: &Spec, kind: LinuxNamespaceType) -> Option<Pa
 /// and CRIU would scatter images among someone's files.
 fn prepare_image_dir(path: &Path) -> Result<OwnedFd, ContainerError> {
     make_dir(path, "--image-path")?;
-    let entries = std::fs::read_dir(path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
+    let entries = std::fs::read_dir(path).map_err(|source| ContainerError::OptionUnusable {
+        option: "--image-path",
+        what: format!("read {}", path.display()),
+        source,
+    })?;
     let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     if let Some(foreign) = criu::foreign_to_checkpoint(&names) {
         return Err(ContainerError::InvalidOption {
             option: "--image-path",
-            reason: format!("{} is not empty and holds {foreign:?}, which is not a checkpoint's: give an empty directory, or one an earlier checkpoint wrote", path.display()),
+            reason: format!(
+                "{} is not empty and holds {foreign:?}, which is not a checkpoint's: give an empty directory, or one an earlier checkpoint wrote",
+                path.display()
+            ),
         });
     }
     open_dir(path, "--image-path")
@@ -267,7 +285,10 @@ pub(super) fn open_dir(path: &Path, option: &'static str) -> Result<OwnedFd, Con
         .map_err(|source| ContainerError::OptionUnusable { option, what: format!("open {}", path.display()), source })?;
     let metadata = dir.metadata().map_err(|source| ContainerError::OptionUnusable { option, what: format!("stat {}", path.display()), source })?;
     if let Some(reason) = crate::state::private_dir_problem(&metadata) {
-        return Err(ContainerError::InvalidOption { option, reason: format!("{} is {reason}: CRIU, running as root, would follow links planted there; give a directory only you can write", path.display()) });
+        return Err(ContainerError::InvalidOption {
+            option,
+            reason: format!("{} is {reason}: CRIU, running as root, would follow links planted there; give a directory only you can write", path.display()),
+        });
     }
     Ok(dir.into())
 }
@@ -298,10 +319,10 @@ fn check_parent(image_path: &Path, parent: &Path) -> Result<(), ContainerError> 
 
 /// Save what the container's fds 0-2 are (runc's descriptors.json).
 fn write_descriptors(image_path: &Path, pid: i32) -> Result<(), ContainerError> {
-    let descriptors: Vec<String> = (0..3)
-        .map(|fd| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).map(|target| target.display().to_string()).unwrap_or_default())
-        .collect();
-    let json = serde_json::to_vec(&descriptors).map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("encode {}: {e}", criu::DESCRIPTORS_FILE) })?;
+    let descriptors: Vec<String> =
+        (0..3).map(|fd| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).map(|target| target.display().to_string()).unwrap_or_default()).collect();
+    let json = serde_json::to_vec(&descriptors)
+        .map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("encode {}: {e}", criu::DESCRIPTORS_FILE) })?;
     crate::state::write_atomically(&image_path.join(criu::DESCRIPTORS_FILE), &json, 0o600)?;
     Ok(())
 }
@@ -332,11 +353,7 @@ fn v1_cgroup_binds(pid: i32) -> Vec<(String, String)> {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")) else {
         return Vec::new();
     };
-    crate::sys::mountinfo::parse_mountinfo(&text)
-        .into_iter()
-        .filter(|m| m.fs_type == "cgroup")
-        .map(|m| (m.mount_point.clone(), m.mount_point))
-        .collect()
+    crate::sys::mountinfo::parse_mountinfo(&text).into_iter().filter(|m| m.fs_type == "cgroup").map(|m| (m.mount_point.clone(), m.mount_point)).collect()
 }
 
 /// Add where CRIU's log is, and the lines of it that say what failed, to the error.

@@ -92,4 +92,3 @@ pub(super) fn connect_console(terminal: bool, socket: Option<&Path>) -> Result<O
         }),
     }
 }
-

@@ -8,11 +8,11 @@ use std::time::SystemTime;
 
 use crate::bundle::Bundle;
 use crate::cgroups::{ContainerCgroup, Driver, HostCgroups};
-use crate::sys::namespaces::NamespacePlan;
-use crate::sys::proc_stat;
-use crate::sys::SysError;
 use crate::process::{InitRequest, spawn_init};
 use crate::state::{ContainerId, State, StateStore, write_atomically};
+use crate::sys::SysError;
+use crate::sys::namespaces::NamespacePlan;
+use crate::sys::proc_stat;
 use crate::timestamp::rfc3339_nanos;
 use oci_spec::runtime::LinuxNamespaceType;
 
@@ -81,7 +81,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let moves = bundle.net_device_moves();
     if !moves.is_empty() {
         if options.rootless {
-            return Err(crate::bundle::BundleError::Invalid { field: "linux.netDevices", reason: "moving host network devices needs root; rootless containers cannot".into() }.into());
+            return Err(crate::bundle::BundleError::Invalid {
+                field: "linux.netDevices",
+                reason: "moving host network devices needs root; rootless containers cannot".into(),
+            }
+            .into());
         }
         crate::sys::net_devices::check_present(moves)?;
     }
@@ -130,8 +134,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     // Init sent the master before it parked at the gate; taken now, while a failure still
     // kills init and releases everything.
     let master = console.relayed_master()?;
-    let stat = proc_stat::read_stat(init.pid())
-        .ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
+    let stat = proc_stat::read_stat(init.pid()).ok_or_else(|| SysError::new("read stat of init", init.pid(), nix::errno::Errno::ESRCH))?;
     creation.state.init_pid = init.pid();
     creation.state.init_start_time = stat.start_time;
     creation.save()?;
@@ -154,9 +157,10 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let start_time = creation.state.init_start_time;
     creation.commit();
     if let Some(socket) = &options.pidfd_socket
-        && let Some(pidfd) = crate::sys::pidfd::PidFd::open_verified(pid, start_time)? {
-            pidfd.send_to(socket)?;
-        }
+        && let Some(pidfd) = crate::sys::pidfd::PidFd::open_verified(pid, start_time)?
+    {
+        pidfd.send_to(socket)?;
+    }
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
 }
 
@@ -219,7 +223,12 @@ pub(super) fn initial_state(bundle: &Bundle, id: &ContainerId, cgroup: Option<Co
 /// A rootless runtime outside a cgroup subtree delegated to its user runs the container
 /// without a cgroup, as runc does, unless resources were asked for: those are an error that
 /// says why they cannot be applied.
-fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, rootless: bool, trace: &dyn Trace) -> Result<Option<ContainerCgroup>, ContainerError> {
+fn rootless_cgroup(
+    cgroup: ContainerCgroup,
+    plan: &crate::cgroups::CgroupPlan,
+    rootless: bool,
+    trace: &dyn Trace,
+) -> Result<Option<ContainerCgroup>, ContainerError> {
     if !rootless || cgroup.may_create() {
         return Ok(Some(cgroup));
     }
@@ -234,7 +243,10 @@ fn rootless_cgroup(cgroup: ContainerCgroup, plan: &crate::cgroups::CgroupPlan, r
         }
         .into());
     }
-    trace.debug(format_args!("rootless: uid {uid} may not create the cgroup {}; the container runs without one (no resources were asked for)", cgroup.location().display()));
+    trace.debug(format_args!(
+        "rootless: uid {uid} may not create the cgroup {}; the container runs without one (no resources were asked for)",
+        cgroup.location().display()
+    ));
     Ok(None)
 }
 

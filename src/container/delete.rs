@@ -3,8 +3,8 @@
 use crate::cgroups::Manager;
 use std::time::Duration;
 
-use crate::sys::pidfd::PidFd;
 use crate::state::{ContainerId, StateError, StateStore};
+use crate::sys::pidfd::PidFd;
 
 use super::{ContainerError, Status, derive_status};
 
@@ -35,10 +35,7 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<Vec<String>, 
     let status = derive_status(&state, &dir);
     if status != Status::Stopped {
         if !force {
-            return Err(ContainerError::WrongState {
-                message: format!("cannot delete container {id} that is not stopped: {status}"),
-                status,
-            });
+            return Err(ContainerError::WrongState { message: format!("cannot delete container {id} that is not stopped: {status}"), status });
         }
         if let Some(pidfd) = PidFd::open_verified(state.init_pid, state.init_start_time)? {
             pidfd.send_signal(libc::SIGKILL)?;

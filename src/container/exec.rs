@@ -1,6 +1,5 @@
 //! `exec`: run another process in a running container.
 
-
 use crate::cgroups::Manager;
 use crate::trace::Trace;
 use std::collections::HashSet;
@@ -9,10 +8,10 @@ use std::path::PathBuf;
 use oci_spec::runtime::{Capability, Process};
 
 use crate::bundle::{BundleError, CONFIG_FILE, parse_config_skipping_unknown_capabilities};
-use crate::sys::pidfd::PidFd;
 use crate::process::ListenerTarget;
 use crate::process::exec::{ExecRequest, spawn_exec};
 use crate::state::{StateStore, write_atomically};
+use crate::sys::pidfd::PidFd;
 
 use super::console_route::ConsoleRoute;
 use super::wait::{RunOutcome, block_signals, wait_for_process};
@@ -143,9 +142,10 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
     trace.lap("commit and execve");
     if let Some(socket) = &options.pidfd_socket
         && let Some(start) = crate::sys::proc_stat::read_stat(pid)
-            && let Some(pidfd) = PidFd::open_verified(pid, start.start_time)? {
-                pidfd.send_to(socket)?;
-            }
+        && let Some(pidfd) = PidFd::open_verified(pid, start.start_time)?
+    {
+        pidfd.send_to(socket)?;
+    }
     trace.debug(format_args!("exec: process pid {pid} started"));
     if options.detach {
         return Ok(ExecOutcome::Detached(pid));

@@ -1,9 +1,9 @@
 //! `kill`: signal init (or, with `--all`, every process of the container).
 
 use crate::cgroups::Manager;
+use crate::state::StateStore;
 use crate::sys::pidfd::PidFd;
 use crate::sys::signal::parse_signal;
-use crate::state::StateStore;
 
 use super::{ContainerError, LIVE, Loaded, Status};
 
@@ -34,7 +34,8 @@ pub fn kill(store: &StateStore, id: &str, signal: &str, all: bool) -> Result<(),
     // Without a pid namespace of its own, init's death does not take the other processes
     // with it (as a namespace's init would): SIGKILL goes to every process in the cgroup,
     // whether or not init is still there (runc 1.2+).
-    if signal == libc::SIGKILL && !container.state.own_pid_namespace
+    if signal == libc::SIGKILL
+        && !container.state.own_pid_namespace
         && let Some(cgroup) = container.state.cgroup.as_ref().filter(|c| c.location().exists())
     {
         return Ok(cgroup.signal_all(signal)?);

@@ -19,18 +19,18 @@ mod wait;
 
 pub use checkpoint::{CheckpointOptions, CriuFlags, checkpoint};
 pub use create::{CreateOptions, Created, create};
-pub use restore::{RestoreOptions, restore};
 pub use delete::delete;
-pub use kill::kill;
-pub use query::{StateReport, list, state};
-pub use run::{Foreground, Ran, restore_and_run, run};
-pub use wait::{RunOutcome, block_signals, wait_for_process};
 pub use events::{Event, events_stats, watch_events};
 pub use exec::{ExecOptions, ExecOutcome, exec};
+pub use kill::kill;
 pub use pause::{pause, resume};
 pub use ps::processes;
+pub use query::{StateReport, list, state};
+pub use restore::{RestoreOptions, restore};
+pub use run::{Foreground, Ran, restore_and_run, run};
 pub use start::{PoststartFailure, start};
 pub use update::update;
+pub use wait::{RunOutcome, block_signals, wait_for_process};
 
 use crate::cgroups::Manager;
 use std::path::Path;
@@ -38,12 +38,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::BundleError;
-use crate::sys::SysError;
-use crate::sys::proc_stat;
-use crate::sys::signal::SignalError;
 use crate::process::ProcessError;
 use crate::process::gate::{GateError, gate_path};
 use crate::state::{State, StateError};
+use crate::sys::SysError;
+use crate::sys::proc_stat;
+use crate::sys::signal::SignalError;
 
 /// Errors of lifecycle operations.
 #[derive(Debug, thiserror::Error)]
@@ -167,19 +167,12 @@ impl Loaded {
 
     /// Refuse unless the status is one of `allowed`, with runc's `message`.
     pub fn require(&self, allowed: &[Status], message: &str) -> Result<(), ContainerError> {
-        if allowed.contains(&self.status) {
-            Ok(())
-        } else {
-            Err(ContainerError::WrongState { message: message.to_string(), status: self.status })
-        }
+        if allowed.contains(&self.status) { Ok(()) } else { Err(ContainerError::WrongState { message: message.to_string(), status: self.status }) }
     }
 
     /// The container's cgroup, for an operation that needs one.
     pub fn cgroup(&self) -> Result<&crate::cgroups::ContainerCgroup, ContainerError> {
-        self.state.cgroup.as_ref().ok_or_else(|| ContainerError::WrongState {
-            message: "container has no cgroup".into(),
-            status: self.status,
-        })
+        self.state.cgroup.as_ref().ok_or_else(|| ContainerError::WrongState { message: "container has no cgroup".into(), status: self.status })
     }
 
     /// The container's processes: from its cgroup, or, for a container without one (rootless

@@ -16,16 +16,16 @@ use rust_criu::rust_criu_protobuf::rpc;
 use crate::bundle::Bundle;
 use crate::cgroups::{HostCgroups, Layout};
 use crate::criu::{self, Criu, CriuError, CriuStdio, JoinedNamespace, Notifications, Side};
+use crate::state::{ContainerId, StateStore, write_atomically};
 use crate::sys::fs_in_root::{NodeKind, RootDir};
 use crate::sys::mountinfo::ProcessCgroup;
 use crate::sys::{SysContext, SysError, proc_stat};
-use crate::state::{ContainerId, StateStore, write_atomically};
 
-use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
-use super::create::{CreateOptions, Created, PlannedCgroup, absolute, initial_state, plan_cgroup, plan_rdt};
-use super::console_route::{connect_console, relays_terminal};
-use super::creation::Creation;
 use super::ContainerError;
+use super::checkpoint::{CriuFlags, add_external_mounts, common_opts, namespace_path, open_dir, open_work_dir, resolved_destination, with_log};
+use super::console_route::{connect_console, relays_terminal};
+use super::create::{CreateOptions, Created, PlannedCgroup, absolute, initial_state, plan_cgroup, plan_rdt};
+use super::creation::Creation;
 
 /// The options of `restore`.
 #[derive(Debug, Clone)]
@@ -118,7 +118,10 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, trace: &dyn Trace) 
     };
     let masked = bundle.spec().linux().as_ref().and_then(|l| l.masked_paths().clone()).unwrap_or_default();
     let resolve = |destination: &Path| resolved_destination(&rootfs, destination);
-    add_external_mounts(&mut opts, &criu::external_mounts(bundle.spec(), bundle.dir(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &cgroups), &masked, &resolve));
+    add_external_mounts(
+        &mut opts,
+        &criu::external_mounts(bundle.spec(), bundle.dir(), Side::Restore, &v1_cgroup_binds(&bundle, &host, &cgroups), &masked, &resolve),
+    );
     for cgroup in cgroups {
         let mut entry = rpc::Cgroup_root::new();
         entry.set_ctrl(cgroup.controllers.join(","));
@@ -216,8 +219,9 @@ impl Notifications for RestoreNotifications<'_, '_> {
             // The namespaces exist, nothing runs yet: the hooks that run at create's point.
             "setup-namespaces" => {
                 let hooks = self.bundle.spec().hooks().clone().unwrap_or_default();
-                let state = crate::hooks::state_json(&self.creation.state.id, ContainerState::Creating, Some(pid), self.bundle.dir(), &self.creation.state.annotations)
-                    .map_err(|e| failed(e.to_string()))?;
+                let state =
+                    crate::hooks::state_json(&self.creation.state.id, ContainerState::Creating, Some(pid), self.bundle.dir(), &self.creation.state.annotations)
+                        .map_err(|e| failed(e.to_string()))?;
                 crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
                 crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state).map_err(|e| failed(e.to_string()))?;
             }
@@ -312,7 +316,9 @@ impl CriuRoot {
     fn mount(state_dir: &Path, rootfs: &Path) -> Result<CriuRoot, SysError> {
         let path = state_dir.join(crate::state::CRIU_ROOT_DIR);
         std::fs::create_dir(&path).map_err(|e| SysError::io("mkdir", path.display(), &e))?;
-        if let Err(error) = mount(Some(rootfs), &path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).on("bind the rootfs for CRIU onto", path.display()) {
+        if let Err(error) =
+            mount(Some(rootfs), &path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).on("bind the rootfs for CRIU onto", path.display())
+        {
             let _ = std::fs::remove_dir(&path);
             return Err(error);
         }
@@ -379,6 +385,7 @@ fn read_descriptors(image_path: &Path) -> Result<Vec<String>, ContainerError> {
         });
     }
     let path = image_path.join(criu::DESCRIPTORS_FILE);
-    let text = std::fs::read(&path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
+    let text =
+        std::fs::read(&path).map_err(|source| ContainerError::OptionUnusable { option: "--image-path", what: format!("read {}", path.display()), source })?;
     serde_json::from_slice(&text).map_err(|e| ContainerError::InvalidOption { option: "--image-path", reason: format!("{}: {e}", path.display()) })
 }

@@ -1,8 +1,8 @@
 //! `run`: create, start and, in the foreground, wait and delete, as one core call (crun's
 //! `libcrun_container_run`); `restore` in the foreground ends the same way.
 
-use crate::sys::{SysError, SysContext};
 use crate::state::StateStore;
+use crate::sys::{SysContext, SysError};
 use crate::trace::Trace;
 
 use super::create::{CreateOptions, Created, create};

@@ -3,9 +3,9 @@
 use oci_spec::runtime::ContainerState;
 
 use crate::hooks::state_json;
-use crate::sys::pidfd::PidFd;
 use crate::process::gate::open_gate;
 use crate::state::{ContainerId, StateStore};
+use crate::sys::pidfd::PidFd;
 
 use super::{ContainerError, Loaded, Status};
 

@@ -83,10 +83,10 @@ fn reap(pid: i32) -> Result<Option<RunOutcome>, SysError> {
 /// (and window size changes) as [`wait_for_exit`] does. The caller's terminal, if stdin is
 /// one, is put in raw mode meanwhile.
 fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunOutcome, SysError> {
-    use std::os::fd::{AsFd, AsRawFd};
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
     use nix::sys::termios;
+    use std::os::fd::{AsFd, AsRawFd};
 
     let stdin = std::io::stdin();
     // Reads of the master must never block the relay (a background process may keep the
@@ -140,15 +140,14 @@ fn wait_with_console(init_pid: i32, master: std::os::fd::OwnedFd) -> Result<RunO
                 _ => stdin_open = false,
             }
         }
-        if signal_ready
-            && let Ok(Some(info)) = signals.read_signal() {
-                let signal = info.ssi_signo as i32;
-                if signal == libc::SIGWINCH {
-                    crate::sys::pty::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
-                } else if signal != libc::SIGCHLD {
-                    kill_pid(init_pid, signal)?;
-                }
+        if signal_ready && let Ok(Some(info)) = signals.read_signal() {
+            let signal = info.ssi_signo as i32;
+            if signal == libc::SIGWINCH {
+                crate::sys::pty::copy_window_size(stdin.as_raw_fd(), master.as_raw_fd());
+            } else if signal != libc::SIGCHLD {
+                kill_pid(init_pid, signal)?;
             }
+        }
     };
     // What the process wrote last.
     while let Ok(n) = nix::unistd::read(master.as_raw_fd(), &mut buffer) {

@@ -202,7 +202,14 @@ pub enum Side {
 /// `resolve` gives a destination's real place in the rootfs (symlinks followed inside it), so
 /// that the key is the mount point CRIU finds; a relative bind source is `bundle`'s, as create
 /// bound it.
-pub fn external_mounts(spec: &Spec, bundle: &Path, side: Side, v1_cgroup_binds: &[(String, String)], masked_files: &[String], resolve: &dyn Fn(&Path) -> String) -> Vec<ExternalMount> {
+pub fn external_mounts(
+    spec: &Spec,
+    bundle: &Path,
+    side: Side,
+    v1_cgroup_binds: &[(String, String)],
+    masked_files: &[String],
+    resolve: &dyn Fn(&Path) -> String,
+) -> Vec<ExternalMount> {
     let mut mounts: Vec<ExternalMount> = Vec::new();
     let mut add = |key: String, value: String| {
         if !mounts.iter().any(|m| m.key == key) {
@@ -239,10 +246,13 @@ const DEV_NULL: &str = "/dev/null";
 
 /// `/a//b/` as `/a/b`: CRIU matches keys against mount points textually.
 pub fn clean(path: &Path) -> String {
-    let parts: Vec<String> = path.components().filter_map(|c| match c {
-        std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-        _ => None,
-    }).collect();
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
     format!("/{}", parts.join("/"))
 }
 
@@ -257,10 +267,7 @@ pub fn inherited_pipes(descriptors: &[String]) -> Vec<(String, i32)> {
 /// dump on a pre-dump, its irmap cache, and runc's `descriptors.json`.
 pub fn foreign_to_checkpoint(names: &[String]) -> Option<&str> {
     const CHECKPOINT_FILES: &[&str] = &[DESCRIPTORS_FILE, "parent", "stats-dump", "stats-restore", "irmap-cache"];
-    names
-        .iter()
-        .map(String::as_str)
-        .find(|name| !(name.ends_with(".img") || name.ends_with(".log") || CHECKPOINT_FILES.contains(name)))
+    names.iter().map(String::as_str).find(|name| !(name.ends_with(".img") || name.ends_with(".log") || CHECKPOINT_FILES.contains(name)))
 }
 
 /// How CRIU deals with a namespace a container joins by path.

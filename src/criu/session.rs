@@ -194,11 +194,7 @@ fn exchange(socket: &OwnedFd, request: &rpc::Criu_req, notifications: &mut dyn N
     loop {
         let (response, fd) = receive(socket)?;
         if !response.success() {
-            return Err(CriuError::Failed {
-                request: request_name(response.type_()),
-                errno: response.cr_errno(),
-                message: response.cr_errmsg().to_string(),
-            });
+            return Err(CriuError::Failed { request: request_name(response.type_()), errno: response.cr_errno(), message: response.cr_errmsg().to_string() });
         }
         if response.type_() == rpc::Criu_req_type::NOTIFY {
             let notify = response.notify.as_ref().ok_or_else(|| CriuError::Protocol("a notification without its script".into()))?;

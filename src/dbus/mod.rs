@@ -359,12 +359,13 @@ mod tests {
             server.read_exact(&mut bytes[wire::FIXED_HEADER..]).unwrap();
             let call = Message::decode(&bytes).unwrap();
             assert_eq!(call.member.as_deref(), Some("StartTransientUnit"));
-            let mut signal = Message::call("x", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved", vec![
-                Value::U32(9),
-                Value::ObjectPath("/org/freedesktop/systemd1/job/9".into()),
-                Value::Str("a.scope".into()),
-                Value::Str("done".into()),
-            ]);
+            let mut signal = Message::call(
+                "x",
+                "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager",
+                "JobRemoved",
+                vec![Value::U32(9), Value::ObjectPath("/org/freedesktop/systemd1/job/9".into()), Value::Str("a.scope".into()), Value::Str("done".into())],
+            );
             signal.kind = MessageKind::Signal;
             signal.destination = None;
             server.get_mut().write_all(&signal.encode(100).unwrap()).unwrap();
@@ -378,11 +379,15 @@ mod tests {
         });
         let mut connection = Connection { stream: BufReader::new(client), serial: 0, signals: VecDeque::new(), bus: false };
         connection.authenticate("test").unwrap();
-        let body = connection.call("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "StartTransientUnit", vec![]).unwrap();
+        let body =
+            connection.call("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "StartTransientUnit", vec![]).unwrap();
         assert_eq!(body, vec![Value::ObjectPath("/org/freedesktop/systemd1/job/9".into())]);
         let signal = connection.wait_for_signal(Duration::from_millis(10), "JobRemoved", |m| m.member.as_deref() == Some("JobRemoved")).unwrap();
         assert_eq!(signal.body[3], Value::Str("done".into()));
         peer.join().unwrap();
-        assert!(matches!(connection.wait_for_signal(Duration::from_millis(10), "JobRemoved", |_| true), Err(DbusError::Timeout { .. }) | Err(DbusError::Io { .. })));
+        assert!(matches!(
+            connection.wait_for_signal(Duration::from_millis(10), "JobRemoved", |_| true),
+            Err(DbusError::Timeout { .. }) | Err(DbusError::Io { .. })
+        ));
     }
 }

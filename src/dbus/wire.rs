@@ -447,9 +447,7 @@ impl<'a> Decoder<'a> {
                 Value::Array((**element).clone(), items)
             }
             Type::Struct(fields) => Value::Struct(fields.iter().map(|f| self.value(f, depth + 1)).collect::<Result<_, _>>()?),
-            Type::DictEntry(key, value) => {
-                Value::DictEntry(Box::new(self.value(key, depth + 1)?), Box::new(self.value(value, depth + 1)?))
-            }
+            Type::DictEntry(key, value) => Value::DictEntry(Box::new(self.value(key, depth + 1)?), Box::new(self.value(value, depth + 1)?)),
             Type::Variant => {
                 let inner = Type::parse_single(&self.signature()?)?;
                 Value::Variant(Box::new(self.value(&inner, depth + 1)?))
@@ -676,10 +674,7 @@ mod tests {
     #[test]
     fn body_alignment_and_array_length_exclude_leading_padding() {
         // `a(st)`: array length 4 bytes, then padding to 8, then the structs.
-        let value = Value::Array(
-            Type::Struct(vec![Type::Str, Type::U64]),
-            vec![Value::Struct(vec![Value::Str("a".into()), Value::U64(7)])],
-        );
+        let value = Value::Array(Type::Struct(vec![Type::Str, Type::U64]), vec![Value::Struct(vec![Value::Str("a".into()), Value::U64(7)])]);
         let bytes = encode_body(&[Value::Byte(1), value.clone()]).unwrap();
         // y, pad to 4, u32 length, pad to 8, "a" as 4+1+1 bytes, pad to 8, u64
         assert_eq!(bytes.len(), (1 + 3 + 4) + 6 + 2 + 8);
@@ -696,7 +691,10 @@ mod tests {
                 vec![
                     Value::Struct(vec![Value::Str("Delegate".into()), Value::Variant(Box::new(Value::Bool(true)))]),
                     Value::Struct(vec![Value::Str("PIDs".into()), Value::Variant(Box::new(Value::Array(Type::U32, vec![Value::U32(42)])))]),
-                    Value::Struct(vec![Value::Str("DeviceAllow".into()), Value::Variant(Box::new(Value::Array(Type::Struct(vec![Type::Str, Type::Str]), vec![])))]),
+                    Value::Struct(vec![
+                        Value::Str("DeviceAllow".into()),
+                        Value::Variant(Box::new(Value::Array(Type::Struct(vec![Type::Str, Type::Str]), vec![]))),
+                    ]),
                     Value::Struct(vec![Value::Str("AllowedCPUs".into()), Value::Variant(Box::new(Value::Array(Type::Byte, vec![Value::Byte(3)])))]),
                 ],
             ),
@@ -723,7 +721,13 @@ mod tests {
 
     #[test]
     fn message_round_trip_and_header_length() {
-        let mut call = Message::call("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "GetUnit", vec![Value::Str("x.scope".into())]);
+        let mut call = Message::call(
+            "org.freedesktop.systemd1",
+            "/org/freedesktop/systemd1",
+            "org.freedesktop.systemd1.Manager",
+            "GetUnit",
+            vec![Value::Str("x.scope".into())],
+        );
         let bytes = call.encode(7).unwrap();
         let fixed: [u8; FIXED_HEADER] = bytes[..FIXED_HEADER].try_into().unwrap();
         assert_eq!(Message::length_from_header(&fixed).unwrap(), bytes.len());

@@ -65,8 +65,7 @@ pub type ChildEnd = Channel<ToParent, ToInit>;
 
 /// Create the pair: (the runtime's end, the child's end).
 pub fn channel_pair() -> Result<(RuntimeEnd, ChildEnd), ChannelError> {
-    let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-        .map_err(ChannelError::Create)?;
+    let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).map_err(ChannelError::Create)?;
     Ok((Channel { fd: a, peer: "init", directions: PhantomData }, Channel { fd: b, peer: "runtime", directions: PhantomData }))
 }
 
@@ -89,8 +88,7 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
 
     /// Send one message.
     pub fn send(&self, message: &Out, what: &'static str) -> Result<(), ChannelError> {
-        let bytes = serde_json::to_vec(message)
-            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(message).map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
         loop {
             // MSG_NOSIGNAL: a dead peer is an error to report, not a SIGPIPE.
             match send(self.fd.as_raw_fd(), &bytes, MsgFlags::MSG_NOSIGNAL) {
@@ -103,16 +101,14 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
 
     /// Send one message with `fd` beside it (SCM_RIGHTS).
     pub fn send_with_fd(&self, message: &Out, fd: RawFd, what: &'static str) -> Result<(), ChannelError> {
-        let bytes = serde_json::to_vec(message)
-            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(message).map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
         crate::sys::fd_passing::send_fd(&self.fd, &bytes, fd).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
     }
 
     /// Send one message with `fds` beside it (SCM_RIGHTS), at most
     /// [`crate::sys::fd_passing::MAX_FDS`].
     pub fn send_with_fds(&self, message: &Out, fds: &[RawFd], what: &'static str) -> Result<(), ChannelError> {
-        let bytes = serde_json::to_vec(message)
-            .map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(message).map_err(|e| ChannelError::Decode { peer: self.peer, reason: e.to_string() })?;
         crate::sys::fd_passing::send_fds(&self.fd, &bytes, fds).map_err(|errno| ChannelError::Send { what, peer: self.peer, errno })
     }
 
@@ -132,7 +128,8 @@ impl<Out: Serialize + std::fmt::Debug, In: DeserializeOwned> Channel<Out, In> {
         // Sized to the packet: a fixed 64 KiB buffer was 16 pages touched per process.
         let waiting = crate::sys::fd_passing::peek_packet_length(&self.fd).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         let mut buffer = vec![0u8; waiting.clamp(1, MAX_MESSAGE)];
-        let (length, fd) = crate::sys::fd_passing::receive_packet_fds(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
+        let (length, fd) =
+            crate::sys::fd_passing::receive_packet_fds(&self.fd, &mut buffer).map_err(|errno| ChannelError::Receive { peer: self.peer, errno })?;
         if length == 0 {
             return Ok(None);
         }

@@ -21,8 +21,8 @@ use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use super::channel::{ChildEnd, channel_pair};
 use super::init::{InitError, await_runtime, become_process, commit_with_runtime, exec_prepared, label_next_exec, send_listener};
-use super::protocol::{ChildSide, FromRuntime, ParentSide, Steps};
 use super::message::{ToInit, ToParent, WireError};
+use super::protocol::{ChildSide, FromRuntime, ParentSide, Steps};
 use super::{InitProcess, ProcessError};
 use crate::cgroups::ContainerCgroup;
 use crate::sys::clone::{Forked, clone_process};
@@ -223,4 +223,3 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
     commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)
 }
-

@@ -101,7 +101,10 @@ pub(super) fn idmap_user_namespace(bundle: &Bundle, idmap: &IdmapRequest) -> Res
 pub(super) fn make_late_idmap(init: &InitProcess, request: &InitRequest, index: usize, trace: &dyn Trace) -> Result<(), ProcessError> {
     let requests = idmap_requests(request.bundle)?;
     let Some(idmap) = requests.iter().find(|r| r.index == index && r.late) else {
-        return Err(ProcessError::Protocol { who: "container init", what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late") });
+        return Err(ProcessError::Protocol {
+            who: "container init",
+            what: format!("asked for an idmapped tree of mounts[{index}], which is not one to make late"),
+        });
     };
     let userns = idmap_user_namespace(request.bundle, idmap)?;
     let mount_namespace = crate::sys::open_fd(Path::new(&format!("/proc/{}/ns/mnt", init.pid)), nix::fcntl::OFlag::O_RDONLY, "open init's mount namespace")?;
@@ -159,8 +162,9 @@ pub(super) fn write_id_maps(bundle: &Bundle, pid: i32, rootless: bool) -> Result
 
 fn write_id_map(pid: i32, file: &str, mappings: &[LinuxIdMapping], rootless: bool) -> Result<(), SysError> {
     match write_proc_file(pid, file, &crate::sys::idmap::map_text(mappings)) {
-        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => crate::sys::idmap::write_map_with_helper(pid, file, mappings),
+        Err(error) if rootless && matches!(error.errno, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) => {
+            crate::sys::idmap::write_map_with_helper(pid, file, mappings)
+        }
         other => other,
     }
 }
-

@@ -1,9 +1,9 @@
 //! The container's init, from the clone to the exec of the user's process. Runs in the child:
 //! it never returns; failures go to the runtime as data, then `_exit`.
 
+use super::protocol::{ChildSide, FromRuntime, Steps};
 use crate::cgroups::Manager;
 use crate::phases::PhaseClock;
-use super::protocol::{ChildSide, FromRuntime, Steps};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -14,16 +14,16 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::AccessFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
+use super::InitRequest;
 use super::channel::{ChannelError, ChildEnd};
 use super::gate::wait_at_gate;
 use super::message::{ToInit, ToParent, WireError};
-use super::InitRequest;
+use crate::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
+use crate::seccomp::SeccompProgram;
+use crate::seccomp::load_filter;
 use crate::sys::capabilities::{CapabilityError, apply_bounding, apply_process_sets, plan_capabilities, supported_capabilities};
 use crate::sys::namespaces::NamespaceFile;
-use crate::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
 use crate::sys::procfs::ProcFs;
-use crate::seccomp::load_filter;
-use crate::seccomp::SeccompProgram;
 use crate::sys::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
 
 /// PATH used to find the executable when the process environment has none.
@@ -155,10 +155,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // namespace, then the namespaces deferred until it was joined, then the joins that
     // needed its privilege (a rootless runtime's), as runc's nsexec orders them. pid and
     // time namespaces were entered by the runtime for its children before the clone.
-    let (user_joins, mut other_joins): (Vec<&NamespaceFile>, Vec<&NamespaceFile>) = joins
-        .iter()
-        .filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
-        .partition(|ns| ns.kind == LinuxNamespaceType::User);
+    let (user_joins, mut other_joins): (Vec<&NamespaceFile>, Vec<&NamespaceFile>) =
+        joins.iter().filter(|ns| !matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time)).partition(|ns| ns.kind == LinuxNamespaceType::User);
     if !user_joins.is_empty() {
         other_joins = join_where_permitted(other_joins)?;
     }
@@ -250,8 +248,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         host_mount_namespace: !namespaces.has(LinuxNamespaceType::Mount),
         // Also when the runtime itself runs in a user namespace (rootless podman runs it as
         // root of one): mknod is refused there too (runc's rule).
-        in_user_namespace: namespaces.has(LinuxNamespaceType::User)
-            || crate::rootless::in_user_namespace(),
+        in_user_namespace: namespaces.has(LinuxNamespaceType::User) || crate::rootless::in_user_namespace(),
         masked_paths: linux.and_then(|l| l.masked_paths().as_ref()).unwrap_or(&empty),
         readonly_paths: linux.and_then(|l| l.readonly_paths().as_ref()).unwrap_or(&empty),
         cwd: process.cwd(),
@@ -264,18 +261,21 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // An idmapped tree of a source in the rootfs is the runtime's to make, now that the
     // mounts before it are in place.
     let mut late_idmap = |index: usize| -> Result<OwnedFd, SysError> {
-        channel.send(&ToParent::IdmapPlease(index), "idmap request").map_err(|e| SysError::refused("ask the runtime for", format!("the idmapped tree of mounts[{index}]"), e))?;
+        channel
+            .send(&ToParent::IdmapPlease(index), "idmap request")
+            .map_err(|e| SysError::refused("ask the runtime for", format!("the idmapped tree of mounts[{index}]"), e))?;
         let (_, fds) = await_runtime_with_fds(channel, &mut protocol, FromRuntime::Idmapped)
             .map_err(|e| SysError::refused("receive from the runtime", format!("the idmapped tree of mounts[{index}]"), e))?;
-        fds.into_iter().next().ok_or_else(|| SysError::refused("receive from the runtime", format!("the idmapped tree of mounts[{index}]"), "no fd came with it"))
+        fds.into_iter()
+            .next()
+            .ok_or_else(|| SysError::refused("receive from the runtime", format!("the idmapped tree of mounts[{index}]"), "no fd came with it"))
     };
     let read_only_later = setup_rootfs(&plan, idmapped, &bind_sources, &mut late_idmap)?;
     drop(bind_sources);
     clock.lap("mounts");
     let hooks = spec.hooks().as_ref();
-    let hook_state = |pid| {
-        crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(pid), request.bundle.dir(), &request.bundle.annotations())
-    };
+    let hook_state =
+        |pid| crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(pid), request.bundle.dir(), &request.bundle.annotations());
     let mut runtime_pid = None;
     if hooks_round_trip {
         // The runtime runs prestart and createRuntime now, and tells us our pid for ours.
@@ -338,7 +338,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     if let (Some(hooks), Some(pid)) = (hooks, runtime_pid) {
         // In the container, after start: paths resolve in the container. A failure stops
         // the container (the runtime has exited: stderr says why).
-        let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Created, Some(pid), request.bundle.dir(), &request.bundle.annotations())?;
+        let state =
+            crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Created, Some(pid), request.bundle.dir(), &request.bundle.annotations())?;
         // A hook without env of its own gets the process's, as with runc.
         let env: Vec<String> = prepared.env.iter().map(|e| e.to_string_lossy().into_owned()).collect();
         if let Err(error) = crate::hooks::run_hooks_with_default_env("startContainer", hooks.start_container().as_deref().unwrap_or_default(), &state, &env) {
@@ -437,12 +438,8 @@ pub(super) fn become_process(
     env.extend(extra_env.iter().cloned());
     let name = args.first().map(String::as_str).unwrap_or_default();
     let executable = find_executable(name, &env)?;
-    let mut prepared = Prepared {
-        executable,
-        args: to_cstrings(args.iter().map(String::as_bytes))?,
-        env: to_cstrings(env.iter().map(String::as_bytes))?,
-        listener: None,
-    };
+    let mut prepared =
+        Prepared { executable, args: to_cstrings(args.iter().map(String::as_bytes))?, env: to_cstrings(env.iter().map(String::as_bytes))?, listener: None };
     fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
@@ -473,9 +470,7 @@ fn join_where_permitted(namespaces: Vec<&NamespaceFile>) -> Result<Vec<&Namespac
 /// followed out of the container.
 fn resolve_cwd(cwd: &Path) -> Result<OwnedFd, InitError> {
     let root = crate::sys::fs_in_root::RootDir::open(Path::new("/"))?;
-    Ok(root
-        .open_in(cwd, libc::O_PATH | libc::O_DIRECTORY)
-        .on("resolve process.cwd in the container's root", cwd.display())?)
+    Ok(root.open_in(cwd, libc::O_PATH | libc::O_DIRECTORY).on("resolve process.cwd in the container's root", cwd.display())?)
 }
 
 /// Say `Ready` and wait for the runtime's `Committed` (EOF: the runtime died: give up).
@@ -532,9 +527,7 @@ fn end_on_termination_signals() -> Result<(), SysError> {
 }
 
 fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>, InitError> {
-    items
-        .map(|bytes| CString::new(bytes).map_err(|_| SysError::refused("pass", String::from_utf8_lossy(bytes), "it contains a NUL byte").into()))
-        .collect()
+    items.map(|bytes| CString::new(bytes).map_err(|_| SysError::refused("pass", String::from_utf8_lossy(bytes), "it contains a NUL byte").into())).collect()
 }
 
 /// Find `name` the way exec(3p) does with the process's PATH, as the container's user.

@@ -39,7 +39,12 @@ pub(super) fn forward_listener(target: &ListenerTarget, listener: Option<OwnedFd
     };
     let state: serde_json::Value = serde_json::from_slice(&target.state).unwrap_or(serde_json::Value::Null);
     let message = crate::seccomp::listener_message(&state, pid, target.metadata);
-    crate::sys::fd_passing::send_fd_to_path_as(target.path, message.as_bytes(), listener.as_raw_fd(), "failed to connect with seccomp agent at", "send the seccomp listener to")?;
+    crate::sys::fd_passing::send_fd_to_path_as(
+        target.path,
+        message.as_bytes(),
+        listener.as_raw_fd(),
+        "failed to connect with seccomp agent at",
+        "send the seccomp listener to",
+    )?;
     Ok(())
 }
-

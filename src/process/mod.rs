@@ -23,21 +23,21 @@ use nix::unistd::Pid;
 use oci_spec::runtime::LinuxNamespaceType;
 
 use crate::bundle::Bundle;
-use crate::sys::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::sys::SysError;
-use crate::sys::process_attrs::timens_offsets;
-use channel::channel_pair;
-use crate::trace::Trace;
-use protocol::{ParentSide, Steps};
 use crate::sys::clone::{Forked, clone_process};
+use crate::sys::namespaces::{ChildrenNamespace, NamespaceFile};
+use crate::sys::process_attrs::timens_offsets;
+use crate::trace::Trace;
+use channel::channel_pair;
 use message::{ToInit, ToParent};
 use namespace_schedule::NamespaceSchedule;
+use protocol::{ParentSide, Steps};
 
+use error::reap;
 pub use error::{ExitStatus, ProcessError};
+use id_maps::{IdmappedMounts, make_late_idmap, prepare_idmapped_mounts, write_id_maps};
 pub use init::InitError;
 pub use listener::ListenerTarget;
-use error::reap;
-use id_maps::{IdmappedMounts, make_late_idmap, prepare_idmapped_mounts, write_id_maps};
 use listener::forward_listener;
 
 /// What init needs, borrowed from the validated bundle and the command line.
@@ -124,11 +124,7 @@ impl Drop for InitProcess {
 pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProcess, ProcessError> {
     let namespaces = request.bundle.namespaces();
     let schedule = NamespaceSchedule::of(namespaces, request.rootless);
-    let joins = namespaces
-        .join
-        .iter()
-        .map(|(kind, path)| NamespaceFile::open(*kind, path))
-        .collect::<Result<Vec<_>, _>>()?;
+    let joins = namespaces.join.iter().map(|(kind, path)| NamespaceFile::open(*kind, path)).collect::<Result<Vec<_>, _>>()?;
     let IdmappedMounts { trees: idmapped, late: late_idmaps } = prepare_idmapped_mounts(request.bundle)?;
     let (parent_end, init_end) = channel_pair()?;
     let gate = gate::create_gate(request.state_dir)?;
@@ -170,7 +166,8 @@ pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProces
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let inherited = init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, schedule: &schedule };
+            let inherited =
+                init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, schedule: &schedule };
             init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
@@ -212,7 +209,13 @@ pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProces
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
 /// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
-fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &NamespaceSchedule, late_idmaps: &[usize], trace: &dyn Trace) -> Result<(), ProcessError> {
+fn set_up_with_init(
+    init: &mut InitProcess,
+    request: &InitRequest,
+    schedule: &NamespaceSchedule,
+    late_idmaps: &[usize],
+    trace: &dyn Trace,
+) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
     let pid = init.pid;
     if schedule.maps_after_clone {
@@ -241,7 +244,13 @@ fn set_up_with_init(init: &mut InitProcess, request: &InitRequest, schedule: &Na
         crate::sys::net_devices::move_devices(moves, &target)?;
         trace.lap("network devices");
     }
-    let mut protocol = ParentSide::new(Steps { late_user: schedule.late_user, intermediate: schedule.intermediate, late_idmaps: late_idmaps.len(), hooks: hook_round_trip(request.bundle), listener: request.seccomp.is_some_and(|s| s.notify) });
+    let mut protocol = ParentSide::new(Steps {
+        late_user: schedule.late_user,
+        intermediate: schedule.intermediate,
+        late_idmaps: late_idmaps.len(),
+        hooks: hook_round_trip(request.bundle),
+        listener: request.seccomp.is_some_and(|s| s.notify),
+    });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
     // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
     // sources in init's mount namespace (where init can clone them) and passes the fds.
@@ -304,7 +313,13 @@ fn adopt_real_init(init: &mut InitProcess, real: i32) {
 /// that the container's exist and before pivot_root.
 fn run_runtime_hooks(init: &InitProcess, request: &InitRequest, trace: &dyn Trace) -> Result<(), ProcessError> {
     if let Some(hooks) = request.bundle.spec().hooks() {
-        let state = crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())?;
+        let state = crate::hooks::state_json(
+            request.id,
+            oci_spec::runtime::ContainerState::Creating,
+            Some(init.pid),
+            request.bundle.dir(),
+            &request.bundle.annotations(),
+        )?;
         crate::hooks::run_hooks("prestart", hooks.prestart().as_deref().unwrap_or_default(), &state)?;
         crate::hooks::run_hooks("createRuntime", hooks.create_runtime().as_deref().unwrap_or_default(), &state)?;
     }
@@ -317,7 +332,9 @@ fn run_runtime_hooks(init: &InitProcess, request: &InitRequest, trace: &dyn Trac
 /// a NOTIFY call, so before Ready, so before start.
 fn pass_on_listener(init: &InitProcess, request: &InitRequest, fd: Option<OwnedFd>, trace: &dyn Trace) -> Result<(), ProcessError> {
     let profile = request.bundle.spec().linux().as_ref().and_then(|l| l.seccomp().as_ref());
-    let state = || crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations());
+    let state = || {
+        crate::hooks::state_json(request.id, oci_spec::runtime::ContainerState::Creating, Some(init.pid), request.bundle.dir(), &request.bundle.annotations())
+    };
     if let Some(target) = ListenerTarget::of(profile, state)? {
         forward_listener(&target, fd, init.pid)?;
     }
@@ -344,7 +361,13 @@ fn init_died(pid: i32, cgroup: Option<&crate::cgroups::ContainerCgroup>, limit: 
 
 /// Receive the next message from the child `watch` watches (`who`), which is to send
 /// `awaiting`; an fd sent with it replaces `fd`.
-fn receive(channel: &channel::RuntimeEnd, fd: &mut Option<OwnedFd>, watch: &watch::Watch, awaiting: &'static str, who: &'static str) -> Result<Option<ToParent>, ProcessError> {
+fn receive(
+    channel: &channel::RuntimeEnd,
+    fd: &mut Option<OwnedFd>,
+    watch: &watch::Watch,
+    awaiting: &'static str,
+    who: &'static str,
+) -> Result<Option<ToParent>, ProcessError> {
     watch.until_readable(channel).map_err(|why| ProcessError::Stuck { who, awaiting, why })?;
     Ok(channel.recv_with_fd()?.map(|(message, received)| {
         *fd = received;
@@ -363,7 +386,8 @@ fn bind_sources_for(bundle: &Bundle, pid: i32) -> (Vec<usize>, Vec<OwnedFd>) {
     if binds.peek().is_none() {
         return (indexes, fds);
     }
-    let Ok(root) = crate::sys::open_fd(Path::new(&format!("/proc/{pid}/root")), nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open init's root") else {
+    let Ok(root) = crate::sys::open_fd(Path::new(&format!("/proc/{pid}/root")), nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, "open init's root")
+    else {
         return (indexes, fds);
     };
     for (index, mount) in binds.take(crate::sys::fd_passing::MAX_FDS) {
@@ -401,7 +425,11 @@ fn write_oom_score_adj(pid: i32, score: i32) -> Result<(), SysError> {
     write_proc_file(pid, "oom_score_adj", &score.to_string()).map_err(|error| {
         let current = std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj")).unwrap_or_default();
         if matches!(error.errno, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) {
-            SysError::new("set process.oomScoreAdj", format!("{score} in /proc/{pid}/oom_score_adj: below the current {} only a runtime with CAP_SYS_RESOURCE may go", current.trim()), error.errno)
+            SysError::new(
+                "set process.oomScoreAdj",
+                format!("{score} in /proc/{pid}/oom_score_adj: below the current {} only a runtime with CAP_SYS_RESOURCE may go", current.trim()),
+                error.errno,
+            )
         } else {
             error
         }
@@ -409,7 +437,5 @@ fn write_oom_score_adj(pid: i32, score: i32) -> Result<(), SysError> {
 }
 
 fn write_proc_file_at(path: &str, text: &str) -> Result<(), SysError> {
-    std::fs::write(path, text.as_bytes()).map_err(|e| {
-        SysError::io("write", format!("{text:?} to {path}"), &e)
-    })
+    std::fs::write(path, text.as_bytes()).map_err(|e| SysError::io("write", format!("{text:?} to {path}"), &e))
 }

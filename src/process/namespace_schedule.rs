@@ -86,7 +86,10 @@ mod tests {
     fn every_plan() -> Vec<NamespacePlan> {
         let mut plans = Vec::new();
         for code in 0..81u32 {
-            let mut list = vec![LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Uts).build().unwrap(), LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Ipc).build().unwrap()];
+            let mut list = vec![
+                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Uts).build().unwrap(),
+                LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Ipc).build().unwrap(),
+            ];
             let mut rest = code;
             for kind in KINDS {
                 match rest % 3 {
@@ -175,7 +178,11 @@ mod tests {
 
     #[test]
     fn a_new_time_namespace_is_the_runtime_s_to_make() {
-        let list = [LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Time).build().unwrap(), LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::User).build().unwrap(), LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Mount).path("/proc/1/ns/mnt").build().unwrap()];
+        let list = [
+            LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Time).build().unwrap(),
+            LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::User).build().unwrap(),
+            LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Mount).path("/proc/1/ns/mnt").build().unwrap(),
+        ];
         let schedule = NamespaceSchedule::of(&plan_namespaces(&list).unwrap(), false);
         assert!(schedule.time_by_runtime && schedule.late_user);
         assert!(!(schedule.clone | schedule.deferred).contains(clone_flag(LinuxNamespaceType::Time)));

@@ -117,12 +117,11 @@ impl ParentSide {
     /// The sequence for a container with `steps` (after `Proceed` has been sent).
     pub fn new(steps: Steps) -> ParentSide {
         let idmaps = std::iter::repeat_n((true, FromInit::IdmapPlease), steps.late_idmaps);
-        let sequence = Sequence::of(
-            [(steps.late_user, FromInit::MappingRequest), (steps.intermediate, FromInit::InitPid)]
-                .into_iter()
-                .chain(idmaps)
-                .chain([(steps.hooks, FromInit::HooksPlease), (steps.listener, FromInit::SeccompListener), (true, FromInit::Ready)]),
-        );
+        let sequence = Sequence::of([(steps.late_user, FromInit::MappingRequest), (steps.intermediate, FromInit::InitPid)].into_iter().chain(idmaps).chain([
+            (steps.hooks, FromInit::HooksPlease),
+            (steps.listener, FromInit::SeccompListener),
+            (true, FromInit::Ready),
+        ]));
         ParentSide { sequence }
     }
 
@@ -270,7 +269,14 @@ mod tests {
 
     #[test]
     fn every_out_of_order_message_is_refused_with_what_was_expected() {
-        let candidates = [ToParent::MappingRequest, ToParent::InitPid(1), ToParent::IdmapPlease(0), ToParent::HooksPlease, ToParent::SeccompListener, ToParent::Ready(Vec::new())];
+        let candidates = [
+            ToParent::MappingRequest,
+            ToParent::InitPid(1),
+            ToParent::IdmapPlease(0),
+            ToParent::HooksPlease,
+            ToParent::SeccompListener,
+            ToParent::Ready(Vec::new()),
+        ];
         for steps in all_steps() {
             let legal = parent_messages(steps);
             // At each point of the sequence, every message but the expected one is refused.

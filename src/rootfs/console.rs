@@ -36,7 +36,8 @@ pub fn create_console(socket: RawFd, size: Option<(u16, u16)>, bind_dev_console:
         // land on a file the link chose (CVE-2025-52565).
         let console = root.ensure_no_symlinks(Path::new("/dev/console"), NodeKind::File)?;
         check_console_target(&console)?;
-        let tree = crate::sys::open_tree_clone(Path::new(&fd_path(&slave)), false).map_err(|error| error.within(format_args!("bind the pty {name} over /dev/console")))?;
+        let tree = crate::sys::open_tree_clone(Path::new(&fd_path(&slave)), false)
+            .map_err(|error| error.within(format_args!("bind the pty {name} over /dev/console")))?;
         crate::sys::mount_fd::attach(&tree, &console, "/dev/console")?;
     }
     crate::sys::fd_passing::send_fd(&socket, name.as_bytes(), master.as_raw_fd()).on("send the pty master over", "the console socket")?;

@@ -27,7 +27,8 @@ pub fn copy_directory(from: &OwnedFd, to: &OwnedFd, display: &Path) -> Result<()
 }
 
 fn copy_entries(from: &OwnedFd, to: &OwnedFd, display: &Path) -> Result<(), SysError> {
-    let mut dir = nix::dir::Dir::openat(Some(from.as_raw_fd()), ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).on("read directory", display.display())?;
+    let mut dir = nix::dir::Dir::openat(Some(from.as_raw_fd()), ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+        .on("read directory", display.display())?;
     let names: Vec<std::ffi::CString> = dir
         .iter()
         .filter_map(Result::ok)
@@ -60,7 +61,14 @@ fn copy_entry(from: &OwnedFd, to: &OwnedFd, name: &Path, display: &Path) -> Resu
     }
     if kind == SFlag::S_IFREG {
         let source = open_at(from, name, OFlag::O_RDONLY | OFlag::O_NOFOLLOW, Mode::empty(), "open", &shown)?;
-        let copy = open_at(to, name, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW, Mode::from_bits_truncate(0o600), "copy up the file", &shown)?;
+        let copy = open_at(
+            to,
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW,
+            Mode::from_bits_truncate(0o600),
+            "copy up the file",
+            &shown,
+        )?;
         let (mut source, mut copy) = (std::fs::File::from(source), std::fs::File::from(copy));
         std::io::copy(&mut source, &mut copy).map_err(|e| SysError::io("copy up the contents of", &shown, &e))?;
         return set_owner_and_mode(&copy.into(), owner, mode, &shown);

@@ -55,15 +55,7 @@ pub fn reopen_dev_null() -> Result<(), SysError> {
 pub fn default_devices() -> Vec<DeviceNode> {
     [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
         .into_iter()
-        .map(|(name, major, minor)| DeviceNode {
-            path: PathBuf::from("/dev").join(name),
-            kind: SFlag::S_IFCHR,
-            major,
-            minor,
-            mode: 0o666,
-            uid: 0,
-            gid: 0,
-        })
+        .map(|(name, major, minor)| DeviceNode { path: PathBuf::from("/dev").join(name), kind: SFlag::S_IFCHR, major, minor, mode: 0o666, uid: 0, gid: 0 })
         .collect()
 }
 
@@ -89,8 +81,7 @@ pub fn from_spec(device: &LinuxDevice) -> Option<DeviceNode> {
 /// The default devices with the spec's own entries overriding those at the same path.
 pub fn devices_to_create(spec_devices: &[LinuxDevice]) -> Vec<DeviceNode> {
     let configured: Vec<DeviceNode> = spec_devices.iter().filter_map(from_spec).collect();
-    let mut all: Vec<DeviceNode> =
-        default_devices().into_iter().filter(|d| !configured.iter().any(|c| c.path == d.path)).collect();
+    let mut all: Vec<DeviceNode> = default_devices().into_iter().filter(|d| !configured.iter().any(|c| c.path == d.path)).collect();
     all.extend(configured);
     all
 }
@@ -120,7 +111,8 @@ pub fn create_device(root: &RootDir, device: &DeviceNode, bind: bool) -> Result<
         Err(Errno::EEXIST) => return Ok(()),
         Err(errno) => return Err(SysError::new("mknod", &display, errno)),
     }
-    let node = crate::sys::openat_owned(Some(parent_fd.as_raw_fd()), Path::new(name), OFlag::O_PATH | OFlag::O_NOFOLLOW, Mode::empty()).on("open the new device node", &display)?;
+    let node = crate::sys::openat_owned(Some(parent_fd.as_raw_fd()), Path::new(name), OFlag::O_PATH | OFlag::O_NOFOLLOW, Mode::empty())
+        .on("open the new device node", &display)?;
     check_node(&node, device.kind, rdev, &display)?;
     // mknod applies the umask; set the mode the spec asks for explicitly, on the node's
     // inode (the /proc/self/fd link of an O_PATH fd reaches it, not a name).
@@ -144,7 +136,12 @@ fn check_node(node: &impl AsRawFd, kind: SFlag, rdev: u64, display: &str) -> Res
         return Err(SysError::refused(
             "set up device",
             display,
-            format!("it is not the device asked for (mode {:o}, device {}:{})", stat.st_mode, nix::sys::stat::major(stat.st_rdev), nix::sys::stat::minor(stat.st_rdev)),
+            format!(
+                "it is not the device asked for (mode {:o}, device {}:{})",
+                stat.st_mode,
+                nix::sys::stat::major(stat.st_rdev),
+                nix::sys::stat::minor(stat.st_rdev)
+            ),
         ));
     }
     Ok(())
@@ -152,12 +149,8 @@ fn check_node(node: &impl AsRawFd, kind: SFlag, rdev: u64, display: &str) -> Res
 
 /// The symlinks of a standard `/dev` (`/dev/fd`, stdio, `ptmx` into the devpts instance).
 pub fn create_dev_symlinks(root: &RootDir) -> Result<(), SysError> {
-    let mut links = vec![
-        ("/proc/self/fd", "/dev/fd"),
-        ("/proc/self/fd/0", "/dev/stdin"),
-        ("/proc/self/fd/1", "/dev/stdout"),
-        ("/proc/self/fd/2", "/dev/stderr"),
-    ];
+    let mut links =
+        vec![("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr")];
     if Path::new("/proc/kcore").exists() {
         links.push(("/proc/kcore", "/dev/core"));
     }
@@ -194,12 +187,8 @@ mod tests {
 
     #[test]
     fn spec_devices_override_defaults() {
-        let spec: LinuxDevice = serde_json::from_str(
-            r#"{"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438,"uid":5,"gid":6}"#,
-        )
-        .unwrap();
-        let fuse: LinuxDevice =
-            serde_json::from_str(r#"{"path":"/dev/fuse","type":"c","major":10,"minor":229}"#).unwrap();
+        let spec: LinuxDevice = serde_json::from_str(r#"{"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438,"uid":5,"gid":6}"#).unwrap();
+        let fuse: LinuxDevice = serde_json::from_str(r#"{"path":"/dev/fuse","type":"c","major":10,"minor":229}"#).unwrap();
         let all = devices_to_create(&[spec, fuse]);
         assert_eq!(all.len(), 7);
         let null = all.iter().find(|d| d.path == Path::new("/dev/null")).unwrap();

@@ -24,10 +24,10 @@ use nix::sys::stat::Mode;
 use nix::sys::statvfs::{FsFlags, statvfs};
 
 use self::devices::{create_dev_symlinks, create_device};
-use crate::sys::fs_in_root::{NodeKind, RootDir, fd_path};
-use crate::sys::mount_fd::{self, NewMountWitness};
 pub use self::plan::RootfsConfig;
 use self::plan::{MountExecutor, MountOp, PlanError, execute_all, plan_finish, plan_mounts};
+use crate::sys::fs_in_root::{NodeKind, RootDir, fd_path};
+use crate::sys::mount_fd::{self, NewMountWitness};
 use crate::sys::mountinfo::{V1CgroupDir, parse_mountinfo, parse_proc_cgroup, v1_cgroup_dirs};
 use crate::sys::{MountFields, SysContext, SysError};
 
@@ -37,9 +37,15 @@ use crate::sys::{MountFields, SysContext, SysError};
 /// `bind_sources` are sources the runtime opened for init, by index into `mounts`.
 /// `late_idmap` gets the idmapped tree of a mount the runtime did not prepare beforehand (its
 /// source is in the rootfs), by index.
-pub fn setup_rootfs(config: &RootfsConfig, idmapped: &[(usize, OwnedFd)], bind_sources: &[(usize, OwnedFd)], late_idmap: &mut dyn FnMut(usize) -> Result<OwnedFd, SysError>) -> Result<ReadonlyLater, SetupError> {
+pub fn setup_rootfs(
+    config: &RootfsConfig,
+    idmapped: &[(usize, OwnedFd)],
+    bind_sources: &[(usize, OwnedFd)],
+    late_idmap: &mut dyn FnMut(usize) -> Result<OwnedFd, SysError>,
+) -> Result<ReadonlyLater, SetupError> {
     let ops = plan_mounts(config)?;
-    let mut kernel = KernelMounts { root: None, config, idmapped, bind_sources, late_idmap: Some(late_idmap), made: None, read_only_later: Vec::new(), mask_tmpfs: None };
+    let mut kernel =
+        KernelMounts { root: None, config, idmapped, bind_sources, late_idmap: Some(late_idmap), made: None, read_only_later: Vec::new(), mask_tmpfs: None };
     execute_all(&mut kernel, &ops)?;
     Ok(ReadonlyLater(kernel.read_only_later))
 }
@@ -92,7 +98,16 @@ pub fn unmount_host_rootfs(rootfs: &Path) -> Result<(), SysError> {
 /// The steps after the switch and after the sysctls: read-only paths, masked paths,
 /// read-only `/`, the deferred propagation ([`plan_finish`]).
 pub fn finish_rootfs(config: &RootfsConfig, later: ReadonlyLater) -> Result<(), SysError> {
-    let mut kernel = KernelMounts { root: Some(RootDir::open(Path::new("/"))?), config, idmapped: &[], bind_sources: &[], late_idmap: None, made: None, read_only_later: later.0, mask_tmpfs: None };
+    let mut kernel = KernelMounts {
+        root: Some(RootDir::open(Path::new("/"))?),
+        config,
+        idmapped: &[],
+        bind_sources: &[],
+        late_idmap: None,
+        made: None,
+        read_only_later: later.0,
+        mask_tmpfs: None,
+    };
     execute_all(&mut kernel, &plan_finish(config))
 }
 
@@ -147,12 +162,18 @@ impl MountExecutor for KernelMounts<'_> {
                 let root = self.root()?;
                 // runc: a tmpfs over a directory of the image starts with that directory's
                 // mode; over one made for it, with the kernel's default (1777).
-                let covered_mode = if fs_type == "tmpfs" { root.resolve(destination).ok().and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok()).map(|st| st.st_mode & 0o7777) } else { None };
+                let covered_mode = if fs_type == "tmpfs" {
+                    root.resolve(destination).ok().and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok()).map(|st| st.st_mode & 0o7777)
+                } else {
+                    None
+                };
                 let data = self::plan::tmpfs_data(covered_mode, data.as_deref());
                 let target = if *no_symlinks {
                     // runc's words, which callers look for, before ours.
                     root.ensure_no_symlinks(destination, NodeKind::Dir).map_err(|error| match error.errno {
-                        Errno::ELOOP | Errno::ENOTDIR | Errno::EEXIST => error.within(format_args!("filesystem {fs_type:?} must be mounted on ordinary directory")),
+                        Errno::ELOOP | Errno::ENOTDIR | Errno::EEXIST => {
+                            error.within(format_args!("filesystem {fs_type:?} must be mounted on ordinary directory"))
+                        }
                         _ => error,
                     })?
                 } else {
@@ -160,7 +181,14 @@ impl MountExecutor for KernelMounts<'_> {
                 };
                 let witness = if *changed_after { Some(NewMountWitness::before(&target)?) } else { None };
                 // The directory the tmpfs will hide, opened now: the fd keeps reaching it.
-                let hidden = if *copy_up { Some(crate::sys::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0).on("open for tmpcopyup", root.display(destination))?) } else { None };
+                let hidden = if *copy_up {
+                    Some(
+                        crate::sys::openat2(&target, Path::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)
+                            .on("open for tmpcopyup", root.display(destination))?,
+                    )
+                } else {
+                    None
+                };
                 // A read-only tmpfs (to copy into, or to make mount points in) is mounted
                 // writable and made read-only through its fd at the end.
                 let mount_flags = if *read_only_later { *flags - MsFlags::MS_RDONLY } else { *flags };
@@ -180,7 +208,9 @@ impl MountExecutor for KernelMounts<'_> {
                     self::copy_up::copy_directory(hidden, mounted, &root.path().join(destination.strip_prefix("/").unwrap_or(destination)))?;
                 }
                 if let (true, Some(mounted)) = (*read_only_later, &made) {
-                    let kept = mounted.try_clone().map_err(|e| SysError::new("keep the mount at", root.display(destination), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+                    let kept = mounted
+                        .try_clone()
+                        .map_err(|e| SysError::new("keep the mount at", root.display(destination), Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
                     self.read_only_later.push((destination.clone(), kept));
                 }
                 self.made = made.map(|fd| (*index, fd));
@@ -263,7 +293,15 @@ fn make_parent_mount_private(path: &Path) -> Result<(), SysError> {
 /// Bind `source` at `destination` with the per-mount `flags` (set, cleared by name), or
 /// attach the runtime's idmapped `tree` there: a detached tree whose flags are set before it
 /// is attached onto the destination's fd. Returns the mount.
-fn bind_mount(root: &RootDir, destination: &Path, source: &Path, recursive: bool, (flags, cleared): (MsFlags, MsFlags), tree: Option<&OwnedFd>, opened: Option<&OwnedFd>) -> Result<OwnedFd, SysError> {
+fn bind_mount(
+    root: &RootDir,
+    destination: &Path,
+    source: &Path,
+    recursive: bool,
+    (flags, cleared): (MsFlags, MsFlags),
+    tree: Option<&OwnedFd>,
+    opened: Option<&OwnedFd>,
+) -> Result<OwnedFd, SysError> {
     let is_dir = match opened {
         Some(fd) => nix::sys::stat::fstat(fd.as_raw_fd()).on("stat bind source", source.display())?.st_mode & libc::S_IFMT == libc::S_IFDIR,
         None => fs::metadata(source).map_err(|e| SysError::io("stat bind source", source.display(), &e))?.is_dir(),
@@ -362,8 +400,7 @@ fn mount_cgroup(root: &RootDir, destination: &Path, flags: MsFlags, unified: boo
 }
 
 fn read_proc(path: &str) -> Result<String, SysError> {
-    fs::read_to_string(path)
-        .map_err(|e| SysError::io("read", path, &e))
+    fs::read_to_string(path).map_err(|e| SysError::io("read", path, &e))
 }
 
 fn mount_error(root: &RootDir, destination: &Path, fs_type: &str, source: Option<&Path>, flags: MsFlags, data: Option<&str>, errno: Errno) -> SysError {
@@ -379,8 +416,7 @@ fn pivot_root(rootfs: &Path) -> Result<(), SysError> {
     nix::unistd::pivot_root(".", ".").on("pivot_root", rootfs.display())?;
     nix::unistd::fchdir(old_root.as_raw_fd()).on("fchdir", "old root")?;
     // Make the old root a slave so detaching it does not unmount anything on the host.
-    mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>)
-        .on("make old root rslave", ".")?;
+    mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>).on("make old root rslave", ".")?;
     umount2(".", MntFlags::MNT_DETACH).on("unmount old root", ".")?;
     nix::unistd::chdir("/").on("chdir", "/")
 }
@@ -417,7 +453,9 @@ fn hide_full_proc_and_sys(rootfs: &Path) -> Result<(), SysError> {
         }
         match umount2(point.as_str(), MntFlags::MNT_DETACH) {
             Ok(()) => {}
-            Err(Errno::EINVAL | Errno::EPERM) => mount(Some("tmpfs"), point.as_str(), Some("tmpfs"), MsFlags::empty(), None::<&str>).on("cover with tmpfs", point)?,
+            Err(Errno::EINVAL | Errno::EPERM) => {
+                mount(Some("tmpfs"), point.as_str(), Some("tmpfs"), MsFlags::empty(), None::<&str>).on("cover with tmpfs", point)?
+            }
             Err(errno) => return Err(SysError::new("unmount", point, errno)),
         }
     }
@@ -447,9 +485,7 @@ fn mask_path(root: &RootDir, path: &Path, shared: &mut Option<OwnedFd>) -> Resul
         Err(e) => return Err(e),
     };
     let target_path = fd_path(&target);
-    let is_dir = nix::sys::stat::fstat(target.as_raw_fd())
-        .on("stat", path.display())
-        .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
+    let is_dir = nix::sys::stat::fstat(target.as_raw_fd()).on("stat", path.display()).map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)?;
     if is_dir {
         let tree = match shared {
             Some(first) => crate::sys::open_tree_clone_of(first, path, false)?,
@@ -462,8 +498,7 @@ fn mask_path(root: &RootDir, path: &Path, shared: &mut Option<OwnedFd>) -> Resul
         Ok(())
     } else {
         let null = null_device(root)?;
-        mount(Some(fd_path(&null).as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .on("mask file", path.display())
+        mount(Some(fd_path(&null).as_str()), target_path.as_str(), None::<&str>, MsFlags::MS_BIND, None::<&str>).on("mask file", path.display())
     }
 }
 
@@ -498,7 +533,6 @@ fn flags_from_statvfs(flags: FsFlags) -> MsFlags {
     ];
     pairs.iter().filter(|(st, _)| flags.contains(*st)).fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms)
 }
-
 
 /// The rootfs path as the spec gives it, made absolute against the bundle.
 pub fn absolute_rootfs(bundle: &Path, root_path: &Path) -> PathBuf {

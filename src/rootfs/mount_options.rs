@@ -28,7 +28,6 @@ pub struct MountOptions {
 
 pub use crate::sys::mount_fd::attr;
 
-
 impl MountOptions {
     /// Whether this is a bind mount (`bind` or `rbind`).
     pub fn is_bind(&self) -> bool {
@@ -157,13 +156,63 @@ pub fn parse_mount_options<S: AsRef<str>>(options: &[S]) -> MountOptions {
 
 /// Every option name skiff understands (the `features` list); kept in step with `known` by a test.
 pub const KNOWN_OPTIONS: &[&str] = &[
-    "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
-    "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime",
-    "nostrictatime", "nosuid", "nosymfollow", "notmpcopyup", "private", "ratime", "rbind", "rdev", "rdiratime",
-    "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
-    "rnorelatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime",
-    "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
-    "shared", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
+    "async",
+    "atime",
+    "bind",
+    "dev",
+    "diratime",
+    "dirsync",
+    "exec",
+    "idmap",
+    "lazytime",
+    "mand",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "nolazytime",
+    "nomand",
+    "norelatime",
+    "nostrictatime",
+    "nosuid",
+    "nosymfollow",
+    "notmpcopyup",
+    "private",
+    "ratime",
+    "rbind",
+    "rdev",
+    "rdiratime",
+    "relatime",
+    "remount",
+    "rexec",
+    "ridmap",
+    "rnoatime",
+    "rnodev",
+    "rnodiratime",
+    "rnoexec",
+    "rnorelatime",
+    "rnosuid",
+    "rnosymfollow",
+    "ro",
+    "rprivate",
+    "rrelatime",
+    "rro",
+    "rrw",
+    "rshared",
+    "rslave",
+    "rstrictatime",
+    "rsuid",
+    "rsymfollow",
+    "runbindable",
+    "rw",
+    "shared",
+    "slave",
+    "strictatime",
+    "suid",
+    "symfollow",
+    "sync",
+    "tmpcopyup",
+    "unbindable",
 ];
 
 /// Parse a propagation name as used by `linux.rootfsPropagation`.

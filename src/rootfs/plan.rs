@@ -302,7 +302,9 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
     } else {
         let source = mount.source().clone().unwrap_or_else(|| PathBuf::from(fs_type));
         let data = match config.mount_label {
-            Some(label) if crate::sys::lsm::takes_mount_label(fs_type, false) => Some(crate::sys::lsm::with_mount_label(options.data_string().as_deref(), label)),
+            Some(label) if crate::sys::lsm::takes_mount_label(fs_type, false) => {
+                Some(crate::sys::lsm::with_mount_label(options.data_string().as_deref(), label))
+            }
             _ => options.data_string(),
         };
         // MS_REMOUNT is meaningless on a fresh mount.
@@ -313,7 +315,18 @@ fn plan_entry(config: &RootfsConfig, index: usize, mount: &Mount, ops: &mut Vec<
         // (the options are parsed already: not again through read_only_later)
         let read_only_later = filesystem_read_only_later(flags, fs_type, &destination);
         let changed_after = copy_up || read_only_later || !options.propagation.is_empty() || options.recursive_set != 0 || options.recursive_clear != 0;
-        ops.push(MountOp::Filesystem { index, destination: destination.clone(), fs_type: fs_type.to_string(), source, flags, data, no_symlinks, changed_after, copy_up, read_only_later });
+        ops.push(MountOp::Filesystem {
+            index,
+            destination: destination.clone(),
+            fs_type: fs_type.to_string(),
+            source,
+            flags,
+            data,
+            no_symlinks,
+            changed_after,
+            copy_up,
+            read_only_later,
+        });
     }
     if options.recursive_set != 0 || options.recursive_clear != 0 {
         ops.push(MountOp::RecursiveAttributes { index, destination: destination.clone(), set: options.recursive_set, clear: options.recursive_clear });
@@ -447,7 +460,9 @@ mod tests {
         let ops = entry_ops(&labelled);
         assert_eq!(ops.len(), 3);
         assert!(matches!(&ops[0], MountOp::Filesystem { fs_type, no_symlinks: true, source, .. } if fs_type == "proc" && source == Path::new("proc")));
-        assert!(matches!(&ops[1], MountOp::Filesystem { no_symlinks: true, source, flags, .. } if source == Path::new("sysfs") && flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID)));
+        assert!(
+            matches!(&ops[1], MountOp::Filesystem { no_symlinks: true, source, flags, .. } if source == Path::new("sysfs") && flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID))
+        );
         assert!(matches!(&ops[0], MountOp::Filesystem { changed_after: false, .. }), "nothing follows: no proof of the mount is needed");
         let MountOp::Filesystem { flags, data, no_symlinks: false, copy_up: false, .. } = &ops[2] else { panic!("{:?}", ops[2]) };
         assert!(!flags.contains(MsFlags::MS_REMOUNT), "no remount on a fresh mount");
@@ -466,7 +481,18 @@ mod tests {
         // The bind's options travel with it: they are set on the detached tree, not by a
         // remount that looks the destination up again.
         let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
-        assert_eq!(ops[0], MountOp::Bind { index: 0, destination: data.clone(), source: PathBuf::from("/b/data"), recursive: true, idmapped: false, flags, cleared: MsFlags::empty() });
+        assert_eq!(
+            ops[0],
+            MountOp::Bind {
+                index: 0,
+                destination: data.clone(),
+                source: PathBuf::from("/b/data"),
+                recursive: true,
+                idmapped: false,
+                flags,
+                cleared: MsFlags::empty()
+            }
+        );
         assert_eq!(ops[1], MountOp::MountPropagation { index: 0, destination: data, flag: MsFlags::MS_SLAVE | MsFlags::MS_REC });
         assert!(matches!(&ops[2], MountOp::Bind { index: 1, recursive: false, idmapped: false, .. }));
         assert!(matches!(&ops[3], MountOp::RecursiveAttributes { index: 1, set, .. } if *set != 0));
@@ -526,7 +552,8 @@ mod tests {
 
     #[test]
     fn cgroup_mounts_take_the_layout_the_runtime_found() {
-        let list = mounts(r#"[{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]"#);
+        let list =
+            mounts(r#"[{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]"#);
         let mut unified = config(&list, &[]);
         unified.cgroup_unified = true;
         let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV | MsFlags::MS_RELATIME | MsFlags::MS_RDONLY;

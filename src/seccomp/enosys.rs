@@ -159,11 +159,7 @@ pub fn prelude(profile: &LinuxSeccomp) -> Vec<u8> {
 
 /// Comparisons after `ld nr` in an architecture's section.
 fn comparisons(largest: &Largest, x86_64: bool) -> usize {
-    if x86_64 {
-        1 + usize::from(largest.native.is_some()) + usize::from(largest.x32.is_some())
-    } else {
-        usize::from(largest.native.is_some())
-    }
+    if x86_64 { 1 + usize::from(largest.native.is_some()) + usize::from(largest.x32.is_some()) } else { usize::from(largest.native.is_some()) }
 }
 
 /// Relative jumps, 8 bytes per instruction in host byte order. Invariant: the prelude has at
@@ -265,8 +261,11 @@ mod tests {
 
     #[test]
     fn below_the_largest_number_and_for_other_architectures_the_program_decides() {
-        for json in [PROFILE, r#"{"defaultAction":"SCMP_ACT_KILL","architectures":["SCMP_ARCH_X86_64"],
-            "syscalls":[{"names":["read","exit"],"action":"SCMP_ACT_ALLOW"}]}"#] {
+        for json in [
+            PROFILE,
+            r#"{"defaultAction":"SCMP_ACT_KILL","architectures":["SCMP_ARCH_X86_64"],
+            "syscalls":[{"names":["read","exit"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        ] {
             let (original, program) = compiled(json);
             let largest = |arch: u32, nr: u32| match arch {
                 // Without SCMP_ARCH_X32 in the profile, x32 numbers go to the program.
@@ -297,7 +296,8 @@ mod tests {
             assert!(prelude(&profile(json)).is_empty(), "{json}");
         }
         // SCMP_ARCH_NATIVE stands for this machine's architecture.
-        let native = profile(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_NATIVE"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#);
+        let native =
+            profile(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_NATIVE"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#);
         assert!(!prelude(&native).is_empty());
     }
 }

@@ -91,7 +91,9 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
         // Checked first, so that a rule skipped below is still a valid one.
         let conditions = conditions(rule, index)?;
         let rule_action = action(rule.action(), rule.errno_ret(), &format!("syscalls[{index}].action"))?;
-        if rule.action() == profile.default_action() && rule.errno_ret().unwrap_or(libc::EPERM as u32) == profile.default_errno_ret().unwrap_or(libc::EPERM as u32) {
+        if rule.action() == profile.default_action()
+            && rule.errno_ret().unwrap_or(libc::EPERM as u32) == profile.default_errno_ret().unwrap_or(libc::EPERM as u32)
+        {
             trace.debug(format_args!("seccomp: syscalls[{index}] {:?}: the default action already, skipped", rule.names()));
             continue;
         }
@@ -113,9 +115,7 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
                 }
             };
             for group in &conditions {
-                context
-                    .add_rule_conditional(rule_action, syscall, group)
-                    .map_err(library(format!("syscalls[{index}] {name}")))?;
+                context.add_rule_conditional(rule_action, syscall, group).map_err(library(format!("syscalls[{index}] {name}")))?;
             }
         }
     }
@@ -147,7 +147,8 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
 
 /// The spec's action with its errno, as libseccomp's.
 fn action(action: LinuxSeccompAction, errno: Option<u32>, field: &str) -> Result<ScmpAction, SeccompError> {
-    let returned = || i32::try_from(errno.unwrap_or(libc::EPERM as u32)).map_err(|_| SeccompError::Invalid(format!("{field}: errnoRet {errno:?} is out of range")));
+    let returned =
+        || i32::try_from(errno.unwrap_or(libc::EPERM as u32)).map_err(|_| SeccompError::Invalid(format!("{field}: errnoRet {errno:?} is out of range")));
     Ok(match action {
         LinuxSeccompAction::ScmpActErrno => ScmpAction::Errno(returned()?),
         LinuxSeccompAction::ScmpActTrace => {
@@ -189,18 +190,14 @@ fn conditions(rule: &LinuxSyscall, index: usize) -> Result<Vec<Vec<ScmpArgCompar
         };
         converted.push(ScmpArgCompare::new(arg.index() as u32, op, datum));
     }
-    if seen.iter().any(|&count| count > 1) {
-        Ok(converted.into_iter().map(|c| vec![c]).collect())
-    } else {
-        Ok(vec![converted])
-    }
+    if seen.iter().any(|&count| count > 1) { Ok(converted.into_iter().map(|c| vec![c]).collect()) } else { Ok(vec![converted]) }
 }
 
 /// The program libseccomp generates, read back through a memfd (libseccomp 2.5 exports to
 /// an fd only).
 fn export(context: &ScmpFilterContext) -> Result<Vec<u8>, SeccompError> {
-    let memfd = nix::sys::memfd::memfd_create(c"skiff-seccomp", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
-        .map_err(|errno| SeccompError::Export(errno.into()))?;
+    let memfd =
+        nix::sys::memfd::memfd_create(c"skiff-seccomp", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC).map_err(|errno| SeccompError::Export(errno.into()))?;
     let mut file = std::fs::File::from(memfd);
     context.export_bpf(&file).map_err(|source| SeccompError::Library { step: "export the program".into(), source })?;
     file.rewind().map_err(SeccompError::Export)?;
@@ -246,9 +243,11 @@ mod tests {
 
     #[test]
     fn unknown_names_and_default_rules_are_skipped_with_a_debug_line() {
-        let (program, lines) = compiles(r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+        let (program, lines) = compiles(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
             {"names":["mkdir","no_such_call"],"action":"SCMP_ACT_ERRNO"},
-            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#);
+            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        );
         assert!(!program.bpf.is_empty());
         // no `flags`: SPEC_ALLOW, as runc
         assert_eq!(program.flags, flag::SPEC_ALLOW);
@@ -259,9 +258,11 @@ mod tests {
 
     #[test]
     fn flags_and_notify_map_to_kernel_bits() {
-        let (program, _) = compiles(r#"{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock",
+        let (program, _) = compiles(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock",
             "flags":["SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW","SECCOMP_FILTER_FLAG_TSYNC"],
-            "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#);
+            "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#,
+        );
         assert!(program.notify);
         assert_eq!(program.flags, flag::NEW_LISTENER | flag::LOG | flag::SPEC_ALLOW);
         // an empty list is no flags (runc: only a missing one defaults to SPEC_ALLOW)
@@ -276,7 +277,10 @@ mod tests {
             (r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#, "SCMP_ACT_NOTIFY cannot be used as default action"),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#, "listenerPath"),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_KILL","errnoRet":1}]}"#, "errnoRet"),
-            (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#, "index 6"),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+                "index 6",
+            ),
             (r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_TRACE","errnoRet":70000}]}"#, "TRACE"),
         ];
         for (json, expected) in cases {
@@ -287,11 +291,17 @@ mod tests {
 
     #[test]
     fn repeated_argument_conditions_become_separate_rules() {
-        let rule: LinuxSyscall = serde_json::from_str(r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[
-            {"index":0,"value":0,"op":"SCMP_CMP_EQ"},{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#).unwrap();
+        let rule: LinuxSyscall = serde_json::from_str(
+            r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[
+            {"index":0,"value":0,"op":"SCMP_CMP_EQ"},{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
+        )
+        .unwrap();
         assert_eq!(conditions(&rule, 0).unwrap().len(), 2);
-        let rule: LinuxSyscall = serde_json::from_str(r#"{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[
-            {"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ","valueTwo":0},{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]}"#).unwrap();
+        let rule: LinuxSyscall = serde_json::from_str(
+            r#"{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[
+            {"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ","valueTwo":0},{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]}"#,
+        )
+        .unwrap();
         let groups = conditions(&rule, 0).unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].len(), 2);
@@ -299,8 +309,10 @@ mod tests {
 
     #[test]
     fn architectures_are_added_once() {
-        let (program, _) = compiles(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
-            "syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}"#);
+        let (program, _) = compiles(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+            "syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        );
         assert!(program.bpf.len() >= 8 * 10);
     }
 }

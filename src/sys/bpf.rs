@@ -359,12 +359,7 @@ pub(crate) fn attach(dir: &OwnedFd, program: &OwnedFd, replace: Option<&OwnedFd>
 
 /// `BPF_PROG_DETACH` of `program` from `dir`.
 pub(crate) fn detach(dir: &OwnedFd, program: &OwnedFd) -> nix::Result<()> {
-    let mut attr = ProgAttachAttr {
-        target_fd: attr_fd(dir),
-        attach_bpf_fd: attr_fd(program),
-        attach_type: BPF_CGROUP_DEVICE,
-        ..ProgAttachAttr::default()
-    };
+    let mut attr = ProgAttachAttr { target_fd: attr_fd(dir), attach_bpf_fd: attr_fd(program), attach_type: BPF_CGROUP_DEVICE, ..ProgAttachAttr::default() };
     // SAFETY: a BPF_PROG_DETACH attr; it holds only fds, no addresses.
     unsafe { sys_bpf(BPF_PROG_DETACH, &mut attr) }.map(drop)
 }
@@ -383,8 +378,7 @@ pub(crate) fn detach(dir: &OwnedFd, program: &OwnedFd) -> nix::Result<()> {
 /// 5.11, which charged bpf memory to it); the caller decides about process limits.
 pub fn attach_program(cgroup_dir: &Path, program: &[BpfInsn]) -> Result<(), DeviceFilterError> {
     let flags = OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC;
-    let dir = nix::fcntl::open(cgroup_dir, flags, Mode::empty())
-        .map_err(|errno| DeviceFilterError::Open { path: cgroup_dir.to_owned(), errno })?;
+    let dir = nix::fcntl::open(cgroup_dir, flags, Mode::empty()).map_err(|errno| DeviceFilterError::Open { path: cgroup_dir.to_owned(), errno })?;
     // SAFETY: a fresh fd from open, owned by nobody else.
     let dir = unsafe { OwnedFd::from_raw_fd(dir) };
 
@@ -406,12 +400,7 @@ pub fn attach_program(cgroup_dir: &Path, program: &[BpfInsn]) -> Result<(), Devi
     }
     attach(&dir, &new, None).map_err(attach_error)?;
     for (id, program) in &old {
-        detach(&dir, program).map_err(|errno| DeviceFilterError::Detach {
-            path: cgroup_dir.to_owned(),
-            id: *id,
-            errno,
-        })?;
+        detach(&dir, program).map_err(|errno| DeviceFilterError::Detach { path: cgroup_dir.to_owned(), id: *id, errno })?;
     }
     Ok(())
 }
-

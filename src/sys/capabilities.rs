@@ -49,13 +49,7 @@ pub struct CapabilityPlan {
 /// kernel does not know are left out, as runc does (it warns and carries on).
 pub fn plan_capabilities(spec: Option<&LinuxCapabilities>, supported: &CapsHashSet) -> CapabilityPlan {
     let convert = |set: Option<&Capabilities>| -> CapsHashSet {
-        set.map(|s| {
-            s.iter()
-                .filter_map(|c| Cap::from_str(&format!("CAP_{c}")).ok())
-                .filter(|c| supported.contains(c))
-                .collect()
-        })
-        .unwrap_or_default()
+        set.map(|s| s.iter().filter_map(|c| Cap::from_str(&format!("CAP_{c}")).ok()).filter(|c| supported.contains(c)).collect()).unwrap_or_default()
     };
     let Some(spec) = spec else { return CapabilityPlan::default() };
     CapabilityPlan {
@@ -76,11 +70,7 @@ pub fn supported_capabilities() -> CapsHashSet {
 pub fn apply_bounding(plan: &CapabilityPlan) -> Result<(), CapabilityError> {
     let current = caps::read(None, CapSet::Bounding).map_err(|source| CapabilityError::Read { set: "bounding", source })?;
     for cap in current.difference(&plan.bounding) {
-        caps::drop(None, CapSet::Bounding, *cap).map_err(|source| CapabilityError::Set {
-            set: "bounding",
-            caps: format!("without {cap}"),
-            source,
-        })?;
+        caps::drop(None, CapSet::Bounding, *cap).map_err(|source| CapabilityError::Set { set: "bounding", caps: format!("without {cap}"), source })?;
     }
     Ok(())
 }
@@ -103,8 +93,7 @@ pub fn apply_process_sets(plan: &CapabilityPlan) -> Result<(), CapabilityError> 
     // runc silently skips the others (its default spec lists ambient caps without
     // inheritable ones), and so does skiff.
     for cap in plan.ambient.iter().filter(|c| plan.permitted.contains(c) && plan.inheritable.contains(c)) {
-        caps::raise(None, CapSet::Ambient, *cap)
-            .map_err(|source| CapabilityError::Set { set: "ambient", caps: cap.to_string(), source })?;
+        caps::raise(None, CapSet::Ambient, *cap).map_err(|source| CapabilityError::Set { set: "ambient", caps: cap.to_string(), source })?;
     }
     Ok(())
 }
@@ -137,10 +126,7 @@ mod tests {
 
     #[test]
     fn converts_and_filters_by_kernel_support() {
-        let spec: LinuxCapabilities = serde_json::from_str(
-            r#"{"bounding":["CAP_KILL","CAP_CHOWN"],"effective":["CAP_KILL"],"ambient":[]}"#,
-        )
-        .unwrap();
+        let spec: LinuxCapabilities = serde_json::from_str(r#"{"bounding":["CAP_KILL","CAP_CHOWN"],"effective":["CAP_KILL"],"ambient":[]}"#).unwrap();
         let supported: CapsHashSet = [Cap::CAP_KILL].into_iter().collect();
         let plan = plan_capabilities(Some(&spec), &supported);
         assert_eq!(plan.bounding, supported);

@@ -54,9 +54,7 @@ pub fn clone_process(flags: CloneFlags, cgroup_fd: Option<RawFd>) -> Result<Fork
     }
     // SAFETY: clone3 without CLONE_VM and without a stack behaves like fork: the child gets a
     // copy of the address space and continues from here. The struct is valid for the call.
-    let ret = check(unsafe {
-        libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
-    });
+    let ret = check(unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) });
     let ret = match ret {
         Err(Errno::ENOSYS) if cgroup_fd.is_none() => clone_legacy(flags),
         other => other,
@@ -70,9 +68,7 @@ pub fn clone_process(flags: CloneFlags, cgroup_fd: Option<RawFd>) -> Result<Fork
 
 fn clone_legacy(flags: CloneFlags) -> nix::Result<libc::c_long> {
     // SAFETY: clone with a null stack and no CLONE_VM is fork with namespace flags.
-    check(unsafe {
-        libc::syscall(libc::SYS_clone, flags.bits() as libc::c_ulong | libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
-    })
+    check(unsafe { libc::syscall(libc::SYS_clone, flags.bits() as libc::c_ulong | libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) })
 }
 
 /// Whether this process has never started a second thread: glibc's own record

@@ -56,12 +56,11 @@ fn own_binary_writable() -> bool {
 fn sealed_copy() -> Result<std::os::fd::OwnedFd, SysError> {
     let memfd = nix::sys::memfd::memfd_create(c"skiff", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC | nix::sys::memfd::MemFdCreateFlag::MFD_ALLOW_SEALING)
         .on("memfd_create", "a sealed copy of skiff")?;
-    let mut source = std::fs::File::open("/proc/self/exe")
-        .map_err(|e| SysError::io("open", "/proc/self/exe", &e))?;
+    let mut source = std::fs::File::open("/proc/self/exe").map_err(|e| SysError::io("open", "/proc/self/exe", &e))?;
     let mut copy = std::fs::File::from(memfd);
-    std::io::copy(&mut source, &mut copy)
-        .map_err(|e| SysError::io("copy skiff into", "a memfd", &e))?;
-    let seals = nix::fcntl::SealFlag::F_SEAL_SEAL | nix::fcntl::SealFlag::F_SEAL_SHRINK | nix::fcntl::SealFlag::F_SEAL_GROW | nix::fcntl::SealFlag::F_SEAL_WRITE;
+    std::io::copy(&mut source, &mut copy).map_err(|e| SysError::io("copy skiff into", "a memfd", &e))?;
+    let seals =
+        nix::fcntl::SealFlag::F_SEAL_SEAL | nix::fcntl::SealFlag::F_SEAL_SHRINK | nix::fcntl::SealFlag::F_SEAL_GROW | nix::fcntl::SealFlag::F_SEAL_WRITE;
     nix::fcntl::fcntl(copy.as_raw_fd(), nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).on("seal", "the memfd copy of skiff")?;
     Ok(copy.into())
 }

@@ -43,8 +43,7 @@ pub fn send_fd_to_path(path: &Path, data: &[u8], fd: RawFd, what: &'static str) 
 /// [`send_fd_to_path`], naming a failed connect as `connect_op` (runc's words, where callers
 /// look for them).
 pub fn send_fd_to_path_as(path: &Path, data: &[u8], fd: RawFd, connect_op: &'static str, what: &'static str) -> Result<(), SysError> {
-    let stream = std::os::unix::net::UnixStream::connect(path)
-        .map_err(|e| SysError::io(connect_op, path.display(), &e))?;
+    let stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| SysError::io(connect_op, path.display(), &e))?;
     send_fd(&stream, data, fd).on(what, path.display())
 }
 

@@ -33,8 +33,7 @@ pub enum NodeKind {
 impl RootDir {
     /// Open `path` as the root to resolve under.
     pub fn open(path: &Path) -> Result<RootDir, SysError> {
-        let fd = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-            .on("open root directory", path.display())?;
+        let fd = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).on("open root directory", path.display())?;
         // SAFETY: `open` returned a fresh fd that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(RootDir { fd, path: path.to_path_buf() })
@@ -95,9 +94,8 @@ impl RootDir {
             let found = match openat(Some(parent.as_raw_fd()), Path::new(&name), OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty()) {
                 Ok(fd) => unsafe_owned(fd),
                 Err(Errno::ENOENT) => {
-                    create_node(&parent, &name, want_dir).map_err(|errno| {
-                        SysError::new(if want_dir { "mkdir in rootfs" } else { "create file in rootfs" }, self.display(&step), errno)
-                    })?;
+                    create_node(&parent, &name, want_dir)
+                        .map_err(|errno| SysError::new(if want_dir { "mkdir in rootfs" } else { "create file in rootfs" }, self.display(&step), errno))?;
                     // Made, or made first by somebody else: the next round opens it.
                     pending.push_front(name);
                     continue;
@@ -148,19 +146,22 @@ impl RootDir {
     pub fn resolve_no_symlinks(&self, rel: &Path) -> Result<OwnedFd, SysError> {
         let relative = relative(rel);
         let relative = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
-        super::openat2(&self.fd, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS)
-            .map_err(|errno| match errno {
+        super::openat2(&self.fd, relative, libc::O_PATH, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS).map_err(|errno| {
+            match errno {
                 Errno::ELOOP => SysError::new("refuse a symlink at", self.display(rel), errno),
                 errno => SysError::new("resolve in rootfs", self.display(rel), errno),
-            })
+            }
+        })
     }
 
     /// Open `rel` with `flags` (`O_RDWR|O_NOCTTY`, say), refusing symlinks anywhere on the
     /// way (ELOOP): for objects whose every component must be the real one (the pty master).
     pub fn open_no_symlinks(&self, rel: &Path, flags: i32) -> Result<OwnedFd, SysError> {
-        super::openat2(&self.fd, relative(rel), flags, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS).map_err(|errno| match errno {
-            Errno::ELOOP => SysError::new("refuse a symlink at", self.display(rel), errno),
-            errno => SysError::new("open in rootfs", self.display(rel), errno),
+        super::openat2(&self.fd, relative(rel), flags, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS).map_err(|errno| {
+            match errno {
+                Errno::ELOOP => SysError::new("refuse a symlink at", self.display(rel), errno),
+                errno => SysError::new("open in rootfs", self.display(rel), errno),
+            }
         })
     }
 

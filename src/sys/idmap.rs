@@ -66,10 +66,8 @@ pub fn user_namespace_with(uid_mappings: &[LinuxIdMapping], gid_mappings: &[Linu
         crate::sys::clone::Forked::Parent(pid) => {
             drop(read_end);
             let result = (|| {
-                std::fs::write(format!("/proc/{pid}/uid_map"), map_text(uid_mappings))
-                    .map_err(|e| SysError::io("write uid_map of idmap helper", pid, &e))?;
-                std::fs::write(format!("/proc/{pid}/gid_map"), map_text(gid_mappings))
-                    .map_err(|e| SysError::io("write gid_map of idmap helper", pid, &e))?;
+                std::fs::write(format!("/proc/{pid}/uid_map"), map_text(uid_mappings)).map_err(|e| SysError::io("write uid_map of idmap helper", pid, &e))?;
+                std::fs::write(format!("/proc/{pid}/gid_map"), map_text(gid_mappings)).map_err(|e| SysError::io("write gid_map of idmap helper", pid, &e))?;
                 let path = format!("/proc/{pid}/ns/user");
                 let raw = nix::fcntl::open(path.as_str(), nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
                     .on("open", &path)?;
@@ -91,4 +89,3 @@ pub fn idmapped_tree(source: &Path, rbind: bool, ridmap: bool, userns: &OwnedFd)
     super::mount_setattr(&tree, ridmap, MOUNT_ATTR_IDMAP, 0, Some(userns)).on("mount_setattr idmap", source.display())?;
     Ok(tree)
 }
-

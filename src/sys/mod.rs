@@ -15,17 +15,17 @@ pub mod idmap;
 pub mod keyring;
 pub mod lsm;
 pub mod mount_fd;
-pub mod probe;
-pub mod pty;
 pub mod mountinfo;
 pub mod namespaces;
 pub mod net_devices;
 pub mod netlink;
 pub mod pidfd;
 pub mod placement;
+pub mod probe;
 pub mod proc_stat;
-pub mod procfs;
 pub mod process_attrs;
+pub mod procfs;
+pub mod pty;
 pub mod rlimits;
 pub mod seccomp;
 pub mod signal;
@@ -165,9 +165,7 @@ pub fn openat2(dirfd: &impl std::os::fd::AsRawFd, path: &std::path::Path, flags:
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
     let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
     // SAFETY: a valid dirfd, a NUL-terminated path and an open_how of the size passed.
-    let fd = check(unsafe {
-        libc::syscall(libc::SYS_openat2, dirfd.as_raw_fd(), c_path.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>())
-    })?;
+    let fd = check(unsafe { libc::syscall(libc::SYS_openat2, dirfd.as_raw_fd(), c_path.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>()) })?;
     // SAFETY: openat2 returned a new fd that nothing else owns.
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) })
 }
@@ -187,24 +185,24 @@ pub fn mount_setattr(fd: &impl std::os::fd::AsRawFd, recursive: bool, set: u64, 
     let attr = MountAttr { attr_set: set, attr_clr: clear, propagation: 0, userns_fd: userns.map(|u| u.as_raw_fd() as u64).unwrap_or(0) };
     let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
     // SAFETY: a valid fd with an empty path (AT_EMPTY_PATH), and a mount_attr of the size passed.
-    check(unsafe {
-        libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>())
-    })
-    .map(drop)
+    check(unsafe { libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) })
+        .map(drop)
 }
 
 /// `open_tree(OPEN_TREE_CLONE)`: a detached copy of the mount at `source` (a file or a
 /// directory; its whole subtree when `recursive`), attached nowhere.
 pub fn open_tree_clone(source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
     use std::os::unix::ffi::OsStrExt;
-    let c_source = std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::refused("open_tree", source.display(), "the path contains a NUL byte"))?;
+    let c_source =
+        std::ffi::CString::new(source.as_os_str().as_bytes()).map_err(|_| SysError::refused("open_tree", source.display(), "the path contains a NUL byte"))?;
     open_tree_clone_at(libc::AT_FDCWD, &c_source, 0, recursive).on("open_tree", source.display())
 }
 
 /// [`open_tree_clone`] of what the fd `opened` is (`source` names it in errors).
 pub fn open_tree_clone_of(opened: &std::os::fd::OwnedFd, source: &std::path::Path, recursive: bool) -> Result<std::os::fd::OwnedFd, SysError> {
     use std::os::fd::AsRawFd;
-    open_tree_clone_at(opened.as_raw_fd(), c"", libc::AT_EMPTY_PATH as libc::c_uint, recursive).on("open_tree (the source the runtime opened)", source.display())
+    open_tree_clone_at(opened.as_raw_fd(), c"", libc::AT_EMPTY_PATH as libc::c_uint, recursive)
+        .on("open_tree (the source the runtime opened)", source.display())
 }
 
 fn open_tree_clone_at(dirfd: std::os::fd::RawFd, path: &std::ffi::CStr, extra: libc::c_uint, recursive: bool) -> nix::Result<std::os::fd::OwnedFd> {
@@ -234,7 +232,12 @@ pub fn open_fd(path: &std::path::Path, flags: nix::fcntl::OFlag, op: &'static st
 
 /// `openat(2)` relative to `dir` (`None`: the working directory), `O_CLOEXEC` added: the
 /// new fd, owned.
-pub fn openat_owned(dir: Option<std::os::fd::RawFd>, path: &std::path::Path, flags: nix::fcntl::OFlag, mode: nix::sys::stat::Mode) -> nix::Result<std::os::fd::OwnedFd> {
+pub fn openat_owned(
+    dir: Option<std::os::fd::RawFd>,
+    path: &std::path::Path,
+    flags: nix::fcntl::OFlag,
+    mode: nix::sys::stat::Mode,
+) -> nix::Result<std::os::fd::OwnedFd> {
     let raw = nix::fcntl::openat(dir, path, flags | nix::fcntl::OFlag::O_CLOEXEC, mode)?;
     // SAFETY: `openat` just returned this fd; nothing else owns it.
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(raw) })
@@ -277,7 +280,8 @@ mod tests {
 
     #[test]
     fn a_mount_error_keeps_each_parameter_in_its_field() {
-        let fields = MountFields { source: Some("shm".into()), fs_type: Some("tmpfs".into()), flags: nix::mount::MsFlags::MS_NOSUID, data: Some("size=64k".into()) };
+        let fields =
+            MountFields { source: Some("shm".into()), fs_type: Some("tmpfs".into()), flags: nix::mount::MsFlags::MS_NOSUID, data: Some("size=64k".into()) };
         let error = SysError::mount("mount", "/rootfs/dev/shm", fields.clone(), Errno::EINVAL).within("mounts[2] /dev/shm");
         assert_eq!(error.to_string(), "mounts[2] /dev/shm: mount tmpfs on /rootfs/dev/shm (source shm, flags MS_NOSUID, data \"size=64k\")");
         assert_eq!(error.mount.as_deref(), Some(&fields));

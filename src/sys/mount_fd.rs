@@ -54,7 +54,13 @@ const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
 /// mount stays so), never cleared.
 pub fn per_mount_attributes(flags: MsFlags) -> (u64, u64) {
     let mut set = 0;
-    for (flag, bit) in [(MsFlags::MS_RDONLY, attr::RDONLY), (MsFlags::MS_NOSUID, attr::NOSUID), (MsFlags::MS_NODEV, attr::NODEV), (MsFlags::MS_NOEXEC, attr::NOEXEC), (MsFlags::MS_NODIRATIME, attr::NODIRATIME)] {
+    for (flag, bit) in [
+        (MsFlags::MS_RDONLY, attr::RDONLY),
+        (MsFlags::MS_NOSUID, attr::NOSUID),
+        (MsFlags::MS_NODEV, attr::NODEV),
+        (MsFlags::MS_NOEXEC, attr::NOEXEC),
+        (MsFlags::MS_NODIRATIME, attr::NODIRATIME),
+    ] {
         if flags.contains(flag) {
             set |= bit;
         }
@@ -85,7 +91,13 @@ pub fn bind_attributes(flags: MsFlags, cleared: MsFlags) -> Option<(u64, u64)> {
     }
     let nosymfollow = MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW);
     let (mut set, mut clear) = (0, 0);
-    for (flag, bit) in [(MsFlags::MS_RDONLY, attr::RDONLY), (MsFlags::MS_NOSUID, attr::NOSUID), (MsFlags::MS_NODEV, attr::NODEV), (MsFlags::MS_NOEXEC, attr::NOEXEC), (nosymfollow, attr::NOSYMFOLLOW)] {
+    for (flag, bit) in [
+        (MsFlags::MS_RDONLY, attr::RDONLY),
+        (MsFlags::MS_NOSUID, attr::NOSUID),
+        (MsFlags::MS_NODEV, attr::NODEV),
+        (MsFlags::MS_NOEXEC, attr::NOEXEC),
+        (nosymfollow, attr::NOSYMFOLLOW),
+    ] {
         if flags.contains(flag) {
             set |= bit;
         } else {
@@ -139,12 +151,20 @@ pub fn set_bind_flags(tree: &OwnedFd, flags: MsFlags, cleared: MsFlags, what: im
     .map(|(_, bit, flag, name)| (bit, flag, name))
     .collect();
     let cannot: Vec<&str> = locked.iter().filter(|(_, flag, _)| cleared.contains(*flag)).map(|(.., name)| *name).collect();
-    let refuse = |reason: String| SysError::refused("mount_setattr (bind options) on", &what, format!("{reason}: operation not permitted (locked by the user namespace)"));
+    let refuse = |reason: String| {
+        SysError::refused("mount_setattr (bind options) on", &what, format!("{reason}: operation not permitted (locked by the user namespace)"))
+    };
     if !cannot.is_empty() {
         return Err(refuse(format!("cannot clear locked flags {}", cannot.join(","))));
     }
     if set & attr::ATIME_MASK != 0 || clear & attr::ATIME_MASK != 0 {
-        let source_atime = if has(FsFlags::ST_NOATIME) { attr::NOATIME } else if has(FsFlags::ST_RELATIME) { 0 } else { attr::STRICTATIME };
+        let source_atime = if has(FsFlags::ST_NOATIME) {
+            attr::NOATIME
+        } else if has(FsFlags::ST_RELATIME) {
+            0
+        } else {
+            attr::STRICTATIME
+        };
         let source_nodiratime = has(FsFlags::ST_NODIRATIME);
         if source_atime != atime_field(flags) || source_nodiratime != flags.contains(MsFlags::MS_NODIRATIME) {
             return Err(refuse("cannot change locked atime flags".into()));
@@ -269,9 +289,11 @@ pub fn detached_tmpfs(mode: &str, flags: MsFlags) -> Result<OwnedFd, SysError> {
     let context: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(context as i32) };
     let value = std::ffi::CString::new(mode).map_err(|_| SysError::refused("fsconfig", "tmpfs mode", "contains a NUL byte"))?;
     // SAFETY: a valid fs context fd, NUL-terminated key and value.
-    check(unsafe { libc::syscall(libc::SYS_fsconfig, context.as_raw_fd(), FSCONFIG_SET_STRING, c"mode".as_ptr(), value.as_ptr(), 0) }).on("fsconfig mode of", "tmpfs")?;
+    check(unsafe { libc::syscall(libc::SYS_fsconfig, context.as_raw_fd(), FSCONFIG_SET_STRING, c"mode".as_ptr(), value.as_ptr(), 0) })
+        .on("fsconfig mode of", "tmpfs")?;
     // SAFETY: a valid fs context fd; CMD_CREATE takes no key or value.
-    check(unsafe { libc::syscall(libc::SYS_fsconfig, context.as_raw_fd(), FSCONFIG_CMD_CREATE, std::ptr::null::<u8>(), std::ptr::null::<u8>(), 0) }).on("fsconfig create", "tmpfs")?;
+    check(unsafe { libc::syscall(libc::SYS_fsconfig, context.as_raw_fd(), FSCONFIG_CMD_CREATE, std::ptr::null::<u8>(), std::ptr::null::<u8>(), 0) })
+        .on("fsconfig create", "tmpfs")?;
     let (set, _) = per_mount_attributes(flags);
     // SAFETY: a valid, created fs context fd and plain flags; returns a new fd.
     let mounted = check(unsafe { libc::syscall(libc::SYS_fsmount, context.as_raw_fd(), FSMOUNT_CLOEXEC, set as libc::c_uint) }).on("fsmount", "tmpfs")?;
@@ -286,7 +308,10 @@ mod tests {
     #[test]
     fn bind_options_become_attributes_and_keep_what_they_do_not_name() {
         assert_eq!(per_mount_attributes(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID), (attr::RDONLY | attr::NOSUID, 0));
-        assert_eq!(per_mount_attributes(MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOATIME), (attr::NODEV | attr::NOEXEC | attr::NOATIME, attr::ATIME_MASK));
+        assert_eq!(
+            per_mount_attributes(MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOATIME),
+            (attr::NODEV | attr::NOEXEC | attr::NOATIME, attr::ATIME_MASK)
+        );
         // relatime is the atime field's 0: clear the field, set nothing.
         assert_eq!(per_mount_attributes(MsFlags::MS_RELATIME), (0, attr::ATIME_MASK));
         // Superblock flags are not the bind's to change.
@@ -301,7 +326,10 @@ mod tests {
         // a clearing flag alone still makes the bind what it names: all plain flags off
         assert_eq!(bind_attributes(MsFlags::MS_BIND, MsFlags::MS_NODEV), Some((0, plain)));
         // set ones on, the rest off; the atime mode untouched when none is named
-        assert_eq!(bind_attributes(MsFlags::MS_BIND | MsFlags::MS_NOSUID | MsFlags::MS_NODEV, MsFlags::empty()), Some((attr::NOSUID | attr::NODEV, attr::RDONLY | attr::NOEXEC | attr::NOSYMFOLLOW)));
+        assert_eq!(
+            bind_attributes(MsFlags::MS_BIND | MsFlags::MS_NOSUID | MsFlags::MS_NODEV, MsFlags::empty()),
+            Some((attr::NOSUID | attr::NODEV, attr::RDONLY | attr::NOEXEC | attr::NOSYMFOLLOW))
+        );
         // nodiratime alone is relatime (0) with nodiratime; noatime wins over strictatime
         let (set, clear) = bind_attributes(MsFlags::MS_BIND | MsFlags::MS_NODIRATIME, MsFlags::empty()).unwrap();
         assert_eq!((set & (attr::ATIME_MASK | attr::NODIRATIME), clear & (attr::ATIME_MASK | attr::NODIRATIME)), (attr::NODIRATIME, attr::ATIME_MASK));

@@ -107,10 +107,7 @@ pub fn parse_proc_cgroup(text: &str) -> Vec<ProcessCgroup> {
             let _id = parts.next()?;
             let controllers = parts.next()?;
             let path = parts.next()?;
-            Some(ProcessCgroup {
-                controllers: controllers.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
-                path: path.to_string(),
-            })
+            Some(ProcessCgroup { controllers: controllers.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(), path: path.to_string() })
         })
         .collect()
 }

@@ -86,8 +86,7 @@ pub struct NamespaceFile {
 impl NamespaceFile {
     /// Open `path` (e.g. `/proc/123/ns/net`).
     pub fn open(kind: LinuxNamespaceType, path: &Path) -> Result<NamespaceFile, SysError> {
-        let raw = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .on("open namespace", path.display())?;
+        let raw = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).on("open namespace", path.display())?;
         // SAFETY: a fresh fd from open.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         Ok(NamespaceFile { kind, path: path.to_path_buf(), fd })
@@ -145,10 +144,9 @@ mod tests {
 
     #[test]
     fn splits_create_and_join_user_first() {
-        let plan = plan_namespaces(&ns(
-            r#"[{"type":"pid"},{"type":"network","path":"/proc/1/ns/net"},{"type":"user","path":"/proc/1/ns/user"},{"type":"mount"}]"#,
-        ))
-        .unwrap();
+        let plan =
+            plan_namespaces(&ns(r#"[{"type":"pid"},{"type":"network","path":"/proc/1/ns/net"},{"type":"user","path":"/proc/1/ns/user"},{"type":"mount"}]"#))
+                .unwrap();
         assert_eq!(plan.create, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
         assert_eq!(plan.join[0].0, LinuxNamespaceType::User);
         assert_eq!(plan.join[1].0, LinuxNamespaceType::Network);

@@ -13,10 +13,8 @@ use super::netlink::{Netlink, interface_index, is_valid_interface_name};
 
 /// The moves to make, sorted by host name: (host name, name in the container).
 pub fn plan_moves(devices: &HashMap<String, LinuxNetDevice>) -> Result<Vec<(String, String)>, String> {
-    let mut moves: Vec<(String, String)> = devices
-        .iter()
-        .map(|(host, device)| (host.clone(), device.name().clone().filter(|n| !n.is_empty()).unwrap_or_else(|| host.clone())))
-        .collect();
+    let mut moves: Vec<(String, String)> =
+        devices.iter().map(|(host, device)| (host.clone(), device.name().clone().filter(|n| !n.is_empty()).unwrap_or_else(|| host.clone()))).collect();
     moves.sort();
     for (host, name) in &moves {
         if !is_valid_interface_name(host) {

@@ -47,9 +47,7 @@ impl PidFd {
     /// Send `signal` to the process. `Ok(false)` when it has already exited.
     pub fn send_signal(&self, signal: i32) -> Result<bool, SysError> {
         // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
-        let ret = check(unsafe {
-            libc::syscall(libc::SYS_pidfd_send_signal, self.fd.as_raw_fd(), signal, 0usize, 0)
-        });
+        let ret = check(unsafe { libc::syscall(libc::SYS_pidfd_send_signal, self.fd.as_raw_fd(), signal, 0usize, 0) });
         match ret {
             Ok(_) => Ok(true),
             Err(Errno::ESRCH) => Ok(false),

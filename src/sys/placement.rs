@@ -114,10 +114,7 @@ pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u
         | MemoryPolicyModeType::MpolWeightedInterleave
             if node_count == 0 =>
         {
-            return Err(format!(
-                "memory policy mode requires at least one node but got 0: {} needs nodes (a list such as \"0-1\")",
-                policy.mode()
-            ));
+            return Err(format!("memory policy mode requires at least one node but got 0: {} needs nodes (a list such as \"0-1\")", policy.mode()));
         }
         _ => {}
     }
@@ -129,18 +126,15 @@ pub fn memory_policy_arguments(policy: &LinuxMemoryPolicy) -> Result<(i32, Vec<u
 
 /// `set_mempolicy(2)` for the calling thread; inherited across fork and exec.
 pub fn set_memory_policy(policy: &LinuxMemoryPolicy) -> Result<(), SysError> {
-    let (mode, nodes) = memory_policy_arguments(policy)
-        .map_err(|reason| SysError::refused("check", "linux.memoryPolicy", reason))?;
+    let (mode, nodes) = memory_policy_arguments(policy).map_err(|reason| SysError::refused("check", "linux.memoryPolicy", reason))?;
     // The kernel reads maxnode - 1 bits.
     let max_node = nodes.len() * 64 + 1;
     let mask = if nodes.is_empty() { std::ptr::null() } else { nodes.as_ptr() };
     // SAFETY: a mask of at least (max_node - 1) bits, or null with none.
-    check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, max_node) })
-        .map(drop)
-        .map_err(|errno| {
-            let nodes = policy.nodes().as_deref().unwrap_or_default();
-            SysError::new("set_mempolicy", format!("{} nodes {nodes:?}", policy.mode()), errno)
-        })
+    check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, max_node) }).map(drop).map_err(|errno| {
+        let nodes = policy.nodes().as_deref().unwrap_or_default();
+        SysError::new("set_mempolicy", format!("{} nodes {nodes:?}", policy.mode()), errno)
+    })
 }
 
 #[cfg(test)]
@@ -170,7 +164,11 @@ mod tests {
         );
         assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT"}"#)).unwrap(), (0, vec![]));
         assert_eq!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_PREFERRED", "nodes": ""}"#)).unwrap(), (1, vec![]));
-        assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0"}"#)).unwrap_err().contains("memory policy mode requires 0 nodes but got 1"));
+        assert!(
+            memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0"}"#))
+                .unwrap_err()
+                .contains("memory policy mode requires 0 nodes but got 1")
+        );
         assert!(memory_policy_arguments(&policy(r#"{"mode": "MPOL_BIND"}"#)).unwrap_err().contains("requires at least one node but got 0"));
         let default_with_eight = memory_policy_arguments(&policy(r#"{"mode": "MPOL_DEFAULT", "nodes": "0-7"}"#)).unwrap_err();
         assert!(default_with_eight.starts_with("memory policy mode requires 0 nodes but got 8"), "{default_with_eight}");

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use nix::errno::Errno;
-use oci_spec::runtime::{IOPriorityClass, LinuxIOPriority, LinuxPersonality, LinuxPersonalityDomain, LinuxSchedulerFlag, LinuxSchedulerPolicy, LinuxTimeOffset, Scheduler};
+use oci_spec::runtime::{
+    IOPriorityClass, LinuxIOPriority, LinuxPersonality, LinuxPersonalityDomain, LinuxSchedulerFlag, LinuxSchedulerPolicy, LinuxTimeOffset, Scheduler,
+};
 
 use super::{SysError, check};
 

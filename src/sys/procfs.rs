@@ -19,8 +19,7 @@ pub struct ProcFs {
 impl ProcFs {
     /// Open `path` (normally `/proc`) and check that it is procfs.
     pub fn open(path: &Path) -> Result<ProcFs, SysError> {
-        let raw = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-            .on("open procfs", path.display())?;
+        let raw = nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).on("open procfs", path.display())?;
         // SAFETY: a fresh fd from open.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let stat = nix::sys::statfs::fstatfs(&fd).on("statfs", path.display())?;

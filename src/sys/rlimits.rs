@@ -34,11 +34,7 @@ pub fn apply_rlimits(rlimits: &[PosixRlimit]) -> Result<(), SysError> {
         let limit = libc::rlimit { rlim_cur: rlimit.soft(), rlim_max: rlimit.hard() };
         // SAFETY: a resource number and a pointer to a valid rlimit struct.
         if unsafe { libc::setrlimit(resource_of(rlimit.typ()), &limit) } != 0 {
-            return Err(SysError::new(
-                "setrlimit",
-                format!("{:?} soft {} hard {}", rlimit.typ(), rlimit.soft(), rlimit.hard()),
-                Errno::last(),
-            ));
+            return Err(SysError::new("setrlimit", format!("{:?} soft {} hard {}", rlimit.typ(), rlimit.soft(), rlimit.hard()), Errno::last()));
         }
     }
     Ok(())

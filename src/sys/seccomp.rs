@@ -17,7 +17,8 @@ pub fn set_mode_filter(bpf: &[u8], flags: u32, listener: bool) -> Result<Option<
     // The compiler checked the length is a whole number of 8-byte instructions; the kernel
     // reads `len` instructions through the pointer and copies them.
     let instructions = bpf.len() / 8;
-    let len = u16::try_from(instructions).map_err(|_| SysError::new("load seccomp filter", format!("{instructions} instructions (the kernel takes at most 4096)"), Errno::E2BIG))?;
+    let len = u16::try_from(instructions)
+        .map_err(|_| SysError::new("load seccomp filter", format!("{instructions} instructions (the kernel takes at most 4096)"), Errno::E2BIG))?;
     let fprog = libc::sock_fprog { len, filter: bpf.as_ptr() as *mut libc::sock_filter };
     // SAFETY: fprog points at `len` instructions that live until the call returns.
     let ret = unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog) };

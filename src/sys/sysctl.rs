@@ -8,10 +8,8 @@ use oci_spec::runtime::LinuxNamespaceType;
 use super::namespaces::NamespacePlan;
 
 /// IPC sysctls that belong to the ipc namespace (besides `fs.mqueue.*`).
-const IPC_SYSCTLS: &[&str] = &[
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
-    "kernel.shmmni", "kernel.shm_rmid_forced",
-];
+const IPC_SYSCTLS: &[&str] =
+    &["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
 
 /// The namespace a sysctl belongs to, if any.
 pub fn namespace_of(key: &str) -> Option<LinuxNamespaceType> {

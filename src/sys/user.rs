@@ -12,7 +12,11 @@ pub fn switch_user(uid: u32, gid: u32, additional_gids: &[u32]) -> Result<(), Sy
     // (the kernel's condition for writing that map): then there are no groups to drop.
     let denied = std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny");
     if denied && !additional_gids.is_empty() {
-        return Err(SysError::refused("setgroups", format!("{additional_gids:?}"), "denied in this rootless user namespace (it maps only the runtime's own gid)"));
+        return Err(SysError::refused(
+            "setgroups",
+            format!("{additional_gids:?}"),
+            "denied in this rootless user namespace (it maps only the runtime's own gid)",
+        ));
     }
     if !denied {
         let groups: Vec<Gid> = additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();

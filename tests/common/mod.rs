@@ -22,14 +22,8 @@ pub const BUSYBOX: &str = "/bin/busybox";
 
 /// Fail loudly when the tests cannot run here.
 pub fn require_prerequisites() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests create real containers and must run as root (make test does)"
-    );
-    assert!(
-        Path::new(BUSYBOX).is_file(),
-        "{BUSYBOX} is missing: install Debian's busybox-static (make deps does)"
-    );
+    assert!(nix::unistd::geteuid().is_root(), "these tests create real containers and must run as root (make test does)");
+    assert!(Path::new(BUSYBOX).is_file(), "{BUSYBOX} is missing: install Debian's busybox-static (make deps does)");
 }
 
 /// A unique container id for this test process.
@@ -124,11 +118,7 @@ impl TestBundle {
         assert_no_process_in(&self.rootfs());
         let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
         let rootfs = self.rootfs();
-        assert!(
-            !mountinfo.contains(rootfs.to_str().unwrap()),
-            "a mount of {} is left on the host",
-            rootfs.display()
-        );
+        assert!(!mountinfo.contains(rootfs.to_str().unwrap()), "a mount of {} is left on the host", rootfs.display());
         for controller in ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd", "unified"] {
             let cgroup = Path::new("/sys/fs/cgroup").join(controller).join(id);
             assert!(!cgroup.exists(), "cgroup {} is left behind", cgroup.display());
@@ -253,9 +243,10 @@ fn processes() -> Vec<(i32, String)> {
 pub fn wait_for_file(path: &Path) -> String {
     for _ in 0..500 {
         if let Ok(text) = fs::read_to_string(path)
-            && !text.is_empty() {
-                return text;
-            }
+            && !text.is_empty()
+        {
+            return text;
+        }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     panic!("{} did not appear", path.display());
@@ -287,12 +278,8 @@ pub fn inside(adjust: impl FnOnce(&mut Value), script: &str) -> String {
 
 /// `Key:\tvalue` lines of /proc/self/status as a map.
 pub fn status_fields(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect()
 }
-
 
 /// Merge `patch` into `target` (objects key by key, everything else replaced).
 pub fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
@@ -305,7 +292,6 @@ pub fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
         (t, p) => *t = p.clone(),
     }
 }
-
 
 /// Create a container from the default busybox bundle with `patch` merged into its config:
 /// it must fail, say `expected` on stderr, and leave nothing behind.

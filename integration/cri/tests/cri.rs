@@ -38,7 +38,9 @@ struct Setup {
 
 fn setup() -> Setup {
     let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run this test through integration/engines/cri.sh (make test-cri), which starts containerd's CRI plugin"))
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run this test through integration/engines/cri.sh (make test-cri), which starts containerd's CRI plugin")
+        })
     };
     let driver = var("CRI_CGROUP_DRIVER");
     assert!(driver == "cgroupfs" || driver == "systemd", "CRI_CGROUP_DRIVER is cgroupfs or systemd, not {driver}");
@@ -182,17 +184,20 @@ impl<'a> Run<'a> {
             log_directory: self.setup.work.join(format!("pod-{handler}")).display().to_string(),
             linux: Some(LinuxPodSandboxConfig {
                 cgroup_parent,
-                security_context: Some(LinuxSandboxSecurityContext {
-                    namespace_options: Some(namespaces()),
-                    ..Default::default()
-                }),
+                security_context: Some(LinuxSandboxSecurityContext { namespace_options: Some(namespaces()), ..Default::default() }),
                 ..Default::default()
             }),
             ..Default::default()
         }
     }
 
-    fn container_config(&self, name: &str, command: &[&str], resources: LinuxContainerResources, mut security: LinuxContainerSecurityContext) -> ContainerConfig {
+    fn container_config(
+        &self,
+        name: &str,
+        command: &[&str],
+        resources: LinuxContainerResources,
+        mut security: LinuxContainerSecurityContext,
+    ) -> ContainerConfig {
         // As the kubelet does: the pod's namespaces, and a PID namespace of the container's own.
         security.namespace_options = Some(namespaces());
         ContainerConfig {
@@ -246,7 +251,8 @@ impl<'a> Run<'a> {
             .into_inner()
             .pod_sandbox_id;
         self.ids.push(pod.clone());
-        let sandbox = self.cri.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: pod.clone(), verbose: true }).await.expect("PodSandboxStatus").into_inner();
+        let sandbox =
+            self.cri.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: pod.clone(), verbose: true }).await.expect("PodSandboxStatus").into_inner();
         let sandbox_status = sandbox.status.expect("a sandbox status");
         self.note("sandbox state", PodSandboxState::try_from(sandbox_status.state).map(|s| s.as_str_name()).unwrap_or("?"));
         assert_eq!(sandbox_status.state, PodSandboxState::SandboxReady as i32, "{}", self.what("RunPodSandbox: the sandbox is ready"));
@@ -262,13 +268,20 @@ impl<'a> Run<'a> {
         self.bidirectional_volume(&pod, &pod_config).await;
 
         self.step("StopPodSandbox");
-        self.cri.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: pod.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StopPodSandbox")));
-        let stopped = self.cri.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: pod.clone(), verbose: false }).await.expect("PodSandboxStatus").into_inner();
+        self.cri
+            .stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: pod.clone() })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what("StopPodSandbox")));
+        let stopped =
+            self.cri.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: pod.clone(), verbose: false }).await.expect("PodSandboxStatus").into_inner();
         let state = stopped.status.map(|s| s.state).unwrap_or(-1);
         self.note("sandbox state after StopPodSandbox", PodSandboxState::try_from(state).map(|s| s.as_str_name()).unwrap_or("?"));
         assert_eq!(state, PodSandboxState::SandboxNotready as i32, "{}", self.what("StopPodSandbox: not ready"));
         self.step("RemovePodSandbox");
-        self.cri.remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: pod.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("RemovePodSandbox")));
+        self.cri
+            .remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: pod.clone() })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what("RemovePodSandbox")));
         let left = self.cri.list_pod_sandbox(ListPodSandboxRequest { filter: None }).await.expect("ListPodSandbox").into_inner().items;
         assert!(left.iter().all(|p| p.id != pod), "{}", self.what("RemovePodSandbox: the pod is no longer listed"));
     }
@@ -277,7 +290,8 @@ impl<'a> Run<'a> {
     /// runtime's default seccomp profile, masked and read-only paths: seen from inside through
     /// ExecSync and from the host in its cgroup, updated, stopped with a grace period.
     async fn main_container(&mut self, pod: &str, pod_config: &PodSandboxConfig) {
-        let resources = LinuxContainerResources { cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 512, memory_limit_in_bytes: 64 << 20, ..Default::default() };
+        let resources =
+            LinuxContainerResources { cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 512, memory_limit_in_bytes: 64 << 20, ..Default::default() };
         let security = LinuxContainerSecurityContext {
             capabilities: Some(Capability { add_capabilities: vec!["NET_ADMIN".into()], drop_capabilities: vec!["CHOWN".into()], ..Default::default() }),
             run_as_user: Some(Int64Value { value: 1000 }),
@@ -318,7 +332,11 @@ impl<'a> Run<'a> {
             Err(e) => format!("{:?}: timeout exceeded {}", e.code(), e.message().contains("timeout 1s exceeded")),
         };
         self.note("exec timeout", outcome.clone());
-        assert!(outcome.ends_with("timeout exceeded true") && took < Duration::from_secs(10), "{}: {timed_out:?} after {took:?}", self.what("ExecSync sleep 30 with timeout 1"));
+        assert!(
+            outcome.ends_with("timeout exceeded true") && took < Duration::from_secs(10),
+            "{}: {timed_out:?} after {took:?}",
+            self.what("ExecSync sleep 30 with timeout 1")
+        );
 
         self.step("ExecSync: what the process sees");
         let user = self.exec_ok(&id, &["id", "-u"]).await;
@@ -334,10 +352,13 @@ impl<'a> Run<'a> {
         self.note("main: touch /probe", format!("{write:?}"));
         assert!(write.0 != 0 && write.2.contains("Read-only file system"), "{}: {write:?}", self.what("read-only rootfs"));
         // Masked: /dev/null mounted over each (timer_list, mode 0400, becomes readable and empty).
-        let masked = self.exec_ok(&id, &["sh", "-c", "wc -c < /proc/timer_list; awk '$5 == \"/proc/keys\" || $5 == \"/proc/timer_list\" { print $5 }' /proc/self/mountinfo"]).await;
+        let masked = self
+            .exec_ok(&id, &["sh", "-c", "wc -c < /proc/timer_list; awk '$5 == \"/proc/keys\" || $5 == \"/proc/timer_list\" { print $5 }' /proc/self/mountinfo"])
+            .await;
         self.note("main: masked paths", format!("{masked:?}"));
         assert_eq!(masked.1.split_whitespace().collect::<Vec<_>>(), ["0", "/proc/keys", "/proc/timer_list"], "{}: {masked:?}", self.what("masked paths"));
-        let sys = self.exec_ok(&id, &["awk", "$5 == \"/proc/sys\" || $5 == \"/proc/bus\" { split($6, o, \",\"); print $5, o[1] }", "/proc/self/mountinfo"]).await;
+        let sys =
+            self.exec_ok(&id, &["awk", "$5 == \"/proc/sys\" || $5 == \"/proc/bus\" { split($6, o, \",\"); print $5, o[1] }", "/proc/self/mountinfo"]).await;
         self.note("main: read-only paths", sys.1.clone());
         assert!(sys.1.contains("/proc/sys ro") && sys.1.contains("/proc/bus ro"), "{}: {sys:?}", self.what("read-only paths"));
 
@@ -350,7 +371,13 @@ impl<'a> Run<'a> {
         assert_eq!(quota, "50000 100000", "{}", self.what("CPU quota in the cgroup"));
 
         self.step("ContainerStats");
-        let stats = self.cri.container_stats(ContainerStatsRequest { container_id: id.clone() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("ContainerStats"))).into_inner().stats;
+        let stats = self
+            .cri
+            .container_stats(ContainerStatsRequest { container_id: id.clone() })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what("ContainerStats")))
+            .into_inner()
+            .stats;
         let stats = stats.unwrap_or_else(|| panic!("{}: no stats", self.what("ContainerStats")));
         let working_set = stats.memory.as_ref().and_then(|m| m.working_set_bytes.as_ref()).map(|v| v.value).unwrap_or(0);
         let cpu = stats.cpu.as_ref().and_then(|c| c.usage_core_nano_seconds.as_ref()).map(|v| v.value).unwrap_or(0);
@@ -358,7 +385,8 @@ impl<'a> Run<'a> {
         assert!(working_set > 0 && cpu > 0, "{}: working set {working_set}, cpu {cpu}", self.what("ContainerStats"));
 
         self.step("UpdateContainerResources, checked in the cgroup");
-        let update = LinuxContainerResources { cpu_period: 100_000, cpu_quota: 20_000, cpu_shares: 256, memory_limit_in_bytes: 128 << 20, ..Default::default() };
+        let update =
+            LinuxContainerResources { cpu_period: 100_000, cpu_quota: 20_000, cpu_shares: 256, memory_limit_in_bytes: 128 << 20, ..Default::default() };
         self.cri
             .update_container_resources(UpdateContainerResourcesRequest { container_id: id.clone(), linux: Some(update), ..Default::default() })
             .await
@@ -381,12 +409,24 @@ impl<'a> Run<'a> {
         // The process ignores SIGTERM: killed when the grace period is over.
         self.step("StopContainer, grace period 2 s");
         let started = Instant::now();
-        self.cri.stop_container(StopContainerRequest { container_id: id.clone(), timeout: 2 }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("StopContainer")));
+        self.cri
+            .stop_container(StopContainerRequest { container_id: id.clone(), timeout: 2 })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what("StopContainer")));
         let took = started.elapsed();
         let stopped = self.wait_exited(&id, Duration::from_secs(10)).await;
         self.note("main: after StopContainer", format!("{} exit {} reason {}", state_name(stopped.state), stopped.exit_code, stopped.reason));
-        assert_eq!((stopped.state, stopped.exit_code), (ContainerState::ContainerExited as i32, 137), "{}", self.what("StopContainer: killed after the grace period"));
-        assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(10), "{}: took {took:?}", self.what("StopContainer waits out the 2 s grace period"));
+        assert_eq!(
+            (stopped.state, stopped.exit_code),
+            (ContainerState::ContainerExited as i32, 137),
+            "{}",
+            self.what("StopContainer: killed after the grace period")
+        );
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+            "{}: took {took:?}",
+            self.what("StopContainer waits out the 2 s grace period")
+        );
         self.remove(&id).await;
     }
 
@@ -397,7 +437,12 @@ impl<'a> Run<'a> {
         self.start(&id).await;
         let exited = self.wait_exited(&id, Duration::from_secs(20)).await;
         self.note("exits: status", format!("{} exit {} reason {}", state_name(exited.state), exited.exit_code, exited.reason));
-        assert_eq!((exited.state, exited.exit_code, exited.reason.as_str()), (ContainerState::ContainerExited as i32, 3, "Error"), "{}", self.what("a container that exits 3"));
+        assert_eq!(
+            (exited.state, exited.exit_code, exited.reason.as_str()),
+            (ContainerState::ContainerExited as i32, 3, "Error"),
+            "{}",
+            self.what("a container that exits 3")
+        );
         self.remove(&id).await;
 
         // containerd reports OOMKilled when its shim reads the kill in the cgroup's memory
@@ -417,7 +462,12 @@ impl<'a> Run<'a> {
         }
         let killed = self.wait_exited(&id, Duration::from_secs(20)).await;
         self.note("oom: status", format!("{} exit {} reason {}", state_name(killed.state), killed.exit_code, killed.reason));
-        assert_eq!((killed.state, killed.exit_code, killed.reason.as_str()), (ContainerState::ContainerExited as i32, 137, "OOMKilled"), "{}", self.what("an OOM-killed container"));
+        assert_eq!(
+            (killed.state, killed.exit_code, killed.reason.as_str()),
+            (ContainerState::ContainerExited as i32, 137, "OOMKilled"),
+            "{}",
+            self.what("an OOM-killed container")
+        );
         self.remove(&id).await;
     }
 
@@ -436,8 +486,18 @@ impl<'a> Run<'a> {
             capabilities: Some(Capability { add_capabilities: vec!["SYS_ADMIN".into()], ..Default::default() }),
             ..Default::default()
         };
-        let mut config = self.container_config("bidirectional", &["sh", "-c", "mount -t tmpfs cri-made-inside /vol/sub && sleep 1000"], LinuxContainerResources::default(), security);
-        config.mounts = vec![Mount { container_path: "/vol".into(), host_path: host_str.clone(), propagation: MountPropagation::PropagationBidirectional as i32, ..Default::default() }];
+        let mut config = self.container_config(
+            "bidirectional",
+            &["sh", "-c", "mount -t tmpfs cri-made-inside /vol/sub && sleep 1000"],
+            LinuxContainerResources::default(),
+            security,
+        );
+        config.mounts = vec![Mount {
+            container_path: "/vol".into(),
+            host_path: host_str.clone(),
+            propagation: MountPropagation::PropagationBidirectional as i32,
+            ..Default::default()
+        }];
         let id = self.create(pod, pod_config, config).await;
         self.start(&id).await;
         let sub = host.join("sub");
@@ -460,7 +520,8 @@ impl<'a> Run<'a> {
     async fn nothing_left(&mut self) {
         self.step("nothing left");
         let state = self.root.join("k8s.io");
-        let entries: Vec<String> = std::fs::read_dir(&state).map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
+        let entries: Vec<String> =
+            std::fs::read_dir(&state).map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
         assert!(entries.is_empty(), "{}: runtime state left in {}: {entries:?}", self.handler, state.display());
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -476,11 +537,7 @@ impl<'a> Run<'a> {
             if cgroups.is_empty() && pids.is_empty() && mounts.is_empty() && shims.is_empty() {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{}: left behind: cgroups {cgroups:?}, processes {pids:?}, mounts {mounts:?}, shims {shims:?}",
-                self.handler
-            );
+            assert!(Instant::now() < deadline, "{}: left behind: cgroups {cgroups:?}, processes {pids:?}, mounts {mounts:?}, shims {shims:?}", self.handler);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -536,7 +593,9 @@ async fn cri_handlers_behave_as_runc() {
         .1
         .iter()
         .filter(|(key, value)| reference.1.get(*key) != Some(value))
-        .map(|(key, value)| format!("  {key}:\n    {}: {value}\n    {}: {}", under_test.0, reference.0, reference.1.get(key).map(String::as_str).unwrap_or("(not seen)")))
+        .map(|(key, value)| {
+            format!("  {key}:\n    {}: {value}\n    {}: {}", under_test.0, reference.0, reference.1.get(key).map(String::as_str).unwrap_or("(not seen)"))
+        })
         .collect();
     assert!(differences.is_empty(), "{} and {} differ:\n{}", under_test.0, reference.0, differences.join("\n"));
     println!("{} and {} agree on {} observations", under_test.0, reference.0, under_test.1.len());

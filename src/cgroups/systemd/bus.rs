@@ -81,7 +81,13 @@ pub(crate) mod fake {
 
         /// A `JobRemoved` signal for `job` with `result`, from `sender`.
         pub fn job_removed(&mut self, job: &str, result: &str, sender: Option<&str>) {
-            let mut signal = Message::call("", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved", vec![Value::U32(1), Value::Str(job.into()), Value::Str("unit".into()), Value::Str(result.into())]);
+            let mut signal = Message::call(
+                "",
+                "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager",
+                "JobRemoved",
+                vec![Value::U32(1), Value::Str(job.into()), Value::Str("unit".into()), Value::Str(result.into())],
+            );
             signal.kind = MessageKind::Signal;
             signal.destination = None;
             signal.sender = sender.map(str::to_string);

@@ -168,7 +168,8 @@ impl SystemdCgroup {
             if !bus.has_daemon() {
                 return Ok(None);
             }
-            let owner = bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", vec![Value::Str(DESTINATION.into())])?;
+            let owner =
+                bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", vec![Value::Str(DESTINATION.into())])?;
             name_owner(&owner).map(Some)
         })
         .map_err(self.error(op))
@@ -185,15 +186,14 @@ impl SystemdCgroup {
 
     /// Run a job-making method and wait for its `JobRemoved` signal; `done` is success.
     fn run_job(&self, op: &'static str, member: &str, body: Vec<Value>) -> Result<(), CgroupError> {
-        let rule = "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'";
+        let rule =
+            "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'";
         self.with_bus(|bus| bus.add_match(rule)).map_err(self.error(op))?;
         let sender = self.systemd_sender(op)?;
         let reply = self.call(op, member, body)?;
         let job = reply.first().and_then(Value::as_str).unwrap_or_default().to_string();
         let is_ours = |m: &Message| {
-            m.member.as_deref() == Some("JobRemoved")
-                && m.body.get(1).and_then(Value::as_str) == Some(job.as_str())
-                && (sender.is_none() || m.sender == sender)
+            m.member.as_deref() == Some("JobRemoved") && m.body.get(1).and_then(Value::as_str) == Some(job.as_str()) && (sender.is_none() || m.sender == sender)
         };
         let what = format!("{member} job {job}");
         let signal = self.with_bus(|bus| bus.wait_for_signal(JOB_TIMEOUT, &what, &is_ours)).map_err(self.error(op))?;
@@ -226,7 +226,8 @@ impl SystemdCgroup {
             ]
         };
         let op = "start transient unit";
-        let exists = |error: &CgroupError| matches!(error, CgroupError::Systemd { source, .. } if source.remote_name() == Some("org.freedesktop.systemd1.UnitExists"));
+        let exists =
+            |error: &CgroupError| matches!(error, CgroupError::Systemd { source, .. } if source.remote_name() == Some("org.freedesktop.systemd1.UnitExists"));
         let result = match self.run_job(op, "StartTransientUnit", body()) {
             Err(error) if exists(&error) => {
                 self.reset_failed();
@@ -258,7 +259,12 @@ impl SystemdCgroup {
         result
     }
 
-    fn properties_for(&self, resources: &LinuxResources, spec: &Spec, device_rules: &[super::devices::DeviceRule]) -> Result<Vec<properties::Property>, CgroupError> {
+    fn properties_for(
+        &self,
+        resources: &LinuxResources,
+        spec: &Spec,
+        device_rules: &[super::devices::DeviceRule],
+    ) -> Result<Vec<properties::Property>, CgroupError> {
         let mut all = properties::unit_properties(&SystemdUnit::from(&self.unit), self.layout);
         all.extend(properties::resource_properties(resources, self.layout)?);
         // systemd cannot express every rule; skiff's own filter (applied by the fs manager)
@@ -378,7 +384,11 @@ impl Manager for SystemdCgroup {
         if !changed.is_empty() {
             let property_type = Type::Struct(vec![Type::Str, Type::Variant]);
             let list = changed.into_iter().map(|(name, value)| Value::Struct(vec![Value::Str(name), Value::Variant(Box::new(value))])).collect();
-            self.call("set unit properties", "SetUnitProperties", vec![Value::Str(self.unit.unit.clone()), Value::Bool(true), Value::Array(property_type, list)])?;
+            self.call(
+                "set unit properties",
+                "SetUnitProperties",
+                vec![Value::Str(self.unit.unit.clone()), Value::Bool(true), Value::Array(property_type, list)],
+            )?;
         }
         Ok(())
     }
@@ -434,7 +444,10 @@ impl Manager for SystemdCgroup {
 fn name_owner(reply: &[Value]) -> Result<String, DbusError> {
     match reply.first().and_then(Value::as_str) {
         Some(name) if !name.is_empty() => Ok(name.to_string()),
-        _ => Err(DbusError::Reply { method: format!("GetNameOwner {DESTINATION}"), signature: reply.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(",") }),
+        _ => Err(DbusError::Reply {
+            method: format!("GetNameOwner {DESTINATION}"),
+            signature: reply.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(","),
+        }),
     }
 }
 

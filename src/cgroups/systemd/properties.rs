@@ -72,12 +72,13 @@ pub fn cpu_quota_per_second(quota: i64, period: u64) -> (u64, i64) {
 pub fn round_cpu_quota(resources: &LinuxResources) -> LinuxResources {
     let mut rounded = resources.clone();
     if let Some(cpu) = resources.cpu()
-        && let Some(quota) = cpu.quota().filter(|q| *q > 0) {
-            let (_, quota) = cpu_quota_per_second(quota, cpu.period().unwrap_or(0));
-            let mut cpu = cpu.clone();
-            cpu.set_quota(Some(quota));
-            rounded.set_cpu(Some(cpu));
-        }
+        && let Some(quota) = cpu.quota().filter(|q| *q > 0)
+    {
+        let (_, quota) = cpu_quota_per_second(quota, cpu.period().unwrap_or(0));
+        let mut cpu = cpu.clone();
+        cpu.set_quota(Some(quota));
+        rounded.set_cpu(Some(cpu));
+    }
     rounded
 }
 
@@ -220,16 +221,10 @@ pub fn device_properties(rules: &[DeviceRule]) -> (Vec<Property>, Vec<String>) {
     let mut warnings = Vec::new();
     if default_allow {
         if exceptions.is_empty() {
-            return (
-                vec![property("DevicePolicy", Value::Str("auto".into())), property("DeviceAllow", Value::Array(allow_type, vec![]))],
-                warnings,
-            );
+            return (vec![property("DevicePolicy", Value::Str("auto".into())), property("DeviceAllow", Value::Array(allow_type, vec![]))], warnings);
         }
         warnings.push("systemd cannot express a deny list of devices: its unit allows none, skiff's own filter applies the rules".into());
-        return (
-            vec![property("DevicePolicy", Value::Str("strict".into())), property("DeviceAllow", Value::Array(allow_type, vec![]))],
-            warnings,
-        );
+        return (vec![property("DevicePolicy", Value::Str("strict".into())), property("DeviceAllow", Value::Array(allow_type, vec![]))], warnings);
     }
     let mut allowed = Vec::new();
     for exception in exceptions {
@@ -244,7 +239,8 @@ pub fn device_properties(rules: &[DeviceRule]) -> (Vec<Property>, Vec<String>) {
             }
         };
         let access = exception.access;
-        let text: String = [(Access::READ, 'r'), (Access::WRITE, 'w'), (Access::MKNOD, 'm')].iter().filter(|(a, _)| access.contains(*a)).map(|(_, c)| *c).collect();
+        let text: String =
+            [(Access::READ, 'r'), (Access::WRITE, 'w'), (Access::MKNOD, 'm')].iter().filter(|(a, _)| access.contains(*a)).map(|(_, c)| *c).collect();
         allowed.push(Value::Struct(vec![Value::Str(node), Value::Str(text)]));
     }
     (vec![property("DevicePolicy", Value::Str("strict".into())), property("DeviceAllow", Value::Array(allow_type, allowed))], warnings)
@@ -346,7 +342,10 @@ mod tests {
         assert_eq!(get("MemoryHigh"), Some(Value::U64(50000000)));
         assert_eq!(properties.len(), 11);
         let v1 = resource_properties(&resources, Layout::Hybrid).unwrap();
-        assert_eq!(names(&v1), ["MemoryLimit", "CPUShares", "CPUQuotaPeriodUSec", "CPUQuotaPerSecUSec", "AllowedCPUs", "AllowedMemoryNodes", "TasksMax", "BlockIOWeight"]);
+        assert_eq!(
+            names(&v1),
+            ["MemoryLimit", "CPUShares", "CPUQuotaPeriodUSec", "CPUQuotaPerSecUSec", "AllowedCPUs", "AllowedMemoryNodes", "TasksMax", "BlockIOWeight"]
+        );
         let unlimited: LinuxResources = serde_json::from_str(r#"{"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}}"#).unwrap();
         let properties = resource_properties(&unlimited, Layout::Unified).unwrap();
         assert!(properties.iter().all(|(_, v)| *v == Value::U64(INFINITY)), "{properties:?}");
@@ -441,7 +440,12 @@ mod tests {
                 property("TimeoutStopUSec", Value::U64(5_000_000)),
             ]
         );
-        for (key, value) in [("org.systemd.property.Ab", "true"), ("org.systemd.property.Mem_Max", "1"), ("org.systemd.property.MemoryMax", "uint64"), ("org.systemd.property.TimeoutStopSec", "'x'")] {
+        for (key, value) in [
+            ("org.systemd.property.Ab", "true"),
+            ("org.systemd.property.Mem_Max", "1"),
+            ("org.systemd.property.MemoryMax", "uint64"),
+            ("org.systemd.property.TimeoutStopSec", "'x'"),
+        ] {
             let annotations = [(key.to_string(), value.to_string())];
             let error = annotation_properties(annotations.iter().map(|(k, v)| (k, v)));
             assert!(error.is_err(), "{key}={value}");
