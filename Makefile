@@ -72,9 +72,11 @@ run: bundle
 # systemd for the systemd cgroup driver and the engines in their default configuration.
 test: test-lint test-host test-install test-deb test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd
 
-# clippy over every target, warnings refused; Cargo.toml's [lints] among them (a SAFETY
-# comment on every unsafe block).
+# rustfmt (rustfmt.toml) over the workspace and the fuzz crate; clippy over every target,
+# warnings refused; Cargo.toml's [lints] among them (a SAFETY comment on every unsafe block).
 test-lint: deps
+	$(CARGO) fmt --all --check
+	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
