@@ -384,7 +384,7 @@ pub(crate) fn yes() -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -397,7 +397,8 @@ mod tests {
         }
     }
 
-    fn sample(id: &str) -> State {
+    /// A state of container `id` for tests (init pid 42).
+    pub(crate) fn sample(id: &str) -> State {
         State {
             oci_version: "1.2.0".into(),
             id: id.into(),

@@ -249,6 +249,72 @@ pub trait Manager {
     fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError>;
 }
 
+/// `Manager` for an enum of managers (`$manager` has a `manager()` returning the variant's):
+/// every call goes to the variant's own method, overrides of the trait's defaults included.
+macro_rules! forward_manager {
+    ($manager:ty) => {
+        impl Manager for $manager {
+            fn check_unused(&self) -> Result<(), CgroupError> {
+                self.manager().check_unused()
+            }
+            fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
+                self.manager().plan(resources, spec)
+            }
+            fn location(&self) -> &Path {
+                self.manager().location()
+            }
+            fn may_create(&self) -> bool {
+                self.manager().may_create()
+            }
+            fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
+                self.manager().prepare(plan)
+            }
+            fn clone_dir(&self, init: bool) -> Option<&Path> {
+                self.manager().clone_dir(init)
+            }
+            fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+                self.manager().enter_init(pid, plan)
+            }
+            fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
+                self.manager().enter_criu(pid, plan)
+            }
+            fn freezer_dir(&self) -> Option<&Path> {
+                self.manager().freezer_dir()
+            }
+            fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
+                self.manager().enter_exec(pid, cloned_into)
+            }
+            fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
+                self.manager().update(resources)
+            }
+            fn is_frozen(&self) -> bool {
+                self.manager().is_frozen()
+            }
+            fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
+                self.manager().set_frozen(frozen)
+            }
+            fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+                self.manager().pids()
+            }
+            fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
+                self.manager().signal_all(signal)
+            }
+            fn stats(&self) -> Result<stats::Stats, CgroupError> {
+                self.manager().stats()
+            }
+            fn oom_kills(&self) -> u64 {
+                self.manager().oom_kills()
+            }
+            fn destroy(&self) -> Result<(), CgroupError> {
+                self.manager().destroy()
+            }
+            fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
+                self.manager().sub_cgroup(requests)
+            }
+        }
+    };
+}
+
 /// A container's cgroup as its driver manages it; saved in state.json, so every later
 /// command uses the driver the container was created with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -314,65 +380,7 @@ impl ContainerCgroup {
     }
 }
 
-impl Manager for ContainerCgroup {
-    fn check_unused(&self) -> Result<(), CgroupError> {
-        self.manager().check_unused()
-    }
-    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
-        self.manager().plan(resources, spec)
-    }
-    fn location(&self) -> &Path {
-        self.manager().location()
-    }
-    fn may_create(&self) -> bool {
-        self.manager().may_create()
-    }
-    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().prepare(plan)
-    }
-    fn clone_dir(&self, init: bool) -> Option<&Path> {
-        self.manager().clone_dir(init)
-    }
-    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().enter_init(pid, plan)
-    }
-    fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().enter_criu(pid, plan)
-    }
-    fn freezer_dir(&self) -> Option<&Path> {
-        self.manager().freezer_dir()
-    }
-    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
-        self.manager().enter_exec(pid, cloned_into)
-    }
-    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        self.manager().update(resources)
-    }
-    fn is_frozen(&self) -> bool {
-        self.manager().is_frozen()
-    }
-    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
-        self.manager().set_frozen(frozen)
-    }
-    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
-        self.manager().pids()
-    }
-    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
-        self.manager().signal_all(signal)
-    }
-    fn stats(&self) -> Result<stats::Stats, CgroupError> {
-        self.manager().stats()
-    }
-    fn oom_kills(&self) -> u64 {
-        self.manager().oom_kills()
-    }
-    fn destroy(&self) -> Result<(), CgroupError> {
-        self.manager().destroy()
-    }
-    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
-        self.manager().sub_cgroup(requests)
-    }
-}
+forward_manager!(ContainerCgroup);
 
 /// A cgroupfs manager of either version: what the systemd driver wraps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,65 +402,7 @@ impl FsCgroup {
     }
 }
 
-impl Manager for FsCgroup {
-    fn check_unused(&self) -> Result<(), CgroupError> {
-        self.manager().check_unused()
-    }
-    fn plan(&self, resources: &LinuxResources, spec: &Spec) -> Result<CgroupPlan, CgroupError> {
-        self.manager().plan(resources, spec)
-    }
-    fn location(&self) -> &Path {
-        self.manager().location()
-    }
-    fn may_create(&self) -> bool {
-        self.manager().may_create()
-    }
-    fn prepare(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().prepare(plan)
-    }
-    fn clone_dir(&self, init: bool) -> Option<&Path> {
-        self.manager().clone_dir(init)
-    }
-    fn enter_init(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().enter_init(pid, plan)
-    }
-    fn enter_criu(&self, pid: i32, plan: &CgroupPlan) -> Result<(), CgroupError> {
-        self.manager().enter_criu(pid, plan)
-    }
-    fn freezer_dir(&self) -> Option<&Path> {
-        self.manager().freezer_dir()
-    }
-    fn enter_exec(&self, pid: i32, cloned_into: bool) -> Result<(), CgroupError> {
-        self.manager().enter_exec(pid, cloned_into)
-    }
-    fn update(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
-        self.manager().update(resources)
-    }
-    fn is_frozen(&self) -> bool {
-        self.manager().is_frozen()
-    }
-    fn set_frozen(&self, frozen: bool) -> Result<(), CgroupError> {
-        self.manager().set_frozen(frozen)
-    }
-    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
-        self.manager().pids()
-    }
-    fn signal_all(&self, signal: i32) -> Result<(), CgroupError> {
-        self.manager().signal_all(signal)
-    }
-    fn stats(&self) -> Result<stats::Stats, CgroupError> {
-        self.manager().stats()
-    }
-    fn oom_kills(&self) -> u64 {
-        self.manager().oom_kills()
-    }
-    fn destroy(&self) -> Result<(), CgroupError> {
-        self.manager().destroy()
-    }
-    fn sub_cgroup(&self, requests: &ExecCgroups) -> Result<ContainerCgroup, CgroupError> {
-        self.manager().sub_cgroup(requests)
-    }
-}
+forward_manager!(FsCgroup);
 
 impl FsCgroup {
     /// The cgroupfs manager of the host's layout for `requested` (see [`path::cgroupfs_path`]).

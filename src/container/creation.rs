@@ -170,25 +170,7 @@ mod tests {
     }
 
     fn state(id: &str) -> State {
-        State {
-            oci_version: "1.3.0".into(),
-            id: id.into(),
-            init_pid: 0,
-            init_start_time: 0,
-            bundle: "/b".into(),
-            rootfs: "/b/rootfs".into(),
-            created: "2026-12-07T00:00:00Z".into(),
-            owner_uid: 0,
-            annotations: Default::default(),
-            own_pid_namespace: true,
-            own_mount_namespace: true,
-            cgroup: None,
-            hooks: None,
-            seccomp: None,
-            memory_policy: None,
-            personality: None,
-            resctrl: None,
-        }
+        State { init_pid: 0, init_start_time: 0, ..crate::state::tests::sample(id) }
     }
 
     #[test]

@@ -44,14 +44,8 @@ impl TestBundle {
     /// A bundle whose config is skiff's default spec with `terminal: false` and `args`.
     pub fn new(args: &[&str]) -> TestBundle {
         require_prerequisites();
-        let dir = tempfile::Builder::new().prefix("skiff-test-").tempdir().expect("tempdir");
-        make_busybox_rootfs(&dir.path().join("bundle/rootfs"));
-        fs::create_dir_all(dir.path().join("root")).unwrap();
-        let mut config = skiff::default_spec::default_spec();
-        config["process"]["terminal"] = json!(false);
-        config["process"]["args"] = json!(args);
-        let bundle = TestBundle { dir, config };
-        bundle.write_config();
+        let bundle = TestBundle::unprivileged(args);
+        make_busybox_rootfs(&bundle.rootfs());
         bundle
     }
 
