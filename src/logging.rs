@@ -68,7 +68,6 @@ impl Logger {
         self.file.is_none()
     }
 
-    /// Log one line at `level` (debug lines only with `--debug`).
     /// Whether debug lines are written (`--debug`).
     pub fn is_debug(&self) -> bool {
         self.debug

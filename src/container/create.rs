@@ -123,7 +123,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
         extra_env: listen_env(options.listen_fds),
         cgroup: cgroup.as_ref().map(|cgroup| (cgroup, &cgroup_plan)),
         resctrl: creation.state.resctrl.as_ref(),
-        close_in_init: [Some(creation.lock_fd()), console.caller_end()].into_iter().flatten().chain(crate::sys::fds::stray_fds().iter().copied()).collect(),
+        close_in_init: [creation.lock_fd(), console.caller_end()].into_iter().flatten().chain(crate::sys::fds::stray_fds().iter().copied()).collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
         rootless: options.rootless,
@@ -155,7 +155,8 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     trace.lap("commit");
     trace.debug(format_args!("create: init pid {pid} of container {id} waits at the start gate"));
     let start_time = creation.state.init_start_time;
-    creation.commit();
+    // Held until create returns.
+    let _lock = creation.commit();
     if let Some(socket) = &options.pidfd_socket
         && let Some(pidfd) = crate::sys::pidfd::PidFd::open_verified(pid, start_time)?
     {

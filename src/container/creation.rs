@@ -51,8 +51,9 @@ pub(super) struct Creation<'a> {
     store: &'a StateStore,
     /// What was made, in order.
     made: Vec<Box<dyn Made>>,
-    // Fields drop in this order: the lock before the directory it locks.
-    lock: DirLock,
+    // Fields drop in this order: the lock before the directory it locks. (`None` once
+    // committed: the caller holds it until it returns.)
+    lock: Option<DirLock>,
     claim: Claim,
     /// The state, saved by [`Creation::save`].
     pub state: State,
@@ -67,7 +68,7 @@ impl<'a> Creation<'a> {
     pub(super) fn begin(store: &'a StateStore, id: &ContainerId, state: State) -> Result<Creation<'a>, ContainerError> {
         let claim = store.claim(id)?;
         let lock = store.lock(id)?;
-        let creation = Creation { store, made: Vec::new(), lock, claim, state, committed: false };
+        let creation = Creation { store, made: Vec::new(), lock: Some(lock), claim, state, committed: false };
         // A cgroup holding processes is refused before anything could touch it; so is a
         // frozen one (runc's check): init put into it could never run, nor report.
         if let Some(cgroup) = &creation.state.cgroup {
@@ -83,8 +84,8 @@ impl<'a> Creation<'a> {
     }
 
     /// The fd of the lock, which init must close (it would hold the lock for its lifetime).
-    pub(super) fn lock_fd(&self) -> RawFd {
-        self.lock.raw_fd()
+    pub(super) fn lock_fd(&self) -> Option<RawFd> {
+        self.lock.as_ref().map(DirLock::raw_fd)
     }
 
     /// Save the state as it is now.
@@ -121,9 +122,11 @@ impl<'a> Creation<'a> {
         self.made(HostRootfsMounts(rootfs.to_path_buf()));
     }
 
-    /// The container exists: keep everything.
-    pub(super) fn commit(mut self) {
+    /// The container exists: keep everything. The lock is handed to the caller, which holds
+    /// it until it is done (a concurrent delete or start still waits for `create` to return).
+    pub(super) fn commit(mut self) -> Option<DirLock> {
         self.committed = true;
+        self.lock.take()
     }
 }
 
@@ -233,8 +236,13 @@ mod tests {
         creation.state.init_pid = 42;
         creation.save().unwrap();
         let dir = creation.dir().to_path_buf();
-        creation.commit();
+        let lock = creation.commit();
         assert!(log.borrow().is_empty());
+        // Still locked until the caller lets go of the lock.
+        let try_lock = || nix::fcntl::Flock::lock(std::fs::File::open(&dir).unwrap(), nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| errno);
+        assert_eq!(try_lock().err(), Some(nix::errno::Errno::EWOULDBLOCK));
+        drop(lock);
+        try_lock().unwrap();
         let saved = store.load(&id).unwrap();
         assert_eq!(saved.init_pid, 42);
         assert!(dir.exists());

@@ -165,7 +165,7 @@ pub fn restore(store: &StateStore, options: &RestoreOptions, trace: &dyn Trace) 
         }
     }
     drop(root);
-    creation.commit();
+    let _lock = creation.commit();
     Ok(Created { pid, master, warnings: bundle.warnings().to_vec() })
 }
 

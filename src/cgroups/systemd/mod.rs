@@ -80,9 +80,10 @@ impl From<&SystemdUnitState> for SystemdUnit {
 }
 
 /// Set when systemd refused to start the unit because another owns it: then a failed
-/// create must leave that unit alone.
+/// create must leave that unit alone. Shared by clones: the copy that cleans up after a failed
+/// create is not the one that tried to start the unit.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Foreign(std::cell::Cell<bool>);
+struct Foreign(std::rc::Rc<std::cell::Cell<bool>>);
 
 /// The connection, if made. Not saved, not compared, and not shared by clones.
 #[derive(Default)]
@@ -101,6 +102,10 @@ impl std::fmt::Debug for BusSlot {
 
 impl Clone for BusSlot {
     fn clone(&self) -> BusSlot {
+        // (tests: the copy reaches the same fake bus)
+        #[cfg(test)]
+        return BusSlot { connect: self.connect.clone(), ..BusSlot::default() };
+        #[cfg(not(test))]
         BusSlot::default()
     }
 }
@@ -513,6 +518,22 @@ mod tests {
         script.borrow_mut().calls.clear();
         cgroup.destroy().unwrap();
         assert!(calls(&script).is_empty(), "a failed create must not stop another's unit: {:?}", calls(&script));
+    }
+
+    #[test]
+    fn a_copy_made_before_the_start_also_leaves_someone_else_s_unit_alone() {
+        // The create transaction cleans up with the copy of the cgroup it recorded, made
+        // before init's start found the unit to be another's.
+        let dir = tempfile::tempdir().unwrap();
+        let script = script();
+        script.borrow_mut().answer("StartTransientUnit", Answer::Error(EXISTS));
+        script.borrow_mut().answer("StartTransientUnit", Answer::Error(EXISTS));
+        let cgroup = manager(dir.path(), &script);
+        let recorded = cgroup.clone();
+        assert!(cgroup.start(vec![]).is_err());
+        script.borrow_mut().calls.clear();
+        recorded.destroy().unwrap();
+        assert!(calls(&script).is_empty(), "the recorded copy stopped another's unit: {:?}", calls(&script));
     }
 
     #[test]
