@@ -10,8 +10,17 @@
 #   run, exec, seccomp   `run`, and `exec` into a running container, with podman's default
 #                        seccomp profile (containers-common's, 300-odd rules), as engines run them
 #   run, 10 MB config    `run` of a config.json of 10 MB: 10,000 env vars, 200 mounts, annotations
-#   parallel             4 workers x 10 runs each: wall time, failures, anything left
+#   parallel             4 workers x 10 runs each: wall time (median of 5 rounds), failures,
+#                        anything left
 #   peak RSS             of the runtime process during `run`
+# and three sweeps, each with the slope (ms per unit) beside the ratio: `list` with 10, 100 and
+# 1000 (stopped) containers; `run` with 10, 100 and 1000 bind mounts; `run` with a seccomp
+# profile of 50, 300 and 1000 rules, skiff's compiled-profile cache cold and then warm.
+# Every measure is interleaved (integration/interleave.py): round after round, each runtime
+# once, the order rotated, so that host load falls on all alike; the figures are medians, the
+# ratios ratios of medians. A second crun (CRUN_NEW, default: `crun-new` on PATH, such as a
+# crun >= 1.27 built from source) runs beside Debian's when present; the output says when it
+# is absent. The systemd VM's timing (make test-vm-systemd's last run) is printed when found.
 # then skiff's own phase breakdown (`--debug` phase timing, medians) of run and exec, and the
 # syscalls each runtime makes for one `run` (strace -c -f: count and time).
 # Not a test: it asserts nothing (the parallel section counts failures and leftovers).
@@ -26,15 +35,17 @@ set -eu
 skiff=$(realpath "$1"); work=$2; runs=${3:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -f /usr/share/containers/seccomp.json ] || { echo "bench: /usr/share/containers/seccomp.json is missing (golang-github-containers-common; make deps installs it)" >&2; exit 1; }
-for tool in hyperfine runc crun /usr/bin/time unshare strace python3; do
+for tool in runc crun /usr/bin/time unshare strace python3 nm comm; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps installs it)" >&2; exit 1; }
 done
 if [ -z "${SKIFF_BENCH_INNER:-}" ]; then
     exec unshare -m --propagation private env SKIFF_BENCH_INNER=1 sh "$0" "$skiff" "$work" "$runs"
 fi
+interleave=$here/interleave.py
 if mountpoint -q /sys/fs/cgroup/unified; then
-    # (crun writes cgroup.procs files into it as into a cgroup: give it room)
-    mount -t tmpfs -o size=1m,mode=555 none /sys/fs/cgroup/unified
+    # (crun writes cgroup.procs files into it as into a cgroup, and the list sweep keeps 1000
+    # stopped containers per runtime: give it room)
+    mount -t tmpfs -o size=64m,mode=555 none /sys/fs/cgroup/unified
 fi
 mkdir -p "$work"
 work=$(realpath "$work")
@@ -77,10 +88,16 @@ config["annotations"] = {"bench.skiff/pad-%06d" % i: "x" * 200 for i in range((1
 json.dump(config, open(sys.argv[2], "w"))
 PY
 runc=$(command -v runc); crun=$(command -v crun)
+crun_new=${CRUN_NEW:-$(command -v crun-new || true)}
 names="skiff runc crun"
-bin_of() { case $1 in skiff) echo "$skiff" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; esac; }
+if [ -n "$crun_new" ] && [ -x "$crun_new" ]; then
+    names="$names crun-new"
+else
+    crun_new=""
+fi
+bin_of() { case $1 in skiff) echo "$skiff" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; crun-new) echo "$crun_new" ;; esac; }
 
-# One create/start/wait/delete cycle, as a script hyperfine can run.
+# One create/start/wait/delete cycle, as a script to time.
 cat > "$work/cycle.sh" <<'CYCLE'
 #!/bin/sh
 # usage: cycle.sh RUNTIME ROOT BUNDLE ID
@@ -90,7 +107,7 @@ set -e
 until "$1" --root "$2" state "$4" | grep -q '"stopped"'; do :; done
 "$1" --root "$2" delete "$4"
 CYCLE
-# A stopped container to delete: made by hyperfine's --prepare before each timed delete.
+# A stopped container to delete: made by the untimed PREPARE before each timed delete.
 cat > "$work/stopped.sh" <<'STOPPED'
 #!/bin/sh
 # usage: stopped.sh RUNTIME ROOT BUNDLE ID
@@ -99,23 +116,24 @@ cat > "$work/stopped.sh" <<'STOPPED'
 until "$1" --root "$2" state "$4" | grep -q '"stopped"'; do :; done
 STOPPED
 
-# timed NAME HYPERFINE-ARGS... -- COMMAND-TEMPLATE: hyperfine over the three runtimes, the
-# template's {rt} and {root} replaced by each runtime's binary and state root.
+# timed NAME [RUNS] -- : interleave.py over the runtimes of $NAMES (default: all), with
+# TEMPLATE (and PREPARE, untimed before each sample) for each; {rt}, {root} and {name} are
+# replaced by the runtime's binary, state root and name.
 timed() {
     name=$1; shift
-    opts=""
-    while [ "$1" != "--" ]; do opts="$opts $1"; shift; done
+    n_runs=$runs
+    [ "$1" = "--" ] || { n_runs=$1; shift; }
     shift
-    set -- $opts
+    set --
     for n in ${NAMES:-$names}; do
         cmd=$(printf '%s' "$TEMPLATE" | sed "s|{rt}|$(bin_of $n)|g; s|{root}|$roots/$n|g; s|{name}|$n|g")
         prep=$(printf '%s' "${PREPARE:-}" | sed "s|{rt}|$(bin_of $n)|g; s|{root}|$roots/$n|g; s|{name}|$n|g")
-        set -- "$@" -n "$n"
-        [ -z "$prep" ] || set -- "$@" --prepare "$prep"
-        set -- "$@" "$cmd"
+        [ $# -eq 0 ] || set -- "$@" --
+        set -- "$@" "$n" "$cmd" "$prep"
     done
-    hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/$name.csv" "$@" >/dev/null 2>"$work/$name.err" ||
+    python3 "$interleave" "$work/$name.csv" "$n_runs" 3 "$@" 2>"$work/$name.err" ||
         { echo "bench: $name failed:"; cat "$work/$name.err"; }
+    [ ! -s "$work/$name.err" ] || { echo "bench: $name:"; cat "$work/$name.err"; }
 }
 
 TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed run --
@@ -143,39 +161,90 @@ for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-sleep
 
 PREPARE="sh $work/stopped.sh {rt} {root} $bundle bench-delete" TEMPLATE="{rt} --root {root} delete bench-delete" timed delete --
 
-# list with 100 containers, created (parked at the start gate), then removed
-for n in $names; do
-    i=0
-    # (runc warns about the cgroup of the fake unified hierarchy on each: not shown)
-    while [ $i -lt 100 ]; do "$(bin_of $n)" --root "$roots/$n" create --bundle "$bundle" "bench-list-$i" >/dev/null 2>&1; i=$((i + 1)); done
+# Sweep 1: `list` with 10, 100 and 1000 containers. Stopped ones (run --detach of /bin/true):
+# their state is all `list` reads, and 1000 parked inits per runtime would not fit in memory
+# (runc's are Go processes). Each size is added to the last; all are removed at the end.
+have=0
+for size in 10 100 1000; do
+    for n in $names; do
+        i=$have
+        while [ $i -lt $size ]; do
+            "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$bundle" "bench-list-$i" >/dev/null 2>&1 || { echo "bench: $n run --detach bench-list-$i failed"; break; }
+            i=$((i + 1))
+        done
+    done
+    have=$size
+    TEMPLATE="{rt} --root {root} list" timed "list-$size" 15 --
 done
-TEMPLATE="{rt} --root {root} list" timed list --
 for n in $names; do
     i=0
-    while [ $i -lt 100 ]; do "$(bin_of $n)" --root "$roots/$n" delete --force "bench-list-$i"; i=$((i + 1)); done
+    while [ $i -lt 1000 ]; do "$(bin_of $n)" --root "$roots/$n" delete --force "bench-list-$i" >/dev/null 2>&1; i=$((i + 1)); done
 done
 
-# parallel: 4 workers x 10 runs each, per runtime; wall time, failures, leftovers
+# Sweep 2: `run` with 10, 100 and 1000 bind mounts (read-only binds of one directory).
+mkdir -p "$work/bind-source"
+for size in 10 100 1000; do
+    mkdir -p "$work/binds-$size"
+    python3 - "$bundle/config.json" "$work/binds-$size/config.json" "$bundle/rootfs" "$work/bind-source" "$size" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["root"]["path"] = sys.argv[3]
+config["mounts"] += [{"destination": "/tmp/b%04d" % i, "type": "bind", "source": sys.argv[4], "options": ["rbind", "ro"]} for i in range(int(sys.argv[5]))]
+json.dump(config, open(sys.argv[2], "w"))
+PY
+    TEMPLATE="{rt} --root {root} run --bundle $work/binds-$size bench-binds" timed "binds-$size" 15 --
+done
+
+# Sweep 3: `run` with a seccomp profile of 50, 300 and 1000 rules (default allow; each rule
+# returns EPERM for one syscall when its first argument has one value nobody passes). Cold:
+# skiff's compiled-profile cache emptied before each sample; warm: kept (runc and crun compile
+# every time either way).
+cache=/run/skiff-seccomp
+for size in 50 300 1000; do
+    mkdir -p "$work/rules-$size"
+    python3 - "$bundle/config.json" "$work/rules-$size/config.json" "$bundle/rootfs" "$size" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["root"]["path"] = sys.argv[3]
+names = ["getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "gettid", "uname", "umask", "sync", "getpgrp", "setsid", "getsid", "sched_yield", "getpriority", "alarm", "pause", "times", "sysinfo", "personality"]
+rules = [{"names": [names[i % len(names)]], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+          "args": [{"index": 0, "value": 100000 + i, "op": "SCMP_CMP_EQ"}]} for i in range(int(sys.argv[4]))]
+config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": rules}
+json.dump(config, open(sys.argv[2], "w"))
+PY
+    PREPARE="rm -rf $cache" TEMPLATE="{rt} --root {root} run --bundle $work/rules-$size bench-rules" timed "rules-cold-$size" 15 --
+    TEMPLATE="{rt} --root {root} run --bundle $work/rules-$size bench-rules" timed "rules-warm-$size" 15 --
+done
+
+# parallel: 4 workers x 10 runs each, per runtime, 5 rounds in rotated order; the median wall
+# time (a round with a failed run marks the runtime's row failed), and what was left.
+cat > "$work/parallel.sh" <<'PARALLEL'
+#!/bin/sh
+# usage: parallel.sh RUNTIME ROOT BUNDLE: 40 runs, 4 at a time; fails if any run failed
+fails=$(seq 0 39 | xargs -P 4 -I{} sh -c "'$1' --root '$2' run --bundle '$3' par-{} >/dev/null 2>&1 || echo fail" | grep -c fail)
+[ "$fails" = 0 ] || { echo "$fails of 40 runs failed" >&2; exit 1; }
+PARALLEL
+TEMPLATE="sh $work/parallel.sh {rt} {root} $bundle" timed parallel 5 --
 for n in $names; do
-    rt=$(bin_of $n)
-    start=$(date +%s%N)
-    fails=$(seq 0 39 | xargs -P 4 -I{} sh -c "'$rt' --root '$roots/$n' run --bundle '$bundle' par-{} >/dev/null 2>&1 || echo fail" | grep -c fail || true)
-    end=$(date +%s%N)
     left=$(find "$roots/$n" -mindepth 1 -maxdepth 1 -name 'par-*' | wc -l)
     # (not the tmpfs standing in for the unified hierarchy, where crun "moves" processes)
     cg=$(find /sys/fs/cgroup -maxdepth 3 -path /sys/fs/cgroup/unified -prune -o -type d -name 'par-*' -print 2>/dev/null | wc -l)
-    echo "$n $(( (end - start) / 1000 )) $fails $left $cg" > "$work/parallel-$n"
+    echo "$left $cg" > "$work/parallel-left-$n"
 done
 
-# Peak RSS (KiB) of the runtime's own process during `run`, median of the runs.
-for n in $names; do
-    i=0
-    : > "$work/rss-$n"
-    while [ $i -lt "$runs" ]; do
-        /usr/bin/time -f %M -a -o "$work/rss-$n" "$(bin_of $n)" --root "$roots/$n" run --bundle "$bundle" bench-rss >/dev/null
-        i=$((i + 1))
-    done
-done
+# Peak RSS (KiB) of the runtime's own process during `run`, by /usr/bin/time (a small C
+# parent, so the child's peak is the runtime's), interleaved; the medians into rss.csv.
+for n in $names; do : > "$work/rss-$n"; done
+TEMPLATE="/usr/bin/time -f %M -a -o $work/rss-{name} {rt} --root {root} run --bundle $bundle bench-rss" timed rss-runs --
+python3 - "$work" $names <<'PY'
+import statistics, sys
+work, names = sys.argv[1], sys.argv[2:]
+with open(f"{work}/rss.csv", "w") as out:
+    out.write("name,rss_kib\n")
+    for name in names:
+        values = [int(line) for line in open(f"{work}/rss-{name}") if line.strip().isdigit()]
+        out.write(f"{name},{int(statistics.median(values)) if values else 'failed'}\n")
+PY
 # skiff's phase breakdown of run.
 : > "$work/phases-run"
 i=0
@@ -188,35 +257,72 @@ for n in $names; do
     strace -f -c -o "$work/strace-$n" "$(bin_of $n)" --root "$roots/$n" run --bundle "$bundle" bench-strace >/dev/null 2>&1 || true
 done
 
-median_csv() { awk -F, -v n="$2" 'NR > 1 && $1 == n { printf "%.2f", $4 * 1000 }' "$1"; }
-median_file() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { case "$1$2" in *n/a*) echo n/a ;; *) awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }' ;; esac; }
-row() { printf '%-34s %10s %10s %10s %11s %11s\n' "$@"; }
+# column FILE NAME FIELD: a runtime's median from an interleave.py CSV (2 wall, 3 cpu)
+column() { awk -F, -v n="$2" -v f="$3" 'NR > 1 && $1 == n { print $f }' "$1" 2>/dev/null; }
+ratio() { case "$1$2" in *n/a*|*failed*|'') echo n/a ;; *) awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }' ;; esac; }
+cols() { if [ -n "$crun_new" ]; then printf '%-36s %9s %9s %9s %9s %9s %9s %9s\n' "$@"; else printf '%-36s %9s %9s %9s %9s %9s\n' "$1" "$2" "$3" "$4" "$6" "$7"; fi; }
+# row LABEL CSV FIELD [SCALE]: the medians and skiff's ratios to each other runtime
+row() {
+    s=$(column "$2" skiff "$3"); r=$(column "$2" runc "$3"); c=$(column "$2" crun "$3"); k=$(column "$2" crun-new "$3")
+    cols "$1" "${s:-n/a}" "${r:-n/a}" "${c:-n/a}" "${k:-n/a}" "$(ratio "$s" "$r")" "$(ratio "$s" "$c")" "$(ratio "$s" "$k")"
+}
 
-echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); runs: $runs each; state roots on tmpfs"
-echo "versions: skiff $("$skiff" --version | head -1 | cut -d' ' -f3), $(runc --version | head -1), $(crun --version | head -1)"
-row measure skiff runc crun skiff/runc skiff/crun
-for what in run cycle exec secrun secexec state kill events delete list big; do
+echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); runs: $runs each, interleaved; state roots on tmpfs"
+versions="skiff $("$skiff" --version | head -1 | cut -d' ' -f3), $(runc --version | head -1), $(crun --version | head -1)"
+if [ -n "$crun_new" ]; then
+    versions="$versions, crun-new: $("$crun_new" --version | head -1)"
+else
+    versions="$versions; no second crun (set CRUN_NEW, or put a crun >= 1.27 on PATH as crun-new)"
+fi
+echo "versions: $versions"
+cols measure skiff runc crun crun-new skiff/runc skiff/crun skiff/crun-new
+for what in run cycle exec secrun secexec state kill events delete big; do
     case $what in
         cycle) label="create+start+wait+delete" ;;
         big) label="run, 10 MB config.json" ;;
         secrun) label="run, default seccomp" ;;
         secexec) label="exec, default seccomp" ;;
-        list) label="list, 100 containers" ;;
         events) label="events --stats" ;;
         kill) label="kill (CONT)" ;;
         *) label=$what ;;
     esac
-    s=$(median_csv "$work/$what.csv" skiff); r=$(median_csv "$work/$what.csv" runc); c=$(median_csv "$work/$what.csv" crun)
-    c=${c:-n/a}
-    row "median ms, $label" "$s" "$r" "$c" "$(ratio "$s" "$r")" "$(ratio "$s" "$c")"
+    row "median ms, $label" "$work/$what.csv" 2
+    case $what in run|cycle|exec) row "median cpu ms, $label" "$work/$what.csv" 3 ;; esac
 done
-s=$(median_file "$work/rss-skiff"); r=$(median_file "$work/rss-runc"); c=$(median_file "$work/rss-crun")
-row "median peak RSS KiB, run" "$s" "$r" "$c" "$(ratio "$s" "$r")" "$(ratio "$s" "$c")"
-read -r _ ps pf pl pc < "$work/parallel-skiff"; read -r _ rs rf rl rc < "$work/parallel-runc"; read -r _ cs cf cl cc < "$work/parallel-crun"
-row "parallel 4x10 runs, wall ms" "$((ps / 1000))" "$((rs / 1000))" "$((cs / 1000))" "$(ratio "$ps" "$rs")" "$(ratio "$ps" "$cs")"
-echo "parallel: failures skiff $pf, runc $rf, crun $cf; state dirs left $pl/$rl/$cl; cgroups left $pc/$rc/$cc"
+row "median peak RSS KiB, run" "$work/rss.csv" 2
+row "parallel 4x10 runs, wall ms" "$work/parallel.csv" 2
+left=""
+for n in $names; do read -r l c < "$work/parallel-left-$n"; left="$left $n $l/$c"; done
+echo "parallel: state dirs/cgroups left:$left"
 
+echo
+echo "sweeps: median ms at each size; slope = ms per unit from the smallest to the largest size"
+sweep() {  # TITLE PREFIX SIZES...
+    title=$1; prefix=$2; shift 2
+    first=$1; for last; do :; done
+    for size; do row "$title $size" "$work/$prefix-$size.csv" 2; done
+    line="  slope ms/unit:"
+    for n in $names; do
+        a=$(column "$work/$prefix-$first.csv" "$n" 2); b=$(column "$work/$prefix-$last.csv" "$n" 2)
+        slope=$(awk -v a="$a" -v b="$b" -v d=$((last - first)) 'BEGIN { if (a != "" && b != "" && a != "failed" && b != "failed") printf "%.4f", (b - a) / d; else print "n/a" }')
+        eval "slope_$(echo $n | tr - _)=\$slope"
+        line="$line $n $slope"
+    done
+    echo "$line; skiff/crun $(ratio "$slope_skiff" "$slope_crun")"
+}
+sweep "list, containers:" list 10 100 1000
+sweep "run, bind mounts:" binds 10 100 1000
+sweep "run, seccomp rules, cold:" rules-cold 50 300 1000
+sweep "run, seccomp rules, warm:" rules-warm 50 300 1000
+
+# The systemd VM's own timing (TCG-emulated, reported by make test-vm-systemd), when found.
+vm_out=$here/../work/vm-systemd/suite/v2.out
+if [ -f "$vm_out" ] && grep -q '^timing:' "$vm_out"; then
+    echo "systemd VM (make test-vm-systemd of $(date -u -r "$vm_out" +%Y-%m-%dT%H:%MZ)):"
+    grep '^timing:' "$vm_out" | sed 's/^/  /'
+else
+    echo "systemd VM: no timing found ($vm_out): make test-vm-systemd reports it"
+fi
 echo
 python3 - "$work" "$runs" <<'PY'
 import re, statistics, sys

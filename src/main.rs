@@ -19,6 +19,14 @@ fn main() {
     // One clap Command: it names the flags for the rewrite, then parses.
     let mut command = <Cli as clap::CommandFactory>::command();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Commands that start processes in a container run from a read-only mount of skiff's
+    // binary (CVE-2019-5736): re-executed first, before anything is opened or created, and
+    // before clap parses (the re-executed process parses anyway). The subcommand is the first
+    // operand past the global flags, which the unbuilt tree already names.
+    let sealed = match subcommand_name(&args, &flag_names(&command)) {
+        Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(args.clone(), std::env::vars_os().collect()),
+        _ => Ok(()),
+    };
     // The subcommands' arguments are built on demand (`defer`), which saves most of clap's
     // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
     // names first, so a second, throwaway tree builds that one subcommand for them (building
@@ -37,14 +45,6 @@ fn main() {
     // Before anything is opened here: the fds the container is to inherit must really be
     // the caller's, or an fd of skiff's own (the log file) would take their place.
     let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
-    // Commands that start processes in a container run from a read-only mount of skiff's
-    // binary (CVE-2019-5736): re-executed here, before anything is opened or created.
-    let sealed = match &cli.command {
-        Some(cli::Command::Create(_) | cli::Command::Run(_) | cli::Command::Exec(_)) => {
-            skiff::sys::exe_seal::reexec_sealed(std::env::args_os().collect(), std::env::vars_os().collect())
-        }
-        _ => Ok(()),
-    };
     // Once, in the process that goes on (a re-executing one never returns here), before the
     // log file or anything else of skiff's is opened.
     if let (Ok(()), Some(command @ (cli::Command::Create(_) | cli::Command::Run(_)))) = (&sealed, cli.command.as_ref()) {

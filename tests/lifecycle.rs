@@ -195,6 +195,41 @@ fn list_shows_containers_as_runc_does() {
     bundle.assert_nothing_left(&id);
 }
 
+/// `list` reads stopped containers from their state's summary and loads live ones whole:
+/// every status must come out as `state` reports it.
+#[test]
+fn list_reports_every_status_as_state_does() {
+    let mut bundle = TestBundle::new(&["sleep", "1000"]);
+    bundle.config["annotations"] = json!({"org.example.key": "value"});
+    bundle.write_config();
+    let path = bundle.path();
+    let path = path.to_str().unwrap();
+    let [created, running, paused, stopped] = ["created", "running", "paused", "stopped"].map(|s| unique_id(&format!("ls-{s}")));
+    assert_eq!(bundle.skiff(&["create", "--bundle", path, &created]).code, 0);
+    for id in [&running, &paused, &stopped] {
+        assert_eq!(bundle.skiff(&["run", "--detach", "--bundle", path, id]).code, 0);
+    }
+    assert_eq!(bundle.skiff(&["pause", &paused]).code, 0);
+    assert_eq!(bundle.skiff(&["kill", &stopped, "KILL"]).code, 0);
+    wait_for_status(&bundle, &stopped, "stopped");
+    let list: serde_json::Value = serde_json::from_str(&bundle.skiff(&["list", "-f", "json"]).stdout).unwrap();
+    for (id, status) in [(&created, "created"), (&running, "running"), (&paused, "paused"), (&stopped, "stopped")] {
+        let listed = list.as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).unwrap_or_else(|| panic!("{id} not listed: {list}"));
+        let state = bundle.state(id);
+        assert_eq!(listed["status"], status, "{listed}");
+        for key in ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations"] {
+            assert_eq!(listed[key], state[key], "{id}: {key}");
+        }
+        assert_eq!(listed["owner"], "root");
+    }
+    assert_eq!(list.as_array().unwrap().iter().find(|c| c["id"] == stopped.as_str()).unwrap()["pid"], 0);
+    assert_eq!(bundle.skiff(&["resume", &paused]).code, 0);
+    for id in [&created, &running, &paused, &stopped] {
+        assert_eq!(bundle.skiff(&["delete", "-f", id]).code, 0);
+        bundle.assert_nothing_left(id);
+    }
+}
+
 #[test]
 fn annotations_appear_in_state() {
     let mut bundle = TestBundle::new(&["sleep", "1000"]);

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::state::{State, StateStore};
+use crate::state::{State, StateStore, StateSummary};
+use crate::sys::proc_stat;
 
 use super::{ContainerError, Status, derive_status};
 
@@ -60,13 +61,34 @@ pub fn state(store: &StateStore, id: &str) -> Result<StateReport, ContainerError
 pub fn list(store: &StateStore) -> Result<Vec<StateReport>, ContainerError> {
     let mut reports = Vec::new();
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    for id in store.list_ids()? {
-        let Ok(state) = store.load(&id) else { continue };
-        let owner_uid = state.owner_uid;
-        let status = derive_status(&state, &store.container_dir(&id));
-        let mut entry = report(state, status);
+    for (id, summary) in store.summaries()? {
+        let owner_uid = summary.owner_uid;
+        // A stopped container needs nothing more than its summary; a live one is loaded
+        // whole, for its cgroup (paused or not) and its start gate (created or running).
+        let mut entry = if proc_stat::is_alive(summary.init_pid, summary.init_start_time) {
+            let Ok(state) = store.load(&id) else { continue };
+            let status = derive_status(&state, &store.container_dir(&id));
+            report(state, status)
+        } else {
+            stopped_report(summary)
+        };
         entry.owner = crate::sys::user::name_from_passwd(&passwd, owner_uid).unwrap_or_else(|| format!("#{owner_uid}"));
         reports.push(entry);
     }
     Ok(reports)
+}
+
+/// The report of a stopped container, from its summary.
+fn stopped_report(summary: StateSummary) -> StateReport {
+    StateReport {
+        oci_version: summary.oci_version,
+        id: summary.id,
+        pid: 0,
+        status: Status::Stopped,
+        bundle: summary.bundle,
+        rootfs: summary.rootfs,
+        created: summary.created,
+        annotations: summary.annotations,
+        owner: String::new(),
+    }
 }
