@@ -131,8 +131,8 @@ timed() {
         [ $# -eq 0 ] || set -- "$@" --
         set -- "$@" "$n" "$cmd" "$prep"
     done
-    python3 "$interleave" "$work/$name.csv" "$n_runs" 3 "$@" 2>"$work/$name.err" ||
-        { echo "bench: $name failed:"; cat "$work/$name.err"; }
+    # (a runtime that fails is reported on stderr, and its row says so)
+    python3 "$interleave" "$work/$name.csv" "$n_runs" 3 "$@" 2>"$work/$name.err" || echo "bench: $name: interleave.py failed"
     [ ! -s "$work/$name.err" ] || { echo "bench: $name:"; cat "$work/$name.err"; }
 }
 

@@ -28,8 +28,7 @@ def sample(command):
     process = subprocess.Popen(["sh", "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     wall = (time.perf_counter() - start) * 1000
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, (usage.ru_utime + usage.ru_stime) * 1000, process.returncode
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000, os.waitstatus_to_exitcode(status)
 
 
 def main(argv):
@@ -63,15 +62,12 @@ def main(argv):
         writer.writerow(["name", "wall_ms", "cpu_ms", "samples"])
         for name, _, _ in runtimes:
             if failed[name] or not samples[name]:
-                print(f"interleave: {name} failed ({failed[name]}): {dict(runtimes_by_name(runtimes))[name]}", file=sys.stderr)
+                command = next(command for n, command, _ in runtimes if n == name)
+                print(f"interleave: {name} failed ({failed[name]}): {command}", file=sys.stderr)
                 writer.writerow([name, "failed", "failed", 0])
                 continue
             walls, cpus = zip(*samples[name])
             writer.writerow([name, f"{statistics.median(walls):.3f}", f"{statistics.median(cpus):.3f}", len(walls)])
-
-
-def runtimes_by_name(runtimes):
-    return [(name, command) for name, command, _ in runtimes]
 
 
 if __name__ == "__main__":

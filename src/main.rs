@@ -23,7 +23,8 @@ fn main() {
     // binary (CVE-2019-5736): re-executed first, before anything is opened or created, and
     // before clap parses (the re-executed process parses anyway). The subcommand is the first
     // operand past the global flags, which the unbuilt tree already names.
-    let sealed = match subcommand_name(&args, &flag_names(&command)) {
+    let subcommand = invoked_subcommand(&args, &command);
+    let sealed = match subcommand.as_deref() {
         Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(args.clone(), std::env::vars_os().collect()),
         _ => Ok(()),
     };
@@ -31,7 +32,7 @@ fn main() {
     // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
     // names first, so a second, throwaway tree builds that one subcommand for them (building
     // it in the parsing tree would keep clap from adding the global flags to it).
-    let names_source = flag_source(&args);
+    let names_source = flag_source(subcommand.as_deref());
     let args = normalize_single_dash_flags(args, &flag_names(&names_source));
     let parsed = command.try_get_matches_from_mut(&args).and_then(|mut matches| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches));
     let cli = match parsed {
@@ -157,11 +158,18 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
     names
 }
 
+/// The subcommand named in `args`, found with the global flags of `command` (its
+/// subcommands' arguments unbuilt): computed once, for the re-exec and the flag rewrite.
+fn invoked_subcommand(args: &[std::ffi::OsString], command: &clap::Command) -> Option<String> {
+    subcommand_name(args, &flag_names(command)).map(str::to_owned)
+}
+
 /// A command tree whose invoked subcommand has its arguments built (the others stay
-/// deferred): the global flags and that subcommand's, for the single-dash rewrite.
-fn flag_source(args: &[std::ffi::OsString]) -> clap::Command {
+/// deferred): the global flags and those of `subcommand` (the one named on the command line),
+/// for the single-dash rewrite.
+fn flag_source(subcommand: Option<&str>) -> clap::Command {
     let mut source = <Cli as clap::CommandFactory>::command();
-    if let Some(name) = subcommand_name(args, &flag_names(&source))
+    if let Some(name) = subcommand
         && let Some(subcommand) = source.find_subcommand_mut(name)
     {
         subcommand.build();
@@ -302,8 +310,13 @@ mod tests {
         args.iter().map(|a| a.into()).collect()
     }
 
+    /// The tree `main` builds for the rewrite of `args`.
+    fn source_for(args: &[std::ffi::OsString]) -> clap::Command {
+        flag_source(invoked_subcommand(args, &<Cli as clap::CommandFactory>::command()).as_deref())
+    }
+
     fn normalized(args: &[&str]) -> Vec<String> {
-        let source = flag_source(&os(args));
+        let source = source_for(&os(args));
         normalize_single_dash_flags(os(args), &flag_names(&source)).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
@@ -371,7 +384,7 @@ mod tests {
 
     #[test]
     fn only_the_invoked_subcommand_is_built() {
-        let source = flag_source(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
+        let source = source_for(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
         let names = flag_names(&source);
         assert!(names.long.contains(&"cwd") && names.long.contains(&"root"), "{:?}", names.long);
         assert!(!names.long.contains(&"image-path"), "checkpoint's flags were built for exec: {:?}", names.long);
