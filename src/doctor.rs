@@ -236,6 +236,23 @@ pub fn examine(state_root: &Path) -> Report {
         "apt-get install criu, on a kernel `criu check` accepts",
     ));
 
+    let handler = crate::wasm::find_handler();
+    let handler_detail = match &handler {
+        Some(path) => {
+            let version = std::process::Command::new(path).arg("--version").output().ok().filter(|o| o.status.success());
+            let version = version.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_else(|| "does not say its version".into());
+            format!("{}: {version}", path.display())
+        }
+        None => format!("{} not found beside skiff or in PATH", crate::wasm::HANDLER_NAME),
+    };
+    checks.push(check(
+        "wasm",
+        handler.is_some(),
+        handler_detail,
+        "containers annotated run.oci.handler=wasm or module.wasm.image/variant=compat are refused at create",
+        "make install (or the skiff .deb) ships skiff-wasm beside skiff",
+    ));
+
     let (root_ok, root_detail) = state_root_safety(state_root);
     checks.push(check(
         "state-root",

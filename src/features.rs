@@ -122,11 +122,17 @@ pub fn features() -> Result<Features, oci_spec::OciSpecError> {
         .net_devices(NetDevicesBuilder::default().enabled(true).build()?)
         .mount_extensions(MountExtensionsBuilder::default().idmap(IDMapBuilder::default().enabled(true).build()?).build()?)
         .build()?;
-    // runc announces checkpoint/restore (CRIU) by this annotation; skiff has both.
-    let annotations: HashMap<String, String> = [("io.github.skiff.version", env!("CARGO_PKG_VERSION")), ("org.opencontainers.runc.checkpoint.enabled", "true")]
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
+    // runc announces checkpoint/restore (CRIU) by this annotation; skiff has both. The wasm
+    // annotations (crun's) list the values that select skiff's wasm handler.
+    let annotations: HashMap<String, String> = [
+        ("io.github.skiff.version", env!("CARGO_PKG_VERSION")),
+        ("org.opencontainers.runc.checkpoint.enabled", "true"),
+        (crate::wasm::HANDLER_ANNOTATION, "wasm,wasm-smart"),
+        (crate::wasm::VARIANT_ANNOTATION, "compat,compat-smart"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .collect();
     FeaturesBuilder::default()
         .oci_version_min(OCI_VERSION_MIN)
         .oci_version_max(crate::bundle::OCI_VERSION)

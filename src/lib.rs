@@ -32,5 +32,6 @@ pub mod state;
 pub mod sys;
 pub mod timestamp;
 pub mod trace;
+pub mod wasm;
 
 pub use bundle::OCI_VERSION;

@@ -91,6 +91,11 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     }
     // Intel RDT: planned, and resctrl found, before anything exists.
     let rdt = plan_rdt(&bundle, &id)?;
+    // A WebAssembly entrypoint: the handler found and the module validated, before anything exists.
+    let wasm = match bundle.spec().annotations() {
+        Some(annotations) => crate::wasm::prepare_for_create(annotations, bundle.rootfs(), bundle.process())?,
+        None => None,
+    };
     trace.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     let cache = crate::seccomp::cache::default_dir();
@@ -129,6 +134,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
         rootless: options.rootless,
         timing: trace.timing(),
         cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
+        wasm: wasm.as_ref(),
     };
     let init = spawn_init(&request, trace)?;
     // Init sent the master before it parked at the gate; taken now, while a failure still

@@ -116,6 +116,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
         (Some(cgroup), false) => Some(cgroup.sub_cgroup(&crate::cgroups::ExecCgroups::parse(&options.cgroup)?)?),
         (cgroup, _) => cgroup.clone(),
     };
+    let wasm = crate::wasm::prepare_for_exec(&state.annotations)?;
     let request = ExecRequest {
         init: &init,
         process: &process,
@@ -128,6 +129,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
         personality: state.personality.as_ref(),
         resctrl: state.resctrl.as_ref(),
         timing: trace.timing(),
+        wasm: wasm.as_ref(),
     };
     trace.debug(format_args!("exec: {:?} in container {id} (init pid {})", process.args().as_deref().unwrap_or_default(), state.init_pid));
     let child = spawn_exec(&request, trace)?;

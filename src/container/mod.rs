@@ -81,6 +81,9 @@ pub enum ContainerError {
     /// Checkpoint or restore through CRIU.
     #[error(transparent)]
     Criu(#[from] crate::criu::CriuError),
+    /// A WebAssembly container's handler or module.
+    #[error(transparent)]
+    Wasm(#[from] crate::wasm::WasmError),
     /// The operation is not allowed in the container's status.
     #[error("{message}")]
     WrongState {

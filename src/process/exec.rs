@@ -55,6 +55,8 @@ pub struct ExecRequest<'a> {
     pub personality: Option<&'a oci_spec::runtime::LinuxPersonality>,
     /// `--debug`: the process times its setup phases and reports them.
     pub timing: bool,
+    /// The wasm handler, when the container's annotations ask for one.
+    pub wasm: Option<&'a crate::wasm::WasmLaunch>,
 }
 
 /// Start the exec'd process, parked until [`InitProcess::commit`].
@@ -218,7 +220,7 @@ fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) 
     // Before the filter (see init.rs): nothing but the listener's sendmsg between the load
     // and the hand-over.
     channel.close_on_exec()?;
-    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, channel, &mut clock)?;
+    let prepared = become_process(request.process, request.preserve_fds, &[], request.seccomp, request.wasm, channel, &mut clock)?;
     send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     exec_prepared(prepared)

@@ -6,7 +6,7 @@ use crate::cgroups::Manager;
 use crate::phases::PhaseClock;
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -25,9 +25,10 @@ use crate::sys::capabilities::{CapabilityError, apply_bounding, apply_process_se
 use crate::sys::namespaces::NamespaceFile;
 use crate::sys::procfs::ProcFs;
 use crate::sys::{SysContext, SysError, fds, keyring, process_attrs, rlimits, sysctl, user};
+use crate::wasm::{WasmLaunch, WasmMode};
 
 /// PATH used to find the executable when the process environment has none.
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// What can go wrong in init.
 #[derive(Debug, thiserror::Error)]
@@ -331,7 +332,7 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // Before the filter: under no_new_privs it is loaded last, and a NOTIFY rule on fcntl
     // (runc 1.5's "important syscalls") would wait on an agent that has no fd yet.
     channel.close_on_exec()?;
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, channel, &mut clock)?;
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, request.wasm, channel, &mut clock)?;
     send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;
@@ -361,8 +362,12 @@ pub(super) fn label_next_exec(process: &Process) -> Result<(), InitError> {
 
 /// The user's program, ready to exec.
 pub(super) struct Prepared {
+    /// The program found by `process.args[0]` (a WASI module, with `handler`).
     executable: CString,
+    /// The argv to exec with.
     args: Vec<CString>,
+    /// The wasm handler to exec instead, with the module's path among `args`.
+    handler: Option<RawFd>,
     env: Vec<CString>,
     /// The seccomp notification listener, for the runtime (closed before the exec).
     pub(super) listener: Option<OwnedFd>,
@@ -393,6 +398,7 @@ pub(super) fn become_process(
     preserve_fds: u32,
     extra_env: &[String],
     seccomp: Option<&SeccompProgram>,
+    wasm: Option<&WasmLaunch>,
     channel: &ChildEnd,
     clock: &mut PhaseClock,
 ) -> Result<Prepared, InitError> {
@@ -437,9 +443,27 @@ pub(super) fn become_process(
     let mut env = with_home(process.env().as_deref().unwrap_or_default(), user.uid());
     env.extend(extra_env.iter().cloned());
     let name = args.first().map(String::as_str).unwrap_or_default();
-    let executable = find_executable(name, &env)?;
-    let mut prepared =
-        Prepared { executable, args: to_cstrings(args.iter().map(String::as_bytes))?, env: to_cstrings(env.iter().map(String::as_bytes))?, listener: None };
+    let mut prepared = match wasm.filter(|launch| runs_as_wasm(name, &env, launch.mode)) {
+        Some(launch) => {
+            let module = find_program(name, &env, AccessFlags::R_OK)?;
+            let argv = crate::wasm::handler_argv(std::ffi::OsStr::from_bytes(module.as_bytes()).to_owned(), args);
+            let argv = to_cstrings(argv.iter().map(|a| a.as_bytes()))?;
+            Prepared {
+                executable: module,
+                args: argv,
+                handler: Some(launch.handler.as_raw_fd()),
+                env: to_cstrings(env.iter().map(String::as_bytes))?,
+                listener: None,
+            }
+        }
+        None => Prepared {
+            executable: find_program(name, &env, AccessFlags::X_OK)?,
+            args: to_cstrings(args.iter().map(String::as_bytes))?,
+            handler: None,
+            env: to_cstrings(env.iter().map(String::as_bytes))?,
+            listener: None,
+        },
+    };
     fds::prepare_fds_for_exec(preserve_fds)?;
     // runc's default umask when the config has none.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(user.umask().unwrap_or(0o022)));
@@ -497,12 +521,20 @@ pub(super) fn exec_prepared(prepared: Prepared) -> ! {
     drop(prepared.listener);
     // Rust ignores SIGPIPE in its own processes; the user's process gets the default.
     let _ = crate::sys::signal::reset_sigpipe();
-    let errno = match nix::unistd::execve(&prepared.executable, &prepared.args, &prepared.env) {
+    let result = match prepared.handler {
+        // close_range may have cleared close-on-exec where the fd fell among the preserved
+        // ones: the module must not inherit an fd of the handler's file.
+        Some(handler) => nix::fcntl::fcntl(handler, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
+            .and_then(|_| nix::unistd::execveat(Some(handler), c"", &prepared.args, &prepared.env, nix::fcntl::AtFlags::AT_EMPTY_PATH)),
+        None => nix::unistd::execve(&prepared.executable, &prepared.args, &prepared.env),
+    };
+    let errno = match result {
         Ok(never) => match never {},
         Err(errno) => errno,
     };
+    let handler = if prepared.handler.is_some() { format!(" with the wasm handler {}", crate::wasm::HANDLER_NAME) } else { String::new() };
     // runc's line, word for word (Go's lowercase errno texts): callers compare it whole.
-    let message = format!("exec {}: {}\n", prepared.executable.to_string_lossy(), errno.desc().to_lowercase());
+    let message = format!("exec {}{handler}: {}\n", prepared.executable.to_string_lossy(), errno.desc().to_lowercase());
     let _ = nix::unistd::write(std::io::stderr(), message.as_bytes());
     crate::sys::exit_now(127)
 }
@@ -530,17 +562,32 @@ fn to_cstrings<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>
     items.map(|bytes| CString::new(bytes).map_err(|_| SysError::refused("pass", String::from_utf8_lossy(bytes), "it contains a NUL byte").into())).collect()
 }
 
-/// Find `name` the way exec(3p) does with the process's PATH, as the container's user.
+/// Whether the entrypoint `name` runs under the wasm handler: always, or (smart) when the
+/// file it names is a WebAssembly binary.
+fn runs_as_wasm(name: &str, env: &[String], mode: WasmMode) -> bool {
+    match mode {
+        WasmMode::Always => true,
+        WasmMode::Smart => find_program(name, env, AccessFlags::R_OK).is_ok_and(|path| {
+            let path = Path::new(std::ffi::OsStr::from_bytes(path.as_bytes()));
+            let mut head = [0u8; 4];
+            crate::sys::open_fd(path, nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_NONBLOCK, "open")
+                .is_ok_and(|fd| nix::unistd::read(fd.as_raw_fd(), &mut head).is_ok_and(|n| crate::wasm::is_wasm_binary(&head[..n])))
+        }),
+    }
+}
+
+/// Find `name` the way exec(3p) does with the process's PATH, as the container's user:
+/// `access` is X_OK for a program, R_OK for a module the wasm handler reads.
 ///
 /// With stat(2) and access(2) only: a seccomp filter may be loaded already, and profiles older
 /// than statx deny it (the standard library's metadata would not fall back).
-fn find_executable(name: &str, env: &[String]) -> Result<CString, InitError> {
+fn find_program(name: &str, env: &[String], access: AccessFlags) -> Result<CString, InitError> {
     use nix::sys::stat::{SFlag, stat};
     let kind = |path: &Path| stat(path).ok().map(|st| SFlag::from_bits_truncate(st.st_mode & libc::S_IFMT));
     // With the effective ids and capabilities, as execve will check (exec.LookPath's
     // eaccess): access(2) drops the capabilities of a non-root real uid, and would refuse a
     // program that CAP_DAC_OVERRIDE lets the user run.
-    let executable = |path: &Path| nix::unistd::faccessat(None, path, AccessFlags::X_OK, nix::fcntl::AtFlags::AT_EACCESS).is_ok();
+    let executable = |path: &Path| nix::unistd::faccessat(None, path, access, nix::fcntl::AtFlags::AT_EACCESS).is_ok();
     if name.contains('/') {
         let path = Path::new(name);
         let reason = match kind(path) {

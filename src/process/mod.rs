@@ -36,7 +36,7 @@ use protocol::{ParentSide, Steps};
 use error::reap;
 pub use error::{ExitStatus, ProcessError};
 use id_maps::{IdmappedMounts, make_late_idmap, prepare_idmapped_mounts, write_id_maps};
-pub use init::InitError;
+pub use init::{DEFAULT_PATH, InitError};
 pub use listener::ListenerTarget;
 use listener::forward_listener;
 
@@ -74,6 +74,8 @@ pub struct InitRequest<'a> {
     pub timing: bool,
     /// The host's cgroups are the unified hierarchy alone (for `type: cgroup` mounts).
     pub cgroup_unified: bool,
+    /// The wasm handler, when the entrypoint may be a WASI module.
+    pub wasm: Option<&'a crate::wasm::WasmLaunch>,
 }
 
 /// A started init, parked or about to be. Until [`InitProcess::commit`], dropping it kills

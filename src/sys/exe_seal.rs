@@ -17,7 +17,7 @@
 //! skiff re-executes from that, as crun and runc do.
 
 use std::ffi::{CString, OsString};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
@@ -47,22 +47,44 @@ pub fn running_sealed() -> Result<bool, SysError> {
         .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE)))
 }
 
-/// Whether this process's credentials allow writing the running binary.
-fn own_binary_writable() -> bool {
-    nix::unistd::faccessat(None, Path::new("/proc/self/exe"), nix::unistd::AccessFlags::W_OK, AtFlags::AT_EACCESS).is_ok()
+/// Whether this process's credentials allow writing `binary`.
+fn writable(binary: &Path) -> bool {
+    nix::unistd::faccessat(None, binary, nix::unistd::AccessFlags::W_OK, AtFlags::AT_EACCESS).is_ok()
 }
 
-/// A copy of the running binary in a memfd sealed against any change.
-fn sealed_copy() -> Result<std::os::fd::OwnedFd, SysError> {
+/// A copy of `binary` in a memfd sealed against any change.
+fn sealed_copy(binary: &Path) -> Result<OwnedFd, SysError> {
     let memfd = nix::sys::memfd::memfd_create(c"skiff", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC | nix::sys::memfd::MemFdCreateFlag::MFD_ALLOW_SEALING)
-        .on("memfd_create", "a sealed copy of skiff")?;
-    let mut source = std::fs::File::open("/proc/self/exe").map_err(|e| SysError::io("open", "/proc/self/exe", &e))?;
+        .on("memfd_create", format!("a sealed copy of {}", binary.display()))?;
+    let mut source = std::fs::File::open(binary).map_err(|e| SysError::io("open", binary.display(), &e))?;
     let mut copy = std::fs::File::from(memfd);
-    std::io::copy(&mut source, &mut copy).map_err(|e| SysError::io("copy skiff into", "a memfd", &e))?;
+    std::io::copy(&mut source, &mut copy).map_err(|e| SysError::io("copy into a memfd", binary.display(), &e))?;
     let seals =
         nix::fcntl::SealFlag::F_SEAL_SEAL | nix::fcntl::SealFlag::F_SEAL_SHRINK | nix::fcntl::SealFlag::F_SEAL_GROW | nix::fcntl::SealFlag::F_SEAL_WRITE;
-    nix::fcntl::fcntl(copy.as_raw_fd(), nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).on("seal", "the memfd copy of skiff")?;
+    nix::fcntl::fcntl(copy.as_raw_fd(), nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).on("seal", format!("the memfd copy of {}", binary.display()))?;
     Ok(copy.into())
+}
+
+/// `binary`, ready for `execveat(fd, "", AT_EMPTY_PATH)` by a process in a container, in a
+/// form no process can write through /proc/PID/exe: a read-only detached bind mount of it
+/// or, without the privilege to mount, the file itself when this user cannot write it (nor
+/// can the container's processes, see the module's comment), else a sealed memfd copy.
+/// For companion executables (the wasm handler) that become a container's process.
+pub fn sealed_executable(binary: &Path) -> Result<OwnedFd, SysError> {
+    match read_only_tree(binary) {
+        Ok(tree) => Ok(tree),
+        Err(error) if error.errno == Errno::EPERM && !writable(binary) => open_fd(binary, OFlag::O_PATH | OFlag::O_CLOEXEC, "open"),
+        Err(error) if error.errno == Errno::EPERM => sealed_copy(binary),
+        Err(error) => Err(error),
+    }
+}
+
+/// A detached bind mount of `binary`, made read-only (and nosuid, nodev).
+fn read_only_tree(binary: &Path) -> Result<OwnedFd, SysError> {
+    let tree = super::open_tree_clone(binary, false)?;
+    super::mount_setattr(&tree, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, None::<&OwnedFd>)
+        .on("mount_setattr read-only", format!("a bind mount of {}", binary.display()))?;
+    Ok(tree)
 }
 
 /// Unless already sealed, re-execute this process with the same arguments and environment
@@ -72,18 +94,15 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
     if running_sealed()? {
         return Ok(());
     }
-    let tree = match super::open_tree_clone(Path::new("/proc/self/exe"), false) {
-        Ok(tree) => {
-            super::mount_setattr(&tree, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, None::<&std::os::fd::OwnedFd>)
-                .on("mount_setattr read-only", "a bind mount of /proc/self/exe")?;
-            tree
-        }
+    let own = Path::new("/proc/self/exe");
+    let tree = match read_only_tree(own) {
+        Ok(tree) => tree,
         // Without the privilege to mount (rootless): see the module's comment.
         Err(error) if error.errno == Errno::EPERM => {
-            if !own_binary_writable() {
+            if !writable(own) {
                 return Ok(());
             }
-            sealed_copy()?
+            sealed_copy(own)?
         }
         Err(error) => return Err(error),
     };

@@ -1,0 +1,38 @@
+;; Prints its arguments, a line "--", then its environment: one per line.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 8) "\n")
+  (data (i32.const 40) "--\00")
+  ;; the NUL-terminated string at $p, then a newline, each by its own fd_write (WASI may
+  ;; write only the first of several buffers)
+  (func $line (param $p i32) (local $n i32)
+    (block $done (loop $scan
+      (br_if $done (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $scan)))
+    (i32.store (i32.const 16) (local.get $p))
+    (i32.store (i32.const 20) (local.get $n))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 32)))
+    (i32.store (i32.const 16) (i32.const 8))
+    (i32.store (i32.const 20) (i32.const 1))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 32))))
+  ;; each of the $count strings pointed to from $list
+  (func $lines (param $list i32) (param $count i32) (local $i i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+      (call $line (i32.load (i32.add (local.get $list) (i32.mul (local.get $i) (i32.const 4)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+  (func (export "_start")
+    (drop (call $args_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $args_get (i32.const 1024) (i32.const 4096)))
+    (call $lines (i32.const 1024) (i32.load (i32.const 0)))
+    (call $line (i32.const 40))
+    (drop (call $environ_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $environ_get (i32.const 2048) (i32.const 32768)))
+    (call $lines (i32.const 2048) (i32.load (i32.const 0)))))
