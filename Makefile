@@ -5,6 +5,10 @@
 #   make hot-symbols  regenerate the link order of the hot functions (perf, python3)
 
 SKIFF    := target/x86_64-unknown-linux-gnu/release/skiff
+# The wasm handler (wasm-handler/, wasmtime inside): built with a profile of its own and copied
+# beside the release binary, where skiff looks for it first.
+HANDLER_BUILT := target/x86_64-unknown-linux-gnu/wasm-handler/skiff-wasm
+HANDLER       := target/x86_64-unknown-linux-gnu/release/skiff-wasm
 WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
@@ -22,7 +26,8 @@ CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-forma
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-# What make install puts where (and make uninstall removes, exactly): the binary read-only,
+# What make install puts where (and make uninstall removes, exactly): the binaries read-only
+# (skiff and its wasm handler, side by side),
 # the man pages (section 8, as runc's), and the completions where Debian's shells look.
 BIN_DIR   = $(DESTDIR)$(PREFIX)/bin
 MAN_DIR   = $(DESTDIR)$(PREFIX)/share/man/man8
@@ -30,8 +35,10 @@ BASH_DIR  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSH_DIR   = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 FISH_DIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 GENERATED = $(WORK)/generated
+# The test modules (integration/wasm/*.wat) as .wasm, for the engine tiers' images.
+WASM_MODULES = $(WORK)/wasm-modules
 
-.PHONY: all build-deps deps build bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all build-deps deps build wasm-handler wasm-modules bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
 
 all: build
 
@@ -58,6 +65,15 @@ deps: build-deps
 build: build-deps
 	$(CARGO) build --release --locked
 
+# Not part of build: a native-only skiff needs none of wasmtime, and make run stays quick. The
+# first build takes minutes on two cores; cargo keeps it in target/ afterwards.
+wasm-handler: build-deps
+	$(CARGO) build --locked --profile wasm-handler -p skiff-wasm
+	install -m 0755 $(HANDLER_BUILT) $(HANDLER)
+
+wasm-modules: build-deps
+	$(CARGO) run --locked --quiet -p skiff-wasm-modules -- $(WASM_MODULES)
+
 bundle: build deps
 	sh integration/mk-bundle.sh $(SKIFF) $(BUNDLE)
 
@@ -80,12 +96,12 @@ test-lint: deps
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # The dev profile: the release profile's LTO would be re-run for every test binary.
-test-host: build deps
+test-host: build deps wasm-handler
 	$(CARGO) test --locked
 	CARGO="$(CARGO)" sh integration/unprivileged-tests.sh
 
-test-engines: build deps
-	bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
+test-engines: build deps wasm-handler wasm-modules
+	WASM_MODULES=$(WASM_MODULES) bash integration/engines/run-all.sh $(CURDIR)/$(SKIFF)
 
 # A Debian bookworm image made with debootstrap (cached in work/workloads, rebuilt only when
 # its script changes) under podman, with runc and skiff side by side: PostgreSQL, nginx in a
@@ -96,8 +112,8 @@ test-workloads: build deps
 
 # containerd's CRI plugin with the handlers skiff and runc, driven by the CRI client test
 # (integration/cri: k8s-cri + tonic), the calls a kubelet makes; the two handlers compared.
-test-cri: build deps
-	bin=$$($(CRI_TEST_BIN)) && bash integration/engines/cri.sh $(CURDIR)/$(SKIFF) "$$bin"
+test-cri: build deps wasm-handler wasm-modules
+	bin=$$($(CRI_TEST_BIN)) && WASM_MODULES=$(WASM_MODULES) bash integration/engines/cri.sh $(CURDIR)/$(SKIFF) "$$bin"
 
 # libFuzzer through cargo-fuzz (installed from crates.io by the script when missing).
 FUZZ_SECONDS ?= 60
@@ -112,8 +128,8 @@ test-vm: build deps
 test-vm-systemd: build deps
 	bin=$$($(CRI_TEST_BIN)) && sh integration/vm-systemd/systemd-suite.sh $(SKIFF) "$$bin"
 
-bench: build deps
-	sh integration/bench.sh $(SKIFF) $(WORK)/bench 30
+bench: build deps wasm-handler wasm-modules
+	WASM_MODULES=$(WASM_MODULES) sh integration/bench.sh $(SKIFF) $(WORK)/bench 30
 
 # Regenerate link/hot-symbols.txt (the link order of the hot functions; needs perf and
 # python3). Not part of make test: a stale list only costs resident memory, never correctness.
@@ -126,16 +142,17 @@ generated: build-deps
 	rm -rf $(GENERATED)
 	$(CARGO) run --locked --quiet -p skiff-docgen -- $(GENERATED)
 
-install: build generated
+install: build generated wasm-handler
 	install -d $(BIN_DIR) $(MAN_DIR) $(BASH_DIR) $(ZSH_DIR) $(FISH_DIR)
 	install -m 0555 $(SKIFF) $(BIN_DIR)/skiff
+	install -m 0555 $(HANDLER) $(BIN_DIR)/skiff-wasm
 	install -m 0644 $(GENERATED)/man8/*.8 $(MAN_DIR)/
 	install -m 0644 $(GENERATED)/completions/skiff.bash $(BASH_DIR)/skiff
 	install -m 0644 $(GENERATED)/completions/_skiff $(ZSH_DIR)/_skiff
 	install -m 0644 $(GENERATED)/completions/skiff.fish $(FISH_DIR)/skiff.fish
 
 uninstall:
-	rm -f $(BIN_DIR)/skiff $(BASH_DIR)/skiff $(ZSH_DIR)/_skiff $(FISH_DIR)/skiff.fish
+	rm -f $(BIN_DIR)/skiff $(BIN_DIR)/skiff-wasm $(BASH_DIR)/skiff $(ZSH_DIR)/_skiff $(FISH_DIR)/skiff.fish
 	rm -f $(MAN_DIR)/skiff.8 $(MAN_DIR)/skiff-*.8
 
 # make install into a temporary DESTDIR: every file checked, each man page rendered with
@@ -147,7 +164,7 @@ test-install: deps build generated
 # The Debian package (cargo-deb, installed from crates.io when missing): the tested binary,
 # the man pages, the completions, the docs and configuration snippets for podman,
 # containerd (Kubernetes) and docker.
-deb: build generated
+deb: build generated wasm-handler
 	command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install --locked --version 3.8.0 cargo-deb
 	mkdir -p $(WORK)/deb
 	$(CARGO) deb --no-build --no-strip --target x86_64-unknown-linux-gnu -o $(WORK)/deb/

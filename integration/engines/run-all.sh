@@ -1,5 +1,6 @@
 #!/bin/sh
-# The three engine suites in sequence against one runtime; non-zero if any failed.
+# The engine suites in sequence against one runtime (podman, containerd, docker, and podman
+# running WebAssembly modules); non-zero if any failed.
 # usage: run-all.sh RUNTIME      (e.g. target/x86_64-unknown-linux-gnu/release/skiff, or /usr/sbin/runc)
 set -u
 if [ -z "${1:-}" ]; then echo "usage: $0 RUNTIME" >&2; exit 2; fi
@@ -12,7 +13,7 @@ status=0 summary="" stop=""
 # ^C reaches the running suite, which tears itself down; then no further suite starts
 trap 'stop=1' INT TERM HUP
 start=$(date +%s)
-for suite in podman containerd docker; do
+for suite in podman containerd docker wasm; do
     if [ -n "$stop" ]; then summary="$summary  $suite interrupted, not run
 "; status=1; continue; fi
     s=$(date +%s)
