@@ -24,6 +24,8 @@ pub const HANDLER_ANNOTATION: &str = "run.oci.handler";
 pub const VARIANT_ANNOTATION: &str = "module.wasm.image/variant";
 /// The companion executable's file name.
 pub const HANDLER_NAME: &str = "skiff-wasm";
+/// The annotations by which containerd's CRI plugin and CRI-O mark a pod's sandbox container.
+const SANDBOX_MARKERS: [&str; 2] = ["io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType"];
 /// The first four bytes of every WebAssembly binary.
 const WASM_MAGIC: &[u8; 4] = b"\0asm";
 
@@ -41,7 +43,15 @@ impl WasmMode {
     /// The mode the annotations ask for, and the annotation that asked; `None` without one.
     /// Other values of these keys are other runtimes' business and are ignored, as runc
     /// ignores them all.
+    ///
+    /// A Kubernetes pod's sandbox (its pause container) is never a module: containerd's
+    /// `pod_annotations` hand a pod's `run.oci.handler: wasm` to the sandbox as well as to the
+    /// containers, and the pause program is native.
     pub fn of(annotations: &HashMap<String, String>) -> Option<(WasmMode, &'static str, &str)> {
+        let sandbox = SANDBOX_MARKERS.iter().any(|key| annotations.get(*key).is_some_and(|v| v == "sandbox"));
+        if sandbox {
+            return None;
+        }
         let asked = |key: &'static str, always: &str, smart: &str| {
             let value = annotations.get(key)?;
             let mode = match value.as_str() {
@@ -242,6 +252,11 @@ mod tests {
         assert_eq!(mode(&[("run.oci.handler", "krun")]), None);
         assert_eq!(mode(&[("module.wasm.image/variant", "WASM")]), None);
         assert_eq!(mode(&[("io.kubernetes.cri.container-type", "container")]), None);
+        // a pod's containers follow the pod's annotation; its sandbox (pause) never does
+        let pod = ("run.oci.handler", "wasm");
+        assert_eq!(mode(&[pod, ("io.kubernetes.cri.container-type", "container")]), Some((WasmMode::Always, HANDLER_ANNOTATION)));
+        assert_eq!(mode(&[pod, ("io.kubernetes.cri.container-type", "sandbox")]), None);
+        assert_eq!(mode(&[pod, ("io.kubernetes.cri-o.ContainerType", "sandbox")]), None);
     }
 
     #[test]

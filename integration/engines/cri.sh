@@ -29,6 +29,21 @@ if [ -z "$TEST_BIN" ] || [ ! -x "$TEST_BIN" ]; then
         "none: build it with 'cargo test -p skiff-cri-test --no-run' (make test-cri does)"
     MISSING=1
 fi
+# WebAssembly pods (the test's wasm_pods_run_modules): the modules (make wasm-modules) and the
+# handler beside the runtime (make wasm-handler). CRI_WASM=off leaves that test out, and says so
+# (the systemd VM's CRI tier: the host's tier runs it).
+CRI_WASM=${CRI_WASM:-on}
+if [ "$CRI_WASM" != off ]; then
+    if [ -z "${WASM_MODULES:-}" ] || [ ! -f "${WASM_MODULES:-}/hello.wasm" ]; then
+        fail "prerequisite: the wasm test modules" "WASM_MODULES naming a directory with hello.wasm" \
+            "${WASM_MODULES:-unset}: build them with 'make wasm-modules' (make test-cri does)"
+        MISSING=1
+    fi
+    if [ ! -x "$(dirname "$RT")/skiff-wasm" ]; then
+        fail "prerequisite: the wasm handler" "$(dirname "$RT")/skiff-wasm" "missing: build it with 'make wasm-handler' (make test-cri does)"
+        MISSING=1
+    fi
+fi
 require_done
 
 SYSTEMD=${CRI_SYSTEMD_CGROUP:-0}
@@ -43,12 +58,13 @@ track_host_path /run/containerd /run/containerd/s /run/containerd/fifo /run/cont
 CD=$W/ctd
 C=(ctr --address "$CD/containerd.sock" --namespace k8s.io)
 IMAGES=skiff.test/cri
-mkdir -p "$W/cni-conf" "$W/cni-bin" "$W/pods" "$W/rt-skiff" "$W/rt-runc"
+mkdir -p "$W/cni-conf" "$W/cni-bin" "$W/pods" "$W/rt-skiff" "$W/rt-runc" "$W/rt-skiff-wasm"
 
-handler() {   # handler NAME BINARY ROOT: a runtime handler's table
+handler() {   # handler NAME BINARY ROOT [POD_ANNOTATIONS]: a runtime handler's table
     cat <<EOF
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1]
       runtime_type = "io.containerd.runc.v2"
+      pod_annotations = [${4:-}]
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1.options]
         BinaryName = "$2"
         Root = "$3"
@@ -72,7 +88,8 @@ CRI_TOML="[plugins.\"io.containerd.grpc.v1.cri\"]
     default_runtime_name = \"runc\"
     snapshotter = \"overlayfs\"
 $(handler skiff "$RUNTIME" "$W/rt-skiff")
-$(handler runc "$RUNC" "$W/rt-runc")"
+$(handler runc "$RUNC" "$W/rt-runc")
+$(handler skiff-wasm "$RUNTIME" "$W/rt-skiff-wasm" '"run.oci.handler"')"
 
 suite_teardown() {
     # what a failed test left of its pods (crictl is not packaged: ctr removes them)
@@ -101,6 +118,11 @@ make_image() {
         umoci config --image "$W/oci:$tag" "$@" &&
         rm -rf "$W/unpack-$tag"
 }
+make_wasm_image() {   # the modules and /data/in.txt, nothing else
+    mkdir -p "$W/wasm-root/data" && cp "$WASM_MODULES"/*.wasm "$W/wasm-root/" &&
+        echo "from the image" > "$W/wasm-root/data/in.txt" &&
+        make_image wasm "$W/wasm-root" --config.cmd /hello.wasm
+}
 mkdir -p "$W/pause-root"
 xrun gcc -static -Os -s -o "$W/pause-root/pause" "$REPO_DIR/integration/cri/pause.c"
 check_eq "pause program: built static" "0" "$RC" "$ERR"
@@ -109,10 +131,11 @@ if umoci init --layout "$W/oci" > "$W/logs/umoci.log" 2>&1 &&
     make_image pause "$W/pause-root" --config.entrypoint /pause --config.user 65535:65535 >> "$W/logs/umoci.log" 2>&1 &&
     make_image busybox "$W/busybox-root" --config.cmd sh \
         --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >> "$W/logs/umoci.log" 2>&1 &&
+    { [ "$CRI_WASM" = off ] || make_wasm_image >> "$W/logs/umoci.log" 2>&1; } &&
     tar -C "$W/oci" -cf "$W/images.tar" .; then
-    pass "images: pause and busybox made with umoci"
+    pass "images: pause, busybox (and the modules alone, for wasm pods) made with umoci"
 else
-    fail "images: pause and busybox made with umoci" "umoci succeeds" "$(tail -n 20 "$W/logs/umoci.log")"
+    fail "images: pause, busybox (and the modules alone, for wasm pods) made with umoci" "umoci succeeds" "$(tail -n 20 "$W/logs/umoci.log")"
     exit 1
 fi
 
@@ -127,10 +150,17 @@ check_match "images: $IMAGES:pause and $IMAGES:busybox listed" "$IMAGES:busybox.
 echo "-- CRI client test ($TEST_BIN), SystemdCgroup = $systemd_cgroup"
 export CRI_SOCKET=$CD/containerd.sock CRI_HANDLERS="skiff runc" CRI_ROOTS="$W/rt-skiff $W/rt-runc" \
     CRI_IMAGE=$IMAGES:busybox CRI_CGROUP_DRIVER=$driver CRI_WORK=$W/pods
-CHECK_TIMEOUT=${CRI_TEST_TIMEOUT:-300} xrun "$TEST_BIN" --nocapture --test-threads 1
-printf '%s\n' "$OUT" | grep -oE 'timing: .*|[a-z]+ and [a-z]+ agree on .*|test result: .*' | sed 's/^/   /'
-if [ "$RC" = 0 ]; then pass "CRI client test: both handlers, the same observations"; else
-    fail "CRI client test: both handlers, the same observations" "exit 0" "exit $RC" \
+export CRI_WASM_HANDLER=skiff-wasm CRI_WASM_ROOT=$W/rt-skiff-wasm CRI_WASM_IMAGE=$IMAGES:wasm
+if [ "$CRI_WASM" = off ]; then
+    echo "   (CRI_WASM=off: wasm_pods_run_modules is left out here; the host's make test-cri runs it)"
+    only=(cri_handlers_behave_as_runc --exact) what="both handlers, the same observations"
+else
+    only=() what="both handlers, the same observations; wasm pods"
+fi
+CHECK_TIMEOUT=${CRI_TEST_TIMEOUT:-300} xrun "$TEST_BIN" --nocapture --test-threads 1 "${only[@]}"
+printf '%s\n' "$OUT" | grep -oE 'timing: .*|[a-z]+ and [a-z]+ agree on .*|wasm: .*|test result: .*' | sed 's/^/   /'
+if [ "$RC" = 0 ]; then pass "CRI client test: $what"; else
+    fail "CRI client test: $what" "exit 0" "exit $RC" \
         "$(printf '%s\n%s' "$OUT" "$ERR" | grep -v '^ *[0-9]*: \|^ *at ' | tail -n 30)"
     # the test stopped midway: its pods are still there
     remove_ctr_containers
@@ -140,6 +170,7 @@ remove_pod_cgroups
 # ---- nothing left
 check_eq "runtime state of skiff ($W/rt-skiff/k8s.io): empty" "" "$(ls -A "$W/rt-skiff/k8s.io" 2>/dev/null)"
 check_eq "runtime state of runc ($W/rt-runc/k8s.io): empty" "" "$(ls -A "$W/rt-runc/k8s.io" 2>/dev/null)"
+check_eq "runtime state of skiff-wasm ($W/rt-skiff-wasm/k8s.io): empty" "" "$(ls -A "$W/rt-skiff-wasm/k8s.io" 2>/dev/null)"
 check_eq "containerd lists no container" "" "$("${C[@]}" containers ls -q 2>&1)"
 stop_pid "$CTD_PID" 15
 check_eq "containerd stopped" "" "$(kill -0 "$CTD_PID" 2>/dev/null && echo running)"

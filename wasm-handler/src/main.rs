@@ -60,6 +60,10 @@ fn check() -> ExitCode {
         eprintln!("read the module: {error}");
         return ExitCode::FAILURE;
     }
+    if !bytes.starts_with(b"\0asm") && std::str::from_utf8(&bytes).is_err() {
+        eprintln!("not a WebAssembly module: neither the binary format nor text");
+        return ExitCode::FAILURE;
+    }
     let result = wat::parse_bytes(&bytes).map_err(wasmtime::Error::from).and_then(|binary| Module::validate(&engine()?, &binary));
     match result {
         Ok(()) => ExitCode::SUCCESS,

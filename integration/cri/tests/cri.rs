@@ -13,6 +13,13 @@
 //!   CRI_CGROUP_DRIVER   cgroupfs or systemd (containerd's SystemdCgroup)
 //!   CRI_WORK            a directory for the pods' logs
 //! Without them the test fails and says so.
+//!
+//! `wasm_pods_run_modules` takes a third handler, skiff's for WebAssembly (a RuntimeClass
+//! handler whose pods carry `run.oci.handler: wasm`, passed on by containerd's
+//! `pod_annotations`), with:
+//!   CRI_WASM_HANDLER    its name
+//!   CRI_WASM_ROOT       its runtime root
+//!   CRI_WASM_IMAGE      an image holding the modules of integration/wasm and /data/in.txt
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,6 +182,10 @@ impl<'a> Run<'a> {
     }
 
     fn pod_config(&self) -> PodSandboxConfig {
+        self.pod_config_with(std::collections::HashMap::new())
+    }
+
+    fn pod_config_with(&self, annotations: std::collections::HashMap<String, String>) -> PodSandboxConfig {
         let handler = &self.handler;
         let cgroup_parent = if self.setup.systemd { format!("skiffcri-pod{handler}.slice") } else { format!("/skiffcri/pod-{handler}") };
         PodSandboxConfig {
@@ -182,6 +193,7 @@ impl<'a> Run<'a> {
             // Empty, as the kubelet leaves it for a host-network pod (no UTS namespace).
             hostname: String::new(),
             log_directory: self.setup.work.join(format!("pod-{handler}")).display().to_string(),
+            annotations,
             linux: Some(LinuxPodSandboxConfig {
                 cgroup_parent,
                 security_context: Some(LinuxSandboxSecurityContext { namespace_options: Some(namespaces()), ..Default::default() }),
@@ -238,9 +250,8 @@ impl<'a> Run<'a> {
         self.cri.remove_container(RemoveContainerRequest { container_id: id.into() }).await.unwrap_or_else(|e| panic!("{}: {e}", self.what("RemoveContainer")));
     }
 
-    /// The whole pod's life with this handler.
-    async fn pod(&mut self) {
-        let pod_config = self.pod_config();
+    /// RunPodSandbox with this handler: the sandbox's id, once it is ready.
+    async fn run_pod(&mut self, pod_config: &PodSandboxConfig) -> String {
         std::fs::create_dir_all(&pod_config.log_directory).expect("make the pod's log directory");
         self.step("RunPodSandbox");
         let pod = self
@@ -262,11 +273,22 @@ impl<'a> Run<'a> {
             self.pids.push(pid as u32);
             self.cgroups.push(cgroup_dir(pid as u32, "memory"));
         }
+        pod
+    }
 
+    /// The whole pod's life with this handler.
+    async fn pod(&mut self) {
+        let pod_config = self.pod_config();
+        let pod = self.run_pod(&pod_config).await;
         self.main_container(&pod, &pod_config).await;
         self.exiting_containers(&pod, &pod_config).await;
         self.bidirectional_volume(&pod, &pod_config).await;
+        self.stop_and_remove_pod(&pod).await;
+    }
 
+    /// StopPodSandbox, then RemovePodSandbox: the pod must be gone from the list.
+    async fn stop_and_remove_pod(&mut self, pod: &str) {
+        let pod = pod.to_string();
         self.step("StopPodSandbox");
         self.cri
             .stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: pod.clone() })
@@ -543,6 +565,94 @@ impl<'a> Run<'a> {
     }
 }
 
+/// A WebAssembly pod: what each module did, seen through the CRI (states, exit codes,
+/// reasons, logs) and on the host (a volume).
+impl Run<'_> {
+    async fn wasm_pod(&mut self, image: &str) {
+        let annotations = [("run.oci.handler".to_string(), "wasm".to_string())].into_iter().collect();
+        let pod_config = self.pod_config_with(annotations);
+        // The sandbox's pause program is native: skiff runs it as such despite the annotation.
+        let pod = self.run_pod(&pod_config).await;
+        let log_dir = PathBuf::from(&pod_config.log_directory);
+        let volume = self.setup.work.join("wasm-volume");
+        std::fs::create_dir_all(&volume).expect("make the wasm volume");
+        let module = |run: &Self, name: &str, args: &[&str], limit: i64| {
+            let mut config =
+                run.container_config(name, args, LinuxContainerResources { memory_limit_in_bytes: limit, ..Default::default() }, Default::default());
+            config.image = Some(ImageSpec { image: image.to_string(), ..Default::default() });
+            config
+        };
+        let log = |name: &str| std::fs::read_to_string(log_dir.join(format!("{name}.log"))).unwrap_or_default();
+        // The lines of a CRI log (`TIME STREAM F TEXT`) on one stream.
+        let lines = |text: &str, stream: &str| -> Vec<String> {
+            text.lines().filter_map(|l| l.splitn(4, ' ').collect::<Vec<_>>().get(1..).filter(|f| f[0] == stream).map(|f| f[2].to_string())).collect()
+        };
+
+        let cases: [(&str, Vec<&str>, i64, i32, &str); 5] = [
+            ("hello", vec!["/hello.wasm"], 0, 0, "Completed"),
+            ("args", vec!["/args_env.wasm", "one", "two words"], 0, 0, "Completed"),
+            ("files", vec!["/files.wasm"], 0, 0, "Completed"),
+            ("exit3", vec!["/exit3.wasm"], 0, 3, "Error"),
+            ("trap", vec!["/trap.wasm"], 0, 134, "Error"),
+        ];
+        for (name, args, limit, code, reason) in cases {
+            let mut config = module(self, name, &args, limit);
+            config.envs = vec![KeyValue { key: "GREETING".into(), value: "hello wasm".into() }];
+            config.mounts = vec![Mount { container_path: "/vol".into(), host_path: volume.display().to_string(), ..Default::default() }];
+            let id = self.create(&pod, &pod_config, config).await;
+            self.start(&id).await;
+            let exited = self.wait_exited(&id, Duration::from_secs(20)).await;
+            assert_eq!(
+                (exited.state, exited.exit_code, exited.reason.as_str()),
+                (ContainerState::ContainerExited as i32, code, reason),
+                "{}: {}",
+                self.what(&format!("module {name}")),
+                log(name)
+            );
+            self.remove(&id).await;
+        }
+        assert_eq!(lines(&log("hello"), "stdout"), ["hello from wasm"], "{}", self.what("hello's log"));
+        let args = lines(&log("args"), "stdout");
+        let (argv, env) = args.split_at(args.iter().position(|l| l == "--").unwrap_or_else(|| panic!("{}: {args:?}", self.what("args' log"))));
+        assert_eq!(argv, ["/args_env.wasm", "one", "two words"], "{}", self.what("the module's WASI args"));
+        assert!(env.iter().any(|e| e == "GREETING=hello wasm"), "{}: {env:?}", self.what("the module's environment"));
+        assert_eq!(lines(&log("files"), "stdout"), ["from the image"], "{}", self.what("a file of the image read"));
+        assert_eq!(read_trimmed(&volume.join("out.txt")), "from the image", "{}", self.what("the volume written"));
+        assert!(lines(&log("trap"), "stderr").iter().any(|l| l.contains("unreachable")), "{}: {}", self.what("the trap's message"), log("trap"));
+
+        // Past its memory limit, after 3 s (the shim watches by then): OOM-killed.
+        let config = module(self, "oom", &["/grow.wasm", "--after-3s"], 32 << 20);
+        let id = self.create(&pod, &pod_config, config).await;
+        self.start(&id).await;
+        if let Some(&pid) = self.pids.last() {
+            self.cgroups.push(cgroup_dir(pid, "memory"));
+        }
+        let killed = self.wait_exited(&id, Duration::from_secs(30)).await;
+        assert_eq!(
+            (killed.state, killed.exit_code, killed.reason.as_str()),
+            (ContainerState::ContainerExited as i32, 137, "OOMKilled"),
+            "{}",
+            self.what("a module past its memory limit")
+        );
+        self.remove(&id).await;
+
+        // A module that sleeps, and a module exec'd beside it.
+        let id = self.create(&pod, &pod_config, module(self, "sleeper", &["/sleep.wasm"], 0)).await;
+        self.start(&id).await;
+        let (running, _) = self.status(&id).await;
+        assert_eq!(running.state, ContainerState::ContainerRunning as i32, "{}", self.what("a sleeping module runs"));
+        let hello = self.exec_ok(&id, &["/hello.wasm"]).await;
+        assert_eq!(hello, (0, "hello from wasm".into(), String::new()), "{}", self.what("ExecSync of a module"));
+        self.step("StopContainer sleeper");
+        self.cri
+            .stop_container(StopContainerRequest { container_id: id.clone(), timeout: 1 })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what("StopContainer")));
+        self.remove(&id).await;
+        self.stop_and_remove_pod(&pod).await;
+    }
+}
+
 /// The command lines of the processes that name one of `ids` (the shims do: `-id ID`).
 fn processes_naming(ids: &[String]) -> Vec<String> {
     let own = std::process::id().to_string();
@@ -599,4 +709,21 @@ async fn cri_handlers_behave_as_runc() {
         .collect();
     assert!(differences.is_empty(), "{} and {} differ:\n{}", under_test.0, reference.0, differences.join("\n"));
     println!("{} and {} agree on {} observations", under_test.0, reference.0, under_test.1.len());
+}
+
+/// WebAssembly pods through containerd's CRI plugin: a RuntimeClass handler of skiff whose
+/// pods carry `run.oci.handler: wasm` (containerd's `pod_annotations` pass it on). runc has no
+/// wasm handler: there is nothing to compare with, only expectations.
+#[tokio::test(flavor = "current_thread")]
+async fn wasm_pods_run_modules() {
+    let setup = setup();
+    let var =
+        |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run this test through integration/engines/cri.sh (make test-cri)"));
+    let (handler, root, image) = (var("CRI_WASM_HANDLER"), PathBuf::from(var("CRI_WASM_ROOT")), var("CRI_WASM_IMAGE"));
+    let cri = connect(&setup.socket).await;
+    let mut run =
+        Run { cri, setup: &setup, handler, root, record: Record::new(), ids: Vec::new(), cgroups: Vec::new(), pids: Vec::new(), exec_times: Vec::new() };
+    run.wasm_pod(&image).await;
+    run.nothing_left().await;
+    println!("wasm: handler {}: 8 modules through the CRI, as expected", run.handler);
 }
