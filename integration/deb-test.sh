@@ -1,6 +1,7 @@
 #!/bin/sh
 # The .deb made by make deb: its contents, then dpkg-installed into a temporary root (dpkg
-# --root, its own database), the installed skiff used to run a busybox container, and the
+# --root, its own database), the installed skiff used to run a busybox container and a
+# WebAssembly module (with the wasm handler packaged beside it), and the
 # package removed: nothing of it may be left.
 # usage: deb-test.sh REPO DEB_DIR
 set -eu
@@ -10,7 +11,7 @@ command -v dpkg >/dev/null || fail "dpkg is missing"
 deb=$(ls "$debs"/skiff_*_amd64.deb 2>/dev/null | tail -n 1)
 [ -n "$deb" ] || fail "no skiff_*_amd64.deb in $debs (make deb)"
 contents=$(dpkg-deb -c "$deb")
-for path in ./usr/bin/skiff ./usr/share/man/man8/skiff.8.gz ./usr/share/man/man8/skiff-run.8.gz \
+for path in ./usr/bin/skiff ./usr/bin/skiff-wasm ./usr/share/man/man8/skiff.8.gz ./usr/share/man/man8/skiff-run.8.gz \
     ./usr/share/bash-completion/completions/skiff ./usr/share/zsh/vendor-completions/_skiff \
     ./usr/share/fish/vendor_completions.d/skiff.fish ./usr/share/doc/skiff/examples/podman-containers.conf \
     ./usr/share/doc/skiff/examples/containerd-config.toml ./usr/share/doc/skiff/examples/docker-daemon.json \
@@ -18,6 +19,7 @@ for path in ./usr/bin/skiff ./usr/share/man/man8/skiff.8.gz ./usr/share/man/man8
     echo "$contents" | grep -q " $path\$" || fail "$path is not in the package: $contents"
 done
 echo "$contents" | grep -q '^-r-xr-xr-x .* ./usr/bin/skiff$' || fail "the binary is not packaged read-only (0555)"
+echo "$contents" | grep -q '^-r-xr-xr-x .* ./usr/bin/skiff-wasm$' || fail "the wasm handler is not packaged read-only (0555)"
 root=$(mktemp -d /tmp/skiff-deb.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
@@ -28,7 +30,14 @@ skiff=$root/usr/bin/skiff
 sh "$repo/integration/mk-bundle.sh" "$skiff" "$root/bundle" sh -c 'echo container-ran' > /dev/null
 out=$("$skiff" --root "$root/state" run --bundle "$root/bundle" deb-test 2>&1) || fail "the installed skiff cannot run a container: $out"
 [ "$out" = container-ran ] || fail "the container said '$out'"
+# A WebAssembly module (text, which the compat variant accepts), by the handler the package put
+# beside skiff.
+cp "$repo/integration/wasm/hello.wat" "$root/bundle/rootfs/hello.wat"
+jq '.process.args = ["/hello.wat"] | .annotations = {"module.wasm.image/variant": "compat"}' "$root/bundle/config.json" > "$root/config.json" &&
+    mv "$root/config.json" "$root/bundle/config.json" || fail "jq could not edit the bundle's config"
+out=$(PATH=/usr/bin:/bin "$skiff" --root "$root/state" run --bundle "$root/bundle" deb-wasm 2>&1) || fail "the installed skiff cannot run a wasm module: $out"
+[ "$out" = "hello from wasm" ] || fail "the module said '$out'"
 dpkg --root="$root" --log=/dev/null -r skiff > "$root/remove.log" 2>&1 || fail "dpkg -r: $(cat "$root/remove.log")"
 left=$(find "$root/usr" -type f -o -type l 2>/dev/null || true)
 [ -z "$left" ] || fail "dpkg -r left: $left"
-echo "deb-test: $(basename "$deb"): contents, dpkg install into a temporary root, a container run, removal: ok"
+echo "deb-test: $(basename "$deb"): contents, dpkg install into a temporary root, a container and a module run, removal: ok"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# make install into a temporary DESTDIR, then check what it put there: the binary (read-only,
-# and it runs), a man page per command that man -l renders, and the completions (bash's
+# make install into a temporary DESTDIR, then check what it put there: the binary and the wasm
+# handler beside it (read-only, they run, skiff finds the handler), a man page per command that man -l renders, and the completions (bash's
 # loaded in bash and asked to complete a subcommand); then make uninstall must remove
 # exactly that, leaving only empty directories.
 # usage: install-test.sh REPO
@@ -15,6 +15,10 @@ p=$dest/usr
 [ -x "$p/bin/skiff" ] || fail "no executable $p/bin/skiff"
 [ "$(stat -c %a "$p/bin/skiff")" = 555 ] || fail "the binary is not installed read-only (0555): $(stat -c %a "$p/bin/skiff")"
 "$p/bin/skiff" --version | grep -q '^skiff version' || fail "the installed binary does not run"
+[ -x "$p/bin/skiff-wasm" ] || fail "no executable $p/bin/skiff-wasm (the wasm handler)"
+[ "$(stat -c %a "$p/bin/skiff-wasm")" = 555 ] || fail "the wasm handler is not installed read-only (0555): $(stat -c %a "$p/bin/skiff-wasm")"
+"$p/bin/skiff-wasm" --version | grep -q '^skiff-wasm .*wasmtime' || fail "the installed wasm handler does not run"
+PATH=/usr/bin:/bin "$p/bin/skiff" doctor 2>&1 | grep -q "^ok  *wasm .*$p/bin/skiff-wasm" || fail "the installed skiff does not find its handler beside itself: $(PATH=/usr/bin:/bin "$p/bin/skiff" doctor 2>&1 | grep wasm)"
 commands="create start run state kill delete list pause resume ps update events exec spec features doctor checkpoint restore"
 for page in skiff $(for c in $commands; do echo "skiff-$c"; done); do
     file=$p/share/man/man8/$page.8
@@ -34,4 +38,4 @@ completed=$(bash -c ". '$bash_completion'; COMP_WORDS=(skiff cre); COMP_CWORD=1;
 make -s -C "$repo" uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null
 left=$(find "$dest" -type f -o -type l)
 [ -z "$left" ] || fail "make uninstall left: $left"
-echo "install-test: make install and uninstall: binary, $(echo $commands | wc -w) + 1 man pages, bash/zsh/fish completions: ok"
+echo "install-test: make install and uninstall: binary and wasm handler, $(echo $commands | wc -w) + 1 man pages, bash/zsh/fish completions: ok"
