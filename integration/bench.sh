@@ -13,6 +13,9 @@
 #   parallel             4 workers x 10 runs each: wall time (median of 5 rounds), failures,
 #                        anything left
 #   peak RSS             of the runtime process during `run`
+#   wasm                 `run` of a hello-world WebAssembly module (WASM_MODULES, make
+#                        wasm-modules) with skiff's handler, beside a crun with a wasm handler
+#                        (+WASM) when one is found
 # and three sweeps, each with the slope (ms per unit) beside the ratio: `list` with 10, 100 and
 # 1000 (stopped) containers; `run` with 10, 100 and 1000 bind mounts; `run` with a seccomp
 # profile of 50, 300 and 1000 rules, skiff's compiled-profile cache cold and then warm.
@@ -216,6 +219,29 @@ PY
     TEMPLATE="{rt} --root {root} run --bundle $work/rules-$size bench-rules" timed "rules-warm-$size" 15 --
 done
 
+# WebAssembly: `run` of a hello-world module (the compat annotation, a root filesystem holding
+# only the module) with skiff's handler, beside each crun whose --version shows +WASM (a crun
+# built with a wasm handler), where one is found.
+wasm_names=skiff wasm_crun=""
+for n in crun crun-new; do
+    b=$(bin_of $n)
+    if [ -n "$b" ] && "$b" --version 2>/dev/null | grep -q '+WASM'; then wasm_names="$wasm_names $n" wasm_crun="$wasm_crun $n"; fi
+done
+if [ -n "${WASM_MODULES:-}" ] && [ -f "${WASM_MODULES:-}/hello.wasm" ]; then
+    mkdir -p "$work/wasm/rootfs"
+    cp "$WASM_MODULES/hello.wasm" "$work/wasm/rootfs/"
+    python3 - "$bundle/config.json" "$work/wasm/config.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["process"]["args"] = ["/hello.wasm"]
+config["annotations"] = {"module.wasm.image/variant": "compat"}
+json.dump(config, open(sys.argv[2], "w"))
+PY
+    NAMES="$wasm_names" TEMPLATE="{rt} --root {root} run --bundle $work/wasm bench-wasm" timed wasm --
+else
+    echo "bench: no test modules (WASM_MODULES=${WASM_MODULES:-unset}: make wasm-modules): the wasm row is not measured"
+fi
+
 # parallel: 4 workers x 10 runs each, per runtime, 5 rounds in rotated order; the median wall
 # time (a round with a failed run marks the runtime's row failed), and what was left.
 cat > "$work/parallel.sh" <<'PARALLEL'
@@ -294,6 +320,10 @@ row "parallel 4x10 runs, wall ms" "$work/parallel.csv" 2
 left=""
 for n in $names; do read -r l c < "$work/parallel-left-$n"; left="$left $n $l/$c"; done
 echo "parallel: state dirs/cgroups left:$left"
+row "median ms, run of a wasm hello world" "$work/wasm.csv" 2
+row "median cpu ms, run of a wasm hello world" "$work/wasm.csv" 3
+if [ -n "$wasm_crun" ]; then echo "wasm: beside$wasm_crun (built with a wasm handler)"; else
+    echo "wasm: no crun with a wasm handler found (neither crun's --version shows +WASM): skiff alone"; fi
 
 echo
 echo "sweeps: median ms at each size; slope = ms per unit from the smallest to the largest size"
