@@ -122,6 +122,39 @@ fn the_module_reads_the_rootfs_and_writes_a_volume() {
     bundle.assert_nothing_left(&id);
 }
 
+/// `process.terminal`: the module's stdio is the container's pty (the master through
+/// `--console-socket`, as an engine takes it).
+#[test]
+fn the_module_runs_on_the_terminal() {
+    let mut bundle = module_bundle("echo.wat", "echo.wasm", &[], COMPAT);
+    bundle.config["process"]["terminal"] = json!(true);
+    bundle.write_config();
+    let socket = bundle.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let id = unique_id("wasm-tty");
+    let created = skiff(&bundle, &["create", "--console-socket", socket.to_str().unwrap(), "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(created.code, 0, "{created:?}");
+    let (stream, _) = listener.accept().unwrap();
+    let (master, _) = skiff::sys::fd_passing::receive_fd(&stream).expect("the pty master arrives");
+    assert_eq!(skiff(&bundle, &["start", &id]).code, 0);
+    let mut master = fs::File::from(master);
+    std::io::Write::write_all(&mut master, b"hello\n").unwrap();
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut buffer = [0u8; 256];
+    while !seen.contains("got:hello") && std::time::Instant::now() < deadline {
+        match std::io::Read::read(&mut master, &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    assert!(seen.contains("tty") && !seen.contains("no tty"), "stdout is the terminal: {seen:?}");
+    assert!(seen.contains("got:hello"), "what is typed reaches the module: {seen:?}");
+    wait_for_status(&bundle, &id, "stopped");
+    assert_eq!(skiff(&bundle, &["delete", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
 #[test]
 fn proc_exit_is_the_container_exit_status() {
     let bundle = module_bundle("exit3.wat", "exit3.wasm", &[], COMPAT);
