@@ -71,7 +71,7 @@ fn criu_report(path: Option<&Path>, root: bool) -> (bool, String) {
 }
 
 /// Read the host and build the report; `state_root` is the root this skiff would use.
-pub fn examine(state_root: &Path) -> Report {
+pub fn examine(state_root: &Path, wasm_handler: &crate::wasm::HandlerSearch) -> Report {
     let root = nix::unistd::geteuid().is_root();
     let mut checks = Vec::new();
 
@@ -236,7 +236,7 @@ pub fn examine(state_root: &Path) -> Report {
         "apt-get install criu, on a kernel `criu check` accepts",
     ));
 
-    let handler = crate::wasm::find_handler();
+    let handler = wasm_handler.find();
     let handler_detail = match &handler {
         Some(path) => {
             let version = std::process::Command::new(path).arg("--version").output().ok().filter(|o| o.status.success());

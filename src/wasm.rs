@@ -119,25 +119,40 @@ pub enum WasmError {
     Sys(#[from] SysError),
 }
 
-/// Where the handler is looked for: beside the skiff that runs (as invoked: skiff runs from
-/// a detached mount of itself, whose /proc/self/exe names no directory), then in `PATH`.
-fn handler_dirs() -> Vec<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path_dirs: Vec<PathBuf> = std::env::split_paths(&path).filter(|d| !d.as_os_str().is_empty()).collect();
-    let mut dirs = Vec::new();
-    if let Some(invoked) = std::env::args_os().next().map(PathBuf::from) {
-        let program = if invoked.components().count() > 1 { Some(invoked) } else { path_dirs.iter().map(|d| d.join(&invoked)).find(|p| p.is_file()) };
-        if let Some(dir) = program.as_deref().and_then(Path::parent) {
-            dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
-        }
-    }
-    dirs.extend(path_dirs);
-    dirs
+/// Where the handler is looked for: beside the skiff that runs, then in `PATH`. The binary
+/// fills it in (the core never reads argv): skiff runs from a detached mount of itself whose
+/// /proc/self/exe names no directory, so "beside" is where it was invoked from.
+#[derive(Debug, Clone, Default)]
+pub struct HandlerSearch {
+    /// The skiff binary as invoked (argv[0]): a path, or a name found in `PATH`.
+    pub invoked: Option<PathBuf>,
+    /// The `PATH` to search.
+    pub path: Option<OsString>,
 }
 
-/// The handler's path, if one is installed where [`handler_dirs`] looks.
-pub fn find_handler() -> Option<PathBuf> {
-    handler_dirs().into_iter().map(|dir| dir.join(HANDLER_NAME)).find(|candidate| is_executable_file(candidate))
+impl HandlerSearch {
+    /// The directories searched, in order.
+    fn dirs(&self) -> Vec<PathBuf> {
+        let path_dirs: Vec<PathBuf> =
+            self.path.as_deref().map(|p| std::env::split_paths(p).filter(|d| !d.as_os_str().is_empty()).collect()).unwrap_or_default();
+        let program = match &self.invoked {
+            Some(invoked) if invoked.components().count() > 1 => Some(invoked.clone()),
+            Some(name) => path_dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()),
+            None => None,
+        };
+        let beside = program.as_deref().and_then(Path::parent).map(|dir| if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+        beside.into_iter().chain(path_dirs).collect()
+    }
+
+    /// The handler's path, if one is installed where this search looks.
+    pub fn find(&self) -> Option<PathBuf> {
+        self.dirs().into_iter().map(|dir| dir.join(HANDLER_NAME)).find(|candidate| is_executable_file(candidate))
+    }
+
+    /// The directories searched, for an error.
+    fn looked(&self) -> String {
+        self.dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn is_executable_file(path: &Path) -> bool {
@@ -147,11 +162,10 @@ fn is_executable_file(path: &Path) -> bool {
 
 /// The handler for a container whose annotations ask for one, opened sealed: an error names
 /// the annotation when none is installed.
-fn open_handler(annotations: &HashMap<String, String>) -> Result<Option<(WasmLaunch, PathBuf)>, WasmError> {
+fn open_handler(annotations: &HashMap<String, String>, search: &HandlerSearch) -> Result<Option<(WasmLaunch, PathBuf)>, WasmError> {
     let Some((mode, annotation, value)) = WasmMode::of(annotations) else { return Ok(None) };
-    let Some(path) = find_handler() else {
-        let looked = handler_dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
-        return Err(WasmError::NoHandler { annotation, value: value.to_string(), looked });
+    let Some(path) = search.find() else {
+        return Err(WasmError::NoHandler { annotation, value: value.to_string(), looked: search.looked() });
     };
     let handler = crate::sys::exe_seal::sealed_executable(&path)?;
     Ok(Some((WasmLaunch { handler, mode }, path)))
@@ -162,8 +176,13 @@ fn open_handler(annotations: &HashMap<String, String>) -> Result<Option<(WasmLau
 /// will, by `process.cwd` and the process's `PATH`) and validated by the handler, so that a
 /// module that does not validate is refused before anything exists. One that is not in the
 /// root filesystem (on a volume, say) is left to init, which reports it missing at create.
-pub fn prepare_for_create(annotations: &HashMap<String, String>, rootfs: &Path, process: &oci_spec::runtime::Process) -> Result<Option<WasmLaunch>, WasmError> {
-    let Some((launch, handler)) = open_handler(annotations)? else { return Ok(None) };
+pub fn prepare_for_create(
+    annotations: &HashMap<String, String>,
+    search: &HandlerSearch,
+    rootfs: &Path,
+    process: &oci_spec::runtime::Process,
+) -> Result<Option<WasmLaunch>, WasmError> {
+    let Some((launch, handler)) = open_handler(annotations, search)? else { return Ok(None) };
     let args = process.args().as_deref().unwrap_or_default();
     let Some(name) = args.first() else { return Ok(Some(launch)) };
     let env = process.env().as_deref().unwrap_or_default();
@@ -188,8 +207,8 @@ pub fn prepare_for_create(annotations: &HashMap<String, String>, rootfs: &Path, 
 /// For `exec`: the launch when the container's annotations ask for WebAssembly. A process
 /// exec'd into such a container runs as WASI only when its program is a WebAssembly binary:
 /// a shell or any native tool runs as usual.
-pub fn prepare_for_exec(annotations: &HashMap<String, String>) -> Result<Option<WasmLaunch>, WasmError> {
-    Ok(open_handler(annotations)?.map(|(launch, _)| WasmLaunch { mode: WasmMode::Smart, ..launch }))
+pub fn prepare_for_exec(annotations: &HashMap<String, String>, search: &HandlerSearch) -> Result<Option<WasmLaunch>, WasmError> {
+    Ok(open_handler(annotations, search)?.map(|(launch, _)| WasmLaunch { mode: WasmMode::Smart, ..launch }))
 }
 
 /// Where `name` may be, as exec(3p) looks for a program: a path relative to `cwd` when it has
@@ -278,6 +297,38 @@ mod tests {
             vec![PathBuf::from("/bin/hello.wasm"), PathBuf::from("/work/./hello.wasm"), PathBuf::from("/work/rel/hello.wasm")]
         );
         assert_eq!(module_candidates("hello.wasm", cwd, None).len(), crate::process::DEFAULT_PATH.split(':').count());
+    }
+
+    #[test]
+    fn the_handler_is_found_beside_skiff_then_in_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (bin, other, empty) = (dir.path().join("bin"), dir.path().join("other"), dir.path().join("empty"));
+        for d in [&bin, &other, &empty] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let install = |d: &Path, mode: u32| {
+            std::fs::write(d.join(HANDLER_NAME), "").unwrap();
+            std::fs::set_permissions(d.join(HANDLER_NAME), std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        install(&bin, 0o755);
+        install(&other, 0o755);
+        std::fs::write(bin.join("skiff"), "").unwrap();
+        let path = std::env::join_paths([&empty, &other, &bin]).unwrap();
+        let search = |invoked: Option<&Path>| HandlerSearch { invoked: invoked.map(Path::to_path_buf), path: Some(path.clone()) };
+        // beside the binary invoked by its path, before PATH
+        assert_eq!(search(Some(&bin.join("skiff"))).find(), Some(bin.join(HANDLER_NAME)));
+        // invoked by name: where PATH found skiff (bin), still before the PATH order (other)
+        assert_eq!(search(Some(Path::new("skiff"))).find(), Some(bin.join(HANDLER_NAME)));
+        // with nothing beside it, PATH's first
+        assert_eq!(search(Some(&empty.join("skiff"))).find(), Some(other.join(HANDLER_NAME)));
+        assert_eq!(search(None).find(), Some(other.join(HANDLER_NAME)));
+        // a file that is not executable is no handler; none at all is None, and says where it looked
+        install(&other, 0o644);
+        install(&bin, 0o644);
+        let none = search(Some(&empty.join("skiff")));
+        assert_eq!(none.find(), None);
+        assert_eq!(none.looked(), format!("{}, {}, {}, {}", empty.display(), empty.display(), other.display(), bin.display()));
     }
 
     #[test]

@@ -181,6 +181,7 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
             // (set by the core: in the foreground skiff relays a terminal itself, as `run`)
             relay_terminal: false,
             pidfd_socket: None,
+            wasm_handler: super::wasm_handler_search(),
         },
         flags: args.criu.flags(criu, -1)?,
         lsm_profile: args.lsm_profile,

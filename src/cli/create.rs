@@ -52,6 +52,7 @@ impl CreateArgs {
             console_socket: self.console_socket.clone(),
             relay_terminal: false,
             pidfd_socket: self.pidfd_socket.clone(),
+            wasm_handler: super::wasm_handler_search(),
         }
     }
 }

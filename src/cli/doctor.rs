@@ -24,7 +24,7 @@ pub struct DoctorArgs {
 
 /// Print the report; exit 0, or 1 when skiff cannot run containers here at all.
 pub fn run(args: DoctorArgs, context: &Context) -> anyhow::Result<i32> {
-    let report = skiff::doctor::examine(context.store.root());
+    let report = skiff::doctor::examine(context.store.root(), &super::wasm_handler_search());
     let text = match args.format {
         DoctorFormat::Text => report.text(),
         DoctorFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),

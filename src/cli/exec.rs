@@ -120,6 +120,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         process_label: args.process_label,
         apparmor: args.apparmor,
         cgroup: args.cgroup,
+        wasm_handler: super::wasm_handler_search(),
     };
     let outcome = container::exec(&context.store, &args.id, &options, context)?;
     match outcome {

@@ -217,6 +217,12 @@ pub fn listen_fds() -> u32 {
     std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
+/// Where a WebAssembly container's handler is looked for: beside this binary as it was
+/// invoked, then in `PATH`.
+pub fn wasm_handler_search() -> skiff::wasm::HandlerSearch {
+    skiff::wasm::HandlerSearch { invoked: std::env::args_os().next().map(std::path::PathBuf::from), path: std::env::var_os("PATH") }
+}
+
 /// Run the command; the result is skiff's exit status. With `--debug`, the last debug line
 /// says how long each phase took.
 /// A failure of init's setup under `create` or `run` (`command`), led by runc's words with

@@ -50,6 +50,8 @@ pub struct CreateOptions {
     /// Socket-activation fds handed to the runtime (`LISTEN_FDS` for this pid): passed on
     /// as fds 3.. ahead of the preserved ones, with `LISTEN_FDS`/`LISTEN_PID=1` set.
     pub listen_fds: u32,
+    /// Where a WebAssembly container's handler is looked for.
+    pub wasm_handler: crate::wasm::HandlerSearch,
 }
 
 /// A created (or restored) container: init's pid and, when the caller relays the
@@ -93,7 +95,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let rdt = plan_rdt(&bundle, &id)?;
     // A WebAssembly entrypoint: the handler found and the module validated, before anything exists.
     let wasm = match bundle.spec().annotations() {
-        Some(annotations) => crate::wasm::prepare_for_create(annotations, bundle.rootfs(), bundle.process())?,
+        Some(annotations) => crate::wasm::prepare_for_create(annotations, &options.wasm_handler, bundle.rootfs(), bundle.process())?,
         None => None,
     };
     trace.lap("parse and validate");

@@ -56,6 +56,8 @@ pub struct ExecOptions {
     pub apparmor: Option<String>,
     /// `--cgroup`: sub-cgroups of the container's to run in.
     pub cgroup: Vec<String>,
+    /// Where a WebAssembly container's handler is looked for.
+    pub wasm_handler: crate::wasm::HandlerSearch,
 }
 
 /// How an exec ended (or did not wait to).
@@ -116,7 +118,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
         (Some(cgroup), false) => Some(cgroup.sub_cgroup(&crate::cgroups::ExecCgroups::parse(&options.cgroup)?)?),
         (cgroup, _) => cgroup.clone(),
     };
-    let wasm = crate::wasm::prepare_for_exec(&state.annotations)?;
+    let wasm = crate::wasm::prepare_for_exec(&state.annotations, &options.wasm_handler)?;
     let request = ExecRequest {
         init: &init,
         process: &process,
