@@ -235,6 +235,8 @@ fn exec_into_a_wasm_container() {
     assert_eq!(status.code, 0, "a native binary exec'd into a wasm container: {status:?}");
     let fields = status_fields(&status.stdout);
     assert_eq!(fields["Uid"], "1000\t1000\t1000\t1000", "the module runs as process.user: {status:?}");
+    // the handler's thread and one runtime worker, not one per CPU (each counts in pids.max)
+    assert_eq!(fields["Threads"], "2", "{status:?}");
     assert_eq!(fields["CapBnd"], "0000000000000020", "with process.capabilities (CAP_KILL alone): {status:?}");
     assert!(status.stdout.contains("skiff-wasm\0run\0/sleep.wasm\0"), "pid 1 is the handler running the module: {status:?}");
     let wasm = skiff(&bundle, &["exec", &id, "/hello.wasm"]);

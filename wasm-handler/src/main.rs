@@ -30,8 +30,15 @@ const TRAP_STATUS: u8 = 134;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The module's environment is the process's, taken before the line below changes it.
+    let env: Vec<(String, String)> = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+    // WASI's host calls run on tokio's multi-threaded runtime, with a worker per CPU by
+    // default: 64 idle threads, each a task of the container's pids limit, on a 64-CPU node.
+    // File I/O runs on the calling thread here (allow_blocking_current_thread), so one
+    // worker serves. SAFETY: no other thread exists yet to read the environment.
+    unsafe { std::env::set_var("TOKIO_WORKER_THREADS", "1") };
     match args.first().map(String::as_str) {
-        Some("run") if args.len() >= 2 => run(&args[1], &args[2..]),
+        Some("run") if args.len() >= 2 => run(&args[1], &args[2..], &env),
         Some("check") if args.len() == 1 => check(),
         Some("--version") => {
             println!("skiff-wasm {} (wasmtime, WASI preview 1)", env!("CARGO_PKG_VERSION"));
@@ -75,8 +82,8 @@ fn check() -> ExitCode {
 }
 
 /// `skiff-wasm run`: instantiate `module` with WASI preview 1 and call its `_start`.
-fn run(module: &str, wasi_args: &[String]) -> ExitCode {
-    match instantiate_and_start(module, wasi_args) {
+fn run(module: &str, wasi_args: &[String], env: &[(String, String)]) -> ExitCode {
+    match instantiate_and_start(module, wasi_args, env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if let Some(exit) = error.downcast_ref::<I32Exit>() {
@@ -89,7 +96,7 @@ fn run(module: &str, wasi_args: &[String]) -> ExitCode {
     }
 }
 
-fn instantiate_and_start(module: &str, wasi_args: &[String]) -> wasmtime::Result<()> {
+fn instantiate_and_start(module: &str, wasi_args: &[String], env: &[(String, String)]) -> wasmtime::Result<()> {
     let engine = engine()?;
     let bytes = std::fs::read(module).map_err(|error| wasmtime::format_err!("read the module: {error}"))?;
     let module = Module::new(&engine, bytes)?;
@@ -101,8 +108,7 @@ fn instantiate_and_start(module: &str, wasi_args: &[String]) -> wasmtime::Result
     wasi.args(&args);
     // The environment init built for the process (process.env, HOME): non-UTF-8 entries
     // cannot be WASI strings and are left out.
-    let env: Vec<(String, String)> = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
-    wasi.envs(&env);
+    wasi.envs(env);
     wasi.preopened_dir("/", "/", FsPerms::ReadWrite)?;
     wasi.preopened_dir(".", ".", FsPerms::ReadWrite)?;
     let mut store = Store::new(&engine, wasi.build_p1());
