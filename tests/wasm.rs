@@ -155,6 +155,20 @@ fn the_module_runs_on_the_terminal() {
     bundle.assert_nothing_left(&id);
 }
 
+/// `process.cwd` is the module's preopened "." (and the root its "/").
+#[test]
+fn the_module_sees_process_cwd_as_its_current_directory() {
+    let mut bundle = module_bundle("cwd.wat", "cwd.wasm", &[], COMPAT);
+    fs::create_dir_all(bundle.rootfs().join("work/here")).unwrap();
+    fs::write(bundle.rootfs().join("work/here/in.txt"), "from process.cwd\n").unwrap();
+    bundle.config["process"]["cwd"] = json!("/work/here");
+    bundle.write_config();
+    let id = unique_id("wasm-cwd");
+    let out = run(&bundle, &id);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "from process.cwd\n"), "{out:?}");
+    bundle.assert_nothing_left(&id);
+}
+
 #[test]
 fn proc_exit_is_the_container_exit_status() {
     let bundle = module_bundle("exit3.wat", "exit3.wasm", &[], COMPAT);

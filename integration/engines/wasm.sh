@@ -55,7 +55,7 @@ fi
 check "image: the layout as an OCI archive" tar -C "$W/oci" -cf "$W/wasm.tar" .
 check "image: podman load (offline)" "${P[@]}" load -q -i "$W/wasm.tar"
 check "image: tagged $IMG" "${P[@]}" tag "$(printf '%s' "$OUT" | sed -n 's/^Loaded image: //p' | tail -n 1)" "$IMG"
-check_eq "image: its files" "args_env.wasm data echo.wasm exit3.wasm files.wasm grow.wasm hello.wasm sleep.wasm trap.wasm" \
+check_eq "image: its files" "args_env.wasm cwd.wasm data echo.wasm exit3.wasm files.wasm grow.wasm hello.wasm sleep.wasm trap.wasm" \
     "$(ls "$W/unpack/rootfs" | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- the modules, each as a container
