@@ -14,8 +14,8 @@
 #                        anything left
 #   peak RSS             of the runtime process during `run`
 #   wasm                 `run` of a hello-world WebAssembly module (WASM_MODULES, make
-#                        wasm-modules) with skiff's handler, beside a crun with a wasm handler
-#                        (+WASM) when one is found
+#                        wasm-modules) with skiff's handler, beside each crun with a wasm
+#                        handler (+WASM; CRUN_WASM, or `crun-wasm` on PATH) when one is found
 # and three sweeps, each with the slope (ms per unit) beside the ratio: `list` with 10, 100 and
 # 1000 (stopped) containers; `run` with 10, 100 and 1000 bind mounts; `run` with a seccomp
 # profile of 50, 300 and 1000 rules, skiff's compiled-profile cache cold and then warm.
@@ -98,7 +98,9 @@ if [ -n "$crun_new" ] && [ -x "$crun_new" ]; then
 else
     crun_new=""
 fi
-bin_of() { case $1 in skiff) echo "$skiff" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; crun-new) echo "$crun_new" ;; esac; }
+# A crun built with a wasm handler, for the wasm row alone (CRUN_WASM, default: `crun-wasm` on PATH).
+crun_wasm=${CRUN_WASM:-$(command -v crun-wasm || true)}
+bin_of() { case $1 in skiff) echo "$skiff" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; crun-new) echo "$crun_new" ;; crun-wasm) echo "$crun_wasm" ;; esac; }
 
 # One create/start/wait/delete cycle, as a script to time.
 cat > "$work/cycle.sh" <<'CYCLE'
@@ -223,7 +225,7 @@ done
 # only the module) with skiff's handler, beside each crun whose --version shows +WASM (a crun
 # built with a wasm handler), where one is found.
 wasm_names=skiff wasm_crun=""
-for n in crun crun-new; do
+for n in crun crun-new crun-wasm; do
     b=$(bin_of $n)
     if [ -n "$b" ] && "$b" --version 2>/dev/null | grep -q '+WASM'; then wasm_names="$wasm_names $n" wasm_crun="$wasm_crun $n"; fi
 done
@@ -320,10 +322,18 @@ row "parallel 4x10 runs, wall ms" "$work/parallel.csv" 2
 left=""
 for n in $names; do read -r l c < "$work/parallel-left-$n"; left="$left $n $l/$c"; done
 echo "parallel: state dirs/cgroups left:$left"
-row "median ms, run of a wasm hello world" "$work/wasm.csv" 2
-row "median cpu ms, run of a wasm hello world" "$work/wasm.csv" 3
-if [ -n "$wasm_crun" ]; then echo "wasm: beside$wasm_crun (built with a wasm handler)"; else
-    echo "wasm: no crun with a wasm handler found (neither crun's --version shows +WASM): skiff alone"; fi
+# The wasm row: skiff and each crun with a wasm handler (its own columns: the others have none).
+wasm_line="wasm hello world, run: skiff $(column "$work/wasm.csv" skiff 2) ms (cpu $(column "$work/wasm.csv" skiff 3))"
+for n in $wasm_crun; do
+    w=$(column "$work/wasm.csv" "$n" 2)
+    wasm_line="$wasm_line; $n $w ms (cpu $(column "$work/wasm.csv" "$n" 3)), skiff/$n $(ratio "$(column "$work/wasm.csv" skiff 2)" "$w")"
+done
+echo "$wasm_line"
+if [ -n "$wasm_crun" ]; then
+    for n in $wasm_crun; do echo "  $n: $("$(bin_of $n)" --version | head -1), $("$(bin_of $n)" --version | grep -o '+WASM[^ ]*')"; done
+else
+    echo "  no crun with a wasm handler found (no +WASM in crun's, crun-new's or CRUN_WASM's --version): skiff alone"
+fi
 
 echo
 echo "sweeps: median ms at each size; slope = ms per unit from the smallest to the largest size"
