@@ -188,13 +188,16 @@ pub fn prepare_for_create(
     let env = process.env().as_deref().unwrap_or_default();
     let path = env.iter().find_map(|e| e.strip_prefix("PATH="));
     let root = crate::sys::fs_in_root::RootDir::open(rootfs)?;
+    // Found by O_PATH, and opened for reading only once it is a regular file: the host's root
+    // must not open a device node or a FIFO of the image.
     let found = module_candidates(name, process.cwd(), path).into_iter().find_map(|candidate| {
-        let fd = root.open_in(&candidate, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC).ok()?;
+        let fd = root.open_in(&candidate, libc::O_PATH | libc::O_CLOEXEC).ok()?;
         let regular = nix::sys::stat::fstat(fd.as_raw_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG);
         regular.then_some((candidate, fd))
     });
     let Some((module, fd)) = found else { return Ok(Some(launch)) };
-    let mut file = std::fs::File::from(fd);
+    let reopen = crate::sys::fs_in_root::fd_path(&fd);
+    let mut file = std::fs::File::open(&reopen).map_err(|e| SysError::io("open", root.display(&module), &e))?;
     let mut head = [0u8; 4];
     let read = file.read(&mut head).map_err(|e| SysError::io("read", root.display(&module), &e))?;
     if launch.mode == WasmMode::Smart && !is_wasm_binary(&head[..read]) {

@@ -9,6 +9,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -304,6 +305,36 @@ fn a_missing_module_is_refused_at_create() {
     let out = skiff(&bundle, &["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
     assert_ne!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("/absent.wasm") && out.stderr.contains("no such file"), "{out:?}");
+    bundle.assert_nothing_left(&id);
+}
+
+/// The runtime looks at the module from the host, as root: it must not open what is no
+/// regular file (a FIFO here, whose blocked writer an open would release; a device node's
+/// open could do worse). init then refuses the entrypoint, at create.
+#[test]
+fn a_module_that_is_no_regular_file_is_never_opened_by_the_runtime() {
+    let mut bundle = TestBundle::unprivileged(&["/pipe.wasm"]);
+    require_prerequisites();
+    bundle.config["annotations"] = json!({"run.oci.handler": "wasm"});
+    bundle.write_config();
+    let fifo = bundle.rootfs().join("pipe.wasm");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    // A writer that blocks in open(2) until some reader opens the FIFO.
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let _file = fs::OpenOptions::new().write(true).open(&writer_path);
+        let _ = opened_tx.send(());
+    });
+    let id = unique_id("wasm-fifo");
+    let out = skiff(&bundle, &["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    let released = opened_rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
+    // Release the writer ourselves, then judge.
+    let _reader = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+    writer.join().unwrap();
+    assert!(!released, "the runtime opened the FIFO: {out:?}");
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("/pipe.wasm") && out.stderr.contains("not a regular file"), "{out:?}");
     bundle.assert_nothing_left(&id);
 }
 
