@@ -27,7 +27,7 @@ CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-forma
 PREFIX  ?= /usr/local
 DESTDIR ?=
 # What make install puts where (and make uninstall removes, exactly): the binaries read-only
-# (skiff and its wasm handler, side by side),
+# and immutable (skiff and its wasm handler, side by side; see install),
 # the man pages (section 8, as runc's), and the completions where Debian's shells look.
 BIN_DIR   = $(DESTDIR)$(PREFIX)/bin
 MAN_DIR   = $(DESTDIR)$(PREFIX)/share/man/man8
@@ -142,16 +142,29 @@ generated: build-deps
 	rm -rf $(GENERATED)
 	$(CARGO) run --locked --quiet -p skiff-docgen -- $(GENERATED)
 
+# The installed binaries are made immutable (chattr +i): no process, root included, can open
+# them for writing, so create, run and exec need no re-exec from a read-only mount of skiff
+# (CVE-2019-5736; docs/security.md). Not in a staged install (DESTDIR): the packager's tree must
+# stay removable, and the .deb's postinst sets the attribute itself. Where the filesystem has no
+# such attribute, skiff re-executes as before.
+INSTALLED_BINARIES = $(BIN_DIR)/skiff $(BIN_DIR)/skiff-wasm
+seal_binaries = if [ -z "$(DESTDIR)" ]; then for f in $(INSTALLED_BINARIES); do \
+	    chattr +i $$f 2>/dev/null || echo "note: chattr +i $$f failed: skiff re-executes from a read-only mount instead"; done; fi
+unseal_binaries = for f in $(INSTALLED_BINARIES); do [ ! -e $$f ] || chattr -i $$f 2>/dev/null || true; done
+
 install: build generated wasm-handler
 	install -d $(BIN_DIR) $(MAN_DIR) $(BASH_DIR) $(ZSH_DIR) $(FISH_DIR)
+	@$(unseal_binaries)
 	install -m 0555 $(SKIFF) $(BIN_DIR)/skiff
 	install -m 0555 $(HANDLER) $(BIN_DIR)/skiff-wasm
+	@$(seal_binaries)
 	install -m 0644 $(GENERATED)/man8/*.8 $(MAN_DIR)/
 	install -m 0644 $(GENERATED)/completions/skiff.bash $(BASH_DIR)/skiff
 	install -m 0644 $(GENERATED)/completions/_skiff $(ZSH_DIR)/_skiff
 	install -m 0644 $(GENERATED)/completions/skiff.fish $(FISH_DIR)/skiff.fish
 
 uninstall:
+	@$(unseal_binaries)
 	rm -f $(BIN_DIR)/skiff $(BIN_DIR)/skiff-wasm $(BASH_DIR)/skiff $(ZSH_DIR)/_skiff $(FISH_DIR)/skiff.fish
 	rm -f $(MAN_DIR)/skiff.8 $(MAN_DIR)/skiff-*.8
 

@@ -13,6 +13,9 @@
 #   parallel             4 workers x 10 runs each: wall time (median of 5 rounds), failures,
 #                        anything left
 #   peak RSS             of the runtime process during `run`
+#   as built             skiff's rows run an immutable copy of the binary, as make install and
+#                        the .deb leave it (no re-exec); run, exec and parallel also run the
+#                        build's own binary, a writable file that re-executes, beside it
 #   wasm                 `run` of a hello-world WebAssembly module (WASM_MODULES, make
 #                        wasm-modules) with skiff's handler, beside each crun with a wasm
 #                        handler (+WASM; CRUN_WASM, or `crun-wasm` on PATH) when one is found
@@ -55,6 +58,20 @@ work=$(realpath "$work")
 roots=$work/roots
 mkdir -p "$roots"
 mountpoint -q "$roots" || mount -t tmpfs -o mode=0700 none "$roots"
+# skiff as make install and the .deb leave it: immutable (chattr +i), so that create, run and
+# exec need no re-exec of skiff from a read-only mount of itself. The copies are on the roots
+# tmpfs, gone with this mount namespace. The build's own binary, a writable file re-executed
+# each time, is measured beside it for run, exec and parallel ("skiff-built").
+installed=$roots/installed
+mkdir -p "$installed"
+cp "$skiff" "$installed/skiff"
+[ ! -f "$(dirname "$skiff")/skiff-wasm" ] || cp "$(dirname "$skiff")/skiff-wasm" "$installed/skiff-wasm"
+skiff_built=$skiff
+if chattr +i "$installed"/*; then
+    skiff=$installed/skiff seal="immutable, as installed"
+else
+    seal="as built: chattr +i failed, so re-executed from a read-only mount"
+fi
 bundle=$work/bundle
 sh "$here/mk-bundle.sh" "$skiff" "$bundle" /bin/true >/dev/null
 # Debian's crun 1.8 accepts only 1.0.x configs; the content is the same for all three.
@@ -100,7 +117,7 @@ else
 fi
 # A crun built with a wasm handler, for the wasm row alone (CRUN_WASM, default: `crun-wasm` on PATH).
 crun_wasm=${CRUN_WASM:-$(command -v crun-wasm || true)}
-bin_of() { case $1 in skiff) echo "$skiff" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; crun-new) echo "$crun_new" ;; crun-wasm) echo "$crun_wasm" ;; esac; }
+bin_of() { case $1 in skiff) echo "$skiff" ;; skiff-built) echo "$skiff_built" ;; runc) echo "$runc" ;; crun) echo "$crun" ;; crun-new) echo "$crun_new" ;; crun-wasm) echo "$crun_wasm" ;; esac; }
 
 # One create/start/wait/delete cycle, as a script to time.
 cat > "$work/cycle.sh" <<'CYCLE'
@@ -142,6 +159,8 @@ timed() {
 }
 
 TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed run --
+"$skiff_built" --root "$roots/skiff-built" run --detach --bundle "$sleeper" bench-sleeper >/dev/null
+NAMES="skiff skiff-built" TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed built-run --
 TEMPLATE="sh $work/cycle.sh {rt} {root} $bundle bench-cycle" timed cycle --
 TEMPLATE="{rt} --root {root} run --bundle $big bench-big" timed big --
 TEMPLATE="{rt} --root {root} run --bundle $sec bench-sec" timed secrun --
@@ -151,6 +170,8 @@ for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-secsl
 
 for n in $names; do "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$sleeper" bench-sleeper >/dev/null; done
 TEMPLATE="{rt} --root {root} exec bench-sleeper true" timed exec --
+# The installed (immutable) skiff against the build's binary, which re-executes.
+NAMES="skiff skiff-built" TEMPLATE="{rt} --root {root} exec bench-sleeper true" PREPARE="" timed built-exec --
 TEMPLATE="{rt} --root {root} state bench-sleeper" timed state --
 TEMPLATE="{rt} --root {root} kill bench-sleeper CONT" timed kill --
 # (crun has no `events`)
@@ -162,7 +183,7 @@ while [ $i -lt "$runs" ]; do
     "$skiff" --root "$roots/skiff" --debug exec bench-sleeper true 2>&1 | grep 'exec: phases:' >> "$work/phases-exec" || true
     i=$((i + 1))
 done
-for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-sleeper; done
+for n in $names skiff-built; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-sleeper; done
 
 PREPARE="sh $work/stopped.sh {rt} {root} $bundle bench-delete" TEMPLATE="{rt} --root {root} delete bench-delete" timed delete --
 
@@ -253,6 +274,7 @@ fails=$(seq 0 39 | xargs -P 4 -I{} sh -c "'$1' --root '$2' run --bundle '$3' par
 [ "$fails" = 0 ] || { echo "$fails of 40 runs failed" >&2; exit 1; }
 PARALLEL
 TEMPLATE="sh $work/parallel.sh {rt} {root} $bundle" timed parallel 5 --
+NAMES="skiff skiff-built" TEMPLATE="sh $work/parallel.sh {rt} {root} $bundle" timed built-parallel 5 --
 for n in $names; do
     left=$(find "$roots/$n" -mindepth 1 -maxdepth 1 -name 'par-*' | wc -l)
     # (not the tmpfs standing in for the unified hierarchy, where crun "moves" processes)
@@ -303,6 +325,7 @@ else
     versions="$versions; no second crun (set CRUN_NEW, or put a crun >= 1.27 on PATH as crun-new)"
 fi
 echo "versions: $versions"
+echo "skiff's binary: $seal"
 cols measure skiff runc crun crun-new skiff/runc skiff/crun skiff/crun-new
 for what in run cycle exec secrun secexec state kill events delete big; do
     case $what in
@@ -322,6 +345,13 @@ row "parallel 4x10 runs, wall ms" "$work/parallel.csv" 2
 left=""
 for n in $names; do read -r l c < "$work/parallel-left-$n"; left="$left $n $l/$c"; done
 echo "parallel: state dirs/cgroups left:$left"
+# The build's binary (writable: re-executed from a read-only mount) against the installed one.
+built_line="skiff as built (re-executed), against skiff installed (immutable):"
+for what in run exec parallel; do
+    b=$(column "$work/built-$what.csv" skiff-built 2); i=$(column "$work/built-$what.csv" skiff 2)
+    built_line="$built_line $what ${b:-n/a} ms against ${i:-n/a} ($(ratio "$i" "$b"));"
+done
+echo "$built_line"
 # The wasm row: skiff and each crun with a wasm handler (its own columns: the others have none).
 wasm_line="wasm hello world, run: skiff $(column "$work/wasm.csv" skiff 2) ms (cpu $(column "$work/wasm.csv" skiff 3))"
 for n in $wasm_crun; do

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use skiff::logging::{Level, LogFormat, Logger};
 use skiff::state::StateStore;
+use skiff::sys::exe_seal::BinarySeal;
 
 use cli::{Cli, Context, LogFormatArg};
 
@@ -26,8 +27,11 @@ fn main() {
     let subcommand = invoked_subcommand(&args, &command);
     let sealed = match subcommand.as_deref() {
         Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(args.clone(), std::env::vars_os().collect()),
-        _ => Ok(()),
+        _ => Ok(BinarySeal::Sealed),
     };
+    // For a second try from a read-only mount (an immutable binary, and a container that may
+    // clear the attribute): the arguments as given.
+    let invoked_args = matches!(sealed, Ok(BinarySeal::Immutable)).then(|| args.clone());
     // The subcommands' arguments are built on demand (`defer`), which saves most of clap's
     // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
     // names first, so a second, throwaway tree builds that one subcommand for them (building
@@ -48,7 +52,7 @@ fn main() {
     let missing_fds = cli.command.as_ref().map(inherited_fds).map(check_inherited_fds).unwrap_or(Ok(()));
     // Once, in the process that goes on (a re-executing one never returns here), before the
     // log file or anything else of skiff's is opened.
-    if let (Ok(()), Some(command @ (cli::Command::Create(_) | cli::Command::Run(_)))) = (&sealed, cli.command.as_ref()) {
+    if let (Ok(_), Some(command @ (cli::Command::Create(_) | cli::Command::Run(_)))) = (&sealed, cli.command.as_ref()) {
         skiff::sys::fds::note_stray_fds(inherited_fds(command));
     }
     let format = match cli.log_format {
@@ -88,9 +92,21 @@ fn main() {
         None => default_root,
     };
     let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
-    let context =
-        Context { store: StateStore::new(root), root_given: cli.root.is_some(), logger, systemd_cgroup: cli.systemd_cgroup, rootless, criu: cli.criu, clock };
+    let binary = *sealed.as_ref().unwrap_or(&BinarySeal::Sealed);
+    let context = Context {
+        store: StateStore::new(root),
+        root_given: cli.root.is_some(),
+        logger,
+        systemd_cgroup: cli.systemd_cgroup,
+        rootless,
+        criu: cli.criu,
+        clock,
+        binary,
+    };
     context.lap("command line");
+    if binary == BinarySeal::Immutable {
+        context.debug("skiff's binary is immutable: no re-exec from a read-only mount unless the process may hold CAP_LINUX_IMMUTABLE");
+    }
     if cli.systemd_cgroup {
         context.debug("cgroup driver: systemd (a new container's cgroup is a transient unit)");
     }
@@ -100,7 +116,19 @@ fn main() {
     // runc's exec exits 255 when the runtime fails, so a caller can tell that from the
     // process's own status; every other command exits 1.
     let is_exec = matches!(command, cli::Command::Exec(_));
-    let result = missing_fds.and_then(|()| Ok(sealed?)).and_then(|()| cli::dispatch(command, &context));
+    let result = missing_fds.and_then(|()| Ok(sealed.map(|_| ())?)).and_then(|()| cli::dispatch(command, &context));
+    // Refused before anything was made: the same command again, from a read-only mount.
+    let result = match (result, invoked_args) {
+        (Err(error), Some(args)) if matches!(error.downcast_ref(), Some(skiff::container::ContainerError::NeedsReadOnlyBinary)) => {
+            context.debug("the process may hold CAP_LINUX_IMMUTABLE: re-executing from a read-only mount of skiff's binary");
+            match skiff::sys::exe_seal::reexec_from_read_only_mount(args, std::env::vars_os().collect()) {
+                // (rootless, a binary this user cannot write: nothing to re-execute from)
+                Ok(_) => Err(error),
+                Err(failed) => Err(failed.into()),
+            }
+        }
+        (result, _) => result,
+    };
     let code = match result {
         Ok(code) => code,
         Err(error) => {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::sys::SysError;
+use crate::sys::exe_seal::BinarySeal;
 
 /// The handler annotation, as a Kubernetes RuntimeClass's pods carry it (crun's).
 pub const HANDLER_ANNOTATION: &str = "run.oci.handler";
@@ -161,13 +162,14 @@ fn is_executable_file(path: &Path) -> bool {
 }
 
 /// The handler for a container whose annotations ask for one, opened sealed: an error names
-/// the annotation when none is installed.
-fn open_handler(annotations: &HashMap<String, String>, search: &HandlerSearch) -> Result<Option<(WasmLaunch, PathBuf)>, WasmError> {
+/// the annotation when none is installed. `binary` is how skiff's own binary is sealed; when
+/// it is immutable (and so the process holds no CAP_LINUX_IMMUTABLE), so may the handler be.
+fn open_handler(annotations: &HashMap<String, String>, search: &HandlerSearch, binary: BinarySeal) -> Result<Option<(WasmLaunch, PathBuf)>, WasmError> {
     let Some((mode, annotation, value)) = WasmMode::of(annotations) else { return Ok(None) };
     let Some(path) = search.find() else {
         return Err(WasmError::NoHandler { annotation, value: value.to_string(), looked: search.looked() });
     };
-    let handler = crate::sys::exe_seal::sealed_executable(&path)?;
+    let handler = crate::sys::exe_seal::sealed_executable(&path, binary == BinarySeal::Immutable)?;
     Ok(Some((WasmLaunch { handler, mode }, path)))
 }
 
@@ -181,8 +183,9 @@ pub fn prepare_for_create(
     search: &HandlerSearch,
     rootfs: &Path,
     process: &oci_spec::runtime::Process,
+    binary: BinarySeal,
 ) -> Result<Option<WasmLaunch>, WasmError> {
-    let Some((launch, handler)) = open_handler(annotations, search)? else { return Ok(None) };
+    let Some((launch, handler)) = open_handler(annotations, search, binary)? else { return Ok(None) };
     let args = process.args().as_deref().unwrap_or_default();
     let Some(name) = args.first() else { return Ok(Some(launch)) };
     let env = process.env().as_deref().unwrap_or_default();
@@ -210,8 +213,8 @@ pub fn prepare_for_create(
 /// For `exec`: the launch when the container's annotations ask for WebAssembly. A process
 /// exec'd into such a container runs as WASI only when its program is a WebAssembly binary:
 /// a shell or any native tool runs as usual.
-pub fn prepare_for_exec(annotations: &HashMap<String, String>, search: &HandlerSearch) -> Result<Option<WasmLaunch>, WasmError> {
-    Ok(open_handler(annotations, search)?.map(|(launch, _)| WasmLaunch { mode: WasmMode::Smart, ..launch }))
+pub fn prepare_for_exec(annotations: &HashMap<String, String>, search: &HandlerSearch, binary: BinarySeal) -> Result<Option<WasmLaunch>, WasmError> {
+    Ok(open_handler(annotations, search, binary)?.map(|(launch, _)| WasmLaunch { mode: WasmMode::Smart, ..launch }))
 }
 
 /// Where `name` may be, as exec(3p) looks for a program: a path relative to `cwd` when it has

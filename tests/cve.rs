@@ -34,48 +34,155 @@ fn wait_for(path: &Path, within: Duration) -> String {
     panic!("{} never appeared", path.display());
 }
 
+/// What the CVE-2019-5736 attack below found.
+struct Attack {
+    /// The background child's report: `WROTE`, or `REFUSED` and the shell's error.
+    result: String,
+    /// What init's /proc/PID/exe named while it waited at the start gate.
+    init_exe: String,
+    /// `chattr -i` of the held fd, in the hook: its output and `exit N`.
+    unlock: String,
+    /// The binary's bytes were left as they were.
+    unchanged: bool,
+}
+
 /// CVE-2019-5736. A process of the container takes an fd of the runtime's binary while a
 /// runtime process is in the container (here: a createContainer hook, which runs in the
 /// container with init, still the runtime, as its parent), keeps it after every runtime
-/// process has gone, and reopens it for writing through /proc/self/fd.
-#[test]
-fn cve_2019_5736_the_runtime_binary_cannot_be_overwritten_from_a_container() {
-    let mut bundle = TestBundle::new(&["sleep", "30"]);
-    // A copy, so that a regression corrupts the copy and not the build.
-    let copy = bundle.dir.path().join("skiff-copy");
-    fs::copy(SKIFF, &copy).unwrap();
-    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
-    let before = fs::read(&copy).unwrap();
+/// process has gone, and reopens it for writing through /proc/self/fd. Before that the hook
+/// tries to clear the file's immutable attribute through the fd (`chattr -i`, run behind
+/// `attacker_prefix`: with fewer capabilities, say). `binary` is the copy of skiff that runs
+/// the container.
+fn attack_the_runtime_binary(bundle: &mut TestBundle, binary: &Path, attacker_prefix: &str, id: &str) -> Attack {
+    let before = fs::read(binary).unwrap();
     let rootfs = bundle.rootfs();
     // The fd is taken by the hook itself, before pivot_root (its paths are the host's); the
     // background child keeps it and writes once `go` appears (its paths the container's).
+    let unlock = bundle.dir.path().join("chattr");
+    // `chattr -i` through the fd (e2fsprogs' chattr refuses /proc/self/fd's links).
+    let chattr = bundle.dir.path().join("chattr.py");
+    fs::write(
+        &chattr,
+        "import fcntl, struct\n\
+         flags = struct.unpack('i', fcntl.ioctl(3, 0x80086601, bytes(8))[:4])[0]  # FS_IOC_GETFLAGS\n\
+         fcntl.ioctl(3, 0x40086602, struct.pack('i', flags & ~0x10) + bytes(4))  # FS_IOC_SETFLAGS without FS_IMMUTABLE_FL\n",
+    )
+    .unwrap();
     let attacker = format!(
         "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); exec 3</proc/$pid/exe; \
+         {attacker_prefix} python3 {chattr} >{unlock} 2>&1; echo \"exit $?\" >>{unlock}; \
          (while [ ! -e /go ] && [ ! -e {rootfs}/go ]; do sleep 0.05; done; \
           if {{ echo pwned >>/proc/self/fd/3; }} 2>/err; then echo WROTE; else echo REFUSED $(cat /err); fi >/result) \
          </dev/null >/dev/null 2>&1 &",
-        rootfs = rootfs.display()
+        rootfs = rootfs.display(),
+        unlock = unlock.display(),
+        chattr = chattr.display()
     );
     bundle.config["root"]["readonly"] = json!(false);
     bundle.config["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", attacker]}]});
     bundle.write_config();
-    let id = unique_id("cve-5736");
     let root = bundle.state_root();
     let skiff = |args: &[&str]| {
         let mut all = vec!["--root", root.to_str().unwrap()];
         all.extend_from_slice(args);
-        run_program(copy.to_str().unwrap(), &all, Some(&bundle.path()))
+        run_program(binary.to_str().unwrap(), &all, Some(&bundle.path()))
     };
-    let out = skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    let out = skiff(&["create", "--bundle", bundle.path().to_str().unwrap(), id]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(skiff(&["start", &id]).code, 0);
+    let init = bundle.state(id)["pid"].as_i64().unwrap();
+    let init_exe = fs::read_link(format!("/proc/{init}/exe")).unwrap().display().to_string();
+    assert_eq!(skiff(&["start", id]).code, 0);
     // No skiff process is left running the binary now: the write is not refused as busy.
     fs::write(rootfs.join("go"), "").unwrap();
     let result = wait_for(&rootfs.join("result"), Duration::from_secs(10));
+    assert_eq!(skiff(&["delete", "-f", id]).code, 0);
+    bundle.assert_nothing_left(id);
+    let unlock = fs::read_to_string(&unlock).unwrap_or_default();
+    Attack { result, init_exe, unlock, unchanged: fs::read(binary).unwrap() == before }
+}
+
+/// A copy of skiff in the bundle's directory, so that a regression corrupts the copy and
+/// not the build.
+fn copy_of_skiff(bundle: &TestBundle) -> std::path::PathBuf {
+    let copy = bundle.dir.path().join("skiff-copy");
+    fs::copy(SKIFF, &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    copy
+}
+
+#[test]
+fn cve_2019_5736_the_runtime_binary_cannot_be_overwritten_from_a_container() {
+    let mut bundle = TestBundle::new(&["sleep", "30"]);
+    let copy = copy_of_skiff(&bundle);
+    let attack = attack_the_runtime_binary(&mut bundle, &copy, "", &unique_id("cve-5736"));
+    assert!(attack.result.starts_with("REFUSED") && attack.result.contains("Read-only file system"), "the binary was writable: {}", attack.result);
+    assert!(attack.unchanged, "the runtime binary changed");
+    // Init ran from the detached read-only mount, not from the file's path.
+    assert_ne!(attack.init_exe, copy.display().to_string());
+}
+
+/// An immutable binary (as make install and the .deb leave it) is not re-executed from a
+/// mount: init runs the file itself. A container's process without CAP_LINUX_IMMUTABLE (the
+/// attacker here runs with it dropped from its bounding set) can neither clear the attribute
+/// nor write the file.
+#[test]
+fn cve_2019_5736_an_immutable_binary_runs_as_it_is_and_stays_unwritable() {
+    assert!(Path::new("/usr/bin/setpriv").exists(), "prerequisite: setpriv (util-linux) is missing");
+    assert!(Path::new("/usr/bin/python3").exists(), "prerequisite: python3 is missing");
+    let mut bundle = TestBundle::new(&["sleep", "30"]);
+    let copy = copy_of_skiff(&bundle);
+    let _immutable = Immutable::set(&copy);
+    let attack = attack_the_runtime_binary(&mut bundle, &copy, "setpriv --bounding-set=-linux_immutable", &unique_id("cve-5736-i"));
+    assert_eq!(attack.init_exe, copy.display().to_string(), "init was re-executed from a mount, though the binary is immutable");
+    assert!(attack.unlock.contains("Operation not permitted") && !attack.unlock.contains("exit 0"), "chattr -i: {}", attack.unlock);
+    assert!(attack.result.starts_with("REFUSED") && attack.result.contains("Operation not permitted"), "the binary was writable: {}", attack.result);
+    assert!(attack.unchanged, "the runtime binary changed");
+}
+
+/// An immutable binary with a container whose process may hold CAP_LINUX_IMMUTABLE: create
+/// re-executes from the read-only mount after all, where clearing the attribute fails too
+/// (the attacker here holds every capability).
+#[test]
+fn cve_2019_5736_an_immutable_binary_is_still_sealed_for_a_process_that_could_clear_it() {
+    let mut bundle = TestBundle::new(&["sleep", "30"]);
+    for set in ["bounding", "effective", "permitted"] {
+        bundle.config["process"]["capabilities"][set].as_array_mut().unwrap().push(json!("CAP_LINUX_IMMUTABLE"));
+    }
+    let copy = copy_of_skiff(&bundle);
+    let _immutable = Immutable::set(&copy);
+    let attack = attack_the_runtime_binary(&mut bundle, &copy, "", &unique_id("cve-5736-ic"));
+    assert_ne!(attack.init_exe, copy.display().to_string(), "init ran the immutable file, which its process could unlock");
+    assert!(attack.unlock.contains("Read-only file system") && !attack.unlock.contains("exit 0"), "chattr -i: {}", attack.unlock);
+    assert!(attack.result.starts_with("REFUSED"), "the binary was writable: {}", attack.result);
+    assert!(attack.unchanged, "the runtime binary changed");
+    let attributes = Command::new("lsattr").arg(&copy).output().unwrap();
+    assert!(String::from_utf8_lossy(&attributes.stdout).split_whitespace().next().unwrap_or_default().contains('i'), "the attribute was cleared");
+}
+
+/// The same choice for `exec`: an immutable binary runs a process as it is, and re-executes
+/// from the read-only mount for `exec --cap CAP_LINUX_IMMUTABLE` (its debug line says so).
+#[test]
+fn exec_with_cap_linux_immutable_re_executes_an_immutable_binary() {
+    let bundle = TestBundle::new(&["sleep", "30"]);
+    let copy = copy_of_skiff(&bundle);
+    let _immutable = Immutable::set(&copy);
+    let id = unique_id("exec-immutable");
+    let root = bundle.state_root();
+    let skiff = |args: &[&str]| {
+        let mut all = vec!["--root", root.to_str().unwrap(), "--debug"];
+        all.extend_from_slice(args);
+        run_program(copy.to_str().unwrap(), &all, Some(&bundle.path()))
+    };
+    assert_eq!(skiff(&["run", "-d", "--bundle", bundle.path().to_str().unwrap(), &id]).code, 0);
+    const REEXEC: &str = "re-executing from a read-only mount";
+    let plain = skiff(&["exec", &id, "true"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(plain.stderr.contains("binary is immutable") && !plain.stderr.contains(REEXEC), "{}", plain.stderr);
+    let holder = skiff(&["exec", "--cap", "CAP_LINUX_IMMUTABLE", &id, "sh", "-c", "grep CapBnd /proc/self/status"]);
+    assert_eq!(holder.code, 0, "{}", holder.stderr);
+    assert!(holder.stderr.contains(REEXEC), "{}", holder.stderr);
     assert_eq!(skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
-    assert!(result.starts_with("REFUSED") && result.contains("Read-only file system"), "the binary was writable: {result}");
-    assert!(fs::read(&copy).unwrap() == before, "the runtime binary changed");
 }
 
 /// An fd of a host directory that the runtime still holds, named as the cwd.

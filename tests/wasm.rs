@@ -295,6 +295,36 @@ fn cve_2019_5736_the_handler_cannot_be_overwritten_from_the_container() {
     assert!(fs::read(copy.join("skiff-wasm")).unwrap() == before, "the handler's binary changed");
 }
 
+/// Installed immutable (make install, the .deb), skiff and its handler both run as they are:
+/// the module's process is the handler's own file, not a detached mount of it, and no write
+/// open of it succeeds, root's included.
+#[test]
+fn an_immutable_handler_beside_an_immutable_skiff_runs_as_it_is() {
+    let bundle = module_bundle("sleep.wat", "sleep.wasm", &[], COMPAT);
+    let installed = bundle.dir.path().join("bin");
+    fs::create_dir(&installed).unwrap();
+    let (skiff, handler) = (installed.join("skiff"), installed.join("skiff-wasm"));
+    fs::copy(SKIFF, &skiff).unwrap();
+    fs::copy(handler_dir().join("skiff-wasm"), &handler).unwrap();
+    let _sealed = (Immutable::set(&skiff), Immutable::set(&handler));
+    let root = bundle.state_root();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--root", root.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_program(skiff.to_str().unwrap(), &all, Some(&bundle.path()))
+    };
+    let id = unique_id("wasm-immutable");
+    let created = run(&["run", "--detach", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert_eq!(created.code, 0, "{created:?}");
+    let pid = bundle.state(&id)["pid"].as_i64().unwrap();
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    let write = fs::OpenOptions::new().append(true).open(format!("/proc/{pid}/exe"));
+    assert_eq!(run(&["delete", "--force", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+    assert_eq!(exe, handler, "the module's process is not the installed handler itself");
+    assert_eq!(write.map_err(|e| e.raw_os_error()).err(), Some(Some(libc::EPERM)), "the immutable handler could be opened for writing");
+}
+
 #[test]
 fn a_missing_module_is_refused_at_create() {
     let mut bundle = TestBundle::unprivileged(&["/absent.wasm"]);

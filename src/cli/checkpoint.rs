@@ -182,6 +182,8 @@ pub fn run_restore(args: RestoreArgs, criu: Option<&str>, context: &Context) -> 
             relay_terminal: false,
             pidfd_socket: None,
             wasm_handler: super::wasm_handler_search(),
+            // CRIU restores the processes: none of them runs skiff's binary.
+            binary: skiff::sys::exe_seal::BinarySeal::Sealed,
         },
         flags: args.criu.flags(criu, -1)?,
         lsm_profile: args.lsm_profile,

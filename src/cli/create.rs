@@ -53,6 +53,7 @@ impl CreateArgs {
             relay_terminal: false,
             pidfd_socket: self.pidfd_socket.clone(),
             wasm_handler: super::wasm_handler_search(),
+            binary: context.binary,
         }
     }
 }

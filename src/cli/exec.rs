@@ -121,6 +121,7 @@ pub fn run(args: ExecArgs, context: &Context) -> anyhow::Result<i32> {
         apparmor: args.apparmor,
         cgroup: args.cgroup,
         wasm_handler: super::wasm_handler_search(),
+        binary: context.binary,
     };
     let outcome = container::exec(&context.store, &args.id, &options, context)?;
     match outcome {

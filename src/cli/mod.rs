@@ -161,6 +161,8 @@ pub struct Context {
     pub criu: Option<String>,
     /// `--debug`'s phase timing of this command (off without `--debug`).
     pub clock: std::cell::RefCell<skiff::phases::PhaseClock>,
+    /// What keeps skiff's binary from a container's writes (found before dispatch).
+    pub binary: skiff::sys::exe_seal::BinarySeal,
 }
 
 impl Context {

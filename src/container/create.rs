@@ -52,6 +52,8 @@ pub struct CreateOptions {
     pub listen_fds: u32,
     /// Where a WebAssembly container's handler is looked for.
     pub wasm_handler: crate::wasm::HandlerSearch,
+    /// What keeps the running binary from a container's writes (`main`'s re-exec decides).
+    pub binary: crate::sys::exe_seal::BinarySeal,
 }
 
 /// A created (or restored) container: init's pid and, when the caller relays the
@@ -73,6 +75,13 @@ pub struct Created {
 pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) -> Result<Created, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
+    let own_user_namespace = bundle
+        .spec()
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|namespaces| namespaces.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User));
+    super::binary_seal::check(options.binary, bundle.process(), own_user_namespace)?;
     if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
         trace.debug(format_args!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
     }
@@ -95,7 +104,7 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let rdt = plan_rdt(&bundle, &id)?;
     // A WebAssembly entrypoint: the handler found and the module validated, before anything exists.
     let wasm = match bundle.spec().annotations() {
-        Some(annotations) => crate::wasm::prepare_for_create(annotations, &options.wasm_handler, bundle.rootfs(), bundle.process())?,
+        Some(annotations) => crate::wasm::prepare_for_create(annotations, &options.wasm_handler, bundle.rootfs(), bundle.process(), options.binary)?,
         None => None,
     };
     trace.lap("parse and validate");

@@ -58,6 +58,8 @@ pub struct ExecOptions {
     pub cgroup: Vec<String>,
     /// Where a WebAssembly container's handler is looked for.
     pub wasm_handler: crate::wasm::HandlerSearch,
+    /// What keeps the running binary from a container's writes (`main`'s re-exec decides).
+    pub binary: crate::sys::exe_seal::BinarySeal,
 }
 
 /// How an exec ended (or did not wait to).
@@ -79,6 +81,9 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
     }
     container.require(allowed, "cannot exec in a stopped container")?;
     let mut process = exec_process(&container, options)?;
+    // (Whether the container has a user namespace of its own is not in its state: counted as
+    // not, the careful answer.)
+    super::binary_seal::check(options.binary, &process, false)?;
     if options.tty {
         process.set_terminal(Some(true));
     }
@@ -118,7 +123,7 @@ pub fn exec(store: &StateStore, id: &str, options: &ExecOptions, trace: &dyn Tra
         (Some(cgroup), false) => Some(cgroup.sub_cgroup(&crate::cgroups::ExecCgroups::parse(&options.cgroup)?)?),
         (cgroup, _) => cgroup.clone(),
     };
-    let wasm = crate::wasm::prepare_for_exec(&state.annotations, &options.wasm_handler)?;
+    let wasm = crate::wasm::prepare_for_exec(&state.annotations, &options.wasm_handler, options.binary)?;
     let request = ExecRequest {
         init: &init,
         process: &process,

@@ -1,5 +1,6 @@
 //! The container lifecycle: each operation checks the derived status and acts.
 
+mod binary_seal;
 mod checkpoint;
 mod console_route;
 mod create;
@@ -84,6 +85,10 @@ pub enum ContainerError {
     /// A WebAssembly container's handler or module.
     #[error(transparent)]
     Wasm(#[from] crate::wasm::WasmError),
+    /// skiff's binary is immutable, but the container's process may hold
+    /// CAP_LINUX_IMMUTABLE: the caller must re-execute from a read-only mount first.
+    #[error("the process may hold CAP_LINUX_IMMUTABLE, which an immutable skiff binary does not withstand: run skiff from a read-only mount")]
+    NeedsReadOnlyBinary,
     /// The operation is not allowed in the container's status.
     #[error("{message}")]
     WrongState {

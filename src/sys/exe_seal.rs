@@ -10,6 +10,14 @@
 //! /proc/PID/exe or a held fd fails with EROFS. One `open_tree`, one `mount_setattr` and one
 //! `execveat` for `create`, `run` and `exec`; nothing for the other commands.
 //!
+//! A binary whose file is immutable (`chattr +i`, as `make install` and the .deb leave it)
+//! needs no re-exec either: the kernel refuses to open it for writing (EPERM) to everyone,
+//! root included, as long as the attribute stays. Only a process holding CAP_LINUX_IMMUTABLE
+//! in the initial user namespace can clear it, so a container whose process may hold that
+//! capability still gets the read-only mount ([`BinarySeal::Immutable`] tells the caller to
+//! check). That saves the mount (its release waits for an expedited RCU grace period) and a
+//! second process start on every create, run and exec.
+//!
 //! Rootless, skiff cannot mount. Then a binary its user cannot write needs nothing: every
 //! container process runs with (a subset of) that user's credentials on the host, so none
 //! can write it either. A binary the user can write (installed in their home, say) is
@@ -32,6 +40,27 @@ const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const MOUNT_ATTR_NOSUID: u64 = 0x2;
 const MOUNT_ATTR_NODEV: u64 = 0x4;
 
+/// What keeps the running binary from being written by a container's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinarySeal {
+    /// A read-only mount, a sealed memfd, or (rootless) a file its user cannot write: no
+    /// process of a container can open it for writing.
+    Sealed,
+    /// The file's immutable attribute: no write open succeeds, but a process holding
+    /// CAP_LINUX_IMMUTABLE in the initial user namespace could clear the attribute first. A
+    /// container whose process may hold it must run from a read-only mount
+    /// ([`reexec_from_read_only_mount`]).
+    Immutable,
+}
+
+/// `Sealed`: for a library caller that runs no container process from this binary, or
+/// vouches for it (the `skiff` binary always says what it found).
+impl Default for BinarySeal {
+    fn default() -> Self {
+        BinarySeal::Sealed
+    }
+}
+
 /// Whether the running binary is on a read-only mount (sealed, or installed on one), or is
 /// a memfd sealed against writes.
 pub fn running_sealed() -> Result<bool, SysError> {
@@ -45,6 +74,27 @@ pub fn running_sealed() -> Result<bool, SysError> {
     let Ok(exe) = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable") else { return Ok(false) };
     Ok(nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS)
         .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE)))
+}
+
+/// Whether the file behind `fd` has the immutable attribute (statx's
+/// `STATX_ATTR_IMMUTABLE`, where the filesystem reports it).
+fn immutable(fd: &OwnedFd, what: &str) -> Result<bool, SysError> {
+    // SAFETY: statx is plain data, for which all-zero bytes are a valid value.
+    let mut stat: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: an empty path with AT_EMPTY_PATH names the open fd; `stat` is a valid, writable
+    // statx the kernel fills.
+    let rc = unsafe { libc::statx(fd.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH, 0, &mut stat) };
+    if rc != 0 {
+        return Err(SysError::new("statx", what, Errno::last()));
+    }
+    let bit = libc::STATX_ATTR_IMMUTABLE as u64;
+    Ok(stat.stx_attributes_mask & bit != 0 && stat.stx_attributes & bit != 0)
+}
+
+/// Whether the running binary's file is immutable.
+fn running_immutable() -> Result<bool, SysError> {
+    let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_PATH, "open own executable")?;
+    immutable(&exe, "/proc/self/exe")
 }
 
 /// Whether this process's credentials allow writing `binary`.
@@ -70,7 +120,15 @@ fn sealed_copy(binary: &Path) -> Result<OwnedFd, SysError> {
 /// or, without the privilege to mount, the file itself when this user cannot write it (nor
 /// can the container's processes, see the module's comment), else a sealed memfd copy.
 /// For companion executables (the wasm handler) that become a container's process.
-pub fn sealed_executable(binary: &Path) -> Result<OwnedFd, SysError> {
+/// `accept_immutable`: an immutable file is enough (the caller knows that the container's
+/// process cannot hold CAP_LINUX_IMMUTABLE), and is opened as it is.
+pub fn sealed_executable(binary: &Path, accept_immutable: bool) -> Result<OwnedFd, SysError> {
+    if accept_immutable {
+        let file = open_fd(binary, OFlag::O_PATH | OFlag::O_CLOEXEC, "open")?;
+        if immutable(&file, &binary.display().to_string())? {
+            return Ok(file);
+        }
+    }
     match read_only_tree(binary) {
         Ok(tree) => Ok(tree),
         Err(error) if error.errno == Errno::EPERM && !writable(binary) => open_fd(binary, OFlag::O_PATH | OFlag::O_CLOEXEC, "open"),
@@ -87,12 +145,26 @@ fn read_only_tree(binary: &Path) -> Result<OwnedFd, SysError> {
     Ok(tree)
 }
 
-/// Unless already sealed, re-execute this process with the same arguments and environment
-/// from a read-only detached bind mount of its binary. Returns only if already sealed, or
-/// with the error that stopped it.
-pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<(), SysError> {
+/// Unless already sealed or immutable, re-execute this process with the same arguments and
+/// environment from a read-only detached bind mount of its binary. Returns only if already
+/// sealed (saying how), or with the error that stopped it.
+pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
     if running_sealed()? {
-        return Ok(());
+        return Ok(BinarySeal::Sealed);
+    }
+    if running_immutable()? {
+        return Ok(BinarySeal::Immutable);
+    }
+    reexec_from_read_only_mount(args, env)
+}
+
+/// Re-execute this process with the same arguments and environment from a read-only
+/// detached bind mount of its binary (or, rootless, see the module's comment), whatever
+/// its file's attributes. Returns only when no re-exec is needed (rootless, a binary the
+/// user cannot write: [`BinarySeal::Sealed`]), or with the error that stopped it.
+pub fn reexec_from_read_only_mount(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
+    if running_sealed()? {
+        return Ok(BinarySeal::Sealed);
     }
     let own = Path::new("/proc/self/exe");
     let tree = match read_only_tree(own) {
@@ -100,7 +172,7 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
         // Without the privilege to mount (rootless): see the module's comment.
         Err(error) if error.errno == Errno::EPERM => {
             if !writable(own) {
-                return Ok(());
+                return Ok(BinarySeal::Sealed);
             }
             sealed_copy(own)?
         }

@@ -299,3 +299,22 @@ pub fn assert_create_refused(patch: &Value, expected: &str) {
     assert!(out.stderr.contains(expected), "{patch}: expected {expected:?} in {}", out.stderr);
     bundle.assert_nothing_left(&id);
 }
+
+/// `chattr +i` on a file (a copy of skiff, say), undone when dropped (a temporary directory with an
+/// immutable file in it could not be removed).
+pub struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    /// Sets the attribute; a missing chattr fails the test and says so.
+    pub fn set(path: &Path) -> Immutable {
+        let out = Command::new("chattr").arg("+i").arg(path).output().expect("prerequisite: chattr (e2fsprogs) is missing");
+        assert!(out.status.success(), "chattr +i {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        Immutable(path.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
