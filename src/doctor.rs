@@ -253,6 +253,22 @@ pub fn examine(state_root: &Path, wasm_handler: &crate::wasm::HandlerSearch) -> 
         "make install (or the skiff .deb) ships skiff-wasm beside skiff",
     ));
 
+    // CVE-2019-5736: whether create, run and exec re-execute skiff from a read-only mount.
+    let exe = std::fs::read_link("/proc/self/exe").map(|p| p.display().to_string()).unwrap_or_else(|_| "skiff".into());
+    let (seal_ok, seal_detail) = match (crate::sys::exe_seal::running_sealed(), crate::sys::exe_seal::running_immutable()) {
+        (Ok(true), _) => (true, format!("{exe} is on a read-only mount: no re-exec")),
+        (_, Ok(true)) => (true, format!("{exe} is immutable: no re-exec, unless a container may hold CAP_LINUX_IMMUTABLE")),
+        (Err(e), _) | (_, Err(e)) => (false, format!("{exe}: {e}")),
+        _ => (false, format!("{exe} is a writable file: create, run and exec re-execute it from a read-only mount")),
+    };
+    checks.push(check(
+        "binary-seal",
+        seal_ok,
+        seal_detail,
+        "each create, run and exec costs a re-exec of skiff (about 1 ms); containers are protected either way",
+        "make install or the skiff .deb (they make the binaries immutable), or chattr +i on skiff and skiff-wasm",
+    ));
+
     let (root_ok, root_detail) = state_root_safety(state_root);
     checks.push(check(
         "state-root",

@@ -68,3 +68,20 @@ fn doctor_reports_what_the_host_has() {
     }
     assert!(text.stdout.contains("skiff can run containers on this host"));
 }
+
+/// `binary-seal`: the build's binary (a writable file) is re-executed from a read-only mount
+/// for each create, run and exec; an immutable copy (as installed) is not.
+#[test]
+fn doctor_says_whether_skiff_re_executes_itself() {
+    let (report, _) = report();
+    assert!(!ok(&report, "binary-seal"), "the build's binary is writable: {report}");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("skiff");
+    std::fs::copy(SKIFF, &copy).unwrap();
+    let _immutable = Immutable::set(&copy);
+    let out = run_program(copy.to_str().unwrap(), &["doctor", "--format", "json"], None);
+    let installed: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("doctor --format json: {e}: {}", out.stdout));
+    assert!(ok(&installed, "binary-seal"), "{installed}");
+    let check = installed["checks"].as_array().unwrap().iter().find(|c| c["name"] == "binary-seal").unwrap();
+    assert!(check["detail"].as_str().unwrap().contains("is immutable"), "{check}");
+}

@@ -92,7 +92,7 @@ fn immutable(fd: &OwnedFd, what: &str) -> Result<bool, SysError> {
 }
 
 /// Whether the running binary's file is immutable.
-fn running_immutable() -> Result<bool, SysError> {
+pub fn running_immutable() -> Result<bool, SysError> {
     let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_PATH, "open own executable")?;
     immutable(&exe, "/proc/self/exe")
 }
