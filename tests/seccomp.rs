@@ -491,3 +491,29 @@ fn syscalls_newer_than_the_profile_return_enosys_not_the_default_errno() {
     assert_eq!(out.stdout, format!("1000={enosys}\n440={enosys}\n{acct}={eperm}\n{}=0\n", libc::SYS_getppid));
     bundle.assert_nothing_left(&id);
 }
+
+/// A profile the cache does not hold is compiled on a thread beside the setup and reaches
+/// init with `Proceed`: its filter applies as a cached one does (the second run).
+#[test]
+fn a_profile_compiled_beside_the_setup_applies_as_the_cached_one() {
+    // A rule nobody else's profile has (an argument value of this run's own), so the first
+    // run misses the cache.
+    let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let mut profile = deny_mkdir(Some(18)); // EXDEV
+    profile["syscalls"].as_array_mut().unwrap().push(json!({"names": ["getppid"], "action": "SCMP_ACT_ERRNO",
+        "args": [{"index": 0, "value": unique, "op": "SCMP_CMP_EQ"}]}));
+    let mut bundle = TestBundle::new(&["sh", "-c", "mkdir /tmp/x 2>&1; grep -E '^Seccomp_filters:' /proc/self/status"]);
+    bundle.config["root"]["readonly"] = json!(false);
+    bundle.config["linux"]["seccomp"] = profile;
+    bundle.write_config();
+    for (round, compiled_beside) in [(1, true), (2, false)] {
+        let id = unique_id(&format!("seccomp-beside-{round}"));
+        let out = bundle.skiff(&["--debug", "run", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("Invalid cross-device link"), "round {round}: {}", out.stdout);
+        assert!(out.stdout.contains("Seccomp_filters:\t1"), "round {round}: {}", out.stdout);
+        assert!(out.stderr.contains("seccomp filter flags:"), "round {round}: the compile's debug line: {}", out.stderr);
+        assert_eq!(out.stderr.contains("seccomp compile (beside the setup)"), compiled_beside, "round {round}: {}", out.stderr);
+        bundle.assert_nothing_left(&id);
+    }
+}

@@ -109,8 +109,17 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     };
     trace.lap("parse and validate");
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
+    // The cache's program, or a compilation that runs beside the setup once init is cloned
+    // (what libseccomp alone could refuse then fails create there, and nothing is left).
+    let seccomp_notify = seccomp_profile.as_ref().map(crate::seccomp::check).transpose()?.unwrap_or(false);
     let cache = crate::seccomp::cache::default_dir();
-    let seccomp = seccomp_profile.as_ref().map(|profile| crate::seccomp::cache::compile(cache.as_deref(), profile, trace)).transpose()?;
+    let (seccomp, to_compile) = match &seccomp_profile {
+        Some(profile) => match crate::seccomp::cache::lookup(cache.as_deref(), profile, trace) {
+            crate::seccomp::cache::Lookup::Hit(program) => (Some(program), None),
+            crate::seccomp::cache::Lookup::Miss(miss) => (None, Some((miss, profile.clone()))),
+        },
+        None => (None, None),
+    };
     trace.lap("seccomp compile");
 
     let state = initial_state(&bundle, &id, cgroup.clone(), seccomp_profile.clone());
@@ -142,12 +151,13 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
         close_in_init: [creation.lock_fd(), console.caller_end()].into_iter().flatten().chain(crate::sys::fds::stray_fds().iter().copied()).collect(),
         console_socket: console.init_end(),
         seccomp: seccomp.as_ref(),
+        seccomp_notify,
         rootless: options.rootless,
         timing: trace.timing(),
         cgroup_unified: host_cgroups.layout == crate::cgroups::Layout::Unified,
         wasm: wasm.as_ref(),
     };
-    let init = spawn_init(&request, trace)?;
+    let init = spawn_init(&request, to_compile, trace)?;
     // Init sent the master before it parked at the gate; taken now, while a failure still
     // kills init and releases everything.
     let master = console.relayed_master()?;

@@ -174,9 +174,9 @@ mod tests {
         let (parent, init) = channel_pair().unwrap();
         let files = [std::fs::File::open("/dev/null").unwrap(), std::fs::File::open("/dev/zero").unwrap()];
         let raw: Vec<RawFd> = files.iter().map(|f| f.as_raw_fd()).collect();
-        parent.send_with_fds(&ToInit::Proceed { bind_sources: vec![3, 7] }, &raw, "proceed").unwrap();
+        parent.send_with_fds(&ToInit::Proceed { bind_sources: vec![3, 7], seccomp: None }, &raw, "proceed").unwrap();
         let (message, fds) = init.recv_with_fds().unwrap().unwrap();
-        assert_eq!(message, ToInit::Proceed { bind_sources: vec![3, 7] });
+        assert_eq!(message, ToInit::Proceed { bind_sources: vec![3, 7], seccomp: None });
         let targets: Vec<_> = fds.iter().map(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap()).collect();
         assert_eq!(targets, [std::path::Path::new("/dev/null"), std::path::Path::new("/dev/zero")]);
         parent.send_with_fds(&ToInit::Committed, &[], "committed").unwrap();

@@ -17,6 +17,9 @@ pub enum ProcessError {
     /// The channel to init failed.
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    /// `linux.seccomp` did not compile (on the thread that compiled it beside the setup).
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
     /// Init reported a failure (runc 1.5's words lead: callers match them).
     #[error("unable to start container process: error during container init: {0}")]
     Init(WireError),

@@ -136,7 +136,7 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     }
     trace.lap("cgroup");
     let mut protocol = ParentSide::new(Steps { intermediate: late_pid, listener: request.seccomp.is_some_and(|s| s.notify), ..Steps::default() });
-    process.channel.send(&ToInit::Proceed { bind_sources: Vec::new() }, "proceed")?;
+    process.channel.send(&ToInit::Proceed { bind_sources: Vec::new(), seccomp: None }, "proceed")?;
     let mut fd = None;
     let mut watch = super::watch::Watch { pid: process.pid, cgroup: None };
     loop {

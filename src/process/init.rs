@@ -17,7 +17,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process};
 use super::InitRequest;
 use super::channel::{ChannelError, ChildEnd};
 use super::gate::wait_at_gate;
-use super::message::{ToInit, ToParent, WireError};
+use super::message::{SeccompHeader, ToInit, ToParent, WireError};
 use crate::rootfs::{RootfsConfig, enter_rootfs, finish_rootfs, setup_rootfs};
 use crate::seccomp::SeccompProgram;
 use crate::seccomp::load_filter;
@@ -142,9 +142,16 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     let namespaces = request.bundle.namespaces();
     let hooks_round_trip = super::hook_round_trip(request.bundle);
     let mut protocol = ChildSide::new(Steps { late_user, hooks: hooks_round_trip, late_idmaps: late_idmaps.len(), ..Steps::default() });
-    let bind_sources = match await_runtime_with_fds(channel, &mut protocol, FromRuntime::Proceed)? {
-        (ToInit::Proceed { bind_sources }, fds) => bind_sources.into_iter().zip(fds).collect(),
-        _ => Vec::new(),
+    let (bind_sources, compiled) = match await_runtime_with_fds(channel, &mut protocol, FromRuntime::Proceed)? {
+        (ToInit::Proceed { bind_sources, seccomp }, mut fds) => {
+            // The program compiled beside the setup comes last.
+            let compiled = match seccomp {
+                Some(header) => Some(received_program(fds.pop(), header)?),
+                None => None,
+            };
+            (bind_sources.into_iter().zip(fds).collect(), compiled)
+        }
+        _ => (Vec::new(), None),
     };
     // --debug: init times its own phases and reports them with Ready.
     let mut clock = PhaseClock::new(request.timing);
@@ -332,7 +339,8 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
     // Before the filter: under no_new_privs it is loaded last, and a NOTIFY rule on fcntl
     // (runc 1.5's "important syscalls") would wait on an agent that has no fd yet.
     channel.close_on_exec()?;
-    let prepared = become_process(process, request.preserve_fds, &request.extra_env, request.seccomp, request.wasm, channel, &mut clock)?;
+    let seccomp = compiled.as_ref().or(request.seccomp);
+    let prepared = become_process(process, request.preserve_fds, &request.extra_env, seccomp, request.wasm, channel, &mut clock)?;
     send_listener(channel, prepared.listener.as_ref())?;
     commit_with_runtime(channel, &mut protocol, &clock)?;
     wait_at_gate(gate)?;
@@ -510,6 +518,17 @@ pub(super) fn await_runtime(channel: &ChildEnd, protocol: &mut ChildSide, step: 
 }
 
 /// [`await_runtime`], keeping the fds that came with the message.
+/// The seccomp program the runtime compiled after the clone, read from its memfd.
+fn received_program(file: Option<OwnedFd>, header: SeccompHeader) -> Result<SeccompProgram, InitError> {
+    let file = file.ok_or_else(|| InitError::Unexpected("Proceed announced a seccomp program but carried no fd".into()))?;
+    let mut file = std::fs::File::from(file);
+    let mut bpf = Vec::new();
+    std::io::Seek::rewind(&mut file)
+        .and_then(|_| std::io::Read::read_to_end(&mut file, &mut bpf))
+        .map_err(|e| SysError::io("read", "the seccomp program from the runtime", &e))?;
+    Ok(SeccompProgram { bpf, flags: header.flags, notify: header.notify })
+}
+
 fn await_runtime_with_fds(channel: &ChildEnd, protocol: &mut ChildSide, step: FromRuntime) -> Result<(ToInit, Vec<OwnedFd>), InitError> {
     let (message, fds) = channel.recv_with_fds()?.ok_or(InitError::Abandoned)?;
     protocol.accept(step, &message).map_err(|error| InitError::Unexpected(error.to_string()))?;

@@ -9,6 +9,8 @@
 //!   [cgroup v1] write init's pid to cgroup.procs
 //!   [new user ns] open bind sources in init's
 //!   mount namespace (init's uid may not reach them)
+//!   [seccomp, not cached] the program compiled
+//!   on a thread since the clone
 //!        ------------- Proceed [+ fds] ----------->  [cgroup ns] unshare it, now rooted in
 //!                                                    the container's cgroup;
 //!                                                    joins namespaces by path, mounts
@@ -83,6 +85,9 @@ pub enum ToInit {
     Proceed {
         /// The `mounts` entries whose source fd follows.
         bind_sources: Vec<usize>,
+        /// The seccomp program compiled beside the setup: its bytes in a memfd, the last fd.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seccomp: Option<SeccompHeader>,
     },
     /// The maps asked for with `MappingRequest` are written.
     MappingWritten,
@@ -95,6 +100,15 @@ pub enum ToInit {
     },
     /// The state is saved: init may outlive the runtime now.
     Committed,
+}
+
+/// The seccomp program's flags beside its bytes (sent as a memfd).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeccompHeader {
+    /// `SECCOMP_FILTER_FLAG_*`.
+    pub flags: u32,
+    /// The load returns a listener.
+    pub notify: bool,
 }
 
 /// An error crossing from init to the runtime as data: the errno (if a syscall failed) and

@@ -29,7 +29,7 @@ use crate::sys::namespaces::{ChildrenNamespace, NamespaceFile};
 use crate::sys::process_attrs::timens_offsets;
 use crate::trace::Trace;
 use channel::channel_pair;
-use message::{ToInit, ToParent};
+use message::{SeccompHeader, ToInit, ToParent};
 use namespace_schedule::NamespaceSchedule;
 use protocol::{ParentSide, Steps};
 
@@ -66,8 +66,11 @@ pub struct InitRequest<'a> {
     pub close_in_init: Vec<std::os::fd::RawFd>,
     /// The connected `--console-socket`, when `process.terminal` is set.
     pub console_socket: Option<std::os::fd::RawFd>,
-    /// The compiled `linux.seccomp`.
+    /// The compiled `linux.seccomp`, when the cache held it (else it is compiled beside the
+    /// setup and travels with `Proceed`: see [`spawn_init`]).
     pub seccomp: Option<&'a crate::seccomp::SeccompProgram>,
+    /// Some rule of `linux.seccomp` is SCMP_ACT_NOTIFY: init sends a listener.
+    pub seccomp_notify: bool,
     /// Rootless: id maps as an unprivileged user may write them.
     pub rootless: bool,
     /// `--debug`: init times its setup phases and reports them.
@@ -123,7 +126,13 @@ impl Drop for InitProcess {
 
 /// Clone init into the container's namespaces and wait until it is ready (parked before the
 /// start gate) or has failed.
-pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProcess, ProcessError> {
+/// `to_compile`: `linux.seccomp` when the cache did not hold it, compiled beside the setup
+/// ([`crate::seccomp::background`]) and sent to init with `Proceed`.
+pub fn spawn_init(
+    request: &InitRequest,
+    to_compile: Option<(crate::seccomp::cache::Miss, oci_spec::runtime::LinuxSeccomp)>,
+    trace: &dyn Trace,
+) -> Result<InitProcess, ProcessError> {
     let namespaces = request.bundle.namespaces();
     let schedule = NamespaceSchedule::of(namespaces, request.rootless);
     let joins = namespaces.join.iter().map(|(kind, path)| NamespaceFile::open(*kind, path)).collect::<Result<Vec<_>, _>>()?;
@@ -177,12 +186,15 @@ pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProces
     trace.lap("clone");
     drop(children_namespaces);
     drop(_time_namespace);
+    // Now, not before: init must not be a copy of a process with a second thread, and a
+    // thread cannot be made while the pid or time namespace for children is another.
+    let compiling = to_compile.map(|(miss, profile)| crate::seccomp::background::Compiling::start(miss, profile)).transpose();
     drop(init_end);
     drop(gate);
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    let set_up = set_up_with_init(&mut init, request, &schedule, &late_idmaps, trace);
+    let set_up = compiling.map_err(ProcessError::from).and_then(|compiling| set_up_with_init(&mut init, request, compiling, &schedule, &late_idmaps, trace));
     if adopting {
         // The real init is our child by now (or the setup failed): orphans of hooks and the
         // like must not be ours to reap for the rest of this command.
@@ -214,6 +226,7 @@ pub fn spawn_init(request: &InitRequest, trace: &dyn Trace) -> Result<InitProces
 fn set_up_with_init(
     init: &mut InitProcess,
     request: &InitRequest,
+    compiling: Option<crate::seccomp::background::Compiling>,
     schedule: &NamespaceSchedule,
     late_idmaps: &[usize],
     trace: &dyn Trace,
@@ -251,7 +264,7 @@ fn set_up_with_init(
         intermediate: schedule.intermediate,
         late_idmaps: late_idmaps.len(),
         hooks: hook_round_trip(request.bundle),
-        listener: request.seccomp.is_some_and(|s| s.notify),
+        listener: request.seccomp_notify,
     });
     // In a user namespace made at the clone, init's uid is the mapped one: a bind source
     // only host root may reach (a 0700 parent) would be refused to it. The runtime opens the
@@ -261,9 +274,22 @@ fn set_up_with_init(
     } else {
         (Vec::new(), Vec::new())
     };
-    let raw: Vec<_> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
-    init.channel.send_with_fds(&ToInit::Proceed { bind_sources }, &raw, "proceed")?;
+    let mut raw: Vec<_> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
+    // The program compiled meanwhile: in a memfd, after the bind sources' fds.
+    let compiled = match compiling {
+        Some(compiling) => {
+            let program = compiling.finish(trace)?;
+            trace.lap("seccomp compile (beside the setup): the wait");
+            Some((program_file(&program)?, SeccompHeader { flags: program.flags, notify: program.notify }))
+        }
+        None => None,
+    };
+    if let Some((file, _)) = &compiled {
+        raw.push(file.as_raw_fd());
+    }
+    init.channel.send_with_fds(&ToInit::Proceed { bind_sources, seccomp: compiled.as_ref().map(|(_, header)| *header) }, &raw, "proceed")?;
     drop(fds);
+    drop(compiled);
     // Only SeccompListener carries an fd.
     let mut fd = None;
     let mut watch = watch::Watch { pid: init.pid, cgroup: request.cgroup.map(|(cgroup, _)| cgroup) };
@@ -287,6 +313,15 @@ fn set_up_with_init(
             }
         }
     }
+}
+
+/// `program`'s bytes in a memfd, for init.
+fn program_file(program: &crate::seccomp::SeccompProgram) -> Result<OwnedFd, ProcessError> {
+    let memfd = nix::sys::memfd::memfd_create(c"skiff-seccomp-program", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
+        .map_err(|errno| SysError::new("memfd_create", "the seccomp program", errno))?;
+    let mut file = std::fs::File::from(memfd);
+    std::io::Write::write_all(&mut file, &program.bpf).map_err(|e| SysError::io("write", "the seccomp program", &e))?;
+    Ok(file.into())
 }
 
 /// Which optional exchanges init's setup has: init runs a hook round trip when any of

@@ -253,7 +253,7 @@ mod tests {
                 assert!(parent.accept(&message).is_ok(), "{steps:?}: {message:?}");
             }
             let mut child = ChildSide::new(steps);
-            child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new() }).unwrap();
+            child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new(), seccomp: None }).unwrap();
             if steps.late_user {
                 child.accept(FromRuntime::MappingWritten, &ToInit::MappingWritten).unwrap();
             }
@@ -314,7 +314,7 @@ mod tests {
     fn the_child_refuses_a_skipped_or_repeated_step() {
         let steps = Steps { late_user: true, hooks: true, ..Steps::default() };
         let mut child = ChildSide::new(steps);
-        child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new() }).unwrap();
+        child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new(), seccomp: None }).unwrap();
         // The maps must come before the hooks.
         let error = child.clone().accept(FromRuntime::HooksDone, &ToInit::HooksDone { pid: 1 }).unwrap_err();
         assert_eq!(error, OutOfOrder { expected: "MappingWritten", received: "HooksDone".into() });
@@ -322,10 +322,10 @@ mod tests {
         let error = child.clone().accept(FromRuntime::MappingWritten, &ToInit::Committed).unwrap_err();
         assert_eq!(error, OutOfOrder { expected: "MappingWritten", received: "Committed".into() });
         child.accept(FromRuntime::MappingWritten, &ToInit::MappingWritten).unwrap();
-        assert!(child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new() }).is_err(), "Proceed twice");
+        assert!(child.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new(), seccomp: None }).is_err(), "Proceed twice");
         // Without hooks there is no HooksDone at all.
         let mut plain = ChildSide::new(Steps::default());
-        plain.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new() }).unwrap();
+        plain.accept(FromRuntime::Proceed, &ToInit::Proceed { bind_sources: Vec::new(), seccomp: None }).unwrap();
         assert_eq!(plain.accept(FromRuntime::HooksDone, &ToInit::HooksDone { pid: 1 }).unwrap_err().expected, "Committed");
     }
 }

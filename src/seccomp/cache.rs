@@ -53,21 +53,66 @@ fn dir_for(host_root: bool, xdg_runtime_dir: Option<std::ffi::OsString>) -> Opti
 /// Compile `profile`, or take its program from the cache in `dir`. `trace` gets the debug
 /// lines compiling printed, on a hit too.
 pub fn compile(dir: Option<&Path>, profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Result<SeccompProgram, SeccompError> {
-    let (Some(dir), Some(compiler)) = (dir, compiler()) else { return crate::seccomp::compile(profile, trace) };
-    let Ok(profile_bytes) = serde_json::to_vec(profile) else { return crate::seccomp::compile(profile, trace) };
+    match lookup(dir, profile, trace) {
+        Lookup::Hit(program) => Ok(program),
+        Lookup::Miss(miss) => {
+            let (program, lines) = miss.compile(profile);
+            lines.iter().for_each(|line| trace.debug(format_args!("{line}")));
+            program
+        }
+    }
+}
+
+/// What the cache holds for a profile.
+pub enum Lookup {
+    /// The program (its debug lines were passed on).
+    Hit(SeccompProgram),
+    /// Not there: compile it, perhaps on another thread ([`Miss`] is `Send`).
+    Miss(Miss),
+}
+
+/// Where a compiled program is to be kept (nowhere without a cache).
+#[derive(Debug)]
+pub struct Miss {
+    entry: Option<Entry>,
+}
+
+/// A cache entry's place and key.
+#[derive(Debug)]
+struct Entry {
+    dir: PathBuf,
+    path: PathBuf,
+    key: Vec<u8>,
+}
+
+/// The program of `profile` if the cache in `dir` holds it (`trace` then gets the debug lines
+/// compiling printed), else what its compilation needs to store it.
+pub fn lookup(dir: Option<&Path>, profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Lookup {
+    let (Some(dir), Some(compiler)) = (dir, compiler()) else { return Lookup::Miss(Miss { entry: None }) };
+    let Ok(profile_bytes) = serde_json::to_vec(profile) else { return Lookup::Miss(Miss { entry: None }) };
     let mut key = compiler.into_bytes();
     key.extend_from_slice(&profile_bytes);
     let path = dir.join(entry_name(&key));
     if let Some((program, lines)) = read_entry(dir, &path, &key) {
         lines.iter().for_each(|line| trace.debug(format_args!("{line}")));
-        return Ok(program);
+        return Lookup::Hit(program);
     }
-    let recorder = crate::trace::Recorder::new(trace);
-    let program = crate::seccomp::compile(profile, &recorder)?;
-    let lines = recorder.into_lines();
-    // Best effort: a cache that cannot be written costs the next caller a compile.
-    let _ = write_entry(dir, &path, &key, &program, &lines);
-    Ok(program)
+    Lookup::Miss(Miss { entry: Some(Entry { dir: dir.to_path_buf(), path, key }) })
+}
+
+impl Miss {
+    /// Compile `profile` (the one looked up) and keep the program; the debug lines come
+    /// back rather than being written, so that this may run on any thread.
+    pub fn compile(self, profile: &LinuxSeccomp) -> (Result<SeccompProgram, SeccompError>, Vec<String>) {
+        let recorder = crate::trace::Recorder::new(&crate::trace::Silent);
+        let program = crate::seccomp::compile(profile, &recorder);
+        let lines = recorder.into_lines();
+        if let (Ok(program), Some(entry)) = (&program, &self.entry) {
+            // Best effort: a cache that cannot be written costs the next caller a compile.
+            let _ = write_entry(&entry.dir, &entry.path, &entry.key, program, &lines);
+        }
+        (program, lines)
+    }
 }
 
 /// What compiles the programs, and for which kernel: an entry made by another build or

@@ -1,8 +1,11 @@
-//! `linux.seccomp` compiled to a BPF program, in the runtime, before the clone.
+//! `linux.seccomp` compiled to a BPF program, in the runtime.
 //!
-//! libseccomp builds and exports the program here, where a bad profile is an ordinary error
-//! and nothing has been created yet. The container's init (or an exec'd process) inherits
-//! the bytes and only makes the one `seccomp(2)` call that loads them
+//! libseccomp builds and exports the program here, in the runtime, where a bad profile is an
+//! ordinary error ([`check`] refuses what it can before anything has been created). A profile
+//! the cache does not hold is compiled on a thread of its own ([`background`]) while the
+//! runtime sets up the cgroup and waits for the kernel to move init into it. The container's
+//! init (or an exec'd process) receives the bytes and only makes the one `seccomp(2)` call
+//! that loads them
 //! ([`load_filter`]), with the spec's flags: no allocation and no
 //! libseccomp state in the child, and flags libseccomp 2.5 does not know
 //! (`SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`) still reach the kernel.
@@ -14,6 +17,7 @@
 //! them), otherwise the conditions of a rule are ANDed. Syscalls newer than the profile get
 //! ENOSYS from a prelude ([`enosys`]), as runc's patched filter gives them.
 
+pub mod background;
 pub mod cache;
 mod enosys;
 
@@ -66,6 +70,35 @@ pub struct SeccompProgram {
     pub flags: u32,
     /// Some rule uses SCMP_ACT_NOTIFY: the load returns a listener fd for `listenerPath`.
     pub notify: bool,
+}
+
+/// What [`compile`] would refuse short of libseccomp's own steps: the actions, errnos,
+/// argument conditions, architectures, and the SCMP_ACT_NOTIFY rules, cheaply, before anything
+/// exists. Returns whether some rule notifies (the load then returns a listener).
+pub fn check(profile: &LinuxSeccomp) -> Result<bool, SeccompError> {
+    action(profile.default_action(), profile.default_errno_ret(), "defaultAction")?;
+    if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
+        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY cannot be used as default action".into()));
+    }
+    for arch in profile.architectures().as_deref().unwrap_or_default() {
+        let name = arch.to_string();
+        name.parse::<ScmpArch>().map_err(|source| SeccompError::Library { step: format!("architecture {name}"), source })?;
+    }
+    let mut notify = false;
+    for (index, rule) in profile.syscalls().as_deref().unwrap_or_default().iter().enumerate() {
+        conditions(rule, index)?;
+        action(rule.action(), rule.errno_ret(), &format!("syscalls[{index}].action"))?;
+        if rule.action() == LinuxSeccompAction::ScmpActNotify {
+            notify = true;
+            if let Some(name) = rule.names().iter().find(|name| matches!(name.as_str(), "write" | "sendmsg")) {
+                return Err(SeccompError::Invalid(format!("SCMP_ACT_NOTIFY cannot be used for the {name} syscall")));
+            }
+        }
+    }
+    if notify && profile.listener_path().as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
+        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY needs listenerPath".into()));
+    }
+    Ok(notify)
 }
 
 /// Compile `profile`; `trace` gets a debug line per skipped rule (runc logs these at debug).
