@@ -159,7 +159,6 @@ timed() {
 }
 
 TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed run --
-"$skiff_built" --root "$roots/skiff-built" run --detach --bundle "$sleeper" bench-sleeper >/dev/null
 NAMES="skiff skiff-built" TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed built-run --
 TEMPLATE="sh $work/cycle.sh {rt} {root} $bundle bench-cycle" timed cycle --
 TEMPLATE="{rt} --root {root} run --bundle $big bench-big" timed big --
@@ -170,8 +169,11 @@ for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-secsl
 
 for n in $names; do "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$sleeper" bench-sleeper >/dev/null; done
 TEMPLATE="{rt} --root {root} exec bench-sleeper true" timed exec --
-# The installed (immutable) skiff against the build's binary, which re-executes.
-NAMES="skiff skiff-built" TEMPLATE="{rt} --root {root} exec bench-sleeper true" PREPARE="" timed built-exec --
+# The installed (immutable) skiff against the build's binary, which re-executes (a sleeper
+# each, with cgroups of their own).
+for n in skiff skiff-built; do "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$sleeper" "bench-exec-$n" >/dev/null; done
+NAMES="skiff skiff-built" TEMPLATE="{rt} --root {root} exec bench-exec-{name} true" timed built-exec --
+for n in skiff skiff-built; do "$(bin_of $n)" --root "$roots/$n" delete --force "bench-exec-$n"; done
 TEMPLATE="{rt} --root {root} state bench-sleeper" timed state --
 TEMPLATE="{rt} --root {root} kill bench-sleeper CONT" timed kill --
 # (crun has no `events`)
@@ -183,7 +185,7 @@ while [ $i -lt "$runs" ]; do
     "$skiff" --root "$roots/skiff" --debug exec bench-sleeper true 2>&1 | grep 'exec: phases:' >> "$work/phases-exec" || true
     i=$((i + 1))
 done
-for n in $names skiff-built; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-sleeper; done
+for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-sleeper; done
 
 PREPARE="sh $work/stopped.sh {rt} {root} $bundle bench-delete" TEMPLATE="{rt} --root {root} delete bench-delete" timed delete --
 

@@ -20,7 +20,10 @@ cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 need() { command -v "$1" >/dev/null || { fail "$1 is missing in the guest (install $2 on the host)"; return 1; }; }
 
 sections=$(cat "$FILES/sections" 2>/dev/null || echo "driver errors engines rootless timing")
-install -m 0755 "$FILES/skiff" /usr/local/bin/skiff
+install -m 0555 "$FILES/skiff" /usr/local/bin/skiff
+# As make install and the .deb leave it: immutable, so that create, run and exec need no
+# re-exec of skiff from a read-only mount (docs/security.md); the timing section measures that.
+if chattr +i /usr/local/bin/skiff 2>/dev/null; then echo "skiff: installed immutable (chattr +i)"; else echo "skiff: chattr +i failed: it re-executes"; fi
 SKIFF=/usr/local/bin/skiff
 RUNC=/usr/sbin/runc
 need jq jq; need "$RUNC" runc
@@ -410,31 +413,41 @@ fi
 
 # --- timing (reported, never asserted: the VM is emulated) ------------------------------------------
 if [[ " $sections " == *" timing "* ]]; then
-    section "timing: skiff, runc and crun on cgroup v2, 15 runs each (reported, not asserted)"
+    section "timing: skiff, runc and crun on cgroup v2, 15 interleaved rounds (reported, not asserted)"
     bundle /tmp/b-time '.process.args = ["true"] | del(.linux.cgroupsPath)'
     bundle /tmp/b-sleep '.process.args = ["sleep", "600"] | del(.linux.cgroupsPath)'
     # Debian's crun 1.8 takes only 1.0.x configs: the same content for all three
     for b in /tmp/b-time /tmp/b-sleep; do jq '.ociVersion = "1.0.2"' $b/config.json > $b/c.json && mv $b/c.json $b/config.json; done
     median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-    # timed NAME RUNTIME CMD...: the median of 15 runs of CMD ({i} is the run's number), in µs
-    timed() {
-        local name=$1 rt=$2; shift 2
-        for i in $(seq 15); do
-            t0=$(date +%s%N)
-            "${@//\{i\}/$i}" </dev/null >/dev/null 2>&1 || echo "FAIL: $rt $name $i" >&2
-            t1=$(date +%s%N)
-            echo $(( (t1 - t0) / 1000 ))
-        done | median > /tmp/median.$name.$rt
-    }
     CRUN=$(command -v crun || true)
     rts="skiff runc"; [ -n "$CRUN" ] && rts="$rts crun"
+    bin_of() { case $1 in skiff) echo $SKIFF ;; runc) echo $RUNC ;; crun) echo $CRUN ;; esac; }
+    # once NAME RT CMD...: one timed run of CMD ({i}: the round), its µs appended to NAME's samples
+    once() {
+        local name=$1 rt=$2; shift 2
+        t0=$(date +%s%N)
+        "${@//\{i\}/$i}" </dev/null >/dev/null 2>&1 || echo "FAIL: $rt $name $i" >&2
+        t1=$(date +%s%N)
+        echo $(( (t1 - t0) / 1000 )) >> /tmp/samples.$name.$rt
+    }
+    rm -f /tmp/samples.*
+    # (every name the runtime's own: the containers of a round run side by side or back to back)
+    for rt in $rts; do "$(bin_of $rt)" --root /run/time-$rt run -d --bundle /tmp/b-sleep sleeper-$rt </dev/null >/dev/null 2>&1; done
+    # 15 rounds, each runtime once per measure in a round, the order rotated every round, so
+    # that the emulator's slow spells fall on all alike.
+    order=$rts
+    for i in $(seq 15); do
+        for rt in $order; do
+            bin=$(bin_of $rt)
+            once systemd-run $rt $bin --root /run/time-$rt --systemd-cgroup run --bundle /tmp/b-time s{i}-$rt
+            once run $rt $bin --root /run/time-$rt run --bundle /tmp/b-time c{i}-$rt
+            once exec $rt $bin --root /run/time-$rt exec sleeper-$rt true
+        done
+        order="$(echo $order | cut -d' ' -f2-) $(echo $order | cut -d' ' -f1)"
+    done
     for rt in $rts; do
-        bin=$SKIFF; [ $rt = runc ] && bin=$RUNC; [ $rt = crun ] && bin=$CRUN
-        timed systemd-run $rt $bin --root /run/time-$rt --systemd-cgroup run --bundle /tmp/b-time s{i}
-        timed run $rt $bin --root /run/time-$rt run --bundle /tmp/b-time c{i}
-        $bin --root /run/time-$rt run -d --bundle /tmp/b-sleep sleeper </dev/null >/dev/null 2>&1
-        timed exec $rt $bin --root /run/time-$rt exec sleeper true
-        $bin --root /run/time-$rt delete -f sleeper >/dev/null 2>&1
+        "$(bin_of $rt)" --root /run/time-$rt delete -f sleeper-$rt >/dev/null 2>&1
+        for what in systemd-run run exec; do median < /tmp/samples.$what.$rt > /tmp/median.$what.$rt; done
     done
     for what in systemd-run run exec; do
         line="timing: $what (median ms):"
