@@ -13,12 +13,13 @@ WORK     := $(CURDIR)/work
 BUNDLE   := $(WORK)/bundle
 # Debian packages the build, the tests and the bench use (g++: libFuzzer; the second line: the engines and
 # podman's default seccomp profile; the third line: the cgroup v2 VM and the systemd VM; the last: the CRI test,
-# strace and python3 for make bench, man-db for make test-install, debootstrap and catatonit for the workloads tier).
+# strace and python3 for make bench, man-db for make test-install, debootstrap and catatonit for the workloads tier,
+# e2fsprogs for chattr: the immutable installed binaries and their tests).
 BUILD_PACKAGES := libseccomp-dev pkg-config gcc
 PACKAGES := busybox-static runc crun hyperfine time util-linux bsdutils procps libseccomp-dev pkg-config gcc g++ libc6-dev \
             podman conmon containerd docker.io golang-github-containers-common \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils systemd dbus jq uidmap iproute2 \
-            umoci protobuf-compiler strace python3 man-db criu debootstrap catatonit
+            umoci protobuf-compiler strace python3 man-db criu debootstrap catatonit e2fsprogs
 CARGO    ?= cargo
 
 CRI_TEST_BIN = $(CARGO) test --locked -p skiff-cri-test --no-run --message-format=json | \
