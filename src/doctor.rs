@@ -255,11 +255,13 @@ pub fn examine(state_root: &Path, wasm_handler: &crate::wasm::HandlerSearch) -> 
 
     // CVE-2019-5736: whether create, run and exec re-execute skiff from a read-only mount.
     let exe = std::fs::read_link("/proc/self/exe").map(|p| p.display().to_string()).unwrap_or_else(|_| "skiff".into());
-    let (seal_ok, seal_detail) = match (crate::sys::exe_seal::running_sealed(), crate::sys::exe_seal::running_immutable()) {
-        (Ok(true), _) => (true, format!("{exe} is on a read-only mount: no re-exec")),
-        (_, Ok(true)) => (true, format!("{exe} is immutable: no re-exec, unless a container may hold CAP_LINUX_IMMUTABLE")),
-        (Err(e), _) | (_, Err(e)) => (false, format!("{exe}: {e}")),
-        _ => (false, format!("{exe} is a writable file: create, run and exec re-execute it from a read-only mount")),
+    let (seal_ok, seal_detail) = match crate::sys::exe_seal::running_seal() {
+        Ok(Some(crate::sys::exe_seal::BinarySeal::Sealed)) => (true, format!("{exe} is on a read-only mount (or a sealed memfd): no re-exec")),
+        Ok(Some(crate::sys::exe_seal::BinarySeal::Immutable)) => {
+            (true, format!("{exe} is immutable: no re-exec, unless a container may hold CAP_LINUX_IMMUTABLE"))
+        }
+        Ok(None) => (false, format!("{exe} is a writable file: create, run and exec re-execute it from a read-only mount")),
+        Err(e) => (false, format!("{exe}: {e}")),
     };
     checks.push(check(
         "binary-seal",

@@ -92,7 +92,13 @@ fn main() {
         None => default_root,
     };
     let clock = std::cell::RefCell::new(skiff::phases::PhaseClock::started_at(cli.debug, began));
-    let binary = *sealed.as_ref().unwrap_or(&BinarySeal::Sealed);
+    let binary = match *sealed.as_ref().unwrap_or(&BinarySeal::Sealed) {
+        // Not root, or root of a user namespace: skiff holds no CAP_LINUX_IMMUTABLE in the
+        // initial user namespace, and its containers run in user namespaces of their own, so
+        // no process it starts can clear the attribute. (Not `--rootless`: root may pass it.)
+        BinarySeal::Immutable if !nix::unistd::geteuid().is_root() || skiff::rootless::in_user_namespace() => BinarySeal::Sealed,
+        seal => seal,
+    };
     let context = Context {
         store: StateStore::new(root),
         root_given: cli.root.is_some(),

@@ -290,6 +290,23 @@ fn cve_2019_5736_rootless_a_binary_the_user_can_write_is_run_from_a_sealed_copy(
     assert_eq!(fs::read_to_string(&report).unwrap().trim(), bundle.skiff.to_string_lossy());
 }
 
+/// An immutable binary run rootless: no process of its containers can hold
+/// CAP_LINUX_IMMUTABLE in the initial user namespace, whatever their sets say, so nothing
+/// is refused and nothing is re-executed, `exec --cap CAP_LINUX_IMMUTABLE` included.
+#[test]
+fn rootless_an_immutable_binary_serves_every_process() {
+    let bundle = RootlessBundle::new(&["sleep", "30"], false);
+    let _immutable = Immutable::set(&bundle.skiff);
+    let id = unique_id("rl-immutable");
+    let out = bundle.skiff(&["run", "-d", &id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = bundle.skiff(&["--debug", "exec", "--cap", "CAP_LINUX_IMMUTABLE", &id, "true"]);
+    assert_eq!(out.code, 0, "exec --cap CAP_LINUX_IMMUTABLE: {}", out.stderr);
+    assert!(!out.stderr.contains("re-executing"), "{}", out.stderr);
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}
+
 #[test]
 fn rootless_podman_runs_containers_with_skiff_like_runc() {
     assert!(Path::new("/usr/bin/podman").exists(), "/usr/bin/podman is missing: install Debian's podman (make deps does)");

@@ -61,19 +61,25 @@ impl Default for BinarySeal {
     }
 }
 
-/// Whether the running binary is on a read-only mount (sealed, or installed on one), or is
-/// a memfd sealed against writes.
-pub fn running_sealed() -> Result<bool, SysError> {
+/// What already keeps the running binary from writes, if anything: a read-only mount (a
+/// sealed re-exec, or an install on one) or a memfd sealed against writes
+/// ([`BinarySeal::Sealed`]), or the file's immutable attribute. One open of
+/// /proc/self/exe for the common cases.
+pub fn running_seal() -> Result<Option<BinarySeal>, SysError> {
     let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_PATH, "open own executable")?;
     let stat = fstatvfs(&exe).on("statvfs", "/proc/self/exe")?;
     if stat.flags().contains(FsFlags::ST_RDONLY) {
-        return Ok(true);
+        return Ok(Some(BinarySeal::Sealed));
+    }
+    if immutable(&exe, "/proc/self/exe")? {
+        return Ok(Some(BinarySeal::Immutable));
     }
     // F_GET_SEALS needs a real open file; EINVAL for anything but a memfd. An execute-only
     // binary cannot be opened for reading: not a memfd then.
-    let Ok(exe) = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable") else { return Ok(false) };
-    Ok(nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS)
-        .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE)))
+    let Ok(exe) = open_fd(Path::new("/proc/self/exe"), OFlag::O_RDONLY, "open own executable") else { return Ok(None) };
+    let sealed = nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS)
+        .is_ok_and(|seals| nix::fcntl::SealFlag::from_bits_truncate(seals).contains(nix::fcntl::SealFlag::F_SEAL_WRITE));
+    Ok(sealed.then_some(BinarySeal::Sealed))
 }
 
 /// Whether the file behind `fd` has the immutable attribute (statx's
@@ -89,12 +95,6 @@ fn immutable(fd: &OwnedFd, what: &str) -> Result<bool, SysError> {
     }
     let bit = libc::STATX_ATTR_IMMUTABLE as u64;
     Ok(stat.stx_attributes_mask & bit != 0 && stat.stx_attributes & bit != 0)
-}
-
-/// Whether the running binary's file is immutable.
-pub fn running_immutable() -> Result<bool, SysError> {
-    let exe = open_fd(Path::new("/proc/self/exe"), OFlag::O_PATH, "open own executable")?;
-    immutable(&exe, "/proc/self/exe")
 }
 
 /// Whether this process's credentials allow writing `binary`.
@@ -149,13 +149,10 @@ fn read_only_tree(binary: &Path) -> Result<OwnedFd, SysError> {
 /// environment from a read-only detached bind mount of its binary. Returns only if already
 /// sealed (saying how), or with the error that stopped it.
 pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
-    if running_sealed()? {
-        return Ok(BinarySeal::Sealed);
+    match running_seal()? {
+        Some(seal) => Ok(seal),
+        None => reexec_from_read_only_mount(args, env),
     }
-    if running_immutable()? {
-        return Ok(BinarySeal::Immutable);
-    }
-    reexec_from_read_only_mount(args, env)
 }
 
 /// Re-execute this process with the same arguments and environment from a read-only
@@ -163,7 +160,7 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
 /// its file's attributes. Returns only when no re-exec is needed (rootless, a binary the
 /// user cannot write: [`BinarySeal::Sealed`]), or with the error that stopped it.
 pub fn reexec_from_read_only_mount(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
-    if running_sealed()? {
+    if running_seal()? == Some(BinarySeal::Sealed) {
         return Ok(BinarySeal::Sealed);
     }
     let own = Path::new("/proc/self/exe");
