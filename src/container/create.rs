@@ -111,14 +111,20 @@ pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) ->
     let seccomp_profile = linux.and_then(|l| l.seccomp().clone());
     // The cache's program, or a compilation that runs beside the setup once init is cloned
     // (what libseccomp alone could refuse then fails create there, and nothing is left).
-    let seccomp_notify = seccomp_profile.as_ref().map(crate::seccomp::check).transpose()?.unwrap_or(false);
+    // (A hit is a profile of the same bytes that compiled before: nothing to check.)
     let cache = crate::seccomp::cache::default_dir();
-    let (seccomp, to_compile) = match &seccomp_profile {
+    let (seccomp, to_compile, seccomp_notify) = match &seccomp_profile {
         Some(profile) => match crate::seccomp::cache::lookup(cache.as_deref(), profile, trace) {
-            crate::seccomp::cache::Lookup::Hit(program) => (Some(program), None),
-            crate::seccomp::cache::Lookup::Miss(miss) => (None, Some((miss, profile.clone()))),
+            crate::seccomp::cache::Lookup::Hit(program) => {
+                let notify = program.notify;
+                (Some(program), None, notify)
+            }
+            crate::seccomp::cache::Lookup::Miss(miss) => {
+                let notify = crate::seccomp::check(profile)?;
+                (None, Some((miss, profile.clone())), notify)
+            }
         },
-        None => (None, None),
+        None => (None, None, false),
     };
     trace.lap("seccomp compile");
 
