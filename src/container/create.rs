@@ -75,13 +75,7 @@ pub struct Created {
 pub fn create(store: &StateStore, options: &CreateOptions, trace: &dyn Trace) -> Result<Created, ContainerError> {
     let id = ContainerId::parse(&options.id)?;
     let bundle = Bundle::load(&options.bundle)?;
-    let own_user_namespace = bundle
-        .spec()
-        .linux()
-        .as_ref()
-        .and_then(|l| l.namespaces().as_ref())
-        .is_some_and(|namespaces| namespaces.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User));
-    super::binary_seal::check(options.binary, bundle.process(), own_user_namespace)?;
+    super::binary_seal::check(options.binary, bundle.process(), bundle.namespaces().has(oci_spec::runtime::LinuxNamespaceType::User))?;
     if let (Some(label), None) = (bundle.configured_mount_label(), bundle.mount_label()) {
         trace.debug(format_args!("linux.mountLabel {label:?}: SELinux is not enabled on this host, so mounts are not labelled"));
     }

@@ -517,7 +517,6 @@ pub(super) fn await_runtime(channel: &ChildEnd, protocol: &mut ChildSide, step: 
     Ok(await_runtime_with_fds(channel, protocol, step)?.0)
 }
 
-/// [`await_runtime`], keeping the fds that came with the message.
 /// The seccomp program the runtime compiled after the clone, read from its memfd.
 fn received_program(file: Option<OwnedFd>, header: SeccompHeader) -> Result<SeccompProgram, InitError> {
     let file = file.ok_or_else(|| InitError::Unexpected("Proceed announced a seccomp program but carried no fd".into()))?;
@@ -529,6 +528,7 @@ fn received_program(file: Option<OwnedFd>, header: SeccompHeader) -> Result<Secc
     Ok(SeccompProgram { bpf, flags: header.flags, notify: header.notify })
 }
 
+/// [`await_runtime`], keeping the fds that came with the message.
 fn await_runtime_with_fds(channel: &ChildEnd, protocol: &mut ChildSide, step: FromRuntime) -> Result<(ToInit, Vec<OwnedFd>), InitError> {
     let (message, fds) = channel.recv_with_fds()?.ok_or(InitError::Abandoned)?;
     protocol.accept(step, &message).map_err(|error| InitError::Unexpected(error.to_string()))?;

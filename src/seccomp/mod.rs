@@ -78,6 +78,8 @@ pub struct SeccompProgram {
 pub fn check(profile: &LinuxSeccomp) -> Result<bool, SeccompError> {
     action(profile.default_action(), profile.default_errno_ret(), "defaultAction")?;
     if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
+        // Every syscall, the runtime's own up to the exec included, would wait on a listener
+        // that has not received the fd yet.
         return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY cannot be used as default action".into()));
     }
     for arch in profile.architectures().as_deref().unwrap_or_default() {
@@ -90,6 +92,9 @@ pub fn check(profile: &LinuxSeccomp) -> Result<bool, SeccompError> {
         action(rule.action(), rule.errno_ret(), &format!("syscalls[{index}].action"))?;
         if rule.action() == LinuxSeccompAction::ScmpActNotify {
             notify = true;
+            // The runtime's own syscalls once the filter is loaded: the listener travels to the
+            // runtime by sendmsg (and runc's by write, whose refusal callers know). Waiting on
+            // an agent that has no fd yet would never end.
             if let Some(name) = rule.names().iter().find(|name| matches!(name.as_str(), "write" | "sendmsg")) {
                 return Err(SeccompError::Invalid(format!("SCMP_ACT_NOTIFY cannot be used for the {name} syscall")));
             }
@@ -103,12 +108,9 @@ pub fn check(profile: &LinuxSeccomp) -> Result<bool, SeccompError> {
 
 /// Compile `profile`; `trace` gets a debug line per skipped rule (runc logs these at debug).
 pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Result<SeccompProgram, SeccompError> {
+    // What needs no libseccomp is refused by check(), before a filter context exists.
+    let notify = check(profile)?;
     let default = action(profile.default_action(), profile.default_errno_ret(), "defaultAction")?;
-    if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
-        // Every syscall, the runtime's own up to the exec included, would wait on a listener
-        // that has not received the fd yet.
-        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY cannot be used as default action".into()));
-    }
     let library = |step: String| move |source| SeccompError::Library { step, source };
     let mut context = ScmpFilterContext::new(default).map_err(library("create the filter".into()))?;
     for arch in profile.architectures().as_deref().unwrap_or_default() {
@@ -119,9 +121,7 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
             context.add_arch(scmp).map_err(library(format!("add architecture {name}")))?;
         }
     }
-    let mut notify = false;
     for (index, rule) in profile.syscalls().as_deref().unwrap_or_default().iter().enumerate() {
-        // Checked first, so that a rule skipped below is still a valid one.
         let conditions = conditions(rule, index)?;
         let rule_action = action(rule.action(), rule.errno_ret(), &format!("syscalls[{index}].action"))?;
         if rule.action() == profile.default_action()
@@ -129,15 +129,6 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
         {
             trace.debug(format_args!("seccomp: syscalls[{index}] {:?}: the default action already, skipped", rule.names()));
             continue;
-        }
-        notify |= rule.action() == LinuxSeccompAction::ScmpActNotify;
-        // The runtime's own syscalls once the filter is loaded: the listener travels to the
-        // runtime by sendmsg (and runc's by write, whose refusal callers know). Waiting on
-        // an agent that has no fd yet would never end.
-        if rule.action() == LinuxSeccompAction::ScmpActNotify
-            && let Some(name) = rule.names().iter().find(|name| matches!(name.as_str(), "write" | "sendmsg"))
-        {
-            return Err(SeccompError::Invalid(format!("SCMP_ACT_NOTIFY cannot be used for the {name} syscall")));
         }
         for name in rule.names() {
             let syscall = match ScmpSyscall::from_name(name) {
@@ -167,9 +158,6 @@ pub fn compile(profile: &LinuxSeccomp, trace: &dyn crate::trace::Trace) -> Resul
             // Init is single-threaded when it loads the filter: nothing to synchronise.
             LinuxSeccompFilterFlag::SeccompFilterFlagTsync => 0,
         };
-    }
-    if notify && profile.listener_path().as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
-        return Err(SeccompError::Invalid("SCMP_ACT_NOTIFY needs listenerPath".into()));
     }
     // runc's debug line, which callers check the flags by (runc 1.5's seccomp.bats).
     trace.debug(format_args!("seccomp filter flags: {flags}"));

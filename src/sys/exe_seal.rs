@@ -157,12 +157,10 @@ pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Res
 
 /// Re-execute this process with the same arguments and environment from a read-only
 /// detached bind mount of its binary (or, rootless, see the module's comment), whatever
-/// its file's attributes. Returns only when no re-exec is needed (rootless, a binary the
-/// user cannot write: [`BinarySeal::Sealed`]), or with the error that stopped it.
+/// its file's attributes: for a binary [`running_seal`] found unsealed or only immutable.
+/// Returns only when no re-exec is needed (rootless, a binary the user cannot write:
+/// [`BinarySeal::Sealed`]), or with the error that stopped it.
 pub fn reexec_from_read_only_mount(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
-    if running_seal()? == Some(BinarySeal::Sealed) {
-        return Ok(BinarySeal::Sealed);
-    }
     let own = Path::new("/proc/self/exe");
     let tree = match read_only_tree(own) {
         Ok(tree) => tree,
