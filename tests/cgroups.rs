@@ -746,3 +746,60 @@ fn update_cpu_burst_idle_and_a_shorter_realtime_period() {
         }
     }
 }
+
+/// The path-based cgroupfs calls of one `run` of a new container, as strace saw them: every
+/// one walks kernfs under locks that the other runtimes' mkdir and rmdir contend on.
+#[test]
+fn a_new_cgroup_is_set_up_and_removed_without_needless_path_walks() {
+    assert!(Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let mut bundle = TestBundle::new(&["true"]);
+    // Devices the default spec allows: eleven `devices.allow` rules after the deny.
+    bundle.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}], "cpu": {"cpus": "0"}});
+    bundle.write_config();
+    let id = unique_id("walks");
+    let trace = bundle.dir.path().join("strace.out");
+    let root = bundle.state_root();
+    let path = bundle.path();
+    let out = run_program(
+        "/usr/bin/strace",
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat,statx,newfstatat,rmdir",
+            "-o",
+            trace.to_str().unwrap(),
+            SKIFF,
+            "--root",
+            root.to_str().unwrap(),
+            "run",
+            "--bundle",
+            path.to_str().unwrap(),
+            &id,
+        ],
+        Some(&path),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let ours: Vec<&str> = text.lines().filter(|l| l.contains("\"/sys/fs/cgroup/") && l.contains(&format!("/{id}"))).collect();
+    assert!(ours.iter().any(|l| l.contains("rmdir(")), "strace saw the container's cgroups: {ours:#?}");
+    // A directory missing when the cgroup was located holds no process and is not frozen:
+    // nothing in it is read before it exists.
+    let missing: Vec<&&str> = ours.iter().filter(|l| l.contains("openat(") && l.contains("ENOENT")).collect();
+    assert!(missing.is_empty(), "files of a cgroup that did not exist yet were opened: {missing:#?}");
+    // The device rules go through one open of each list.
+    for list in ["devices.allow", "devices.deny"] {
+        let opens = ours.iter().filter(|l| l.contains("openat(") && l.contains(&format!("/{list}\""))).count();
+        assert_eq!(opens, 1, "{list} opened {opens} times: {ours:#?}");
+    }
+    // A cpuset inherits its parent's cpus and mems: each parent file is read once.
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let parent = format!("\"/sys/fs/cgroup/cpuset/{file}\"");
+        let reads = text.lines().filter(|l| l.contains("openat(") && l.contains(&parent)).count();
+        assert!(reads <= 1, "{parent} read {reads} times");
+    }
+    // A cgroup without sub-cgroups is removed by its rmdir alone, its directory never listed.
+    let listed: Vec<&&str> = ours.iter().filter(|l| l.contains("O_DIRECTORY") && !l.contains("pids")).collect();
+    assert!(listed.is_empty(), "cgroup directories listed before their rmdir: {listed:#?}");
+    bundle.assert_nothing_left(&id);
+}

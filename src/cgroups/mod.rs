@@ -418,6 +418,9 @@ impl ContainerCgroup {
     /// Refuse a cgroup that is in use, or frozen (runc's check, in its words): init put
     /// into a frozen cgroup could never run, nor report.
     pub fn check_usable(&self) -> Result<(), CgroupError> {
+        if self.is_new() {
+            return Ok(());
+        }
         self.check_unused()?;
         if self.is_frozen() {
             return Err(CgroupError::Invalid {
@@ -429,6 +432,16 @@ impl ContainerCgroup {
             });
         }
         Ok(())
+    }
+
+    /// Whether the cgroupfs driver found every directory missing when it located them: such
+    /// a cgroup can hold no process and cannot be frozen, with no file to read to know it.
+    fn is_new(&self) -> bool {
+        match self {
+            ContainerCgroup::V1(manager) => manager.dirs.iter().all(|dir| dir.made_from.is_some()),
+            ContainerCgroup::V2(manager) => manager.made_from.is_some(),
+            ContainerCgroup::Systemd(_) => false,
+        }
     }
 
     /// The manager for a new container: `cgroups_path` read for `driver`, placed on `host`.

@@ -157,8 +157,12 @@ impl V1Cgroup {
     pub fn apply(&self, plan: &CgroupPlan) -> Result<(), CgroupError> {
         self.write_all(plan.writes.clone())?;
         if let Some(dir) = self.dir_of("devices").filter(|_| !plan.skip_devices) {
-            for (file, value) in devices::v1_writes(&plan.device_rules) {
-                write_file(&dir.join(file), &value)?;
+            // In order, each run of rules to the same file through one open of it.
+            let writes = devices::v1_writes(&plan.device_rules);
+            for run in writes.chunk_by(|a, b| a.0 == b.0) {
+                let values: Vec<String> = run.iter().map(|(_, value)| value.clone()).collect();
+                // (chunk_by yields no empty run)
+                super::fs::write_each(&dir.join(run[0].0), &values)?;
             }
         }
         Ok(())
