@@ -799,7 +799,58 @@ fn a_new_cgroup_is_set_up_and_removed_without_needless_path_walks() {
         assert!(reads <= 1, "{parent} read {reads} times");
     }
     // A cgroup without sub-cgroups is removed by its rmdir alone, its directory never listed.
-    let listed: Vec<&&str> = ours.iter().filter(|l| l.contains("O_DIRECTORY") && !l.contains("pids")).collect();
+    // (O_PATH: the cgroup2 directory init is cloned into)
+    let listed: Vec<&&str> = ours.iter().filter(|l| l.contains("O_DIRECTORY") && !l.contains("O_PATH") && !l.contains("pids")).collect();
     assert!(listed.is_empty(), "cgroup directories listed before their rmdir: {listed:#?}");
+    bundle.assert_nothing_left(&id);
+}
+
+/// On this hybrid host init moves itself into the v1 hierarchies (`0` to each `tasks` file,
+/// which spares the kernel's global threadgroup lock and its RCU grace period) and is cloned
+/// into the cgroup2 directory: the runtime writes no pid into any `cgroup.procs`.
+#[test]
+fn init_enters_its_v1_cgroups_by_itself() {
+    assert!(Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let mut bundle = TestBundle::new(&["sh", "-c", "cat /proc/self/cgroup"]);
+    bundle.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
+    bundle.write_config();
+    let id = unique_id("self-entry");
+    let trace = bundle.dir.path().join("strace.out");
+    let root = bundle.state_root();
+    let path = bundle.path();
+    let out = run_program(
+        "/usr/bin/strace",
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat,clone3",
+            "-o",
+            trace.to_str().unwrap(),
+            SKIFF,
+            "--root",
+            root.to_str().unwrap(),
+            "run",
+            "--bundle",
+            path.to_str().unwrap(),
+            &id,
+        ],
+        Some(&path),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    // Inside, every hierarchy is the container's own (the cgroup namespace's root).
+    for line in out.stdout.lines() {
+        assert!(line.ends_with(":/"), "init is not at the root of its cgroup namespace: {}", out.stdout);
+    }
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let ours = |file: &str| -> Vec<String> {
+        text.lines().filter(|l| l.contains("openat(") && l.contains("O_WRONLY") && l.contains(&format!("/{id}/{file}\""))).map(str::to_string).collect()
+    };
+    for controller in ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd"] {
+        let tasks = format!("/sys/fs/cgroup/{controller}/{id}/tasks\"");
+        assert!(ours("tasks").iter().any(|l| l.contains(&tasks)), "init did not enter {controller} by its tasks file: {:#?}", ours("tasks"));
+    }
+    assert!(ours("cgroup.procs").is_empty(), "the runtime moved init by cgroup.procs: {:#?}", ours("cgroup.procs"));
+    assert!(text.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP")), "init was not cloned into the cgroup2 directory");
     bundle.assert_nothing_left(&id);
 }

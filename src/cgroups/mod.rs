@@ -444,6 +444,15 @@ impl ContainerCgroup {
         }
     }
 
+    /// The cgroupfs manager of a v1 or hybrid host, whose hierarchies a new init can enter
+    /// by itself ([`v1::V1Cgroup::enter_self`]).
+    pub fn v1_cgroupfs(&self) -> Option<&v1::V1Cgroup> {
+        match self {
+            ContainerCgroup::V1(manager) => Some(manager),
+            _ => None,
+        }
+    }
+
     /// The manager for a new container: `cgroups_path` read for `driver`, placed on `host`.
     pub fn for_container(host: &HostCgroups, driver: Driver, cgroups_path: Option<&Path>, id: &str, rootless: bool) -> Result<ContainerCgroup, CgroupError> {
         match driver {

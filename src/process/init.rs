@@ -65,6 +65,9 @@ pub enum InitError {
     /// The config's mounts cannot be planned.
     #[error(transparent)]
     MountPlan(#[from] crate::rootfs::plan::PlanError),
+    /// Init could not move itself into its v1 cgroups.
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
 }
 
 impl From<crate::rootfs::SetupError> for InitError {
@@ -87,7 +90,6 @@ impl InitError {
     }
 }
 
-/// Run init to the exec. Never returns.
 /// What init inherits from the runtime besides the request, all prepared before the clone.
 pub(super) struct Inherited<'a> {
     /// Init's end of the channel.
@@ -102,8 +104,11 @@ pub(super) struct Inherited<'a> {
     pub late_idmaps: &'a [usize],
     /// Who makes each namespace, and when.
     pub schedule: &'a super::namespace_schedule::NamespaceSchedule,
+    /// The v1 cgroup init moves itself into (see [`super::cgroup_entered_by_init`]).
+    pub enters_cgroup: Option<&'a crate::cgroups::v1::V1Cgroup>,
 }
 
+/// Run init to the exec. Never returns.
 pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
     let channel = inherited.channel;
     let error = match init_main(request, inherited) {
@@ -117,7 +122,7 @@ pub(super) fn run_init(request: &InitRequest, inherited: &Inherited) -> ! {
 }
 
 fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible, InitError> {
-    let Inherited { channel, gate, joins, idmapped, late_idmaps, schedule } = *inherited;
+    let Inherited { channel, gate, joins, idmapped, late_idmaps, schedule, enters_cgroup } = *inherited;
     let late_user = schedule.late_user;
     for fd in &request.close_in_init {
         // The runtime's lock on the container directory must not outlive the runtime; the
@@ -153,6 +158,11 @@ fn init_main(request: &InitRequest, inherited: &Inherited) -> Result<Infallible,
         }
         _ => (Vec::new(), None),
     };
+    // Before anything that counts against the cgroup or reads it (the cgroup namespace
+    // included), and after Proceed, so that a refusal reaches a runtime that is listening.
+    if let Some(cgroup) = enters_cgroup {
+        cgroup.enter_self()?;
+    }
     // --debug: init times its own phases and reports them with Ready.
     let mut clock = PhaseClock::new(request.timing);
     if maps_by_rootless_runtime && !late_user {

@@ -145,9 +145,15 @@ pub fn spawn_init(
         .filter(|ns| matches!(ns.kind, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
         .map(ChildrenNamespace::enter)
         .collect::<Result<Vec<_>, _>>()?;
-    // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP);
-    // elsewhere the runtime (or systemd) moves it before letting it proceed.
-    let cgroup_dir = clone_into(request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)))?;
+    // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP).
+    // On a v1 or hybrid host init moves itself into the v1 hierarchies, cloned into the
+    // cgroup2 directory of a hybrid host; elsewhere the runtime (or systemd) moves it.
+    let enters_cgroup = cgroup_entered_by_init(request, &schedule);
+    let clone_dir = match enters_cgroup {
+        Some(v1) => v1.unified_dir(),
+        None => request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)),
+    };
+    let cgroup_dir = clone_into(clone_dir)?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
     let time_flag = crate::sys::namespaces::clone_flag(LinuxNamespaceType::Time);
@@ -177,8 +183,17 @@ pub fn spawn_init(
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let inherited =
-                init::Inherited { channel: &init_end, gate: &gate, joins: &joins, idmapped: &idmapped, late_idmaps: &late_idmaps, schedule: &schedule };
+            // A host directory's fd must not wait at the start gate with init (CVE-2024-21626).
+            drop(cgroup_dir);
+            let inherited = init::Inherited {
+                channel: &init_end,
+                gate: &gate,
+                joins: &joins,
+                idmapped: &idmapped,
+                late_idmaps: &late_idmaps,
+                schedule: &schedule,
+                enters_cgroup,
+            };
             init::run_init(request, &inherited)
         }
         Forked::Parent(pid) => pid,
@@ -194,7 +209,9 @@ pub fn spawn_init(
     drop(cgroup_dir);
     drop(idmapped);
     let mut init = InitProcess { pid, channel: parent_end, armed: true };
-    let set_up = compiling.map_err(ProcessError::from).and_then(|compiling| set_up_with_init(&mut init, request, compiling, &schedule, &late_idmaps, trace));
+    let set_up = compiling
+        .map_err(ProcessError::from)
+        .and_then(|compiling| set_up_with_init(&mut init, request, compiling, &schedule, &late_idmaps, enters_cgroup.is_some(), trace));
     if adopting {
         // The real init is our child by now (or the setup failed): orphans of hooks and the
         // like must not be ours to reap for the rest of this command.
@@ -221,14 +238,26 @@ pub fn spawn_init(
     }
 }
 
+/// The v1 cgroup init moves itself into, by [`crate::cgroups::v1::V1Cgroup::enter_self`]: the
+/// cgroupfs driver's on a v1 or hybrid host, when init is still host root with its
+/// privileges there (no user namespace, whose root may not write the host's cgroup files; no
+/// rootless runtime) and is the process that execs (no intermediate of a late pid namespace).
+fn cgroup_entered_by_init<'a>(request: &InitRequest<'a>, schedule: &NamespaceSchedule) -> Option<&'a crate::cgroups::v1::V1Cgroup> {
+    let (cgroup, _) = request.cgroup?;
+    let own_privileges = !request.rootless && !request.bundle.namespaces().has(LinuxNamespaceType::User);
+    cgroup.v1_cgroupfs().filter(|_| own_privileges && !schedule.intermediate)
+}
+
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
 /// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
+/// `init_enters_cgroup`: init moves itself into its cgroup (see [`cgroup_entered_by_init`]).
 fn set_up_with_init(
     init: &mut InitProcess,
     request: &InitRequest,
     compiling: Option<crate::seccomp::background::Compiling>,
     schedule: &NamespaceSchedule,
     late_idmaps: &[usize],
+    init_enters_cgroup: bool,
     trace: &dyn Trace,
 ) -> Result<(), ProcessError> {
     let namespaces = request.bundle.namespaces();
@@ -237,7 +266,9 @@ fn set_up_with_init(
         write_id_maps(request.bundle, pid, request.rootless)?;
         trace.lap("user namespace maps");
     }
-    if let Some((cgroup, plan)) = request.cgroup {
+    if let Some((cgroup, plan)) = request.cgroup
+        && !init_enters_cgroup
+    {
         cgroup.enter_init(pid, plan)?;
     }
     if let Some(group) = request.resctrl {
