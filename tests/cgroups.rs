@@ -854,3 +854,49 @@ fn init_enters_its_v1_cgroups_by_itself() {
     assert!(text.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP")), "init was not cloned into the cgroup2 directory");
     bundle.assert_nothing_left(&id);
 }
+
+/// An exec'd process enters the container's v1 cgroups by itself too, and lands in the same
+/// ones as init (the cgroup2 directory by the clone).
+#[test]
+fn an_exec_process_enters_its_v1_cgroups_by_itself() {
+    assert!(Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let bundle = TestBundle::new(&["sleep", "1000"]);
+    let id = unique_id("exec-entry");
+    detached(&bundle, &id);
+    let trace = bundle.dir.path().join("strace.out");
+    let root = bundle.state_root();
+    let out = run_program(
+        "/usr/bin/strace",
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat,clone3",
+            "-o",
+            trace.to_str().unwrap(),
+            SKIFF,
+            "--root",
+            root.to_str().unwrap(),
+            "exec",
+            &id,
+            "cat",
+            "/proc/self/cgroup",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let pid = bundle.state(&id)["pid"].as_i64().unwrap();
+    let init_cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let mut lines: Vec<&str> = out.stdout.lines().collect();
+    let mut expected: Vec<&str> = init_cgroups.lines().collect();
+    lines.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "the exec'd process is in init's cgroups");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let writes = |file: &str| text.lines().filter(|l| l.contains("openat(") && l.contains("O_WRONLY") && l.contains(&format!("/{id}/{file}\""))).count();
+    assert_eq!(writes("tasks"), 9, "the exec'd process entered the nine v1 hierarchies by their tasks files");
+    assert_eq!(writes("cgroup.procs"), 0, "the runtime moved the exec'd process by cgroup.procs");
+    assert!(text.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP")), "not cloned into the cgroup2 directory");
+    assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
+    bundle.assert_nothing_left(&id);
+}

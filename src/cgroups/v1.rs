@@ -140,12 +140,12 @@ impl V1Cgroup {
         self.dirs.iter().try_for_each(|dir| write_file(&dir.path.join("cgroup.procs"), &pid.to_string()))
     }
 
-    /// Move the calling thread, a new single-threaded init, into every v1 hierarchy: `0` to
-    /// each `tasks` file. A thread that moves itself is spared the kernel's global threadgroup
-    /// lock, whose first taking after a quiet spell waits out an RCU grace period (about 9 ms
-    /// on this VM) while holding `cgroup_mutex`; a runtime that writes init's pid to
-    /// `cgroup.procs` pays it, and every other cgroup operation on the host waits with it.
-    /// The cgroup2 directory of a hybrid host is not written: init is cloned into it.
+    /// Move the calling thread, a new single-threaded init or exec'd process, into every v1
+    /// hierarchy: `0` to each `tasks` file. A thread that moves itself is spared the kernel's
+    /// global threadgroup lock, whose first taking after a quiet spell waits out an RCU grace
+    /// period (about 9 ms on this VM) while holding `cgroup_mutex`; a runtime that writes the
+    /// pid to `cgroup.procs` pays it, and every other cgroup operation on the host waits with
+    /// it. The cgroup2 directory of a hybrid host is not written: the process is cloned into it.
     pub fn enter_self(&self) -> Result<(), CgroupError> {
         self.dirs.iter().filter(|dir| !dir.unified).try_for_each(|dir| write_file(&dir.path.join("tasks"), "0"))
     }

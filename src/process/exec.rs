@@ -63,7 +63,16 @@ pub struct ExecRequest<'a> {
 pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
-    let cgroup_dir = super::clone_into(request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)))?;
+    // As init does (super::cgroup_entered_by_init): the process moves itself into the v1
+    // hierarchies, cloned into the cgroup2 directory of a hybrid host, while it is host root
+    // outside any user namespace; no pid is written to a cgroup.procs.
+    let enters_cgroup =
+        request.cgroup.and_then(ContainerCgroup::v1_cgroupfs).filter(|_| !namespaces.contains(CloneFlags::CLONE_NEWUSER) && nix::unistd::geteuid().is_root());
+    let clone_dir = match enters_cgroup {
+        Some(v1) => v1.unified_dir(),
+        None => request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)),
+    };
+    let cgroup_dir = super::clone_into(clone_dir)?;
     // The pid namespace only applies to children: switch ours for the clone, then back.
     let mut late_pid = false;
     let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
@@ -100,10 +109,14 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
         }
         result => (result?, cgroup_dir.is_some()),
     };
+    // (the fallback above left the cgroup2 directory to the runtime: then all of it is)
+    let enters_cgroup = enters_cgroup.filter(|v1| cloned_into || v1.unified_dir().is_none());
+    let affinity = ExecAffinity { initial: initial.as_deref(), last: last.as_deref() };
     let pid = match forked {
         Forked::Child => {
             drop(parent_end);
-            let error = match exec_main(request, &child_end, child_namespaces) {
+            drop(cgroup_dir);
+            let error = match exec_main(request, &child_end, child_namespaces, enters_cgroup, &affinity) {
                 Ok(never) => match never {},
                 Err(error) => error,
             };
@@ -121,18 +134,15 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     drop(child_end);
     drop(cgroup_dir);
     let mut process = InitProcess { pid, channel: parent_end, armed: true };
-    if let Some(cgroup) = request.cgroup {
-        cgroup.enter_exec(pid, cloned_into)?;
-    }
     if let Some(group) = request.resctrl {
         group.add_exec(pid)?;
     }
-    // In the cgroup now: execCPUAffinity.final, or, when neither list is given, every CPU
-    // of the cpuset, so the runtime's own affinity does not leak in (runc's rule).
-    match (&initial, &last) {
-        (_, Some(cpus)) => crate::sys::placement::set_cpu_affinity(pid, cpus)?,
-        (None, None) => crate::sys::placement::reset_cpu_affinity(pid)?,
-        (Some(_), None) => {}
+    // (a process that enters its cgroup by itself sets its affinity after, itself)
+    if enters_cgroup.is_none() {
+        if let Some(cgroup) = request.cgroup {
+            cgroup.enter_exec(pid, cloned_into)?;
+        }
+        affinity.apply(pid)?;
     }
     trace.lap("cgroup");
     let mut protocol = ParentSide::new(Steps { intermediate: late_pid, listener: request.seccomp.is_some_and(|s| s.notify), ..Steps::default() });
@@ -170,11 +180,41 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
     }
 }
 
-fn exec_main(request: &ExecRequest, channel: &ChildEnd, namespaces: CloneFlags) -> Result<Infallible, InitError> {
+/// `execCPUAffinity` of an exec'd process, applied once it is in the container's cgroup.
+struct ExecAffinity<'a> {
+    initial: Option<&'a str>,
+    last: Option<&'a str>,
+}
+
+impl ExecAffinity<'_> {
+    /// `final`, or, when neither list is given, every CPU of the cpuset, so the runtime's own
+    /// affinity does not leak in (runc's rule). `pid` 0: the calling process.
+    fn apply(&self, pid: i32) -> Result<(), crate::sys::SysError> {
+        match (self.initial, self.last) {
+            (_, Some(cpus)) => crate::sys::placement::set_cpu_affinity(pid, cpus),
+            (None, None) => crate::sys::placement::reset_cpu_affinity(pid),
+            (Some(_), None) => Ok(()),
+        }
+    }
+}
+
+fn exec_main(
+    request: &ExecRequest,
+    channel: &ChildEnd,
+    namespaces: CloneFlags,
+    enters_cgroup: Option<&crate::cgroups::v1::V1Cgroup>,
+    affinity: &ExecAffinity,
+) -> Result<Infallible, InitError> {
     nix::sys::prctl::set_dumpable(false).on("prctl PR_SET_DUMPABLE", 0)?;
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).on("sigprocmask", "unblock all")?;
     let mut protocol = ChildSide::new(Steps::default());
     await_runtime(channel, &mut protocol, FromRuntime::Proceed)?;
+    // Before the namespaces are joined (the host's cgroupfs is reached through ours), after
+    // Proceed, so that a refusal reaches a runtime that is listening.
+    if let Some(cgroup) = enters_cgroup {
+        cgroup.enter_self()?;
+        affinity.apply(0)?;
+    }
     // --debug: the process times its own phases and reports them with Ready.
     let mut clock = crate::phases::PhaseClock::new(request.timing);
     if !namespaces.is_empty() {
