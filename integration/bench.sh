@@ -4,6 +4,9 @@
 #   run                  create + start + wait + delete in one call, of /bin/true
 #   cycle                separate create, start, wait for `stopped`, delete (what engines do)
 #   exec                 `exec ID true` into a running container (a liveness probe)
+#   after a pause        run and exec, each after 100 ms of quiet (untimed): how an engine
+#                        meets them, as opposed to back to back (the kernel's cgroup
+#                        migration lock then waits out an RCU grace period)
 #   state, kill, events  `state ID`, `kill ID CONT`, `events --stats ID` of a running one
 #   delete               `delete ID` of a stopped container
 #   list                 `list` with 100 containers
@@ -169,6 +172,8 @@ for n in $names; do "$(bin_of $n)" --root "$roots/$n" delete --force bench-secsl
 
 for n in $names; do "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$sleeper" bench-sleeper >/dev/null; done
 TEMPLATE="{rt} --root {root} exec bench-sleeper true" timed exec --
+PREPARE="sleep 0.1" TEMPLATE="{rt} --root {root} exec bench-sleeper true" timed exec-paused --
+PREPARE="sleep 0.1" TEMPLATE="{rt} --root {root} run --bundle $bundle bench-run" timed run-paused --
 # The installed (immutable) skiff against the build's binary, which re-executes (a sleeper
 # each, with cgroups of their own).
 for n in skiff skiff-built; do "$(bin_of $n)" --root "$roots/$n" run --detach --bundle "$sleeper" "bench-exec-$n" >/dev/null; done
@@ -329,9 +334,11 @@ fi
 echo "versions: $versions"
 echo "skiff's binary: $seal"
 cols measure skiff runc crun crun-new skiff/runc skiff/crun skiff/crun-new
-for what in run cycle exec secrun secexec state kill events delete big; do
+for what in run cycle exec run-paused exec-paused secrun secexec state kill events delete big; do
     case $what in
         cycle) label="create+start+wait+delete" ;;
+        run-paused) label="run, after 100 ms quiet" ;;
+        exec-paused) label="exec, after 100 ms quiet" ;;
         big) label="run, 10 MB config.json" ;;
         secrun) label="run, default seccomp" ;;
         secexec) label="exec, default seccomp" ;;
