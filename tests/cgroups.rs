@@ -747,6 +747,29 @@ fn update_cpu_burst_idle_and_a_shorter_realtime_period() {
     }
 }
 
+/// skiff with `--root` of `bundle` and `args`, under `strace -f` tracing `syscalls`; it must
+/// succeed. Returns what skiff printed and strace's log.
+fn skiff_under_strace(bundle: &TestBundle, syscalls: &str, args: &[&str]) -> (Outcome, String) {
+    assert!(Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let trace = bundle.dir.path().join("strace.out");
+    let root = bundle.state_root();
+    let mut all = vec!["-f", "-qq", "-e", syscalls, "-o", trace.to_str().unwrap(), SKIFF, "--root", root.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = run_program("/usr/bin/strace", &all, Some(&bundle.path()));
+    assert_eq!(out.code, 0, "{out:?}");
+    (out, std::fs::read_to_string(&trace).unwrap())
+}
+
+/// The lines of an strace log that open `file` of container `id`'s cgroups for writing.
+fn cgroup_writes<'t>(trace: &'t str, id: &str, file: &str) -> Vec<&'t str> {
+    trace.lines().filter(|l| l.contains("openat(") && l.contains("O_WRONLY") && l.contains(&format!("/{id}/{file}\""))).collect()
+}
+
+/// Whether an strace log shows a process cloned into a cgroup2 directory.
+fn cloned_into_a_cgroup(trace: &str) -> bool {
+    trace.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP"))
+}
+
 /// The path-based cgroupfs calls of one `run` of a new container, as strace saw them: every
 /// one walks kernfs under locks that the other runtimes' mkdir and rmdir contend on.
 #[test]
@@ -757,30 +780,8 @@ fn a_new_cgroup_is_set_up_and_removed_without_needless_path_walks() {
     bundle.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}], "cpu": {"cpus": "0"}});
     bundle.write_config();
     let id = unique_id("walks");
-    let trace = bundle.dir.path().join("strace.out");
-    let root = bundle.state_root();
     let path = bundle.path();
-    let out = run_program(
-        "/usr/bin/strace",
-        &[
-            "-f",
-            "-qq",
-            "-e",
-            "trace=openat,statx,newfstatat,rmdir",
-            "-o",
-            trace.to_str().unwrap(),
-            SKIFF,
-            "--root",
-            root.to_str().unwrap(),
-            "run",
-            "--bundle",
-            path.to_str().unwrap(),
-            &id,
-        ],
-        Some(&path),
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    let text = std::fs::read_to_string(&trace).unwrap();
+    let (_, text) = skiff_under_strace(&bundle, "trace=openat,statx,newfstatat,rmdir", &["run", "--bundle", path.to_str().unwrap(), &id]);
     let ours: Vec<&str> = text.lines().filter(|l| l.contains("\"/sys/fs/cgroup/") && l.contains(&format!("/{id}"))).collect();
     assert!(ours.iter().any(|l| l.contains("rmdir(")), "strace saw the container's cgroups: {ours:#?}");
     // A directory missing when the cgroup was located holds no process and is not frozen:
@@ -815,43 +816,19 @@ fn init_enters_its_v1_cgroups_by_itself() {
     bundle.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
     bundle.write_config();
     let id = unique_id("self-entry");
-    let trace = bundle.dir.path().join("strace.out");
-    let root = bundle.state_root();
     let path = bundle.path();
-    let out = run_program(
-        "/usr/bin/strace",
-        &[
-            "-f",
-            "-qq",
-            "-e",
-            "trace=openat,clone3",
-            "-o",
-            trace.to_str().unwrap(),
-            SKIFF,
-            "--root",
-            root.to_str().unwrap(),
-            "run",
-            "--bundle",
-            path.to_str().unwrap(),
-            &id,
-        ],
-        Some(&path),
-    );
-    assert_eq!(out.code, 0, "{out:?}");
+    let (out, text) = skiff_under_strace(&bundle, "trace=openat,clone3", &["run", "--bundle", path.to_str().unwrap(), &id]);
     // Inside, every hierarchy is the container's own (the cgroup namespace's root).
     for line in out.stdout.lines() {
         assert!(line.ends_with(":/"), "init is not at the root of its cgroup namespace: {}", out.stdout);
     }
-    let text = std::fs::read_to_string(&trace).unwrap();
-    let ours = |file: &str| -> Vec<String> {
-        text.lines().filter(|l| l.contains("openat(") && l.contains("O_WRONLY") && l.contains(&format!("/{id}/{file}\""))).map(str::to_string).collect()
-    };
+    let ours = |file: &str| cgroup_writes(&text, &id, file);
     for controller in ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd"] {
         let tasks = format!("/sys/fs/cgroup/{controller}/{id}/tasks\"");
         assert!(ours("tasks").iter().any(|l| l.contains(&tasks)), "init did not enter {controller} by its tasks file: {:#?}", ours("tasks"));
     }
     assert!(ours("cgroup.procs").is_empty(), "the runtime moved init by cgroup.procs: {:#?}", ours("cgroup.procs"));
-    assert!(text.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP")), "init was not cloned into the cgroup2 directory");
+    assert!(cloned_into_a_cgroup(&text), "init was not cloned into the cgroup2 directory");
     bundle.assert_nothing_left(&id);
 }
 
@@ -863,28 +840,7 @@ fn an_exec_process_enters_its_v1_cgroups_by_itself() {
     let bundle = TestBundle::new(&["sleep", "1000"]);
     let id = unique_id("exec-entry");
     detached(&bundle, &id);
-    let trace = bundle.dir.path().join("strace.out");
-    let root = bundle.state_root();
-    let out = run_program(
-        "/usr/bin/strace",
-        &[
-            "-f",
-            "-qq",
-            "-e",
-            "trace=openat,clone3",
-            "-o",
-            trace.to_str().unwrap(),
-            SKIFF,
-            "--root",
-            root.to_str().unwrap(),
-            "exec",
-            &id,
-            "cat",
-            "/proc/self/cgroup",
-        ],
-        None,
-    );
-    assert_eq!(out.code, 0, "{out:?}");
+    let (out, text) = skiff_under_strace(&bundle, "trace=openat,clone3", &["exec", &id, "cat", "/proc/self/cgroup"]);
     let pid = bundle.state(&id)["pid"].as_i64().unwrap();
     let init_cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     let mut lines: Vec<&str> = out.stdout.lines().collect();
@@ -892,11 +848,10 @@ fn an_exec_process_enters_its_v1_cgroups_by_itself() {
     lines.sort_unstable();
     expected.sort_unstable();
     assert_eq!(lines, expected, "the exec'd process is in init's cgroups");
-    let text = std::fs::read_to_string(&trace).unwrap();
-    let writes = |file: &str| text.lines().filter(|l| l.contains("openat(") && l.contains("O_WRONLY") && l.contains(&format!("/{id}/{file}\""))).count();
+    let writes = |file: &str| cgroup_writes(&text, &id, file).len();
     assert_eq!(writes("tasks"), 9, "the exec'd process entered the nine v1 hierarchies by their tasks files");
     assert_eq!(writes("cgroup.procs"), 0, "the runtime moved the exec'd process by cgroup.procs");
-    assert!(text.lines().any(|l| l.contains("clone3(") && l.contains("CLONE_INTO_CGROUP")), "not cloned into the cgroup2 directory");
+    assert!(cloned_into_a_cgroup(&text), "not cloned into the cgroup2 directory");
     assert_eq!(bundle.skiff(&["delete", "-f", &id]).code, 0);
     bundle.assert_nothing_left(&id);
 }

@@ -18,14 +18,13 @@ pub(super) fn io_error(op: &'static str, path: &Path, value: Option<&str>) -> im
 
 /// Write `value` to an existing cgroup file (never creating it).
 pub fn write_file(path: &Path, value: &str) -> Result<(), CgroupError> {
-    let mut file = fs::OpenOptions::new().write(true).open(path).map_err(io_error("open", path, Some(value)))?;
-    std::io::Write::write_all(&mut file, value.as_bytes()).map_err(io_error("write", path, Some(value)))
+    write_each(path, &[value])
 }
 
 /// Write each of `values` to an existing cgroup file, one `write` per value through a single
 /// open: a file that takes one entry per write (v1's `devices.allow` and `devices.deny`)
 /// needs no path walk per entry.
-pub fn write_each(path: &Path, values: &[String]) -> Result<(), CgroupError> {
+pub fn write_each(path: &Path, values: &[&str]) -> Result<(), CgroupError> {
     let Some(first) = values.first() else { return Ok(()) };
     let mut file = fs::OpenOptions::new().write(true).open(path).map_err(io_error("open", path, Some(first)))?;
     values.iter().try_for_each(|value| std::io::Write::write_all(&mut file, value.as_bytes()).map_err(io_error("write", path, Some(value))))

@@ -170,7 +170,7 @@ impl V1Cgroup {
             // In order, each run of rules to the same file through one open of it.
             let writes = devices::v1_writes(&plan.device_rules);
             for run in writes.chunk_by(|a, b| a.0 == b.0) {
-                let values: Vec<String> = run.iter().map(|(_, value)| value.clone()).collect();
+                let values: Vec<&str> = run.iter().map(|(_, value)| value.as_str()).collect();
                 // (chunk_by yields no empty run)
                 super::fs::write_each(&dir.join(run[0].0), &values)?;
             }

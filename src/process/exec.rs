@@ -63,16 +63,11 @@ pub struct ExecRequest<'a> {
 pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Result<InitProcess, ProcessError> {
     let namespaces = namespaces_differing(request.init.pid());
     let (parent_end, child_end) = channel_pair()?;
-    // As init does (super::cgroup_entered_by_init): the process moves itself into the v1
-    // hierarchies, cloned into the cgroup2 directory of a hybrid host, while it is host root
-    // outside any user namespace; no pid is written to a cgroup.procs.
-    let enters_cgroup =
-        request.cgroup.and_then(ContainerCgroup::v1_cgroupfs).filter(|_| !namespaces.contains(CloneFlags::CLONE_NEWUSER) && nix::unistd::geteuid().is_root());
-    let clone_dir = match enters_cgroup {
-        Some(v1) => v1.unified_dir(),
-        None => request.cgroup.and_then(|cgroup| cgroup.clone_dir(false)),
-    };
-    let cgroup_dir = super::clone_into(clone_dir)?;
+    // As init does: the process moves itself into the v1 hierarchies, cloned into the
+    // cgroup2 directory of a hybrid host, while it is host root outside any user namespace.
+    let host_privileges = !namespaces.contains(CloneFlags::CLONE_NEWUSER) && nix::unistd::geteuid().is_root();
+    let entry = super::CgroupEntry::plan(request.cgroup, host_privileges, false);
+    let cgroup_dir = super::clone_into(entry.clone_dir)?;
     // The pid namespace only applies to children: switch ours for the clone, then back.
     let mut late_pid = false;
     let saved_pid_namespace = if namespaces.contains(CloneFlags::CLONE_NEWPID) {
@@ -110,7 +105,7 @@ pub fn spawn_exec(request: &ExecRequest, trace: &dyn crate::trace::Trace) -> Res
         result => (result?, cgroup_dir.is_some()),
     };
     // (the fallback above left the cgroup2 directory to the runtime: then all of it is)
-    let enters_cgroup = enters_cgroup.filter(|v1| cloned_into || v1.unified_dir().is_none());
+    let enters_cgroup = entry.by_itself.filter(|v1| cloned_into || v1.unified_dir().is_none());
     let affinity = ExecAffinity { initial: initial.as_deref(), last: last.as_deref() };
     let pid = match forked {
         Forked::Child => {

@@ -104,7 +104,7 @@ pub(super) struct Inherited<'a> {
     pub late_idmaps: &'a [usize],
     /// Who makes each namespace, and when.
     pub schedule: &'a super::namespace_schedule::NamespaceSchedule,
-    /// The v1 cgroup init moves itself into (see [`super::cgroup_entered_by_init`]).
+    /// The v1 cgroup init moves itself into (see [`super::CgroupEntry`]).
     pub enters_cgroup: Option<&'a crate::cgroups::v1::V1Cgroup>,
 }
 

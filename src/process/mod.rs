@@ -148,12 +148,9 @@ pub fn spawn_init(
     // On a pure cgroup v2 host the kernel starts init inside its cgroup (CLONE_INTO_CGROUP).
     // On a v1 or hybrid host init moves itself into the v1 hierarchies, cloned into the
     // cgroup2 directory of a hybrid host; elsewhere the runtime (or systemd) moves it.
-    let enters_cgroup = cgroup_entered_by_init(request, &schedule);
-    let clone_dir = match enters_cgroup {
-        Some(v1) => v1.unified_dir(),
-        None => request.cgroup.and_then(|(cgroup, _)| cgroup.clone_dir(true)),
-    };
-    let cgroup_dir = clone_into(clone_dir)?;
+    let entry = CgroupEntry::plan(request.cgroup.map(|(cgroup, _)| cgroup), init_keeps_host_privileges(request, &schedule), true);
+    let enters_cgroup = entry.by_itself;
+    let cgroup_dir = clone_into(entry.clone_dir)?;
     // A new time namespace takes offsets only before its first member enters: make it the
     // runtime's namespace for children, write the offsets, and clone init into it.
     let time_flag = crate::sys::namespaces::clone_flag(LinuxNamespaceType::Time);
@@ -238,19 +235,40 @@ pub fn spawn_init(
     }
 }
 
-/// The v1 cgroup init moves itself into, by [`crate::cgroups::v1::V1Cgroup::enter_self`]: the
-/// cgroupfs driver's on a v1 or hybrid host, when init is still host root with its
-/// privileges there (no user namespace, whose root may not write the host's cgroup files; no
-/// rootless runtime) and is the process that execs (no intermediate of a late pid namespace).
-fn cgroup_entered_by_init<'a>(request: &InitRequest<'a>, schedule: &NamespaceSchedule) -> Option<&'a crate::cgroups::v1::V1Cgroup> {
-    let (cgroup, _) = request.cgroup?;
-    let own_privileges = !request.rootless && !request.bundle.namespaces().has(LinuxNamespaceType::User);
-    cgroup.v1_cgroupfs().filter(|_| own_privileges && !schedule.intermediate)
+/// How a new process, init or an exec'd one, gets into its cgroup.
+#[derive(Clone, Copy)]
+struct CgroupEntry<'a> {
+    /// The cgroup2 directory it is cloned into (`CLONE_INTO_CGROUP`).
+    clone_dir: Option<&'a Path>,
+    /// The v1 cgroup it enters by itself ([`crate::cgroups::v1::V1Cgroup::enter_self`]);
+    /// `None`: the runtime (or systemd) puts it in, if anything is left to do.
+    by_itself: Option<&'a crate::cgroups::v1::V1Cgroup>,
+}
+
+impl<'a> CgroupEntry<'a> {
+    /// The entry into `cgroup` of init (`init`) or of an exec'd process. The process enters
+    /// the cgroupfs driver's v1 hierarchies by itself when `host_privileges`: it writes the
+    /// host's cgroup files as host root, outside any user namespace (whose root may not), and
+    /// is the process that execs.
+    fn plan(cgroup: Option<&'a crate::cgroups::ContainerCgroup>, host_privileges: bool, init: bool) -> CgroupEntry<'a> {
+        let by_itself = cgroup.and_then(crate::cgroups::ContainerCgroup::v1_cgroupfs).filter(|_| host_privileges);
+        let clone_dir = match by_itself {
+            Some(v1) => v1.unified_dir(),
+            None => cgroup.and_then(|cgroup| cgroup.clone_dir(init)),
+        };
+        CgroupEntry { clone_dir, by_itself }
+    }
+}
+
+/// Whether init keeps the host's privileges up to its cgroup entry ([`CgroupEntry::plan`]):
+/// no user namespace, no rootless runtime, and no intermediate of a late pid namespace.
+fn init_keeps_host_privileges(request: &InitRequest, schedule: &NamespaceSchedule) -> bool {
+    !request.rootless && !request.bundle.namespaces().has(LinuxNamespaceType::User) && !schedule.intermediate
 }
 
 /// The runtime's side of the setup protocol, from the clone until init is parked at the gate.
 /// `late_idmaps`: the idmapped mounts init will ask for (`IdmapPlease`), by index.
-/// `init_enters_cgroup`: init moves itself into its cgroup (see [`cgroup_entered_by_init`]).
+/// `init_enters_cgroup`: init moves itself into its cgroup (see [`CgroupEntry`]).
 fn set_up_with_init(
     init: &mut InitProcess,
     request: &InitRequest,
