@@ -1,8 +1,11 @@
 //! The `skiff` binary: parse the command line, set up logging, dispatch, and turn an error
 //! into runc's exit status and log line.
 
-// No unsafe code in the binary: the system calls are the library's `sys`.
-#![forbid(unsafe_code)]
+// No unsafe code in the binary but its entry symbol: the system calls are the library's `sys`.
+#![deny(unsafe_code)]
+// skiff starts without Rust's runtime start-up (see `skiff::sys::startup`): `main` below is
+// the C entry point.
+#![cfg_attr(not(test), no_main)]
 
 mod cli;
 
@@ -14,7 +17,20 @@ use skiff::sys::exe_seal::BinarySeal;
 
 use cli::{Cli, Context, LogFormatArg};
 
-fn main() {
+/// The process's entry, called by glibc's start-up: skiff's own start-up, then the command.
+/// Returning ends the process through `exit`, which flushes stdout as Rust's runtime would.
+#[cfg(not(test))]
+#[allow(unsafe_code)] // exporting the symbol `main` is the only unsafe thing here
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    skiff::sys::startup::prepare_process();
+    run();
+    std::process::exit(0)
+}
+
+/// Parse the command line, dispatch, and exit with the command's status.
+#[cfg_attr(test, allow(dead_code))]
+fn run() {
     // For --debug's phase timing (one vDSO clock read; nothing else happens when it is off).
     let began = std::time::Instant::now();
     // One clap Command: it names the flags for the rewrite, then parses.

@@ -228,3 +228,37 @@ fn debug_prints_phase_timings() {
     assert!(phases("delete").contains("; total "));
     bundle.assert_nothing_left(&id);
 }
+
+/// skiff starts without Rust's runtime start-up (`no_main`): no parse of /proc/self/maps for
+/// the main thread's stack and no alternate signal stack, a dozen system calls at every
+/// invocation. What it keeps of that start-up is done by hand: SIGPIPE ignored.
+#[test]
+fn starts_without_reading_its_memory_map() {
+    assert!(std::path::Path::new("/usr/bin/strace").is_file(), "/usr/bin/strace is missing: install Debian's strace (make deps does)");
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("strace.out");
+    let out = run_program("/usr/bin/strace", &["-f", "-qq", "-o", trace.to_str().unwrap(), SKIFF, "--version"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.contains("execve(") && text.contains("skiff version"), "strace saw skiff start and print: {text}");
+    assert!(!text.contains("/proc/self/maps"), "skiff read its memory map at start-up:\n{text}");
+    assert!(!text.contains("sigaltstack("), "skiff set up a signal stack at start-up:\n{text}");
+    assert!(text.lines().any(|l| l.contains("rt_sigaction(SIGPIPE, {sa_handler=SIG_IGN")), "SIGPIPE is ignored:\n{text}");
+}
+
+/// Standard fds the caller closed are /dev/null in skiff, as Rust's start-up made them: no
+/// file skiff opens takes their place, and the container's process gets /dev/null there.
+#[test]
+fn closed_standard_fds_reach_the_container_as_dev_null() {
+    let mut bundle = TestBundle::new(&["sh", "-c", "readlink /proc/self/fd/0 > /tmp/fds; readlink /proc/self/fd/2 >> /tmp/fds"]);
+    bundle.config["root"]["readonly"] = serde_json::json!(false);
+    bundle.write_config();
+    let id = unique_id("closedfds");
+    let root = bundle.state_root();
+    let script = format!("exec {SKIFF} --root {} run --bundle {} {id} <&- 2>&-", root.display(), bundle.path().display());
+    let out = run_program("/bin/sh", &["-c", &script], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let fds = std::fs::read_to_string(bundle.rootfs().join("tmp/fds")).unwrap();
+    assert_eq!(fds, "/dev/null\n/dev/null\n", "the container's stdin and stderr");
+    bundle.assert_nothing_left(&id);
+}

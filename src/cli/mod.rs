@@ -20,7 +20,7 @@ mod update;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, ValueEnum};
 use skiff::logging::{Level, Logger};
 use skiff::state::StateStore;
 
@@ -42,6 +42,11 @@ pub enum LogFormatArg {
     // A flag given twice takes its last value, as with runc's parser (podman passes
     // `--leave-running` twice to `checkpoint`).
     args_override_self = true,
+    // Nothing above a subcommand is required, so this changes no parse; it spares clap
+    // working out the parent's required usage each time it enters a subcommand.
+    subcommand_negates_reqs = true,
+    // (which would also make the usage line two; runc's one line, as before)
+    override_usage = "skiff [OPTIONS] [COMMAND]",
     long_about = "skiff - an Open Container Initiative runtime, runc-compatible.\n\nskiff runs containers from OCI bundles. A bundle is a directory holding the container's root filesystem and its config.json (runtime-spec 1.3); `skiff spec` writes a default one, and --bundle (default: the current directory) names it to create and run. Each container keeps its state under --root, so every command works across separate invocations, as with runc."
 )]
 pub struct Cli {
@@ -75,47 +80,142 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The commands. Each one's arguments are built only when it is the one invoked (`defer`):
-/// most of clap's start-up is building argument lists, and every invocation pays it.
-#[derive(Debug, Subcommand)]
-#[command(defer = true)]
+/// The commands, one variant per subcommand; [`COMMANDS`] gives each its name and help line.
+#[derive(Debug)]
 pub enum Command {
-    /// Create a new specification file.
+    /// `skiff spec`.
     Spec(spec::SpecArgs),
-    /// Create a container.
+    /// `skiff create`.
     Create(create::CreateArgs),
-    /// Execute the user defined process in a created container.
+    /// `skiff start`.
     Start(start::StartArgs),
-    /// Create and run a container.
+    /// `skiff run`.
     Run(run::RunArgs),
-    /// Output the state of a container.
+    /// `skiff state`.
     State(state::StateArgs),
-    /// Send the specified signal (default: SIGTERM) to the container's init process.
+    /// `skiff kill`.
     Kill(kill::KillArgs),
-    /// Delete any resources held by the container.
+    /// `skiff delete`.
     Delete(delete::DeleteArgs),
-    /// List containers started by skiff with the given root.
+    /// `skiff list`.
     List(list::ListArgs),
-    /// Suspend all processes inside the container.
+    /// `skiff pause`.
     Pause(pause::PauseArgs),
-    /// Resume all processes that have been previously paused.
+    /// `skiff resume`.
     Resume(pause::PauseArgs),
-    /// Display the processes running inside a container.
+    /// `skiff ps`.
     Ps(ps::PsArgs),
-    /// Update container resource constraints.
+    /// `skiff update`.
     Update(update::UpdateArgs),
-    /// Display container events such as OOM notifications and resource statistics.
+    /// `skiff events`.
     Events(events::EventsArgs),
-    /// Execute a new process inside the container.
+    /// `skiff exec`.
     Exec(exec::ExecArgs),
-    /// Show the enabled features (the runtime-spec features document).
+    /// `skiff features`.
     Features(features::FeaturesArgs),
-    /// Report what this host gives a container runtime, and what each missing piece means.
+    /// `skiff doctor`.
     Doctor(doctor::DoctorArgs),
-    /// Checkpoint a running container (CRIU).
+    /// `skiff checkpoint`.
     Checkpoint(checkpoint::CheckpointArgs),
-    /// Restore a container from a previous checkpoint (CRIU).
+    /// `skiff restore`.
     Restore(checkpoint::RestoreArgs),
+}
+
+/// One subcommand as clap lists it: its name, its help line, and what adds its arguments.
+struct CommandEntry {
+    name: &'static str,
+    about: &'static str,
+    args: fn(clap::Command) -> clap::Command,
+}
+
+/// Every subcommand, in `--help`'s order. A table walked by one loop, not clap's derive:
+/// the derive registers each subcommand with its own inlined builder calls, 15 KB of code
+/// that every invocation runs once, and an emulator (the systemd VM's TCG) translates
+/// again for every process. Each one's arguments are built only when it is the one
+/// invoked (`defer`).
+const COMMANDS: [CommandEntry; 18] = {
+    use clap::Args as A;
+    const fn entry(name: &'static str, about: &'static str, args: fn(clap::Command) -> clap::Command) -> CommandEntry {
+        CommandEntry { name, about, args }
+    }
+    [
+        entry("spec", "Create a new specification file", spec::SpecArgs::augment_args),
+        entry("create", "Create a container", create::CreateArgs::augment_args),
+        entry("start", "Execute the user defined process in a created container", start::StartArgs::augment_args),
+        entry("run", "Create and run a container", run::RunArgs::augment_args),
+        entry("state", "Output the state of a container", state::StateArgs::augment_args),
+        entry("kill", "Send the specified signal (default: SIGTERM) to the container's init process", kill::KillArgs::augment_args),
+        entry("delete", "Delete any resources held by the container", delete::DeleteArgs::augment_args),
+        entry("list", "List containers started by skiff with the given root", list::ListArgs::augment_args),
+        entry("pause", "Suspend all processes inside the container", pause::PauseArgs::augment_args),
+        entry("resume", "Resume all processes that have been previously paused", pause::PauseArgs::augment_args),
+        entry("ps", "Display the processes running inside a container", ps::PsArgs::augment_args),
+        entry("update", "Update container resource constraints", update::UpdateArgs::augment_args),
+        entry("events", "Display container events such as OOM notifications and resource statistics", events::EventsArgs::augment_args),
+        entry("exec", "Execute a new process inside the container", exec::ExecArgs::augment_args),
+        entry("features", "Show the enabled features (the runtime-spec features document)", features::FeaturesArgs::augment_args),
+        entry("doctor", "Report what this host gives a container runtime, and what each missing piece means", doctor::DoctorArgs::augment_args),
+        entry("checkpoint", "Checkpoint a running container (CRIU)", checkpoint::CheckpointArgs::augment_args),
+        entry("restore", "Restore a container from a previous checkpoint (CRIU)", checkpoint::RestoreArgs::augment_args),
+    ]
+};
+
+impl clap::Subcommand for Command {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        COMMANDS.iter().fold(command, |command, entry| command.subcommand(clap::Command::new(entry.name).about(entry.about).defer(entry.args)))
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        COMMANDS.iter().any(|entry| entry.name == name)
+    }
+}
+
+impl clap::FromArgMatches for Command {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.update_from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        use clap::FromArgMatches as F;
+        let Some((name, mut sub)) = matches.remove_subcommand() else {
+            return Err(clap::Error::raw(clap::error::ErrorKind::MissingSubcommand, "a subcommand is required\n"));
+        };
+        let sub = &mut sub;
+        Ok(match name.as_str() {
+            "spec" => Command::Spec(F::from_arg_matches_mut(sub)?),
+            "create" => Command::Create(F::from_arg_matches_mut(sub)?),
+            "start" => Command::Start(F::from_arg_matches_mut(sub)?),
+            "run" => Command::Run(F::from_arg_matches_mut(sub)?),
+            "state" => Command::State(F::from_arg_matches_mut(sub)?),
+            "kill" => Command::Kill(F::from_arg_matches_mut(sub)?),
+            "delete" => Command::Delete(F::from_arg_matches_mut(sub)?),
+            "list" => Command::List(F::from_arg_matches_mut(sub)?),
+            "pause" => Command::Pause(F::from_arg_matches_mut(sub)?),
+            "resume" => Command::Resume(F::from_arg_matches_mut(sub)?),
+            "ps" => Command::Ps(F::from_arg_matches_mut(sub)?),
+            "update" => Command::Update(F::from_arg_matches_mut(sub)?),
+            "events" => Command::Events(F::from_arg_matches_mut(sub)?),
+            "exec" => Command::Exec(F::from_arg_matches_mut(sub)?),
+            "features" => Command::Features(F::from_arg_matches_mut(sub)?),
+            "doctor" => Command::Doctor(F::from_arg_matches_mut(sub)?),
+            "checkpoint" => Command::Checkpoint(F::from_arg_matches_mut(sub)?),
+            "restore" => Command::Restore(F::from_arg_matches_mut(sub)?),
+            other => return Err(clap::Error::raw(clap::error::ErrorKind::InvalidSubcommand, format!("unrecognized subcommand '{other}'\n"))),
+        })
+    }
+
+    fn update_from_arg_matches_mut(&mut self, matches: &mut clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches_mut(matches)?;
+        Ok(())
+    }
 }
 
 impl Command {

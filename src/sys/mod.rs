@@ -29,6 +29,7 @@ pub mod pty;
 pub mod rlimits;
 pub mod seccomp;
 pub mod signal;
+pub mod startup;
 pub mod sysctl;
 pub mod user;
 
