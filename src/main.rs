@@ -214,15 +214,16 @@ fn invoked_subcommand(args: &[std::ffi::OsString], command: &clap::Command) -> O
     subcommand_name(args, &flag_names(command)).map(str::to_owned)
 }
 
-/// A command tree whose invoked subcommand has its arguments built (the others stay
-/// deferred): the global flags and those of `subcommand` (the one named on the command line),
-/// for the single-dash rewrite.
+/// A command tree whose invoked subcommand has its arguments (the others stay deferred): the
+/// global flags and those of `subcommand` (the one named on the command line), for the
+/// single-dash rewrite. Added, not built: building also works out usage strings, and in the
+/// parsing tree it would keep clap from adding the global flags to the subcommand.
 fn flag_source(subcommand: Option<&str>) -> clap::Command {
     let mut source = <Cli as clap::CommandFactory>::command();
     if let Some(name) = subcommand
         && let Some(subcommand) = source.find_subcommand_mut(name)
     {
-        subcommand.build();
+        *subcommand = cli::with_arguments(std::mem::take(subcommand));
     }
     source
 }

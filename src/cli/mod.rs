@@ -160,6 +160,15 @@ const COMMANDS: [CommandEntry; 18] = {
     ]
 };
 
+/// `command`, one of the subcommands, with its arguments added (unbuilt: for reading its
+/// flags); any other command as it is.
+pub fn with_arguments(command: clap::Command) -> clap::Command {
+    match COMMANDS.iter().find(|entry| entry.name == command.get_name()) {
+        Some(entry) => (entry.args)(command),
+        None => command,
+    }
+}
+
 impl clap::Subcommand for Command {
     fn augment_subcommands(command: clap::Command) -> clap::Command {
         COMMANDS.iter().fold(command, |command, entry| command.subcommand(clap::Command::new(entry.name).about(entry.about).defer(entry.args)))
