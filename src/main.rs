@@ -33,14 +33,14 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
 fn run() {
     // For --debug's phase timing (one vDSO clock read; nothing else happens when it is off).
     let began = std::time::Instant::now();
-    // One clap Command: it names the flags for the rewrite, then parses.
-    let mut command = <Cli as clap::CommandFactory>::command();
+    // The global flags alone: they find the subcommand.
+    let globals = <Cli as clap::CommandFactory>::command();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Commands that start processes in a container run from a read-only mount of skiff's
     // binary (CVE-2019-5736): re-executed first, before anything is opened or created, and
     // before clap parses (the re-executed process parses anyway). The subcommand is the first
-    // operand past the global flags, which the unbuilt tree already names.
-    let subcommand = invoked_subcommand(&args, &command);
+    // operand past the global flags.
+    let subcommand = invoked_subcommand(&args, &globals);
     let sealed = match subcommand.as_deref() {
         Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(args.clone(), std::env::vars_os().collect()),
         _ => Ok(BinarySeal::Sealed),
@@ -48,13 +48,13 @@ fn run() {
     // For a second try from a read-only mount (an immutable binary, and a container that may
     // clear the attribute): the arguments as given.
     let invoked_args = matches!(sealed, Ok(BinarySeal::Immutable)).then(|| args.clone());
-    // The subcommands' arguments are built on demand (`defer`), which saves most of clap's
-    // start-up: only the one invoked is, when clap parses. The rewrite below needs its flag
-    // names first, so a second, throwaway tree builds that one subcommand for them (building
-    // it in the parsing tree would keep clap from adding the global flags to it).
-    let names_source = flag_source(subcommand.as_deref());
+    // The rewrite below needs the invoked subcommand's flag names before clap parses: read
+    // off its arguments added to the global flags, unbuilt.
+    let names_source = flag_source(globals, subcommand.as_deref());
     let args = normalize_single_dash_flags(args, &flag_names(&names_source));
-    let parsed = command.try_get_matches_from_mut(&args).and_then(|mut matches| <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches));
+    // The tree that parses holds that one subcommand (all of them when none is named).
+    let mut command = cli::command_tree(subcommand.as_deref());
+    let parsed = cli::parse(&mut command, &args);
     let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => usage_error(error.with_cmd(&command), &args),
@@ -83,9 +83,8 @@ fn run() {
         }
     };
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
         // Printing help to stdout cannot meaningfully fail.
-        let _ = Cli::command().print_help();
+        let _ = cli::command_tree(None).print_help();
         return;
     };
     // Only what needs it asks (a read of /proc/self/uid_map for root): the state root's
@@ -214,18 +213,13 @@ fn invoked_subcommand(args: &[std::ffi::OsString], command: &clap::Command) -> O
     subcommand_name(args, &flag_names(command)).map(str::to_owned)
 }
 
-/// A command tree whose invoked subcommand has its arguments (the others stay deferred): the
-/// global flags and those of `subcommand` (the one named on the command line), for the
-/// single-dash rewrite. Added, not built: building also works out usage strings, and in the
-/// parsing tree it would keep clap from adding the global flags to the subcommand.
-fn flag_source(subcommand: Option<&str>) -> clap::Command {
-    let mut source = <Cli as clap::CommandFactory>::command();
-    if let Some(name) = subcommand
-        && let Some(subcommand) = source.find_subcommand_mut(name)
-    {
-        *subcommand = cli::with_arguments(std::mem::take(subcommand));
+/// The global flags (`globals`, unbuilt) with the invoked subcommand and its arguments
+/// added, for the single-dash rewrite. Added, not built: building works out usage strings.
+fn flag_source(globals: clap::Command, subcommand: Option<&str>) -> clap::Command {
+    match subcommand.and_then(cli::subcommand_arguments) {
+        Some(subcommand) => globals.subcommand(subcommand),
+        None => globals,
     }
-    source
 }
 
 /// The subcommand named on the command line: the first operand, past the global flags (and
@@ -363,7 +357,9 @@ mod tests {
 
     /// The tree `main` builds for the rewrite of `args`.
     fn source_for(args: &[std::ffi::OsString]) -> clap::Command {
-        flag_source(invoked_subcommand(args, &<Cli as clap::CommandFactory>::command()).as_deref())
+        let globals = <Cli as clap::CommandFactory>::command();
+        let subcommand = invoked_subcommand(args, &globals);
+        flag_source(globals, subcommand.as_deref())
     }
 
     fn normalized(args: &[&str]) -> Vec<String> {
@@ -373,7 +369,7 @@ mod tests {
 
     #[test]
     fn runc_flags_come_from_the_clap_definitions() {
-        let mut command = <Cli as clap::CommandFactory>::command();
+        let mut command = cli::command_tree(None);
         command.build();
         let names = flag_names(&command);
         for long in [
@@ -417,9 +413,9 @@ mod tests {
     #[test]
     fn a_flag_given_twice_takes_its_last_value_as_with_runc() {
         let parse = |args: &[&str]| {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut matches = command.try_get_matches_from_mut(os(args)).map_err(|e| e.to_string())?;
-            <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches).map_err(|e| e.to_string())
+            let args = os(args);
+            let subcommand = invoked_subcommand(&args, &<Cli as clap::CommandFactory>::command());
+            cli::parse(&mut cli::command_tree(subcommand.as_deref()), &args).map_err(|e| e.to_string())
         };
         let cli = parse(&["skiff", "checkpoint", "--leave-running", "--leave-running", "--image-path", "/a", "--image-path", "/b", "c1"]).unwrap();
         let Some(cli::Command::Checkpoint(args)) = cli.command else { panic!("not checkpoint") };

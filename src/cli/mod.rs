@@ -75,9 +75,32 @@ pub struct Cli {
     /// Print the version.
     #[arg(short = 'v', long)]
     pub version: bool,
-    /// The command.
-    #[command(subcommand)]
+    /// The command: added by [`command_tree`] and read by [`parse`], not by the derive.
+    #[arg(skip)]
     pub command: Option<Command>,
+}
+
+/// The command tree that parses: the global flags and, when `invoked` names a subcommand,
+/// that one alone; otherwise every subcommand (for help, a misspelt name's suggestions, the
+/// man pages). clap copies each global flag into every subcommand it holds and works
+/// through them all at each parse: with one, that is one copy each instead of eighteen.
+pub fn command_tree(invoked: Option<&str>) -> clap::Command {
+    let top = <Cli as clap::CommandFactory>::command();
+    match invoked.and_then(|name| COMMANDS.iter().find(|entry| entry.name == name)) {
+        Some(entry) => top.subcommand(entry.command()),
+        None => COMMANDS.iter().fold(top, |top, entry| top.subcommand(entry.command())),
+    }
+}
+
+/// Parse `args` with `tree` (from [`command_tree`]).
+pub fn parse(tree: &mut clap::Command, args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let mut matches = tree.try_get_matches_from_mut(args)?;
+    let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+    if matches.subcommand_name().is_some() {
+        cli.command = Some(Command::from_arg_matches_mut(&mut matches)?);
+    }
+    Ok(cli)
 }
 
 /// The commands, one variant per subcommand; [`COMMANDS`] gives each its name and help line.
@@ -128,11 +151,17 @@ struct CommandEntry {
     args: fn(clap::Command) -> clap::Command,
 }
 
+impl CommandEntry {
+    /// The subcommand, its arguments built only when clap enters it (`defer`).
+    fn command(&self) -> clap::Command {
+        clap::Command::new(self.name).about(self.about).defer(self.args)
+    }
+}
+
 /// Every subcommand, in `--help`'s order. A table walked by one loop, not clap's derive:
 /// the derive registers each subcommand with its own inlined builder calls, 15 KB of code
 /// that every invocation runs once, and an emulator (the systemd VM's TCG) translates
-/// again for every process. Each one's arguments are built only when it is the one
-/// invoked (`defer`).
+/// again for every process.
 const COMMANDS: [CommandEntry; 18] = {
     use clap::Args as A;
     const fn entry(name: &'static str, about: &'static str, args: fn(clap::Command) -> clap::Command) -> CommandEntry {
@@ -160,27 +189,10 @@ const COMMANDS: [CommandEntry; 18] = {
     ]
 };
 
-/// `command`, one of the subcommands, with its arguments added (unbuilt: for reading its
-/// flags); any other command as it is.
-pub fn with_arguments(command: clap::Command) -> clap::Command {
-    match COMMANDS.iter().find(|entry| entry.name == command.get_name()) {
-        Some(entry) => (entry.args)(command),
-        None => command,
-    }
-}
-
-impl clap::Subcommand for Command {
-    fn augment_subcommands(command: clap::Command) -> clap::Command {
-        COMMANDS.iter().fold(command, |command, entry| command.subcommand(clap::Command::new(entry.name).about(entry.about).defer(entry.args)))
-    }
-
-    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
-        Self::augment_subcommands(command)
-    }
-
-    fn has_subcommand(name: &str) -> bool {
-        COMMANDS.iter().any(|entry| entry.name == name)
-    }
+/// Subcommand `name` with its arguments added, unbuilt (for reading its flags); `None` for
+/// a name that is no subcommand.
+pub fn subcommand_arguments(name: &str) -> Option<clap::Command> {
+    COMMANDS.iter().find(|entry| entry.name == name).map(|entry| (entry.args)(clap::Command::new(entry.name)))
 }
 
 impl clap::FromArgMatches for Command {

@@ -11,12 +11,11 @@ mod cli;
 use std::path::Path;
 
 use anyhow::Context as _;
-use clap::CommandFactory;
 
 fn main() -> anyhow::Result<()> {
     let out = std::env::args_os().nth(1).context("usage: skiff-docgen OUT_DIR")?;
     let out = Path::new(&out);
-    let mut command = cli::Cli::command().version(skiff::VERSION);
+    let mut command = cli::command_tree(None).version(skiff::VERSION);
     command.build();
     write_man_pages(&command, &out.join("man8"))?;
     write_completions(&mut command, &out.join("completions"))?;
