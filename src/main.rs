@@ -429,6 +429,23 @@ mod tests {
         assert_eq!(args.env, ["A=1", "B=2"]);
     }
 
+    /// clap copies every global flag into each subcommand of the tree and walks them all at
+    /// each parse: the tree that parses holds the invoked subcommand alone.
+    #[test]
+    fn the_parsing_tree_holds_only_the_invoked_subcommand() {
+        let names = |tree: &clap::Command| tree.get_subcommands().map(|s| s.get_name().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&cli::command_tree(Some("run"))), ["run"]);
+        // no subcommand by that name: all of them, for clap's suggestion and for help
+        assert_eq!(names(&cli::command_tree(Some("ruun"))).len(), 18);
+        assert_eq!(names(&cli::command_tree(None)).len(), 18);
+        // a global flag after the subcommand still reaches the top
+        let args = os(&["skiff", "run", "--root", "/r", "--bundle", "/b", "c1"]);
+        let parsed = cli::parse(&mut cli::command_tree(Some("run")), &args).unwrap();
+        assert_eq!(parsed.root.as_deref(), Some(std::path::Path::new("/r")));
+        let Some(cli::Command::Run(run)) = parsed.command else { panic!("not run") };
+        assert_eq!((run.create.bundle.to_str(), run.create.id.as_str()), (Some("/b"), "c1"));
+    }
+
     #[test]
     fn only_the_invoked_subcommand_is_built() {
         let source = source_for(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
