@@ -422,13 +422,16 @@ if [[ " $sections " == *" timing "* ]]; then
     CRUN=$(command -v crun || true)
     rts="skiff runc"; [ -n "$CRUN" ] && rts="$rts crun"
     bin_of() { case $1 in skiff) echo $SKIFF ;; runc) echo $RUNC ;; crun) echo $CRUN ;; esac; }
-    # once NAME RT CMD...: one timed run of CMD ({i}: the round), its µs appended to NAME's samples
+    # once NAME RT CMD...: one timed run of CMD ({i}: the round), its µs appended to NAME's
+    # samples. The clock is bash's own ($EPOCHREALTIME, µs): reading it with `date` would add
+    # a fork and exec of date (about 35 ms under TCG) to every runtime's figure alike, and pull
+    # the ratios toward 1.
     once() {
         local name=$1 rt=$2; shift 2
-        t0=$(date +%s%N)
+        local t0=${EPOCHREALTIME//[.,]/}
         "${@//\{i\}/$i}" </dev/null >/dev/null 2>&1 || echo "FAIL: $rt $name $i" >&2
-        t1=$(date +%s%N)
-        echo $(( (t1 - t0) / 1000 )) >> /tmp/samples.$name.$rt
+        local t1=${EPOCHREALTIME//[.,]/}
+        echo $((t1 - t0)) >> /tmp/samples.$name.$rt
     }
     rm -f /tmp/samples.*
     # (every name the runtime's own: the containers of a round run side by side or back to back)
