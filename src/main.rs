@@ -42,7 +42,7 @@ fn run() {
     // operand past the global flags.
     let subcommand = invoked_subcommand(&args, &globals);
     let sealed = match subcommand.as_deref() {
-        Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(args.clone(), std::env::vars_os().collect()),
+        Some("create" | "run" | "exec") => skiff::sys::exe_seal::reexec_sealed(&args),
         _ => Ok(BinarySeal::Sealed),
     };
     // For a second try from a read-only mount (an immutable binary, and a container that may

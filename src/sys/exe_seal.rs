@@ -148,10 +148,11 @@ fn read_only_tree(binary: &Path) -> Result<OwnedFd, SysError> {
 /// Unless already sealed or immutable, re-execute this process with the same arguments and
 /// environment from a read-only detached bind mount of its binary. Returns only if already
 /// sealed (saying how), or with the error that stopped it.
-pub fn reexec_sealed(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Result<BinarySeal, SysError> {
+pub fn reexec_sealed(args: &[OsString]) -> Result<BinarySeal, SysError> {
     match running_seal()? {
         Some(seal) => Ok(seal),
-        None => reexec_from_read_only_mount(args, env),
+        // (the arguments and environment copied only for a re-exec)
+        None => reexec_from_read_only_mount(args.to_vec(), std::env::vars_os().collect()),
     }
 }
 
