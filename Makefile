@@ -39,7 +39,7 @@ GENERATED = $(WORK)/generated
 # The test modules (integration/wasm/*.wat) as .wasm, for the engine tiers' images.
 WASM_MODULES = $(WORK)/wasm-modules
 
-.PHONY: all build-deps deps build wasm-handler wasm-modules bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols clean
+.PHONY: all build-deps deps build wasm-handler wasm-modules bundle run test test-lint install uninstall generated test-install deb test-deb test-host test-engines test-workloads test-cri test-fuzz test-vm test-vm-systemd bench hot-symbols footprint clean
 
 all: build
 
@@ -136,6 +136,11 @@ bench: build deps wasm-handler wasm-modules
 # python3). Not part of make test: a stale list only costs resident memory, never correctness.
 hot-symbols: build deps
 	sh integration/hot-symbols.sh $(SKIFF) 200
+
+# How much of skiff's code one `run` executes: qemu's log of the blocks it translates in the
+# systemd VM, mapped to phases, crates and functions (docs/performance.md). Not a test.
+footprint: build deps
+	bash integration/vm-systemd/footprint.sh $(SKIFF)
 
 # Man pages and completions from the clap definitions (integration/docgen: clap_mangen and
 # clap_complete stay out of the runtime binary). Never hand-edited, never committed.

@@ -20,6 +20,7 @@
 #      systemd.*/kernel argument)  VM_KEEP=1 (keep the run's share)
 #      VM_LOG=FILE (a copy of the script's output alone, without the console's other messages)
 #      VM_CGROUP (v2: the unified hierarchy; v1: systemd's hybrid layout with v1 controllers)
+#      VM_QEMU_ARGS (more qemu arguments, split on spaces: `-d in_asm -D FILE` for footprint.sh)
 set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -119,7 +120,8 @@ append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init $cgroups"
 append="$append apparmor=0 lsm=landlock,lockdown,yama,integrity,bpf systemd.unit=multi-user.target systemd.hostname=vm ${VM_APPEND:-}"
 say "booting $kver ($VM_ACCEL, $VM_SMP cpus, $VM_MEM): script $script, timeout ${VM_TIMEOUT}s"
 start=$(date +%s.%N)
-timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
+# shellcheck disable=SC2086  # (VM_QEMU_ARGS: split on purpose)
+timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 "${accel[@]}" ${VM_QEMU_ARGS:-} -m "$VM_MEM" -smp "$VM_SMP" \
     -nodefaults -no-user-config -display none -serial stdio -no-reboot \
     -kernel "$kernel" -initrd "$image/initramfs.cpio.gz" -append "$append" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
