@@ -16,18 +16,20 @@ import re
 import subprocess
 import sys
 
-# The phases, each from the first block of a function on (in the order a run meets them).
+# The phases, each from the first block of one of its functions on (in the order a run
+# meets them).
 PHASES = [
-    ("start-up (glibc, relocation)", None),
-    ("command line", "skiff::run"),
-    ("config.json", "skiff::bundle::Bundle::load"),
-    ("cgroup, state", "skiff::container::create::plan_cgroup"),
-    ("clone", "skiff::process::spawn_init"),
-    ("init: namespaces", "skiff::process::init::init_main"),
-    ("init: rootfs", "skiff::rootfs::setup_rootfs"),
-    ("init: the process", "skiff::process::init::become_process"),
-    ("start", "skiff::container::start::start"),
-    ("delete", "skiff::container::delete::delete"),
+    ("start-up (glibc, relocation)", ()),
+    # (skiff::main: before skiff had its own C entry point)
+    ("command line", ("skiff::run", "skiff::main")),
+    ("config.json", ("skiff::bundle::Bundle::load",)),
+    ("cgroup, state", ("skiff::container::create::plan_cgroup",)),
+    ("clone", ("skiff::process::spawn_init",)),
+    ("init: namespaces", ("skiff::process::init::init_main",)),
+    ("init: rootfs", ("skiff::rootfs::setup_rootfs",)),
+    ("init: the process", ("skiff::process::init::become_process",)),
+    ("start", ("skiff::container::start::start",)),
+    ("delete", ("skiff::container::delete::delete",)),
 ]
 CRATES = ["clap_builder", "clap_lex", "serde_json", "serde_core", "serde", "oci_spec", "skiff::cli",
           "skiff::", "core::", "alloc::", "std::", "nix::", "hashbrown", "anyhow"]
@@ -85,7 +87,7 @@ def main():
         if not 0 <= offset < size:
             continue
         name = names[bisect.bisect_right(addrs, offset) - 1]
-        while pending and pending[0][1] in name:
+        while pending and any(marker in name for marker in pending[0][1]):
             phase = pending.pop(0)[0]
         per_phase[phase] += len(block)
         per_crate[crate(name)] += len(block)
