@@ -230,7 +230,7 @@ fn debug_prints_phase_timings() {
 }
 
 /// skiff starts without Rust's runtime start-up (`no_main`): no parse of /proc/self/maps for
-/// the main thread's stack and no alternate signal stack, a dozen system calls at every
+/// the main thread's stack and no alternate signal stack, 17 system calls at every
 /// invocation. What it keeps of that start-up is done by hand: SIGPIPE ignored.
 #[test]
 fn starts_without_reading_its_memory_map() {

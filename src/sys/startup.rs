@@ -4,7 +4,7 @@
 //! Rust's start-up also finds the main thread's stack by parsing `/proc/self/maps` (glibc's
 //! `pthread_getattr_np`: an open, a read and `sscanf` per line) and installs an alternate
 //! signal stack and SIGSEGV/SIGBUS handlers, only to print "has overflowed its stack" before
-//! the abort. That is a dozen system calls and 6 KB of code at every invocation, which an
+//! the abort. That is 17 system calls and 6 KB of code at every invocation, which an
 //! emulated machine translates again for every process. A stack overflow still ends the
 //! process: the kernel's guard gap below the stack raises SIGSEGV.
 
