@@ -48,12 +48,11 @@ fn run() {
     // For a second try from a read-only mount (an immutable binary, and a container that may
     // clear the attribute): the arguments as given.
     let invoked_args = matches!(sealed, Ok(BinarySeal::Immutable)).then(|| args.clone());
-    // The rewrite below needs the invoked subcommand's flag names before clap parses: read
-    // off its arguments added to the global flags, unbuilt.
-    let names_source = flag_source(globals, subcommand.as_deref());
-    let args = normalize_single_dash_flags(args, &flag_names(&names_source));
-    // The tree that parses holds that one subcommand (all of them when none is named).
-    let mut command = cli::command_tree(subcommand.as_deref());
+    // The tree that parses holds the invoked subcommand alone, its arguments added (every
+    // subcommand, unbuilt, when none is named): the rewrite below reads the flag names off it
+    // before clap parses.
+    let mut command = cli::command_tree(globals, subcommand.as_deref().and_then(cli::subcommand));
+    let args = normalize_single_dash_flags(args, &flag_names(&command));
     let parsed = cli::parse(&mut command, &args);
     let cli = match parsed {
         Ok(cli) => cli,
@@ -84,7 +83,7 @@ fn run() {
     };
     let Some(command) = cli.command else {
         // Printing help to stdout cannot meaningfully fail.
-        let _ = cli::command_tree(None).print_help();
+        let _ = cli::full_tree().print_help();
         return;
     };
     // Only what needs it asks (a read of /proc/self/uid_map for root): the state root's
@@ -211,15 +210,6 @@ fn flag_names(command: &clap::Command) -> FlagNames<'_> {
 /// subcommands' arguments unbuilt): computed once, for the re-exec and the flag rewrite.
 fn invoked_subcommand(args: &[std::ffi::OsString], command: &clap::Command) -> Option<String> {
     subcommand_name(args, &flag_names(command)).map(str::to_owned)
-}
-
-/// The global flags (`globals`, unbuilt) with the invoked subcommand and its arguments
-/// added, for the single-dash rewrite. Added, not built: building works out usage strings.
-fn flag_source(globals: clap::Command, subcommand: Option<&str>) -> clap::Command {
-    match subcommand.and_then(cli::subcommand_arguments) {
-        Some(subcommand) => globals.subcommand(subcommand),
-        None => globals,
-    }
 }
 
 /// The subcommand named on the command line: the first operand, past the global flags (and
@@ -355,21 +345,21 @@ mod tests {
         args.iter().map(|a| a.into()).collect()
     }
 
-    /// The tree `main` builds for the rewrite of `args`.
-    fn source_for(args: &[std::ffi::OsString]) -> clap::Command {
+    /// The tree `main` builds to rewrite and parse `args`.
+    fn tree_for(args: &[std::ffi::OsString]) -> clap::Command {
         let globals = <Cli as clap::CommandFactory>::command();
         let subcommand = invoked_subcommand(args, &globals);
-        flag_source(globals, subcommand.as_deref())
+        cli::command_tree(globals, subcommand.as_deref().and_then(cli::subcommand))
     }
 
     fn normalized(args: &[&str]) -> Vec<String> {
-        let source = source_for(&os(args));
+        let source = tree_for(&os(args));
         normalize_single_dash_flags(os(args), &flag_names(&source)).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
     fn runc_flags_come_from_the_clap_definitions() {
-        let mut command = cli::command_tree(None);
+        let mut command = cli::full_tree();
         command.build();
         let names = flag_names(&command);
         for long in [
@@ -414,8 +404,7 @@ mod tests {
     fn a_flag_given_twice_takes_its_last_value_as_with_runc() {
         let parse = |args: &[&str]| {
             let args = os(args);
-            let subcommand = invoked_subcommand(&args, &<Cli as clap::CommandFactory>::command());
-            cli::parse(&mut cli::command_tree(subcommand.as_deref()), &args).map_err(|e| e.to_string())
+            cli::parse(&mut tree_for(&args), &args).map_err(|e| e.to_string())
         };
         let cli = parse(&["skiff", "checkpoint", "--leave-running", "--leave-running", "--image-path", "/a", "--image-path", "/b", "c1"]).unwrap();
         let Some(cli::Command::Checkpoint(args)) = cli.command else { panic!("not checkpoint") };
@@ -434,13 +423,13 @@ mod tests {
     #[test]
     fn the_parsing_tree_holds_only_the_invoked_subcommand() {
         let names = |tree: &clap::Command| tree.get_subcommands().map(|s| s.get_name().to_string()).collect::<Vec<_>>();
-        assert_eq!(names(&cli::command_tree(Some("run"))), ["run"]);
+        assert_eq!(names(&tree_for(&os(&["skiff", "--root", "/r", "run", "c1"]))), ["run"]);
         // no subcommand by that name: all of them, for clap's suggestion and for help
-        assert_eq!(names(&cli::command_tree(Some("ruun"))).len(), 18);
-        assert_eq!(names(&cli::command_tree(None)).len(), 18);
+        assert_eq!(names(&tree_for(&os(&["skiff", "ruun", "c1"]))).len(), 18);
+        assert_eq!(names(&tree_for(&os(&["skiff", "--debug"]))).len(), 18);
         // a global flag after the subcommand still reaches the top
         let args = os(&["skiff", "run", "--root", "/r", "--bundle", "/b", "c1"]);
-        let parsed = cli::parse(&mut cli::command_tree(Some("run")), &args).unwrap();
+        let parsed = cli::parse(&mut tree_for(&args), &args).unwrap();
         assert_eq!(parsed.root.as_deref(), Some(std::path::Path::new("/r")));
         let Some(cli::Command::Run(run)) = parsed.command else { panic!("not run") };
         assert_eq!((run.create.bundle.to_str(), run.create.id.as_str()), (Some("/b"), "c1"));
@@ -448,7 +437,7 @@ mod tests {
 
     #[test]
     fn only_the_invoked_subcommand_is_built() {
-        let source = source_for(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
+        let source = tree_for(&os(&["skiff", "--root", "/r", "exec", "c1", "true"]));
         let names = flag_names(&source);
         assert!(names.long.contains(&"cwd") && names.long.contains(&"root"), "{:?}", names.long);
         assert!(!names.long.contains(&"image-path"), "checkpoint's flags were built for exec: {:?}", names.long);

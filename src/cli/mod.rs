@@ -80,16 +80,21 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The command tree that parses: the global flags and, when `invoked` names a subcommand,
-/// that one alone; otherwise every subcommand (for help, a misspelt name's suggestions, the
-/// man pages). clap copies each global flag into every subcommand it holds and works
-/// through them all at each parse: with one, that is one copy each instead of eighteen.
-pub fn command_tree(invoked: Option<&str>) -> clap::Command {
-    let top = <Cli as clap::CommandFactory>::command();
-    match invoked.and_then(|name| COMMANDS.iter().find(|entry| entry.name == name)) {
-        Some(entry) => top.subcommand(entry.command()),
-        None => COMMANDS.iter().fold(top, |top, entry| top.subcommand(entry.command())),
+/// The command tree that parses: `globals` (the top command, [`Cli`]'s) with `invoked`, the
+/// subcommand named on the command line (from [`subcommand`], its arguments already added),
+/// alone; without one, every subcommand (for help, a misspelt name's suggestions, the man
+/// pages). clap copies each global flag into every subcommand it holds and works through
+/// them all at each parse: with one, that is one copy each instead of eighteen.
+pub fn command_tree(globals: clap::Command, invoked: Option<clap::Command>) -> clap::Command {
+    match invoked {
+        Some(invoked) => globals.subcommand(invoked),
+        None => COMMANDS.iter().fold(globals, |top, entry| top.subcommand(entry.deferred())),
     }
+}
+
+/// The whole tree: every subcommand, each built when clap enters it.
+pub fn full_tree() -> clap::Command {
+    command_tree(<Cli as clap::CommandFactory>::command(), None)
 }
 
 /// Parse `args` with `tree` (from [`command_tree`]).
@@ -144,55 +149,84 @@ pub enum Command {
     Restore(checkpoint::RestoreArgs),
 }
 
-/// One subcommand as clap lists it: its name, its help line, and what adds its arguments.
+/// One subcommand as clap lists it: its name, its help line, what adds its arguments, and
+/// what makes its [`Command`] of clap's matches.
 struct CommandEntry {
     name: &'static str,
     about: &'static str,
     args: fn(clap::Command) -> clap::Command,
+    parse: fn(&mut clap::ArgMatches) -> Result<Command, clap::Error>,
 }
 
 impl CommandEntry {
     /// The subcommand, its arguments built only when clap enters it (`defer`).
-    fn command(&self) -> clap::Command {
+    fn deferred(&self) -> clap::Command {
         clap::Command::new(self.name).about(self.about).defer(self.args)
     }
+}
+
+/// The table's entry for subcommand `name`.
+fn entry(name: &str) -> Option<&'static CommandEntry> {
+    COMMANDS.iter().find(|entry| entry.name == name)
 }
 
 /// Every subcommand, in `--help`'s order. A table walked by one loop, not clap's derive:
 /// the derive registers each subcommand with its own inlined builder calls, 15 KB of code
 /// that every invocation runs once, and an emulator (the systemd VM's TCG) translates
 /// again for every process.
-const COMMANDS: [CommandEntry; 18] = {
+static COMMANDS: [CommandEntry; 18] = {
     use clap::Args as A;
-    const fn entry(name: &'static str, about: &'static str, args: fn(clap::Command) -> clap::Command) -> CommandEntry {
-        CommandEntry { name, about, args }
+    use clap::FromArgMatches as F;
+    const fn entry(
+        name: &'static str,
+        about: &'static str,
+        args: fn(clap::Command) -> clap::Command,
+        parse: fn(&mut clap::ArgMatches) -> Result<Command, clap::Error>,
+    ) -> CommandEntry {
+        CommandEntry { name, about, args, parse }
     }
     [
-        entry("spec", "Create a new specification file", spec::SpecArgs::augment_args),
-        entry("create", "Create a container", create::CreateArgs::augment_args),
-        entry("start", "Execute the user defined process in a created container", start::StartArgs::augment_args),
-        entry("run", "Create and run a container", run::RunArgs::augment_args),
-        entry("state", "Output the state of a container", state::StateArgs::augment_args),
-        entry("kill", "Send the specified signal (default: SIGTERM) to the container's init process", kill::KillArgs::augment_args),
-        entry("delete", "Delete any resources held by the container", delete::DeleteArgs::augment_args),
-        entry("list", "List containers started by skiff with the given root", list::ListArgs::augment_args),
-        entry("pause", "Suspend all processes inside the container", pause::PauseArgs::augment_args),
-        entry("resume", "Resume all processes that have been previously paused", pause::PauseArgs::augment_args),
-        entry("ps", "Display the processes running inside a container", ps::PsArgs::augment_args),
-        entry("update", "Update container resource constraints", update::UpdateArgs::augment_args),
-        entry("events", "Display container events such as OOM notifications and resource statistics", events::EventsArgs::augment_args),
-        entry("exec", "Execute a new process inside the container", exec::ExecArgs::augment_args),
-        entry("features", "Show the enabled features (the runtime-spec features document)", features::FeaturesArgs::augment_args),
-        entry("doctor", "Report what this host gives a container runtime, and what each missing piece means", doctor::DoctorArgs::augment_args),
-        entry("checkpoint", "Checkpoint a running container (CRIU)", checkpoint::CheckpointArgs::augment_args),
-        entry("restore", "Restore a container from a previous checkpoint (CRIU)", checkpoint::RestoreArgs::augment_args),
+        entry("spec", "Create a new specification file", spec::SpecArgs::augment_args, |m| Ok(Command::Spec(F::from_arg_matches_mut(m)?))),
+        entry("create", "Create a container", create::CreateArgs::augment_args, |m| Ok(Command::Create(F::from_arg_matches_mut(m)?))),
+        entry("start", "Execute the user defined process in a created container", start::StartArgs::augment_args, |m| {
+            Ok(Command::Start(F::from_arg_matches_mut(m)?))
+        }),
+        entry("run", "Create and run a container", run::RunArgs::augment_args, |m| Ok(Command::Run(F::from_arg_matches_mut(m)?))),
+        entry("state", "Output the state of a container", state::StateArgs::augment_args, |m| Ok(Command::State(F::from_arg_matches_mut(m)?))),
+        entry("kill", "Send the specified signal (default: SIGTERM) to the container's init process", kill::KillArgs::augment_args, |m| {
+            Ok(Command::Kill(F::from_arg_matches_mut(m)?))
+        }),
+        entry("delete", "Delete any resources held by the container", delete::DeleteArgs::augment_args, |m| Ok(Command::Delete(F::from_arg_matches_mut(m)?))),
+        entry("list", "List containers started by skiff with the given root", list::ListArgs::augment_args, |m| Ok(Command::List(F::from_arg_matches_mut(m)?))),
+        entry("pause", "Suspend all processes inside the container", pause::PauseArgs::augment_args, |m| Ok(Command::Pause(F::from_arg_matches_mut(m)?))),
+        entry("resume", "Resume all processes that have been previously paused", pause::PauseArgs::augment_args, |m| {
+            Ok(Command::Resume(F::from_arg_matches_mut(m)?))
+        }),
+        entry("ps", "Display the processes running inside a container", ps::PsArgs::augment_args, |m| Ok(Command::Ps(F::from_arg_matches_mut(m)?))),
+        entry("update", "Update container resource constraints", update::UpdateArgs::augment_args, |m| Ok(Command::Update(F::from_arg_matches_mut(m)?))),
+        entry("events", "Display container events such as OOM notifications and resource statistics", events::EventsArgs::augment_args, |m| {
+            Ok(Command::Events(F::from_arg_matches_mut(m)?))
+        }),
+        entry("exec", "Execute a new process inside the container", exec::ExecArgs::augment_args, |m| Ok(Command::Exec(F::from_arg_matches_mut(m)?))),
+        entry("features", "Show the enabled features (the runtime-spec features document)", features::FeaturesArgs::augment_args, |m| {
+            Ok(Command::Features(F::from_arg_matches_mut(m)?))
+        }),
+        entry("doctor", "Report what this host gives a container runtime, and what each missing piece means", doctor::DoctorArgs::augment_args, |m| {
+            Ok(Command::Doctor(F::from_arg_matches_mut(m)?))
+        }),
+        entry("checkpoint", "Checkpoint a running container (CRIU)", checkpoint::CheckpointArgs::augment_args, |m| {
+            Ok(Command::Checkpoint(F::from_arg_matches_mut(m)?))
+        }),
+        entry("restore", "Restore a container from a previous checkpoint (CRIU)", checkpoint::RestoreArgs::augment_args, |m| {
+            Ok(Command::Restore(F::from_arg_matches_mut(m)?))
+        }),
     ]
 };
 
-/// Subcommand `name` with its arguments added, unbuilt (for reading its flags); `None` for
-/// a name that is no subcommand.
-pub fn subcommand_arguments(name: &str) -> Option<clap::Command> {
-    COMMANDS.iter().find(|entry| entry.name == name).map(|entry| (entry.args)(clap::Command::new(entry.name)))
+/// Subcommand `name` with its help line and its arguments added, unbuilt (its flags can be
+/// read off before clap parses); `None` for a name that is no subcommand.
+pub fn subcommand(name: &str) -> Option<clap::Command> {
+    entry(name).map(|entry| (entry.args)(clap::Command::new(entry.name).about(entry.about)))
 }
 
 impl clap::FromArgMatches for Command {
@@ -205,32 +239,13 @@ impl clap::FromArgMatches for Command {
     }
 
     fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
-        use clap::FromArgMatches as F;
         let Some((name, mut sub)) = matches.remove_subcommand() else {
             return Err(clap::Error::raw(clap::error::ErrorKind::MissingSubcommand, "a subcommand is required\n"));
         };
-        let sub = &mut sub;
-        Ok(match name.as_str() {
-            "spec" => Command::Spec(F::from_arg_matches_mut(sub)?),
-            "create" => Command::Create(F::from_arg_matches_mut(sub)?),
-            "start" => Command::Start(F::from_arg_matches_mut(sub)?),
-            "run" => Command::Run(F::from_arg_matches_mut(sub)?),
-            "state" => Command::State(F::from_arg_matches_mut(sub)?),
-            "kill" => Command::Kill(F::from_arg_matches_mut(sub)?),
-            "delete" => Command::Delete(F::from_arg_matches_mut(sub)?),
-            "list" => Command::List(F::from_arg_matches_mut(sub)?),
-            "pause" => Command::Pause(F::from_arg_matches_mut(sub)?),
-            "resume" => Command::Resume(F::from_arg_matches_mut(sub)?),
-            "ps" => Command::Ps(F::from_arg_matches_mut(sub)?),
-            "update" => Command::Update(F::from_arg_matches_mut(sub)?),
-            "events" => Command::Events(F::from_arg_matches_mut(sub)?),
-            "exec" => Command::Exec(F::from_arg_matches_mut(sub)?),
-            "features" => Command::Features(F::from_arg_matches_mut(sub)?),
-            "doctor" => Command::Doctor(F::from_arg_matches_mut(sub)?),
-            "checkpoint" => Command::Checkpoint(F::from_arg_matches_mut(sub)?),
-            "restore" => Command::Restore(F::from_arg_matches_mut(sub)?),
-            other => return Err(clap::Error::raw(clap::error::ErrorKind::InvalidSubcommand, format!("unrecognized subcommand '{other}'\n"))),
-        })
+        match entry(&name) {
+            Some(entry) => (entry.parse)(&mut sub),
+            None => Err(clap::Error::raw(clap::error::ErrorKind::InvalidSubcommand, format!("unrecognized subcommand '{name}'\n"))),
+        }
     }
 
     fn update_from_arg_matches_mut(&mut self, matches: &mut clap::ArgMatches) -> Result<(), clap::Error> {

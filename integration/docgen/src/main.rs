@@ -15,7 +15,7 @@ use anyhow::Context as _;
 fn main() -> anyhow::Result<()> {
     let out = std::env::args_os().nth(1).context("usage: skiff-docgen OUT_DIR")?;
     let out = Path::new(&out);
-    let mut command = cli::command_tree(None).version(skiff::VERSION);
+    let mut command = cli::full_tree().version(skiff::VERSION);
     command.build();
     write_man_pages(&command, &out.join("man8"))?;
     write_completions(&mut command, &out.join("completions"))?;
